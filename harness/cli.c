@@ -1,0 +1,243 @@
+/* cli — see cli.h. */
+#include "harness/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/scenario.h"
+#include "sim/schedule.h"
+
+/* Every option any command takes; each command says which of them it accepts. */
+enum opt_id {
+    O_HELP, O_CSV, O_SEED, O_TIME_SCALE, O_JSON, O_JUNIT, O_QUIET, O_BACKEND, O_LISTEN, O_LOG,
+    O_EXPLAIN, O_COUNT
+};
+#define BIT(o) (1u << (o))
+
+static const struct option long_opts[] = {
+    [O_HELP] = {"help", no_argument, NULL, 'h'},
+    [O_CSV] = {"csv", no_argument, NULL, O_CSV + 256},
+    [O_SEED] = {"seed", required_argument, NULL, O_SEED + 256},
+    [O_TIME_SCALE] = {"time-scale", required_argument, NULL, O_TIME_SCALE + 256},
+    [O_JSON] = {"json", required_argument, NULL, O_JSON + 256},
+    [O_JUNIT] = {"junit", required_argument, NULL, O_JUNIT + 256},
+    [O_QUIET] = {"quiet", no_argument, NULL, 'q'},
+    [O_BACKEND] = {"backend", required_argument, NULL, O_BACKEND + 256},
+    [O_LISTEN] = {"listen", required_argument, NULL, O_LISTEN + 256},
+    [O_LOG] = {"log", required_argument, NULL, O_LOG + 256},
+    [O_EXPLAIN] = {"explain", no_argument, NULL, O_EXPLAIN + 256},
+    [O_COUNT] = {NULL, 0, NULL, 0},
+};
+
+struct cli_opts {
+    const char *cmd;
+    int csv, quiet, explain;
+    int has_seed;
+    uint64_t seed;
+    double time_scale;
+    const char *json, *junit, *backend, *listen, *log;
+    int nfiles;
+    char **files;
+};
+
+struct cli_cmd {
+    const char *name;
+    const char *synopsis;
+    const char *help;
+    unsigned opts;  /* BIT(O_...) it accepts */
+    int min_files;  /* positional FILE arguments */
+    int max_files;  /* -1: any number */
+    int (*run)(struct cli_opts *o);
+};
+
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "usbsim%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (try 'usbsim %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
+    return CLI_USAGE;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_scale(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < 0.001 || v > 10000)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Loads a scenario and applies --seed and --time-scale. Prints the error line; returns 0/-1. */
+static int load_scenario(const struct cli_opts *o, const char *path, struct scn_scenario *sc)
+{
+    char err[SCN_ERR_MAX];
+    if (scn_load(path, sc, err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    if (o->has_seed)
+        sc->seed = o->seed;
+    if (o->time_scale != 1.0)
+        scn_time_scale(sc, o->time_scale);
+    return 0;
+}
+
+static int cmd_validate(struct cli_opts *o)
+{
+    int bad = 0;
+    for (int i = 0; i < o->nfiles; i++) {
+        struct scn_scenario sc;
+        if (load_scenario(o, o->files[i], &sc) != 0) {
+            bad = 1;
+            continue;
+        }
+        if (o->explain) {
+            printf("# %s, with every default filled in\n", o->files[i]);
+            scn_write_yaml(&sc, stdout);
+        } else if (!o->quiet) {
+            printf("%s: ok (%s, %.3f s, packet %u B every %lld us)\n", o->files[i], sc.name,
+                   (double)sc.duration_ns / 1e9, sc.device.packet_size,
+                   (long long)(sc.device.period_ns / 1000));
+        }
+    }
+    return bad ? CLI_USAGE : CLI_OK;
+}
+
+static int cmd_plan(struct cli_opts *o)
+{
+    struct scn_scenario sc;
+    if (load_scenario(o, o->files[0], &sc) != 0)
+        return CLI_USAGE;
+    struct sched plan;
+    char err[SCN_ERR_MAX];
+    if (sched_build(&sc, &plan, err) != 0) {
+        fprintf(stderr, "%s: %s\n", o->files[0], err);
+        return CLI_USAGE;
+    }
+    int rc = sched_print(&plan, stdout, o->csv);
+    sched_free(&plan);
+    if (rc != 0 || fflush(stdout) != 0) {
+        fprintf(stderr, "usbsim plan: cannot write the plan: %s\n", strerror(errno));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static const struct cli_cmd commands[] = {
+    {"validate", "validate FILE.yaml... [--explain] [--quiet]",
+     "Parse and check scenarios; run nothing. Errors are FILE:LINE:COL: message, exit 2.\n"
+     "  --explain   print each scenario back with every default filled in\n"
+     "  --quiet     print nothing for valid files\n",
+     BIT(O_HELP) | BIT(O_QUIET) | BIT(O_EXPLAIN), 1, -1, cmd_validate},
+    {"plan", "plan FILE.yaml [--csv] [--seed N] [--time-scale X]",
+     "Print the device's deterministic timeline: one row per sample (seq, due time, send time,\n"
+     "fate, flags), then the totals. The same file and seed give the same plan on every machine.\n"
+     "  --csv            comma-separated, with a header row\n"
+     "  --seed N         override the scenario's seed\n"
+     "  --time-scale X   divide every time in the scenario by X\n",
+     BIT(O_HELP) | BIT(O_CSV) | BIT(O_SEED) | BIT(O_TIME_SCALE), 1, 1, cmd_plan},
+};
+
+static const struct cli_cmd *find_cmd(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static void print_usage(FILE *f)
+{
+    fprintf(f, "usbsim — emulate a USB device from YAML scenarios and prove a ring-and-doorbell\n"
+               "transport delivers every packet, in order, on time.\n\nusage:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  usbsim %s\n", commands[i].synopsis);
+    fprintf(f, "\n'usbsim COMMAND --help' tells more. Exit codes: 0 pass, 1 an expectation failed,\n"
+               "2 bad usage or bad scenario, 3 the environment cannot run the chosen backend.\n");
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc < 2)
+        return print_usage(stderr), CLI_USAGE;
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0)
+        return print_usage(stdout), CLI_OK;
+    const struct cli_cmd *c = find_cmd(argv[1]);
+    if (!c)
+        return usage_error(NULL, "unknown command '%s'", argv[1]);
+
+    struct cli_opts o = {.cmd = c->name, .time_scale = 1.0};
+    optind = 1;
+    opterr = 0;
+    int sub_argc = argc - 1;
+    char **sub_argv = argv + 1;
+    for (;;) {
+        int idx = -1;
+        int ch = getopt_long(sub_argc, sub_argv, "+:hq", long_opts, &idx);
+        if (ch == -1)
+            break;
+        if (ch == '?')
+            return usage_error(c->name, "unknown option '%s'", sub_argv[optind - 1]);
+        if (ch == ':')
+            return usage_error(c->name, "option '%s' needs a value", sub_argv[optind - 1]);
+        int id = ch == 'h' ? O_HELP : ch == 'q' ? O_QUIET : ch - 256;
+        if (!(c->opts & BIT(id)))
+            return usage_error(c->name, "this command does not take '%s'", sub_argv[optind - 1]);
+        switch (id) {
+        case O_HELP:
+            printf("usage: usbsim %s\n\n%s", c->synopsis, c->help);
+            return CLI_OK;
+        case O_CSV: o.csv = 1; break;
+        case O_QUIET: o.quiet = 1; break;
+        case O_EXPLAIN: o.explain = 1; break;
+        case O_SEED:
+            if (parse_u64(optarg, &o.seed) != 0)
+                return usage_error(c->name, "--seed takes a whole number from 0 to 2^64-1, not '%s'",
+                                   optarg);
+            o.has_seed = 1;
+            break;
+        case O_TIME_SCALE:
+            if (parse_scale(optarg, &o.time_scale) != 0)
+                return usage_error(c->name, "--time-scale takes a number from 0.001 to 10000, not '%s'",
+                                   optarg);
+            break;
+        case O_JSON: o.json = optarg; break;
+        case O_JUNIT: o.junit = optarg; break;
+        case O_BACKEND: o.backend = optarg; break;
+        case O_LISTEN: o.listen = optarg; break;
+        case O_LOG: o.log = optarg; break;
+        }
+    }
+    o.files = sub_argv + optind;
+    o.nfiles = sub_argc - optind;
+    if (o.nfiles < c->min_files)
+        return usage_error(c->name, "%s", c->min_files == 1 && c->max_files == 1
+                                              ? "needs one scenario FILE"
+                                              : "needs at least one scenario FILE");
+    if (c->max_files >= 0 && o.nfiles > c->max_files)
+        return usage_error(c->name, "takes one scenario FILE, not more (extra: '%s')",
+                           o.files[c->max_files]);
+    return c->run(&o);
+}

@@ -1,0 +1,138 @@
+/* scenario — the YAML scenario language, loaded into a validated struct.
+ *
+ * Contract:
+ *  - scn_load() parses one file with libyaml and either fills *out completely (every default
+ *    filled in, every value range-checked, events sorted and non-overlapping) and returns 0, or
+ *    returns -1 and writes exactly one line to err: "FILE:LINE:COL: what is wrong; what is allowed".
+ *    It never crashes, never reads past its input, and never accepts a file over SCN_MAX_FILE_BYTES.
+ *  - scn_parse() does the same on a buffer (name is used in messages only).
+ *  - All times are stored in nanoseconds (int64), converted from the _ms/_us key the file used.
+ *    scn_time_scale() divides every time by X (X > 0) for faster runs; the result stays valid.
+ *  - The struct owns no heap memory: copy it, free nothing.
+ *  - scn_write_yaml() prints a scenario (with every default) as a loadable file.
+ * Prefix: scn_.
+ */
+#ifndef USBSIM_SIM_SCENARIO_H
+#define USBSIM_SIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SCN_MAX_FILE_BYTES (1024 * 1024)
+#define SCN_MAX_NAME 64
+#define SCN_MAX_EVENTS 64
+#define SCN_ERR_MAX 512
+
+enum scn_dist_kind { SCN_DIST_NONE, SCN_DIST_UNIFORM, SCN_DIST_NORMAL, SCN_DIST_PARETO };
+
+/* A random time distribution: none | uniform(max) | normal(stddev) | pareto(scale, alpha).
+ * Draws are non-negative delays in ns (see rng.h). */
+struct scn_dist {
+    enum scn_dist_kind kind;
+    int64_t max_ns;    /* uniform: [0, max] */
+    int64_t stddev_ns; /* normal: |N(0, stddev)|, clamped to 10 stddev */
+    int64_t scale_ns;  /* pareto: scale * (U^(-1/alpha) - 1), clamped to 100 * scale */
+    double alpha;      /* pareto shape, 0.5..10 */
+};
+
+enum scn_endpoint { SCN_EP_INTERRUPT, SCN_EP_BULK };
+enum scn_stall_mode { SCN_STALL_HOLD, SCN_STALL_DROP };
+
+enum scn_dev_event_kind {
+    SCN_EV_STALL,      /* device stops sending for dur_ns; mode hold or drop */
+    SCN_EV_BURST,      /* count extra packets back to back at at_ns */
+    SCN_EV_HALT,       /* endpoint halted (STALL handshake) for dur_ns */
+    SCN_EV_DISCONNECT, /* device gone for dur_ns, then back */
+    SCN_EV_CORRUPT,    /* the next count packets carry a bad CRC */
+};
+
+struct scn_dev_event {
+    enum scn_dev_event_kind kind;
+    int64_t at_ns;
+    int64_t dur_ns;          /* stall, halt, disconnect */
+    uint32_t count;          /* burst, corrupt */
+    enum scn_stall_mode mode; /* stall */
+    int line, col;           /* where it was written (0,0 when built in code) */
+};
+
+struct scn_con_event {
+    int64_t at_ns;
+    int64_t dur_ns; /* the application stops draining for this long */
+    int line, col;
+};
+
+enum scn_overflow { SCN_OVF_BLOCK, SCN_OVF_DROP_NEWEST, SCN_OVF_DROP_OLDEST };
+enum scn_doorbell { SCN_DB_SUPPRESSED, SCN_DB_ALWAYS };
+enum scn_verdict { SCN_VERDICT_PASS, SCN_VERDICT_FAIL };
+
+struct scn_expect {
+    bool has_delivered_min_ratio;
+    double delivered_min_ratio;
+    bool has_lost_max;
+    uint64_t lost_max;
+    bool order_strict; /* order: strict */
+    bool has_rate_min, has_rate_max;
+    double rate_min_hz, rate_max_hz;
+    bool has_latency_p99_max, has_latency_max;
+    int64_t latency_p99_max_ns, latency_max_ns;
+    bool has_backlog_max;
+    uint64_t backlog_max;
+    bool has_drain_max;
+    int64_t drain_max_ns;
+    /* What this file is meant to produce (extension to the SPEC, for the suite's self-check):
+     * verdict: pass|fail (default pass); failure: a text the failure reasons must contain. */
+    enum scn_verdict verdict;
+    char failure[128];
+};
+
+struct scn_scenario {
+    char file[256]; /* path it was loaded from ("" when built in code) */
+    char name[SCN_MAX_NAME + 1];
+    uint64_t seed;
+    int64_t duration_ns;
+    struct {
+        uint16_t vid, pid;
+        uint32_t packet_size; /* 32..1024 */
+        int64_t period_ns;
+        enum scn_endpoint endpoint;
+        uint32_t fifo_packets; /* 1..65536 */
+        struct scn_dist jitter;
+        size_t n_events;
+        struct scn_dev_event events[SCN_MAX_EVENTS];
+    } device;
+    struct {
+        uint32_t ring_slots; /* power of two, 8..1048576 */
+        enum scn_overflow overflow;
+        enum scn_doorbell doorbell;
+    } transport;
+    struct {
+        uint32_t batch_max; /* 1..65536 */
+        struct scn_dist work;
+        size_t n_events;
+        struct scn_con_event events[SCN_MAX_EVENTS];
+    } consumer;
+    struct scn_expect expect;
+    double time_scale; /* 1.0 unless scn_time_scale() was applied */
+};
+
+/* Fill *s with every default (name "", duration 0: not yet valid). */
+void scn_defaults(struct scn_scenario *s);
+int scn_load(const char *path, struct scn_scenario *out, char err[SCN_ERR_MAX]);
+int scn_parse(const char *name, const char *buf, size_t len, struct scn_scenario *out,
+              char err[SCN_ERR_MAX]);
+/* Checks the cross-field rules (the same ones scn_load applies) on a struct built in code,
+ * e.g. by the fuzzer. 0 if valid, else -1 and a message (line:col from the event if known). */
+int scn_check(const struct scn_scenario *s, char err[SCN_ERR_MAX]);
+/* Divide every time by x (x > 0); records x in time_scale. Times never go below 1 ns. */
+void scn_time_scale(struct scn_scenario *s, double x);
+/* Print as a loadable YAML file, every default written out. */
+int scn_write_yaml(const struct scn_scenario *s, FILE *f);
+
+const char *scn_dist_name(enum scn_dist_kind k);
+const char *scn_event_name(enum scn_dev_event_kind k);
+const char *scn_overflow_name(enum scn_overflow o);
+const char *scn_doorbell_name(enum scn_doorbell d);
+
+#endif

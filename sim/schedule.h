@@ -1,0 +1,72 @@
+/* schedule — the device's deterministic timeline, computed from a scenario and its seed.
+ *
+ * Contract:
+ *  - sched_build() lists every sample the device will produce, in seq order (seq 0, 1, 2, ...):
+ *    its due time (nominal k * period plus a jitter draw, measured from the start, never earlier
+ *    than the previous sample's: absolute, so error never accumulates), the earliest time it may
+ *    leave the device, and its planned fate. Same scenario + seed -> the same timeline, bit for bit,
+ *    on every machine (rng.h; no floating point in the time arithmetic except the jitter draw).
+ *  - The plan assumes an ideal host that reads whenever the endpoint can be read. Fates:
+ *      SENT     leaves the device at its due time;
+ *      HELD     produced while the endpoint is gated (hold stall, halt): waits in the device FIFO
+ *               and leaves when the gate opens (send_ns);
+ *      DROPPED  lost at the device: a drop-mode stall, a full FIFO during a gate, or a disconnect.
+ *    Flags (PKT_F_*): BURST for a burst's extra packets, CORRUPT for the packets an event corrupts
+ *    (the next N that leave the device at or after the event).
+ *  - Windows: every stall, halt and disconnect as [start, end), in time order.
+ *  - Counts add up: produced == sent + held + sum(dropped[*]).
+ *  - The running device (device.h) follows this plan; what really happened is its own log.
+ * Prefix: sched_.
+ */
+#ifndef USBSIM_SIM_SCHEDULE_H
+#define USBSIM_SIM_SCHEDULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "scenario.h"
+
+#define SCHED_MAX_SAMPLES 10000000u
+
+enum sched_fate { SCHED_SENT, SCHED_HELD, SCHED_DROPPED };
+enum sched_drop { SCHED_DROP_NONE, SCHED_DROP_STALL, SCHED_DROP_FIFO, SCHED_DROP_DISCONNECT,
+                  SCHED_DROP_COUNT };
+
+struct sched_sample {
+    uint32_t seq;
+    int64_t due_ns;  /* produced, from the start */
+    int64_t send_ns; /* earliest time it may leave the device (== due_ns when SENT) */
+    uint8_t fate;    /* enum sched_fate */
+    uint8_t drop;    /* enum sched_drop, when DROPPED */
+    uint16_t flags;  /* PKT_F_BURST, PKT_F_CORRUPT */
+};
+
+enum sched_window_kind { SCHED_W_STALL_HOLD, SCHED_W_STALL_DROP, SCHED_W_HALT, SCHED_W_DISCONNECT };
+
+struct sched_window {
+    enum sched_window_kind kind;
+    int64_t start_ns, end_ns;
+};
+
+struct sched {
+    size_t n;
+    struct sched_sample *samples;
+    size_t n_windows;
+    struct sched_window windows[SCN_MAX_EVENTS];
+    uint64_t produced, sent, held, corrupt, burst;
+    uint64_t dropped[SCHED_DROP_COUNT];
+    int64_t end_ns; /* duration */
+};
+
+/* 0 on success; -1 with a message (e.g. too many samples) in err. */
+int sched_build(const struct scn_scenario *sc, struct sched *out, char err[SCN_ERR_MAX]);
+void sched_free(struct sched *s);
+/* Which window (index) covers time t, or -1. */
+int sched_window_at(const struct sched *s, int64_t t_ns);
+/* The plan as a table (csv != 0: comma-separated with a header row), then a summary. */
+int sched_print(const struct sched *s, FILE *f, int csv);
+const char *sched_fate_name(enum sched_fate f);
+const char *sched_drop_name(enum sched_drop d);
+
+#endif
