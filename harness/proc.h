@@ -1,0 +1,49 @@
+/* proc — the processes of an end-to-end run: start, watch, stop, and say how each one ended.
+ *
+ * Contract:
+ *  - proc_start() forks a child that runs fn(arg) and _exit()s with its return value. The child
+ *    gets its own process group, so stopping it stops whatever it started too; it dies with the
+ *    parent (PR_SET_PDEATHSIG), so a killed harness never leaves it running.
+ *  - proc_wait_all() waits for every child until each has exited or the deadline has passed;
+ *    then it stops the ones still running: SIGTERM, a grace period, SIGKILL. Every child is
+ *    reaped on every path: nothing is left running and no zombie is left behind.
+ *  - proc_describe() says in words how a child ended ("exited 0", "crashed: signal 11
+ *    (Segmentation fault)", "hung: killed after the 12.0 s watchdog").
+ *  - proc_interrupted() is true once SIGINT or SIGTERM reached the harness after
+ *    proc_catch_signals(); proc_wait_all() then stops the children at once.
+ * Prefix: proc_.
+ */
+#ifndef USBSIM_HARNESS_PROC_H
+#define USBSIM_HARNESS_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct proc {
+    const char *name; /* "device", "driver", "app" */
+    pid_t pid;        /* 0 when not started */
+    bool done;
+    int status;       /* waitpid status once done */
+    bool killed;      /* stopped by proc_wait_all, for stop_reason */
+    const char *stop_reason; /* "watchdog", "interrupt", "another process failed" */
+};
+
+/* Forks; the child runs fn(arg) and exits with its value (0..255). 0 on success, -1 (errno). */
+int proc_start(struct proc *p, const char *name, int (*fn)(void *arg), void *arg);
+/* Waits for all n children until deadline_ns (CLOCK_MONOTONIC), stopping the rest after it.
+ * When `first_failure_stops` is set, a child that ends with a non-zero status or a signal stops
+ * the others too (the run cannot go on). Returns the number of children that did not exit 0. */
+int proc_wait_all(struct proc *ps, size_t n, int64_t deadline_ns, bool first_failure_stops);
+/* Sends SIGTERM to a still-running child's group. */
+void proc_signal(struct proc *p, int sig);
+/* How the child ended, in words, into buf. */
+const char *proc_describe(const struct proc *p, double watchdog_s, char *buf, size_t len);
+bool proc_ok(const struct proc *p);
+
+void proc_catch_signals(void);
+bool proc_interrupted(void);
+int64_t proc_now_ns(void);
+
+#endif
