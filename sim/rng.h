@@ -17,6 +17,12 @@ struct rng {
     uint64_t s[4];
 };
 
+/* Tags for rng_derive(): one independent sub-stream per use of the scenario seed. */
+#define RNG_TAG_JITTER 1u  /* device sample jitter (schedule.c) */
+#define RNG_TAG_PAYLOAD 2u /* packet payloads: derived again with the seq (packet.c) */
+#define RNG_TAG_WORK 3u    /* consumer per-packet work */
+#define RNG_TAG_FUZZ 4u    /* the timing fuzzer */
+
 uint64_t rng_derive(uint64_t seed, uint64_t tag);
 void rng_seed(struct rng *r, uint64_t seed);
 uint64_t rng_next(struct rng *r);
