@@ -1,0 +1,337 @@
+/* records — see records.h. */
+#include "harness/records.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FIELDS 6
+
+static const char *const fate_names[] = {"sent", "held", "dropped"};
+static const char *const drop_names[] = {"none", "stall", "fifo", "disconnect"};
+static const char *const status_names[] = {"ok", "crc", "ring-drop"};
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *name_of(const char *const *names, size_t n, unsigned v)
+{
+    return v < n ? names[v] : "?";
+}
+
+const char *rec_fate_name(enum rec_fate f) { return name_of(fate_names, COUNT(fate_names), f); }
+const char *rec_drop_name(enum rec_drop d) { return name_of(drop_names, COUNT(drop_names), d); }
+const char *rec_status_name(enum rec_status s)
+{
+    return name_of(status_names, COUNT(status_names), s);
+}
+
+void rec_counters_init(struct rec_counters *c)
+{
+    c->doorbells = c->wakeups = c->ring_high_water = REC_MISSING;
+    c->ring_drops = c->crc_rejects = REC_MISSING;
+}
+
+void rec_init(struct rec_run *run)
+{
+    memset(run, 0, sizeof(*run));
+    rec_counters_init(&run->counters);
+}
+
+void rec_free(struct rec_run *run)
+{
+    free(run->device);
+    free(run->driver);
+    free(run->app);
+    run->device = NULL;
+    run->driver = NULL;
+    run->app = NULL;
+    run->n_device = run->n_driver = run->n_app = 0;
+}
+
+/* ---- one field ---- */
+
+/* A plain decimal integer in [min, max] ('-' allowed only when min < 0). */
+static int parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    const char *p = s + (*s == '-' && min < 0);
+    if (*p == '\0')
+        return -1;
+    for (const char *q = p; *q; q++)
+        if (*q < '0' || *q > '9')
+            return -1;
+    errno = 0;
+    long long v = strtoll(s, NULL, 10);
+    if (errno || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_name(const char *s, const char *const *names, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (uint8_t)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* Where a row parser says what is wrong. */
+struct why {
+    char text[200];
+};
+
+static int bad(struct why *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->text, sizeof(w->text), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int num(struct why *w, const char *field, const char *s, int64_t min, int64_t max,
+               int64_t *out)
+{
+    if (parse_int(s, min, max, out) == 0)
+        return 0;
+    return bad(w, "%s '%.40s' is not an integer in %lld..%lld", field, s, (long long)min,
+               (long long)max);
+}
+
+static int word(struct why *w, const char *field, const char *s, const char *const *names,
+                size_t n, uint8_t *out)
+{
+    if (parse_name(s, names, n, out) == 0)
+        return 0;
+    char allowed[64] = "";
+    for (size_t i = 0; i < n; i++)
+        snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed), "%s%s",
+                 i ? "|" : "", names[i]);
+    return bad(w, "%s '%.40s' is not one of %s", field, s, allowed);
+}
+
+/* ---- one row per table ---- */
+
+static int device_row(char **f, void *out, struct why *w)
+{
+    struct rec_device_row *r = out;
+    int64_t seq, due, prod, flags;
+    if (num(w, "seq", f[0], 0, UINT32_MAX, &seq) || num(w, "due_ns", f[1], 0, INT64_MAX, &due) ||
+        num(w, "produce_ns", f[2], 0, INT64_MAX, &prod) ||
+        word(w, "fate", f[3], fate_names, COUNT(fate_names), &r->fate) ||
+        word(w, "drop", f[4], drop_names, COUNT(drop_names), &r->drop) ||
+        num(w, "flags", f[5], 0, UINT16_MAX, &flags))
+        return -1;
+    if ((r->fate == REC_DROPPED) != (r->drop != REC_DROP_NONE))
+        return bad(w, "fate %s with drop %s (drop is none exactly when fate is not dropped)",
+                   f[3], f[4]);
+    r->seq = (uint32_t)seq;
+    r->due_ns = due;
+    r->produce_ns = prod;
+    r->flags = (uint16_t)flags;
+    return 0;
+}
+
+static int driver_row(char **f, void *out, struct why *w)
+{
+    struct rec_driver_row *r = out;
+    if (num(w, "seq", f[0], -1, UINT32_MAX, &r->seq) ||
+        num(w, "ingress_ns", f[1], 0, INT64_MAX, &r->ingress_ns) ||
+        word(w, "status", f[2], status_names, COUNT(status_names), &r->status))
+        return -1;
+    return 0;
+}
+
+static int app_row(char **f, void *out, struct why *w)
+{
+    struct rec_app_row *r = out;
+    int64_t seq, batch;
+    if (num(w, "seq", f[0], 0, UINT32_MAX, &seq) ||
+        num(w, "recv_ns", f[1], 0, INT64_MAX, &r->recv_ns) ||
+        num(w, "produce_ns", f[2], 0, INT64_MAX, &r->produce_ns) ||
+        num(w, "ingress_ns", f[3], 0, INT64_MAX, &r->ingress_ns) ||
+        num(w, "batch", f[4], 0, INT64_MAX, &batch))
+        return -1;
+    r->seq = (uint32_t)seq;
+    r->batch = (uint64_t)batch;
+    return 0;
+}
+
+/* ---- the generic table reader ---- */
+
+struct table {
+    const char *header;
+    size_t nfields;
+    size_t elem;
+    int (*row)(char **f, void *out, struct why *w);
+};
+
+static const struct table device_table = {REC_CSV_HEADER_DEVICE, 6,
+                                          sizeof(struct rec_device_row), device_row};
+static const struct table driver_table = {REC_CSV_HEADER_DRIVER, 3,
+                                          sizeof(struct rec_driver_row), driver_row};
+static const struct table app_table = {REC_CSV_HEADER_APP, 5, sizeof(struct rec_app_row),
+                                       app_row};
+
+struct vec {
+    void **p;
+    size_t *n;
+    size_t cap;
+    size_t elem;
+};
+
+/* Room for one more element; NULL when out of memory. */
+static void *vec_push(struct vec *v)
+{
+    if (*v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 1024;
+        void *p = realloc(*v->p, cap * v->elem);
+        if (!p)
+            return NULL;
+        *v->p = p;
+        v->cap = cap;
+    }
+    return (char *)*v->p + (*v->n)++ * v->elem;
+}
+
+/* Splits line in place at commas; returns the number of fields (at most max + 1). */
+static size_t split(char *line, char **f, size_t max)
+{
+    size_t n = 0;
+    f[n++] = line;
+    for (char *p = line; *p && n <= max; p++)
+        if (*p == ',') {
+            *p = '\0';
+            f[n++] = p + 1;
+        }
+    return n;
+}
+
+/* Checks one line and strips its '\n'. "" when fine, else what is wrong. */
+static const char *line_problem(char *line, ssize_t len)
+{
+    if ((size_t)len != strlen(line))
+        return "contains a NUL byte";
+    if (len == 0 || line[len - 1] != '\n')
+        return "does not end with a newline (truncated file?)";
+    line[len - 1] = '\0';
+    if (len == 1)
+        return "empty line";
+    return "";
+}
+
+static int parse_line(const struct table *t, char *line, struct vec *v, unsigned long lineno,
+                      struct why *w)
+{
+    char *f[MAX_FIELDS + 1];
+    size_t n = split(line, f, t->nfields);
+    if (n != t->nfields)
+        return bad(w, "%s%zu fields, expected %zu (%s)", n > t->nfields ? "more than " : "",
+                   n > t->nfields ? t->nfields : n, t->nfields, t->header);
+    void *row = vec_push(v);
+    if (!row)
+        return bad(w, "out of memory after %lu rows", lineno - 2);
+    if (t->row(f, row, w) != 0) {
+        (*v->n)--;
+        return -1;
+    }
+    return 0;
+}
+
+static int read_table(FILE *fp, const struct table *t, struct vec *v, unsigned long *lineno,
+                      struct why *w)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    *lineno = 0;
+    while (rc == 0 && (len = getline(&line, &cap, fp)) >= 0) {
+        const char *p = line_problem(line, len);
+        ++*lineno;
+        if (*p)
+            rc = bad(w, "%s", p);
+        else if (*lineno == 1 && strcmp(line, t->header) != 0)
+            rc = bad(w, "header is '%.60s', expected '%s'", line, t->header);
+        else if (*lineno > 1)
+            rc = parse_line(t, line, v, *lineno, w);
+    }
+    if (rc == 0 && *lineno == 0) {
+        *lineno = 1;
+        rc = bad(w, "empty file, expected the header '%s'", t->header);
+    }
+    if (rc == 0 && ferror(fp))
+        rc = bad(w, "read error: %s", strerror(errno));
+    free(line);
+    return rc;
+}
+
+static int load_table(const char *path, const struct table *t, void **rows, size_t *n,
+                      char err[REC_ERR_MAX])
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(err, REC_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct vec v = {rows, n, *n, t->elem};
+    struct why w;
+    unsigned long lineno;
+    int rc = read_table(fp, t, &v, &lineno, &w);
+    fclose(fp);
+    if (rc != 0)
+        snprintf(err, REC_ERR_MAX, "%s:%lu: %s", path, lineno, w.text);
+    return rc;
+}
+
+int rec_load_device(const char *path, struct rec_run *run, char err[REC_ERR_MAX])
+{
+    size_t first = run->n_device;
+    if (load_table(path, &device_table, (void **)&run->device, &run->n_device, err) != 0)
+        return -1;
+    for (size_t i = first ? first : 1; i < run->n_device; i++)
+        if (run->device[i].seq <= run->device[i - 1].seq) {
+            snprintf(err, REC_ERR_MAX, "%s:%zu: seq %u after %u: the device log must be in "
+                     "strictly increasing seq order", path, i - first + 2, run->device[i].seq,
+                     run->device[i - 1].seq);
+            return -1;
+        }
+    return 0;
+}
+
+int rec_load_driver(const char *path, struct rec_run *run, char err[REC_ERR_MAX])
+{
+    return load_table(path, &driver_table, (void **)&run->driver, &run->n_driver, err);
+}
+
+int rec_load_app(const char *path, struct rec_run *run, char err[REC_ERR_MAX])
+{
+    return load_table(path, &app_table, (void **)&run->app, &run->n_app, err);
+}
+
+int rec_load_dir(const char *dir, struct rec_run *run, char err[REC_ERR_MAX])
+{
+    static const struct {
+        const char *file;
+        int (*load)(const char *, struct rec_run *, char *);
+    } files[] = {{REC_DEVICE_CSV, rec_load_device},
+                 {REC_DRIVER_CSV, rec_load_driver},
+                 {REC_APP_CSV, rec_load_app}};
+    rec_init(run);
+    for (size_t i = 0; i < COUNT(files); i++) {
+        char path[4096];
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, files[i].file) >= sizeof(path)) {
+            snprintf(err, REC_ERR_MAX, "%.200s: directory name too long", dir);
+            rec_free(run);
+            return -1;
+        }
+        if (files[i].load(path, run, err) != 0) {
+            rec_free(run);
+            return -1;
+        }
+    }
+    return 0;
+}

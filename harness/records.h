@@ -1,0 +1,108 @@
+/* records — what each process of an end-to-end run recorded, and strict readers for it.
+ *
+ * A run directory holds three CSV files, each one header line (exactly the REC_CSV_HEADER_*
+ * text below) then one row per line, every line ending in '\n':
+ *
+ *   device.csv  seq,due_ns,produce_ns,fate,drop,flags
+ *       one row per scheduled sample, in strictly increasing seq order;
+ *       due_ns: from the device's start; produce_ns: CLOCK_MONOTONIC when the device built the
+ *       packet (0 when dropped); fate: sent|held|dropped; drop: none|stall|fifo|disconnect
+ *       (none exactly when fate is not dropped); flags: decimal PKT_F_* bits
+ *       (1 burst, 2 corrupt, 4 after-gap).
+ *   driver.csv  seq,ingress_ns,status
+ *       one row per packet the driver took from the bus that it did NOT hand over normally, and
+ *       optionally one per packet it did: status ok|crc|ring-drop (ring-drop: not put into the
+ *       ring, or evicted from it, because of overflow); ingress_ns: CLOCK_MONOTONIC;
+ *       seq -1 when the packet was too damaged for its seq to be trusted (counted by status only).
+ *   app.csv     seq,recv_ns,produce_ns,ingress_ns,batch
+ *       one row per packet the application took from the ring, in the order it took them;
+ *       recv_ns: CLOCK_MONOTONIC when taken; produce_ns / ingress_ns: as carried with the packet;
+ *       batch: the number of the batch it came in.
+ *
+ * Producers (sim/, driver/) cannot include harness/: they copy the header strings below.
+ *
+ * Contract:
+ *  - rec_load_*() read one file completely or fail with exactly one line in err:
+ *    "FILE:LINE: what is wrong" (or "FILE: ..." for open/read errors). Numbers are plain decimal
+ *    integers in range, no spaces, no empty lines; a last line without '\n' is an error (a
+ *    truncated file). Never crashes on any input; arrays grow geometrically (10^6 rows is fine).
+ *  - The loaders append to the arrays of *run; rec_free() releases the rows and leaves none
+ *    (counters, start_ns and backend are left as they are).
+ *  - Counters are filled by the caller; REC_MISSING marks one that was not measured.
+ * Prefix: rec_.
+ */
+#ifndef USBSIM_HARNESS_RECORDS_H
+#define USBSIM_HARNESS_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REC_DEVICE_CSV "device.csv"
+#define REC_DRIVER_CSV "driver.csv"
+#define REC_APP_CSV "app.csv"
+#define REC_CSV_HEADER_DEVICE "seq,due_ns,produce_ns,fate,drop,flags"
+#define REC_CSV_HEADER_DRIVER "seq,ingress_ns,status"
+#define REC_CSV_HEADER_APP "seq,recv_ns,produce_ns,ingress_ns,batch"
+#define REC_ERR_MAX 512
+#define REC_MISSING UINT64_MAX
+
+/* Same values as enum sched_fate / enum sched_drop (sim/schedule.h). */
+enum rec_fate { REC_SENT, REC_HELD, REC_DROPPED };
+enum rec_drop { REC_DROP_NONE, REC_DROP_STALL, REC_DROP_FIFO, REC_DROP_DISCONNECT };
+enum rec_status { REC_ST_OK, REC_ST_CRC, REC_ST_RING_DROP };
+
+struct rec_device_row {
+    uint32_t seq;
+    uint8_t fate;   /* enum rec_fate */
+    uint8_t drop;   /* enum rec_drop */
+    uint16_t flags; /* PKT_F_* */
+    int64_t due_ns, produce_ns;
+};
+
+struct rec_driver_row {
+    int64_t seq; /* -1: unknown */
+    int64_t ingress_ns;
+    uint8_t status; /* enum rec_status */
+};
+
+struct rec_app_row {
+    uint32_t seq;
+    uint64_t batch;
+    int64_t recv_ns, produce_ns, ingress_ns;
+};
+
+struct rec_counters {
+    uint64_t doorbells;       /* doorbell rings by the driver */
+    uint64_t wakeups;         /* times the application woke up on the doorbell */
+    uint64_t ring_high_water; /* most packets ever in the ring at once */
+    uint64_t ring_drops;      /* the driver's own count of ring-drop packets */
+    uint64_t crc_rejects;     /* the driver's own count of crc packets */
+};
+
+struct rec_run {
+    size_t n_device, n_driver, n_app;
+    struct rec_device_row *device;
+    struct rec_driver_row *driver;
+    struct rec_app_row *app;
+    struct rec_counters counters;
+    int64_t start_ns;    /* device t0, CLOCK_MONOTONIC */
+    const char *backend; /* not owned */
+};
+
+/* Empty run: no rows, every counter REC_MISSING, start 0, backend NULL. */
+void rec_init(struct rec_run *run);
+void rec_counters_init(struct rec_counters *c);
+/* Append one file's rows to *run. 0, or -1 with err set (rows already appended stay). */
+int rec_load_device(const char *path, struct rec_run *run, char err[REC_ERR_MAX]);
+int rec_load_driver(const char *path, struct rec_run *run, char err[REC_ERR_MAX]);
+int rec_load_app(const char *path, struct rec_run *run, char err[REC_ERR_MAX]);
+/* rec_init(run), then load DIR/device.csv, DIR/driver.csv, DIR/app.csv. On error *run is
+ * left empty (freed). The caller then sets start_ns, backend and counters. */
+int rec_load_dir(const char *dir, struct rec_run *run, char err[REC_ERR_MAX]);
+void rec_free(struct rec_run *run);
+
+const char *rec_fate_name(enum rec_fate f);
+const char *rec_drop_name(enum rec_drop d);
+const char *rec_status_name(enum rec_status s);
+
+#endif

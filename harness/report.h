@@ -1,0 +1,51 @@
+/* report — verification results as people and CI read them.
+ *
+ * Contract:
+ *  - rpt_line(): one line per scenario, e.g.
+ *      "PASS steady  500/500 delivered, 100.0 Hz, p99 1.2 ms, backlog 3"
+ *    then, when it failed, one line per reason indented by four spaces ("    - reason").
+ *    ANSI colour only when color != 0 (the caller decides, e.g. isatty()).
+ *  - rpt_json_write(): the SPEC "Report" as ONE JSON OBJECT
+ *      {"format": "usbsim-report", "version": 1, "passed": P, "failed": F,
+ *       "scenarios": [ {...}, ... ]}
+ *    Each scenario object has every SPEC key: name, verdict ("pass"|"fail"), failures [strings],
+ *    produced, delivered, lost_accounted {device, ring, crc}, lost_unexplained, duplicates,
+ *    reordered, crc_errors, rate_hz, latency_us {p50, p99, max}, backlog_max, drain_ms_max,
+ *    doorbells, wakeups (null when not measured), backend, seed, time_scale; and also:
+ *    latency_stage_us {device_driver {p50,p99,max}, driver_app {p50,p99,max}},
+ *    rate_window_hz {min, max, windows: [{start_s, hz, checked}]}, backlog_source
+ *    ("counter"|"records"), drains: [{stall_end_ms, drain_ms}], wall_s.
+ *    Every time is in scenario time (see verify.h); latencies in microseconds, as numbers that
+ *    read back to the same nanosecond. A seed above 2^63-1 is written as a decimal string.
+ *  - rpt_json_read(): reads such a file back (a bare array of scenario objects is accepted too)
+ *    into a new array of results; each key of the list above is required with its type; on error
+ *    -1 and one line in err, "FILE: what is wrong" (with the JSON line:column when it does not
+ *    parse, or the key path, e.g. "scenarios[1].latency_us.p99: expected a number").
+ *  - rpt_junit_write(): JUnit XML: <testsuites> with one <testsuite name="usbsim"> holding
+ *    tests/failures/errors/time counts, one <testcase classname="usbsim" name=SCENARIO time=S>
+ *    per scenario, and for a failure <failure message="reasons joined by '; '"
+ *    type="expectation"> with one reason per line as text. Everything XML-escaped; control
+ *    characters that XML 1.0 cannot carry become '?'.
+ *  - Writers return 0, or -1 with errno-based message in err ("FILE: ...").
+ * Prefix: rpt_.
+ */
+#ifndef USBSIM_HARNESS_REPORT_H
+#define USBSIM_HARNESS_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "harness/verify.h"
+
+#define RPT_ERR_MAX 512
+
+void rpt_line(FILE *f, const struct vfy_result *r, int color);
+int rpt_json_write(const char *path, const struct vfy_result *results, size_t n,
+                   char err[RPT_ERR_MAX]);
+/* *out: a new array of *n results; free with rpt_results_free. */
+int rpt_json_read(const char *path, struct vfy_result **out, size_t *n, char err[RPT_ERR_MAX]);
+void rpt_results_free(struct vfy_result *results, size_t n);
+int rpt_junit_write(const char *path, const struct vfy_result *results, size_t n,
+                    char err[RPT_ERR_MAX]);
+
+#endif

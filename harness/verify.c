@@ -1,0 +1,558 @@
+/* verify — see verify.h. */
+#include "harness/verify.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/packet.h"
+
+#define NS_PER_S 1000000000LL
+
+/* Up to VFY_LIST_MAX named items, and how many there were in all. */
+struct list {
+    uint64_t n;
+    char items[VFY_LIST_MAX][48];
+};
+
+__attribute__((format(printf, 2, 3))) static void list_add(struct list *l, const char *fmt, ...)
+{
+    if (l->n < VFY_LIST_MAX) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(l->items[l->n], sizeof(l->items[0]), fmt, ap);
+        va_end(ap);
+    }
+    l->n++;
+}
+
+/* "17, 19, 23" or "17, ..., 40 and 5 more" */
+static const char *list_text(const struct list *l, char *buf, size_t len)
+{
+    size_t shown = l->n < VFY_LIST_MAX ? (size_t)l->n : VFY_LIST_MAX;
+    buf[0] = '\0';
+    for (size_t i = 0; i < shown; i++)
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? ", " : "", l->items[i]);
+    if (l->n > shown)
+        snprintf(buf + strlen(buf), len - strlen(buf), " and %llu more",
+                 (unsigned long long)(l->n - shown));
+    return buf;
+}
+
+/* One failure per non-empty list: "<head>: seq <items><tail>". */
+static void list_fail(struct vfy_result *out, const struct list *l, const char *head,
+                      const char *tail)
+{
+    char buf[VFY_LIST_MAX * 50];
+    if (l->n)
+        vfy_add_failure(out, "%s: seq %s%s", head, list_text(l, buf, sizeof(buf)), tail);
+}
+
+/* ---- result life cycle ---- */
+
+void vfy_init(struct vfy_result *out, const struct scn_scenario *sc, const char *backend)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->name, sizeof(out->name), "%s", sc->name);
+    snprintf(out->backend, sizeof(out->backend), "%s", backend ? backend : "");
+    out->seed = sc->seed;
+    out->time_scale = sc->time_scale > 0 ? sc->time_scale : 1.0;
+    out->pass = true;
+    out->doorbells = out->wakeups = VFY_MISSING;
+}
+
+void vfy_add_failure(struct vfy_result *out, const char *fmt, ...)
+{
+    out->pass = false;
+    char **f = realloc(out->failures, (out->n_failures + 1) * sizeof(*f));
+    if (!f)
+        return;
+    out->failures = f;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&f[out->n_failures], fmt, ap) >= 0)
+        out->n_failures++;
+    va_end(ap);
+}
+
+void vfy_free(struct vfy_result *out)
+{
+    for (size_t i = 0; i < out->n_failures; i++)
+        free(out->failures[i]);
+    free(out->failures);
+    free(out->windows);
+    out->failures = NULL;
+    out->windows = NULL;
+    out->n_failures = out->n_windows = 0;
+}
+
+const char *vfy_verdict(const struct vfy_result *r) { return r->pass ? "pass" : "fail"; }
+
+/* ---- the check ---- */
+
+enum lost_at { AT_NONE, AT_DEVICE, AT_CRC, AT_RING, AT_UNEXPLAINED };
+
+struct seq_state {
+    uint32_t delivered, crc_rows, ring_rows;
+    uint8_t lost_at; /* enum lost_at */
+};
+
+struct ctx {
+    const struct scn_scenario *sc;
+    const struct rec_run *run;
+    struct vfy_result *out;
+    struct seq_state *st; /* one per device row */
+    uint64_t anon_crc, anon_ring; /* driver rows not tied to a produced seq */
+    double x;                     /* time scale */
+};
+
+static int64_t scn_ns(const struct ctx *c, int64_t real_ns) { return llround(real_ns * c->x); }
+static double ms(int64_t ns) { return ns / 1e6; }
+
+/* Index of seq in the device log (strictly increasing), or -1. */
+static long find_seq(const struct rec_run *r, int64_t seq)
+{
+    if (r->n_device == 0 || seq < 0)
+        return -1;
+    int64_t i = seq - r->device[0].seq;
+    if (i >= 0 && (size_t)i < r->n_device && r->device[i].seq == seq)
+        return (long)i;
+    size_t lo = 0, hi = r->n_device;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->device[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->n_device && r->device[lo].seq == seq ? (long)lo : -1;
+}
+
+static void scan_driver(struct ctx *c)
+{
+    for (size_t i = 0; i < c->run->n_driver; i++) {
+        const struct rec_driver_row *d = &c->run->driver[i];
+        long k = find_seq(c->run, d->seq);
+        if (d->status == REC_ST_CRC) {
+            if (k >= 0)
+                c->st[k].crc_rows++;
+            else
+                c->anon_crc++;
+        } else if (d->status == REC_ST_RING_DROP) {
+            if (k >= 0)
+                c->st[k].ring_rows++;
+            else
+                c->anon_ring++;
+        }
+    }
+}
+
+static void scan_app(struct ctx *c)
+{
+    struct list unknown = {0}, dup = {0}, reord = {0}, corrupt = {0}, dropped = {0};
+    int64_t top = -1;
+    for (size_t i = 0; i < c->run->n_app; i++) {
+        uint32_t seq = c->run->app[i].seq;
+        long k = find_seq(c->run, seq);
+        if (k < 0)
+            list_add(&unknown, "%u", seq);
+        else if (c->st[k].delivered++)
+            list_add(&dup, "%u", seq);
+        else if ((int64_t)seq < top)
+            list_add(&reord, "%u after %lld", seq, (long long)top);
+        if (k >= 0 && (c->run->device[k].flags & PKT_F_CORRUPT))
+            list_add(&corrupt, "%u", seq);
+        if (k >= 0 && c->run->device[k].fate == REC_DROPPED && c->st[k].delivered == 1)
+            list_add(&dropped, "%u", seq);
+        if ((int64_t)seq > top)
+            top = seq;
+    }
+    c->out->duplicates = dup.n;
+    c->out->reordered = reord.n;
+    c->out->crc_errors = corrupt.n;
+    list_fail(c->out, &dup, "duplicated", "");
+    list_fail(c->out, &reord, "reordered", "");
+    list_fail(c->out, &corrupt, "corrupted packet delivered (crc_errors)", "");
+    list_fail(c->out, &unknown, "delivered but never produced by the device", "");
+    list_fail(c->out, &dropped, "delivered but the device log says dropped", "");
+}
+
+/* Where produced-but-not-delivered row k was lost; pass 0 gives anonymous crc rows to
+ * corrupted packets only, pass 1 to the rest. */
+static enum lost_at lost_where(struct ctx *c, size_t k, int pass)
+{
+    const struct seq_state *s = &c->st[k];
+    if (c->run->device[k].fate == REC_DROPPED)
+        return AT_DEVICE;
+    if (s->crc_rows)
+        return AT_CRC;
+    if (s->ring_rows)
+        return AT_RING;
+    int corrupt = (c->run->device[k].flags & PKT_F_CORRUPT) != 0;
+    if (c->anon_crc && (pass == 1 || corrupt)) {
+        c->anon_crc--;
+        return AT_CRC;
+    }
+    if (pass == 1 && c->anon_ring) {
+        c->anon_ring--;
+        return AT_RING;
+    }
+    return pass == 1 ? AT_UNEXPLAINED : AT_NONE;
+}
+
+static void account_loss(struct ctx *c)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t k = 0; k < c->run->n_device; k++)
+            if (!c->st[k].delivered && c->st[k].lost_at == AT_NONE)
+                c->st[k].lost_at = (uint8_t)lost_where(c, k, pass);
+}
+
+/* Tallies the loss places and the seq-level failures that go with them. */
+static void tally_loss(struct ctx *c)
+{
+    struct list missing = {0}, unrejected = {0}, extra = {0};
+    struct vfy_result *o = c->out;
+    for (size_t k = 0; k < c->run->n_device; k++) {
+        const struct seq_state *s = &c->st[k];
+        uint32_t seq = c->run->device[k].seq;
+        int corrupt = (c->run->device[k].flags & PKT_F_CORRUPT) != 0;
+        o->lost_accounted.device += s->lost_at == AT_DEVICE;
+        o->lost_accounted.crc += s->lost_at == AT_CRC;
+        o->lost_accounted.ring += s->lost_at == AT_RING;
+        if (s->lost_at == AT_UNEXPLAINED)
+            list_add(&missing, "%u", seq);
+        if (corrupt && s->lost_at != AT_CRC && s->lost_at != AT_DEVICE && !s->delivered)
+            list_add(&unrejected, "%u", seq);
+        if (s->delivered && (s->crc_rows || s->ring_rows))
+            list_add(&extra, "%u", seq);
+    }
+    o->lost_unexplained = missing.n;
+    o->delivered = 0;
+    for (size_t k = 0; k < c->run->n_device; k++)
+        o->delivered += c->st[k].delivered > 0;
+    char head[96];
+    snprintf(head, sizeof(head), "%llu packets lost unexplained, missing",
+             (unsigned long long)missing.n);
+    list_fail(o, &missing, head, " (not accounted anywhere)");
+    list_fail(o, &unrejected, "corrupted packet not rejected by the driver (no crc row)", "");
+    list_fail(o, &extra, "delivered but also counted lost by the driver", "");
+    if (c->anon_crc || c->anon_ring)
+        vfy_add_failure(o, "driver log: %llu crc and %llu ring-drop rows match no lost packet",
+                        (unsigned long long)c->anon_crc, (unsigned long long)c->anon_ring);
+}
+
+static uint64_t count_status(const struct rec_run *r, enum rec_status st)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < r->n_driver; i++)
+        n += r->driver[i].status == st;
+    return n;
+}
+
+static void check_counter(struct vfy_result *o, const char *what, uint64_t counter, uint64_t rows)
+{
+    if (counter != REC_MISSING && counter != rows)
+        vfy_add_failure(o, "the driver counted %llu %s, its log lists %llu",
+                        (unsigned long long)counter, what, (unsigned long long)rows);
+}
+
+static void check_loss(struct ctx *c)
+{
+    struct vfy_result *o = c->out;
+    const struct scn_expect *e = &c->sc->expect;
+    uint64_t lost = o->lost_accounted.device + o->lost_accounted.ring + o->lost_accounted.crc +
+                    o->lost_unexplained;
+    if (e->has_lost_max && lost > e->lost_max)
+        vfy_add_failure(o, "lost %llu packets with lost_max %llu (device %llu, ring %llu, "
+                        "crc %llu; unexplained %llu)", (unsigned long long)lost,
+                        (unsigned long long)e->lost_max,
+                        (unsigned long long)o->lost_accounted.device,
+                        (unsigned long long)o->lost_accounted.ring,
+                        (unsigned long long)o->lost_accounted.crc,
+                        (unsigned long long)o->lost_unexplained);
+    double ratio = o->produced ? (double)o->delivered / (double)o->produced : 0.0;
+    if (e->has_delivered_min_ratio && ratio < e->delivered_min_ratio)
+        vfy_add_failure(o, "delivered %llu/%llu = %.4f below delivered_min_ratio %g",
+                        (unsigned long long)o->delivered, (unsigned long long)o->produced, ratio,
+                        e->delivered_min_ratio);
+    check_counter(o, "ring drops", c->run->counters.ring_drops,
+                  count_status(c->run, REC_ST_RING_DROP));
+    check_counter(o, "crc rejects", c->run->counters.crc_rejects,
+                  count_status(c->run, REC_ST_CRC));
+}
+
+/* ---- rate ---- */
+
+static void check_rate_value(struct vfy_result *o, const struct scn_expect *e, double hz)
+{
+    if (e->has_rate_min && hz < e->rate_min_hz)
+        vfy_add_failure(o, "rate %.1f Hz below min %g", hz, e->rate_min_hz);
+    if (e->has_rate_max && hz > e->rate_max_hz)
+        vfy_add_failure(o, "rate %.1f Hz above max %g", hz, e->rate_max_hz);
+}
+
+static void long_run_rate(struct ctx *c)
+{
+    const struct rec_run *r = c->run;
+    const struct scn_expect *e = &c->sc->expect;
+    if (r->n_app < 2) {
+        if (e->has_rate_min || e->has_rate_max)
+            vfy_add_failure(c->out, "rate unknown: %zu packets delivered", r->n_app);
+        return;
+    }
+    int64_t first = r->app[0].recv_ns, last = r->app[0].recv_ns;
+    for (size_t i = 1; i < r->n_app; i++) {
+        first = r->app[i].recv_ns < first ? r->app[i].recv_ns : first;
+        last = r->app[i].recv_ns > last ? r->app[i].recv_ns : last;
+    }
+    int64_t span = scn_ns(c, last - first);
+    c->out->rate_hz = span > 0 ? (double)(r->n_app - 1) * NS_PER_S / (double)span : 0.0;
+    check_rate_value(c->out, e, c->out->rate_hz);
+}
+
+/* Whether a device or consumer event is active in [a, b), or ended less than 1 s before a
+ * (times from the device start, in the scenario as run). */
+static bool disturbed(const struct ctx *c, int64_t a, int64_t b)
+{
+    int64_t settle = llround(NS_PER_S / c->x);
+    for (size_t i = 0; i < c->sc->device.n_events; i++) {
+        const struct scn_dev_event *ev = &c->sc->device.events[i];
+        if (ev->at_ns < b && ev->at_ns + ev->dur_ns + settle > a)
+            return true;
+    }
+    for (size_t i = 0; i < c->sc->consumer.n_events; i++) {
+        const struct scn_con_event *ev = &c->sc->consumer.events[i];
+        if (ev->at_ns < b && ev->at_ns + ev->dur_ns + settle > a)
+            return true;
+    }
+    return false;
+}
+
+static void check_windows(struct ctx *c)
+{
+    const struct scn_expect *e = &c->sc->expect;
+    struct list low = {0}, high = {0};
+    for (size_t k = 0; k < c->out->n_windows; k++) {
+        const struct vfy_window *w = &c->out->windows[k];
+        double hz = (double)w->packets;
+        if (w->checked && e->has_rate_min && hz + 1 < e->rate_min_hz)
+            list_add(&low, "%lld s (%llu)", (long long)(w->start_ns / NS_PER_S),
+                     (unsigned long long)w->packets);
+        if (w->checked && e->has_rate_max && hz - 1 > e->rate_max_hz)
+            list_add(&high, "%lld s (%llu)", (long long)(w->start_ns / NS_PER_S),
+                     (unsigned long long)w->packets);
+    }
+    char buf[VFY_LIST_MAX * 50];
+    if (low.n)
+        vfy_add_failure(c->out, "rate below min %g Hz in %llu windows of 1 s (1 packet of "
+                        "tolerance): %s", e->rate_min_hz, (unsigned long long)low.n,
+                        list_text(&low, buf, sizeof(buf)));
+    if (high.n)
+        vfy_add_failure(c->out, "rate above max %g Hz in %llu windows of 1 s (1 packet of "
+                        "tolerance): %s", e->rate_max_hz, (unsigned long long)high.n,
+                        list_text(&high, buf, sizeof(buf)));
+}
+
+static void window_rates(struct ctx *c)
+{
+    double w_real = NS_PER_S / c->x; /* one scenario second, in real ns */
+    size_t n = (size_t)floor((double)c->sc->duration_ns / w_real + 1e-9);
+    if (n == 0)
+        return;
+    struct vfy_window *w = calloc(n, sizeof(*w));
+    if (!w) {
+        vfy_add_failure(c->out, "out of memory for %zu rate windows", n);
+        return;
+    }
+    for (size_t i = 0; i < c->run->n_app; i++) {
+        double rel = (double)(c->run->app[i].recv_ns - c->run->start_ns);
+        if (rel >= 0 && rel < (double)n * w_real)
+            w[(size_t)(rel / w_real)].packets++;
+    }
+    c->out->windows = w;
+    c->out->n_windows = n;
+    c->out->window_min_hz = c->out->window_max_hz = (double)w[0].packets;
+    for (size_t k = 0; k < n; k++) {
+        w[k].start_ns = (int64_t)k * NS_PER_S;
+        w[k].checked = !disturbed(c, llround(k * w_real), llround((k + 1) * w_real));
+        c->out->window_min_hz = fmin(c->out->window_min_hz, (double)w[k].packets);
+        c->out->window_max_hz = fmax(c->out->window_max_hz, (double)w[k].packets);
+    }
+    check_windows(c);
+}
+
+/* ---- latency ---- */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest rank: the smallest value with at least p% of the samples at or below it. */
+static int64_t rank(const int64_t *v, size_t n, unsigned p)
+{
+    size_t r = (p * n + 99) / 100;
+    return v[r ? r - 1 : 0];
+}
+
+static void summarize(struct vfy_latency *l, int64_t *v, size_t n)
+{
+    memset(l, 0, sizeof(*l));
+    l->n = n;
+    if (n == 0)
+        return;
+    qsort(v, n, sizeof(*v), cmp_i64);
+    l->p50_ns = rank(v, n, 50);
+    l->p99_ns = rank(v, n, 99);
+    l->max_ns = v[n - 1];
+}
+
+enum stage { DEV_APP, DEV_DRV, DRV_APP };
+
+static int64_t stage_ns(const struct rec_app_row *a, enum stage s)
+{
+    switch (s) {
+    case DEV_DRV:
+        return a->ingress_ns - a->produce_ns;
+    case DRV_APP:
+        return a->recv_ns - a->ingress_ns;
+    default:
+        return a->recv_ns - a->produce_ns;
+    }
+}
+
+static void latencies(struct ctx *c)
+{
+    size_t n = c->run->n_app;
+    int64_t *v = malloc((n ? n : 1) * sizeof(*v));
+    if (!v) {
+        vfy_add_failure(c->out, "out of memory for %zu latencies", n);
+        return;
+    }
+    struct vfy_latency *dst[] = {&c->out->latency, &c->out->lat_dev_drv, &c->out->lat_drv_app};
+    for (int s = DEV_APP; s <= DRV_APP; s++) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = scn_ns(c, stage_ns(&c->run->app[i], (enum stage)s));
+        summarize(dst[s], v, n);
+    }
+    free(v);
+    const struct scn_expect *e = &c->sc->expect;
+    const struct vfy_latency *l = &c->out->latency;
+    if (e->has_latency_p99_max && l->p99_ns > scn_ns(c, e->latency_p99_max_ns))
+        vfy_add_failure(c->out, "latency p99 %.3f ms above p99_max %g ms", ms(l->p99_ns),
+                        ms(scn_ns(c, e->latency_p99_max_ns)));
+    if (e->has_latency_max && l->max_ns > scn_ns(c, e->latency_max_ns))
+        vfy_add_failure(c->out, "latency max %.3f ms above max %g ms", ms(l->max_ns),
+                        ms(scn_ns(c, e->latency_max_ns)));
+}
+
+/* ---- backlog and drain ---- */
+
+struct step {
+    int64_t t;
+    int d; /* +1 ingress, -1 receive */
+};
+
+static int cmp_step(const void *a, const void *b)
+{
+    const struct step *x = a, *y = b;
+    if (x->t != y->t)
+        return (x->t > y->t) - (x->t < y->t);
+    return x->d - y->d; /* receives first at the same instant */
+}
+
+static uint64_t backlog_from_records(struct ctx *c)
+{
+    size_t n = c->run->n_app;
+    struct step *s = malloc((2 * n + 1) * sizeof(*s));
+    if (!s) {
+        vfy_add_failure(c->out, "out of memory for the backlog of %zu packets", n);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s[2 * i] = (struct step){c->run->app[i].ingress_ns, +1};
+        s[2 * i + 1] = (struct step){c->run->app[i].recv_ns, -1};
+    }
+    qsort(s, 2 * n, sizeof(*s), cmp_step);
+    int64_t level = 0, top = 0;
+    for (size_t i = 0; i < 2 * n; i++) {
+        level += s[i].d;
+        top = level > top ? level : top;
+    }
+    free(s);
+    return (uint64_t)top;
+}
+
+static void backlog(struct ctx *c)
+{
+    struct vfy_result *o = c->out;
+    o->backlog_from_records = c->run->counters.ring_high_water == REC_MISSING;
+    o->backlog_max = o->backlog_from_records ? backlog_from_records(c)
+                                             : c->run->counters.ring_high_water;
+    const struct scn_expect *e = &c->sc->expect;
+    if (e->has_backlog_max && o->backlog_max > e->backlog_max)
+        vfy_add_failure(o, "backlog %llu above backlog_max %llu%s",
+                        (unsigned long long)o->backlog_max, (unsigned long long)e->backlog_max,
+                        o->backlog_from_records ? " (from the records)" : "");
+}
+
+/* Real ns from the stall's end until the last packet ingressed before it was received. */
+static int64_t drain_after(const struct ctx *c, int64_t end_abs)
+{
+    const struct rec_app_row *last = NULL;
+    for (size_t i = 0; i < c->run->n_app; i++) {
+        const struct rec_app_row *a = &c->run->app[i];
+        if (a->ingress_ns < end_abs && (!last || a->ingress_ns > last->ingress_ns))
+            last = a;
+    }
+    return last && last->recv_ns > end_abs ? last->recv_ns - end_abs : 0;
+}
+
+static void drains(struct ctx *c)
+{
+    struct vfy_result *o = c->out;
+    const struct scn_expect *e = &c->sc->expect;
+    for (size_t i = 0; i < c->sc->consumer.n_events && i < SCN_MAX_EVENTS; i++) {
+        const struct scn_con_event *ev = &c->sc->consumer.events[i];
+        int64_t end = ev->at_ns + ev->dur_ns;
+        struct vfy_drain *d = &o->drains[o->n_drains++];
+        d->stall_end_ns = scn_ns(c, end);
+        d->drain_ns = scn_ns(c, drain_after(c, c->run->start_ns + end));
+        if (d->drain_ns > o->drain_max_ns)
+            o->drain_max_ns = d->drain_ns;
+        if (e->has_drain_max && d->drain_ns > scn_ns(c, e->drain_max_ns))
+            vfy_add_failure(o, "drain %.3f ms after the consumer stall ending at %.3f ms above "
+                            "drain_ms_max %g", ms(d->drain_ns), ms(d->stall_end_ns),
+                            ms(scn_ns(c, e->drain_max_ns)));
+    }
+}
+
+int vfy_check(const struct scn_scenario *sc, const struct rec_run *run, struct vfy_result *out)
+{
+    vfy_init(out, sc, run->backend);
+    struct ctx c = {.sc = sc, .run = run, .out = out, .x = out->time_scale};
+    out->produced = run->n_device;
+    out->doorbells = run->counters.doorbells;
+    out->wakeups = run->counters.wakeups;
+    c.st = calloc(run->n_device ? run->n_device : 1, sizeof(*c.st));
+    if (!c.st) {
+        vfy_add_failure(out, "out of memory for %zu device rows", run->n_device);
+        return 1;
+    }
+    scan_driver(&c);
+    scan_app(&c);
+    account_loss(&c);
+    tally_loss(&c);
+    free(c.st);
+    check_loss(&c);
+    long_run_rate(&c);
+    window_rates(&c);
+    latencies(&c);
+    backlog(&c);
+    drains(&c);
+    return out->pass ? 0 : 1;
+}

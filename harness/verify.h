@@ -1,0 +1,117 @@
+/* verify — judges one end-to-end run (its records) against its scenario's expect and the
+ * invariants of the SPEC, and says why it fails, with the numbers.
+ *
+ * Time: every figure in struct vfy_result is in SCENARIO time. The scenario passed in is the one
+ * that was run, i.e. after scn_time_scale(X): its event times and expect limits were divided by
+ * X, and the records are in real time. Real time t corresponds to scenario time t * X
+ * (X = sc->time_scale), so durations are multiplied by X and rates divided by X; expect limits
+ * are compared after multiplying them back by X. With X = 1 nothing changes.
+ *
+ * What is computed (see vfy_check):
+ *  - produced: device rows; delivered: distinct produced seqs the application received
+ *    (duplicates and seqs the device never produced are counted apart).
+ *  - loss, seq by seq: a produced seq not delivered is accounted at the device (fate dropped),
+ *    at crc (a driver crc row with its seq), at the ring (a ring-drop row with its seq), or by a
+ *    driver row with seq -1 (crc rows first go to corrupted packets, then crc, then ring-drop);
+ *    what is left is lost_unexplained. So produced == delivered + lost_accounted.{device,ring,crc}
+ *    + lost_unexplained.
+ *  - duplicates; reordered (a seq lower than the highest one before it); crc_errors (packets the
+ *    device corrupted on purpose that reached the application); every corrupted packet must have
+ *    been rejected by the driver.
+ *  - rate_hz: (rows - 1) / (last recv - first recv); per 1 s window from the device start (only
+ *    windows wholly inside duration_ms): min/max of all, checked against expect.rate_hz only where
+ *    no device or consumer event is active within the window or ended less than 1 s before it,
+ *    with 1 packet of tolerance for the window edges.
+ *  - latency device->app (recv - produce), device->driver (ingress - produce), driver->app
+ *    (recv - ingress): p50/p99/max by nearest rank over every application row.
+ *  - backlog_max: the ring's high-water counter, or, when it is REC_MISSING, the most packets
+ *    ingressed and not yet received at any time according to app.csv (a lower bound: packets
+ *    evicted from the ring are not seen there).
+ *  - drain after each consumer stall: from the stall's end to the receive time of the last
+ *    delivered packet ingressed before that end (0 when the ring was already empty).
+ *  - doorbells, wakeups: copied from the counters (VFY_MISSING when not measured).
+ * Failures regardless of expect: unexplained loss, duplicates, reordering, a corrupted packet
+ * delivered or not rejected, a delivered packet the device dropped or never produced, driver
+ * rows or counters that match no loss. expect.verdict / expect.failure are not used here.
+ *
+ * Never crashes on inconsistent records: they become failures. Out of memory becomes a failure.
+ * Prefix: vfy_.
+ */
+#ifndef USBSIM_HARNESS_VERIFY_H
+#define USBSIM_HARNESS_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/records.h"
+#include "sim/scenario.h"
+
+#define VFY_MISSING UINT64_MAX
+#define VFY_LIST_MAX 10 /* seqs named in one failure, then "and N more" */
+
+struct vfy_latency {
+    int64_t p50_ns, p99_ns, max_ns;
+    uint64_t n; /* samples */
+};
+
+struct vfy_window {
+    int64_t start_ns; /* from the device start */
+    uint64_t packets; /* received in [start, start + 1 s): the rate in Hz */
+    bool checked;     /* compared with expect.rate_hz */
+};
+
+struct vfy_drain {
+    int64_t stall_end_ns; /* from the device start */
+    int64_t drain_ns;
+};
+
+struct vfy_result {
+    char name[SCN_MAX_NAME + 1];
+    char backend[32];
+    uint64_t seed;
+    double time_scale;
+    double wall_s; /* real duration of the run, set by the caller (JUnit time); 0 if unknown */
+    bool pass;
+
+    uint64_t produced, delivered;
+    struct {
+        uint64_t device, ring, crc;
+    } lost_accounted;
+    uint64_t lost_unexplained, duplicates, reordered, crc_errors;
+
+    double rate_hz;                     /* long-run, at the application */
+    double window_min_hz, window_max_hz; /* over every window; 0 when there is none */
+    size_t n_windows;
+    struct vfy_window *windows; /* owned */
+
+    struct vfy_latency latency;       /* device -> application */
+    struct vfy_latency lat_dev_drv;   /* device -> driver */
+    struct vfy_latency lat_drv_app;   /* driver -> application */
+
+    uint64_t backlog_max;
+    bool backlog_from_records; /* the counter was missing */
+    size_t n_drains;
+    struct vfy_drain drains[SCN_MAX_EVENTS];
+    int64_t drain_max_ns; /* 0 without a consumer stall */
+
+    uint64_t doorbells, wakeups; /* VFY_MISSING when not measured */
+
+    size_t n_failures;
+    char **failures; /* owned */
+};
+
+/* Empty result for scenario sc: pass, zero figures, identity (name, seed, time_scale, backend
+ * ("" when NULL)) filled in. Use it when a run produced no records at all. */
+void vfy_init(struct vfy_result *out, const struct scn_scenario *sc, const char *backend);
+/* vfy_init(out, sc, run->backend), then compute and check everything. Returns 0 when the
+ * verdict is pass, 1 when fail. Free with vfy_free. */
+int vfy_check(const struct scn_scenario *sc, const struct rec_run *run, struct vfy_result *out);
+/* Appends a failure (printf format) and makes the verdict fail, e.g. for a process that
+ * crashed: vfy_add_failure(&r, "driver killed by signal 11"). */
+void vfy_add_failure(struct vfy_result *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void vfy_free(struct vfy_result *out);
+const char *vfy_verdict(const struct vfy_result *r); /* "pass" | "fail" */
+
+#endif

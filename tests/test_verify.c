@@ -1,0 +1,468 @@
+/* Tests of harness/verify: synthetic runs built in code, each breaking one thing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/verify.h"
+#include "sim/packet.h"
+#include "tests/cu.h"
+
+#define MS 1000000LL
+#define START (1000 * MS) /* device t0, CLOCK_MONOTONIC */
+
+static void scenario(struct scn_scenario *sc)
+{
+    memset(sc, 0, sizeof(*sc));
+    strcpy(sc->name, "synthetic");
+    sc->seed = 7;
+    sc->duration_ns = 5000 * MS;
+    sc->device.period_ns = 10 * MS;
+    sc->time_scale = 1.0;
+}
+
+/* n packets, every period_ns, ingress 0.1 ms and receive 0.3 ms after production. */
+static void perfect_run(struct rec_run *r, size_t n, int64_t period_ns)
+{
+    rec_init(r);
+    r->start_ns = START;
+    r->backend = "usbip";
+    r->device = calloc(n, sizeof(*r->device));
+    r->app = calloc(n, sizeof(*r->app));
+    r->driver = calloc(n, sizeof(*r->driver)); /* room for added rows */
+    CU_ASSERT_FATAL(r->device && r->app && r->driver);
+    r->n_device = r->n_app = n;
+    for (size_t i = 0; i < n; i++) {
+        int64_t due = (int64_t)i * period_ns;
+        r->device[i] = (struct rec_device_row){.seq = (uint32_t)i, .due_ns = due,
+                                               .produce_ns = START + due};
+        r->app[i] = (struct rec_app_row){.seq = (uint32_t)i, .produce_ns = START + due,
+                                         .ingress_ns = START + due + MS / 10,
+                                         .recv_ns = START + due + 3 * MS / 10, .batch = i};
+    }
+}
+
+static void drop_app(struct rec_run *r, uint32_t seq)
+{
+    for (size_t i = 0; i < r->n_app; i++)
+        if (r->app[i].seq == seq) {
+            memmove(&r->app[i], &r->app[i + 1], (r->n_app - i - 1) * sizeof(r->app[0]));
+            r->n_app--;
+            return;
+        }
+    CU_FAIL("no such app row");
+}
+
+static void add_driver(struct rec_run *r, int64_t seq, enum rec_status st)
+{
+    r->driver[r->n_driver++] = (struct rec_driver_row){.seq = seq, .status = (uint8_t)st};
+}
+
+/* Whether some failure contains text. */
+static int has_failure(const struct vfy_result *v, const char *text)
+{
+    for (size_t i = 0; i < v->n_failures; i++)
+        if (strstr(v->failures[i], text))
+            return 1;
+    return 0;
+}
+
+static void dump(const struct vfy_result *v)
+{
+    for (size_t i = 0; i < v->n_failures; i++)
+        fprintf(stderr, "\n  failure: %s", v->failures[i]);
+}
+
+static void test_perfect(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    sc.expect.has_lost_max = true;
+    sc.expect.has_rate_min = sc.expect.has_rate_max = true;
+    sc.expect.rate_min_hz = 99;
+    sc.expect.rate_max_hz = 101;
+    sc.expect.has_latency_p99_max = true;
+    sc.expect.latency_p99_max_ns = 20 * MS;
+    sc.expect.has_delivered_min_ratio = true;
+    sc.expect.delivered_min_ratio = 1.0;
+    perfect_run(&r, 500, 10 * MS);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_TRUE(v.pass);
+    CU_ASSERT_EQUAL(v.n_failures, 0);
+    CU_ASSERT_EQUAL(v.produced, 500);
+    CU_ASSERT_EQUAL(v.delivered, 500);
+    CU_ASSERT_EQUAL(v.lost_unexplained + v.duplicates + v.reordered + v.crc_errors, 0);
+    CU_ASSERT_DOUBLE_EQUAL(v.rate_hz, 100.0, 1e-9);
+    CU_ASSERT_EQUAL(v.n_windows, 5);
+    for (size_t k = 0; k < v.n_windows; k++) {
+        CU_ASSERT_EQUAL(v.windows[k].packets, 100);
+        CU_ASSERT_TRUE(v.windows[k].checked);
+        CU_ASSERT_EQUAL(v.windows[k].start_ns, (int64_t)k * 1000 * MS);
+    }
+    CU_ASSERT_EQUAL(v.latency.p99_ns, 3 * MS / 10);
+    CU_ASSERT_EQUAL(v.lat_dev_drv.max_ns, MS / 10);
+    CU_ASSERT_EQUAL(v.lat_drv_app.p50_ns, 2 * MS / 10);
+    CU_ASSERT_TRUE(v.backlog_from_records);
+    CU_ASSERT_EQUAL(v.backlog_max, 1);
+    CU_ASSERT_EQUAL(v.doorbells, VFY_MISSING);
+    CU_ASSERT_STRING_EQUAL(v.backend, "usbip");
+    CU_ASSERT_STRING_EQUAL(vfy_verdict(&v), "pass");
+    vfy_add_failure(&v, "driver killed by signal %d", 11);
+    CU_ASSERT_FALSE(v.pass);
+    CU_ASSERT_TRUE(has_failure(&v, "driver killed by signal 11"));
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+static void test_missing_seq(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    perfect_run(&r, 500, 10 * MS);
+    drop_app(&r, 17);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.lost_unexplained, 1);
+    CU_ASSERT_EQUAL(v.delivered, 499);
+    CU_ASSERT_TRUE(has_failure(&v, "missing: seq 17 (not accounted anywhere)"));
+    vfy_free(&v);
+    for (uint32_t s = 100; s < 115; s++)
+        drop_app(&r, s);
+    vfy_check(&sc, &r, &v);
+    CU_ASSERT_EQUAL(v.lost_unexplained, 16);
+    CU_ASSERT_TRUE(has_failure(&v, "16 packets lost unexplained, missing: seq 17, 100, 101, "
+                                   "102, 103, 104, 105, 106, 107, 108 and 6 more"));
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+static void test_device_drop_accounted(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    perfect_run(&r, 500, 10 * MS);
+    r.device[17].fate = REC_DROPPED;
+    r.device[17].drop = REC_DROP_FIFO;
+    drop_app(&r, 17);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    CU_ASSERT_EQUAL(v.lost_accounted.device, 1);
+    CU_ASSERT_EQUAL(v.lost_unexplained, 0);
+    vfy_free(&v);
+    sc.expect.has_lost_max = true;
+    sc.expect.lost_max = 0;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(has_failure(&v, "lost 1 packets with lost_max 0 (device 1, ring 0, crc 0; "
+                                   "unexplained 0)"));
+    vfy_free(&v);
+    sc.expect.lost_max = 1;
+    sc.expect.has_delivered_min_ratio = true;
+    sc.expect.delivered_min_ratio = 1.0;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.n_failures, 1);
+    CU_ASSERT_TRUE(has_failure(&v, "delivered 499/500 = 0.9980 below delivered_min_ratio 1"));
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+static void test_ring_and_anonymous(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    perfect_run(&r, 500, 10 * MS);
+    drop_app(&r, 20);
+    drop_app(&r, 21);
+    add_driver(&r, 20, REC_ST_RING_DROP);
+    add_driver(&r, -1, REC_ST_RING_DROP);
+    add_driver(&r, 5, REC_ST_OK);
+    r.counters.ring_drops = 2;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_EQUAL(v.lost_accounted.ring, 2);
+    CU_ASSERT_EQUAL(v.lost_unexplained, 0);
+    vfy_free(&v);
+    add_driver(&r, -1, REC_ST_RING_DROP); /* one more than was lost */
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(has_failure(&v, "driver log: 0 crc and 1 ring-drop rows match no lost packet"));
+    CU_ASSERT_TRUE(has_failure(&v, "the driver counted 2 ring drops, its log lists 3"));
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+static void test_duplicate(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    perfect_run(&r, 500, 10 * MS);
+    r.app[499].seq = 29; /* seq 499 never arrives, 29 arrives twice */
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.duplicates, 1);
+    CU_ASSERT_EQUAL(v.reordered, 0);
+    CU_ASSERT_EQUAL(v.lost_unexplained, 1);
+    CU_ASSERT_TRUE(has_failure(&v, "duplicated: seq 29"));
+    CU_ASSERT_TRUE(has_failure(&v, "missing: seq 499"));
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+static void test_reorder(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    perfect_run(&r, 500, 10 * MS);
+    struct rec_app_row t = r.app[41];
+    r.app[41] = r.app[42];
+    r.app[42] = t;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.reordered, 1);
+    CU_ASSERT_EQUAL(v.duplicates, 0);
+    CU_ASSERT_EQUAL(v.lost_unexplained, 0);
+    CU_ASSERT_TRUE(has_failure(&v, "reordered: seq 41 after 42"));
+    CU_ASSERT_EQUAL(v.n_failures, 1);
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+static void test_corrupt(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    perfect_run(&r, 500, 10 * MS);
+    r.device[60].flags = PKT_F_CORRUPT; /* rejected, seq known */
+    r.device[70].flags = PKT_F_CORRUPT; /* rejected, seq unreadable */
+    drop_app(&r, 60);
+    drop_app(&r, 70);
+    add_driver(&r, 60, REC_ST_CRC);
+    add_driver(&r, -1, REC_ST_CRC);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_EQUAL(v.lost_accounted.crc, 2);
+    CU_ASSERT_EQUAL(v.crc_errors, 0);
+    vfy_free(&v);
+    r.device[50].flags = PKT_F_CORRUPT; /* delivered: a failure */
+    r.device[80].flags = PKT_F_CORRUPT; /* lost without a crc row */
+    drop_app(&r, 80);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.crc_errors, 1);
+    CU_ASSERT_EQUAL(v.lost_unexplained, 1);
+    CU_ASSERT_TRUE(has_failure(&v, "corrupted packet delivered (crc_errors): seq 50"));
+    CU_ASSERT_TRUE(has_failure(&v, "corrupted packet not rejected by the driver (no crc row): "
+                                   "seq 80"));
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+static void test_rate_bounds(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    sc.expect.has_rate_min = true;
+    sc.expect.rate_min_hz = 101;
+    perfect_run(&r, 500, 10 * MS);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(has_failure(&v, "rate 100.0 Hz below min 101"));
+    CU_ASSERT_FALSE(has_failure(&v, "windows of 1 s")); /* 100 + 1 packet of tolerance */
+    vfy_free(&v);
+    sc.expect.rate_min_hz = 99;
+    sc.expect.has_rate_max = true;
+    sc.expect.rate_max_hz = 99.5;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(has_failure(&v, "rate 100.0 Hz above max 99.5"));
+    vfy_free(&v);
+    /* window 2 s..3 s loses 10 packets: only the window check sees it clearly */
+    sc.expect.rate_max_hz = 101;
+    for (uint32_t s = 200; s < 210; s++) {
+        r.device[s].fate = REC_DROPPED;
+        r.device[s].drop = REC_DROP_STALL;
+        drop_app(&r, s);
+    }
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_DOUBLE_EQUAL(v.window_min_hz, 90, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(v.window_max_hz, 100, 1e-9);
+    CU_ASSERT_TRUE(has_failure(&v, "rate below min 99 Hz in 1 windows of 1 s (1 packet of "
+                                   "tolerance): 2 s (90)"));
+    vfy_free(&v);
+    /* the same loss inside a device event's window (and the second after) is not checked */
+    sc.expect.rate_min_hz = 97; /* long-run 489 / 4.99 s = 98.0 Hz */
+    sc.device.n_events = 1;
+    sc.device.events[0] = (struct scn_dev_event){.kind = SCN_EV_STALL, .at_ns = 2000 * MS,
+                                                 .dur_ns = 100 * MS, .mode = SCN_STALL_DROP};
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_TRUE(v.windows[1].checked);
+    CU_ASSERT_FALSE(v.windows[2].checked);
+    CU_ASSERT_FALSE(v.windows[3].checked);
+    CU_ASSERT_TRUE(v.windows[4].checked);
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+static void test_latency_percentiles(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    sc.expect.has_latency_p99_max = sc.expect.has_latency_max = true;
+    sc.expect.latency_p99_max_ns = 50 * MS;
+    sc.expect.latency_max_ns = 100 * MS;
+    perfect_run(&r, 200, 10 * MS);
+    /* latencies 1..200 ms, in a scrambled order (7 is coprime with 200) */
+    for (size_t i = 0; i < 200; i++) {
+        int64_t lat = (int64_t)((i * 7) % 200 + 1) * MS;
+        r.app[i].ingress_ns = r.app[i].produce_ns + lat / 4;
+        r.app[i].recv_ns = r.app[i].produce_ns + lat;
+    }
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.latency.n, 200);
+    CU_ASSERT_EQUAL(v.latency.p50_ns, 100 * MS);
+    CU_ASSERT_EQUAL(v.latency.p99_ns, 198 * MS);
+    CU_ASSERT_EQUAL(v.latency.max_ns, 200 * MS);
+    CU_ASSERT_EQUAL(v.lat_dev_drv.p50_ns, 25 * MS);
+    CU_ASSERT_EQUAL(v.lat_drv_app.max_ns, 150 * MS);
+    CU_ASSERT_TRUE(has_failure(&v, "latency p99 198.000 ms above p99_max 50 ms"));
+    CU_ASSERT_TRUE(has_failure(&v, "latency max 200.000 ms above max 100 ms"));
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+/* A consumer stall 1.0 s .. 1.4 s; afterwards the app drains one packet per ms. */
+static void stalled_run(struct rec_run *r, int64_t x)
+{
+    perfect_run(r, 500, 10 * MS / x);
+    int64_t end = START + 1400 * MS / x, next = end;
+    for (size_t i = 0; i < r->n_app; i++) {
+        struct rec_app_row *a = &r->app[i];
+        if (a->ingress_ns < START + 1000 * MS / x)
+            continue;
+        if (a->ingress_ns < end || a->recv_ns <= next) {
+            next += MS / x;
+            a->recv_ns = next;
+        }
+    }
+}
+
+static void test_drain(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    sc.consumer.n_events = 1;
+    sc.consumer.events[0] = (struct scn_con_event){.at_ns = 1000 * MS, .dur_ns = 400 * MS};
+    sc.expect.has_drain_max = true;
+    sc.expect.drain_max_ns = 30 * MS;
+    stalled_run(&r, 1);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.n_drains, 1);
+    CU_ASSERT_EQUAL(v.drains[0].stall_end_ns, 1400 * MS);
+    CU_ASSERT_EQUAL(v.drains[0].drain_ns, 40 * MS); /* seqs 100..139, one per ms */
+    CU_ASSERT_EQUAL(v.drain_max_ns, 40 * MS);
+    CU_ASSERT_TRUE(has_failure(&v, "drain 40.000 ms after the consumer stall ending at "
+                                   "1400.000 ms above drain_ms_max 30"));
+    CU_ASSERT_EQUAL(v.backlog_max, 41); /* 100..140 in the ring at 1400.1 ms */
+    CU_ASSERT_FALSE(v.windows[1].checked);
+    CU_ASSERT_FALSE(v.windows[2].checked);
+    CU_ASSERT_TRUE(v.windows[3].checked);
+    vfy_free(&v);
+    r.counters.ring_high_water = 64;
+    sc.expect.has_drain_max = false;
+    sc.expect.has_backlog_max = true;
+    sc.expect.backlog_max = 50;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_FALSE(v.backlog_from_records);
+    CU_ASSERT_TRUE(has_failure(&v, "backlog 64 above backlog_max 50"));
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+/* The same run at --time-scale 10: records 10x faster, figures in scenario time unchanged. */
+static void test_time_scale(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    sc.time_scale = 10;
+    sc.duration_ns = 500 * MS;
+    sc.consumer.n_events = 1;
+    sc.consumer.events[0] = (struct scn_con_event){.at_ns = 100 * MS, .dur_ns = 40 * MS};
+    sc.expect.has_rate_min = sc.expect.has_rate_max = true;
+    sc.expect.rate_min_hz = 99;
+    sc.expect.rate_max_hz = 101;
+    sc.expect.has_drain_max = true;
+    sc.expect.drain_max_ns = 5 * MS; /* 50 ms in scenario time */
+    stalled_run(&r, 10);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_DOUBLE_EQUAL(v.time_scale, 10, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(v.rate_hz, 100.0, 0.5);
+    CU_ASSERT_EQUAL(v.n_windows, 5);
+    CU_ASSERT_EQUAL(v.windows[4].start_ns, 4000 * MS);
+    CU_ASSERT_EQUAL(v.windows[0].packets, 100);
+    CU_ASSERT_EQUAL(v.drains[0].stall_end_ns, 1400 * MS);
+    CU_ASSERT_EQUAL(v.drains[0].drain_ns, 40 * MS);
+    CU_ASSERT_EQUAL(v.lat_dev_drv.p50_ns, MS); /* 0.1 ms real */
+    vfy_free(&v);
+    sc.expect.drain_max_ns = 3 * MS; /* 30 ms in scenario time */
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(has_failure(&v, "drain 40.000 ms after the consumer stall ending at "
+                                   "1400.000 ms above drain_ms_max 30"));
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+static void test_inconsistent_records(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    perfect_run(&r, 100, 10 * MS);
+    r.device[3].fate = REC_DROPPED; /* but delivered */
+    r.device[3].drop = REC_DROP_DISCONNECT;
+    r.app[99].seq = 5000; /* never produced; 99 missing */
+    add_driver(&r, 7, REC_ST_CRC); /* delivered anyway */
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(has_failure(&v, "delivered but the device log says dropped: seq 3"));
+    CU_ASSERT_TRUE(has_failure(&v, "delivered but never produced by the device: seq 5000"));
+    CU_ASSERT_TRUE(has_failure(&v, "delivered but also counted lost by the driver: seq 7"));
+    CU_ASSERT_TRUE(has_failure(&v, "missing: seq 99"));
+    vfy_free(&v);
+    rec_free(&r);
+    rec_init(&r); /* nothing recorded at all */
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    CU_ASSERT_EQUAL(v.produced, 0);
+    vfy_free(&v);
+}
+
+static CU_TestInfo tests[] = {
+    {"perfect run passes", test_perfect},
+    {"missing seq is unexplained and named", test_missing_seq},
+    {"device drop accounted; lost_max; ratio", test_device_drop_accounted},
+    {"ring drops by seq and anonymous", test_ring_and_anonymous},
+    {"duplicate", test_duplicate},
+    {"reorder", test_reorder},
+    {"corrupt packets", test_corrupt},
+    {"rate bounds, long-run and windows", test_rate_bounds},
+    {"latency percentiles exact", test_latency_percentiles},
+    {"drain time and backlog", test_drain},
+    {"time scale", test_time_scale},
+    {"inconsistent records", test_inconsistent_records},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) { return cu_main("verify", tests); }
