@@ -8,14 +8,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "harness/proc.h"
+#include "harness/report.h"
+#include "harness/run.h"
+#include "sim/gadget.h"
 #include "sim/scenario.h"
 #include "sim/schedule.h"
 
 /* Every option any command takes; each command says which of them it accepts. */
 enum opt_id {
     O_HELP, O_CSV, O_SEED, O_TIME_SCALE, O_JSON, O_JUNIT, O_QUIET, O_BACKEND, O_LISTEN, O_LOG,
-    O_EXPLAIN, O_COUNT
+    O_EXPLAIN, O_KEEP, O_VERBOSE, O_COUNT
 };
 #define BIT(o) (1u << (o))
 
@@ -31,12 +36,14 @@ static const struct option long_opts[] = {
     [O_LISTEN] = {"listen", required_argument, NULL, O_LISTEN + 256},
     [O_LOG] = {"log", required_argument, NULL, O_LOG + 256},
     [O_EXPLAIN] = {"explain", no_argument, NULL, O_EXPLAIN + 256},
+    [O_KEEP] = {"keep-logs", no_argument, NULL, O_KEEP + 256},
+    [O_VERBOSE] = {"verbose", no_argument, NULL, 'v'},
     [O_COUNT] = {NULL, 0, NULL, 0},
 };
 
 struct cli_opts {
     const char *cmd;
-    int csv, quiet, explain;
+    int csv, quiet, explain, keep, verbose;
     int has_seed;
     uint64_t seed;
     double time_scale;
@@ -144,6 +151,84 @@ static int cmd_plan(struct cli_opts *o)
     return CLI_OK;
 }
 
+/* Loads every file first: one bad scenario means nothing is run (exit 2). */
+static struct scn_scenario *load_all(const struct cli_opts *o)
+{
+    struct scn_scenario *all = calloc((size_t)o->nfiles, sizeof *all);
+    int bad = !all;
+    for (int i = 0; all && i < o->nfiles; i++)
+        bad |= load_scenario(o, o->files[i], &all[i]) != 0;
+    if (bad) {
+        free(all);
+        return NULL;
+    }
+    return all;
+}
+
+static int write_reports(const struct cli_opts *o, const struct vfy_result *res, size_t n)
+{
+    char err[RPT_ERR_MAX];
+    int bad = 0;
+    if (o->json && rpt_json_write(o->json, res, n, err) != 0)
+        bad = fprintf(stderr, "usbsim run: %s\n", err) > 0;
+    if (o->junit && rpt_junit_write(o->junit, res, n, err) != 0)
+        bad = fprintf(stderr, "usbsim run: %s\n", err) > 0;
+    return bad;
+}
+
+static int cmd_run(struct cli_opts *o)
+{
+    if (o->backend && strcmp(o->backend, "usbip") != 0) {
+        if (strcmp(o->backend, "kernel") != 0 && strcmp(o->backend, "vm") != 0)
+            return usage_error("run", "--backend is usbip, kernel or vm, not '%s'", o->backend);
+        fprintf(stderr, "usbsim run: backend '%s' is not in this build of usbsim; "
+                        "use --backend usbip (no root, no kernel modules)\n", o->backend);
+        return CLI_ENV;
+    }
+    struct scn_scenario *sc = load_all(o);
+    if (!sc)
+        return CLI_USAGE;
+    struct vfy_result *res = calloc((size_t)o->nfiles, sizeof *res);
+    struct run_opts ro = {.backend = "usbip", .keep_dir = o->keep, .verbose = o->verbose};
+    int color = isatty(STDOUT_FILENO), rc = CLI_OK;
+    size_t n = 0;
+    proc_catch_signals();
+    for (int i = 0; res && i < o->nfiles && !proc_interrupted(); i++) {
+        if (isatty(STDERR_FILENO) && !o->quiet)
+            fprintf(stderr, "running %s (%.1f s)...\r", sc[i].name, (double)sc[i].duration_ns / 1e9);
+        if (run_one(&sc[i], &ro, &res[n]) != 0) {
+            rc = CLI_ENV;
+            break;
+        }
+        if (!o->quiet || !res[n].pass)
+            rpt_line(stdout, &res[n], color);
+        fflush(stdout);
+        if (!res[n++].pass)
+            rc = CLI_FAIL;
+    }
+    if (!res)
+        rc = CLI_ENV;
+    else if (write_reports(o, res, n) && rc == CLI_OK)
+        rc = CLI_FAIL;
+    if (proc_interrupted() && rc == CLI_OK)
+        rc = CLI_FAIL;
+    for (size_t i = 0; i < n; i++)
+        vfy_free(&res[i]);
+    free(res);
+    free(sc);
+    return rc;
+}
+
+static int cmd_gadget(struct cli_opts *o)
+{
+    struct scn_scenario sc;
+    if (load_scenario(o, o->files[0], &sc) != 0)
+        return CLI_USAGE;
+    struct gadget_opts g = {.sc = &sc, .backend = o->backend ? o->backend : "usbip",
+                            .listen = o->listen, .log_path = o->log, .quiet = o->quiet};
+    return gadget_run(&g);
+}
+
 static const struct cli_cmd commands[] = {
     {"validate", "validate FILE.yaml... [--explain] [--quiet]",
      "Parse and check scenarios; run nothing. Errors are FILE:LINE:COL: message, exit 2.\n"
@@ -157,6 +242,35 @@ static const struct cli_cmd commands[] = {
      "  --seed N         override the scenario's seed\n"
      "  --time-scale X   divide every time in the scenario by X\n",
      BIT(O_HELP) | BIT(O_CSV) | BIT(O_SEED) | BIT(O_TIME_SCALE), 1, 1, cmd_plan},
+    {"run", "run FILE.yaml... [--backend usbip] [--seed N] [--time-scale X] [--json FILE]\n"
+            "             [--junit FILE] [--quiet] [--keep-logs] [--verbose]",
+     "Run each scenario end to end: the device (USB/IP server on loopback), the driver (USB/IP\n"
+     "client -> shared ring -> doorbell) and the application (drains the ring in batches), as\n"
+     "three processes; verify rate, order, integrity, loss accounting, backlog and latency.\n"
+     "One line per scenario (PASS/FAIL and key figures), then the reasons of a failure.\n"
+     "Exit 0 all pass, 1 an expectation failed, 2 bad scenario (nothing run), 3 backend unusable.\n"
+     "  --backend B      usbip (default: no root, no kernel modules)\n"
+     "  --seed N         override each scenario's seed\n"
+     "  --time-scale X   divide every time in the scenario by X; figures stay in scenario time\n"
+     "  --json FILE      write the report as JSON (see README, Reports)\n"
+     "  --junit FILE     write JUnit XML, one testcase per scenario\n"
+     "  --quiet          print only failures\n"
+     "  --keep-logs      keep each run's device/driver/app logs and print where they are\n"
+     "  --verbose        show the device's and driver's informational lines\n",
+     BIT(O_HELP) | BIT(O_BACKEND) | BIT(O_SEED) | BIT(O_TIME_SCALE) | BIT(O_JSON) | BIT(O_JUNIT) |
+         BIT(O_QUIET) | BIT(O_KEEP) | BIT(O_VERBOSE),
+     1, -1, cmd_run},
+    {"gadget", "gadget FILE.yaml [--backend usbip|ffs] [--listen ADDR:PORT] [--log FILE]\n"
+               "             [--seed N] [--time-scale X] [--quiet]",
+     "Run only the emulated device, to develop another driver against it. It waits for a host,\n"
+     "plays the scenario's timeline from the first IN request, and ends when it is over.\n"
+     "  --backend B      usbip (default): a USB/IP server, attach with `usbip attach`\n"
+     "  --listen A:P     usbip: address and port to listen on (default 127.0.0.1:3240)\n"
+     "  --log FILE       write the device log (seq, due, produce time, fate) as CSV\n"
+     "  --seed N, --time-scale X, --quiet  as for run\n",
+     BIT(O_HELP) | BIT(O_BACKEND) | BIT(O_LISTEN) | BIT(O_LOG) | BIT(O_SEED) | BIT(O_TIME_SCALE) |
+         BIT(O_QUIET),
+     1, 1, cmd_gadget},
 };
 
 static const struct cli_cmd *find_cmd(const char *name)
@@ -195,14 +309,14 @@ int cli_main(int argc, char **argv)
     char **sub_argv = argv + 1;
     for (;;) {
         int idx = -1;
-        int ch = getopt_long(sub_argc, sub_argv, "+:hq", long_opts, &idx);
+        int ch = getopt_long(sub_argc, sub_argv, ":hqv", long_opts, &idx);
         if (ch == -1)
             break;
         if (ch == '?')
             return usage_error(c->name, "unknown option '%s'", sub_argv[optind - 1]);
         if (ch == ':')
             return usage_error(c->name, "option '%s' needs a value", sub_argv[optind - 1]);
-        int id = ch == 'h' ? O_HELP : ch == 'q' ? O_QUIET : ch - 256;
+        int id = ch == 'h' ? O_HELP : ch == 'q' ? O_QUIET : ch == 'v' ? O_VERBOSE : ch - 256;
         if (!(c->opts & BIT(id)))
             return usage_error(c->name, "this command does not take '%s'", sub_argv[optind - 1]);
         switch (id) {
@@ -212,6 +326,8 @@ int cli_main(int argc, char **argv)
         case O_CSV: o.csv = 1; break;
         case O_QUIET: o.quiet = 1; break;
         case O_EXPLAIN: o.explain = 1; break;
+        case O_KEEP: o.keep = 1; break;
+        case O_VERBOSE: o.verbose = 1; break;
         case O_SEED:
             if (parse_u64(optarg, &o.seed) != 0)
                 return usage_error(c->name, "--seed takes a whole number from 0 to 2^64-1, not '%s'",

@@ -102,6 +102,14 @@ static bool reap(struct proc *p, int flags)
     return false;
 }
 
+size_t proc_poll(struct proc *ps, size_t n)
+{
+    size_t done = 0;
+    for (size_t i = 0; i < n; i++)
+        done += reap(&ps[i], WNOHANG);
+    return done;
+}
+
 bool proc_ok(const struct proc *p)
 {
     return p->done && !p->killed && WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0;

@@ -36,7 +36,9 @@ int proc_start(struct proc *p, const char *name, int (*fn)(void *arg), void *arg
  * When `first_failure_stops` is set, a child that ends with a non-zero status or a signal stops
  * the others too (the run cannot go on). Returns the number of children that did not exit 0. */
 int proc_wait_all(struct proc *ps, size_t n, int64_t deadline_ns, bool first_failure_stops);
-/* Sends SIGTERM to a still-running child's group. */
+/* Reaps whichever children have ended, without waiting. Returns how many are done. */
+size_t proc_poll(struct proc *ps, size_t n);
+/* Sends sig to a still-running child's group. */
 void proc_signal(struct proc *p, int sig);
 /* How the child ended, in words, into buf. */
 const char *proc_describe(const struct proc *p, double watchdog_s, char *buf, size_t len);

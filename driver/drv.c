@@ -1,0 +1,187 @@
+/* drv — see drv.h. */
+#include "driver/drv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "driver/client.h"
+#include "sim/packet.h"
+
+#define RUN_SLICE_NS 100000000LL /* how often the loop looks at the application and the flag */
+
+struct drv {
+    const struct drv_opts *o;
+    struct ring *ring;
+    struct db db;
+    struct rcl_server srv;
+    FILE *log;
+    uint64_t high_water, crc_rejects, ring_drops;
+    int failed;
+};
+
+static void log_row(struct drv *d, int64_t seq, uint64_t ingress_ns, const char *status)
+{
+    if (d->log)
+        fprintf(d->log, "%" PRId64 ",%" PRIu64 ",%s\n", seq, ingress_ns, status);
+}
+
+static uint64_t evicted(const struct ring *r)
+{
+    struct ring_stats s;
+    ring_stats(r, &s);
+    return s.dropped[RING_DROP_EVICTED];
+}
+
+static void note_occupancy(struct drv *d)
+{
+    struct ring_stats s;
+    ring_stats(d->ring, &s);
+    uint64_t used = (uint32_t)(s.prod - s.cons);
+    if (used > d->high_water && used <= s.slots)
+        d->high_water = used;
+}
+
+/* The source's packet callback: check at ingress, then into the ring. */
+static void on_packet(void *ctx, const uint8_t *buf, size_t len, uint64_t ingress_ns)
+{
+    struct drv *d = ctx;
+    struct pkt_fields f;
+    enum pkt_status st = pkt_decode(buf, len, d->o->packet_size, 0, 0, &f);
+    if (st != PKT_OK) {
+        d->crc_rejects++;
+        /* The seq is worth naming only when the header is sound (a bad CRC, say). */
+        log_row(d, st == PKT_ERR_CRC ? (int64_t)f.seq : -1, ingress_ns, "crc");
+        return;
+    }
+    uint64_t ev = evicted(d->ring);
+    int rc = db_push(&d->db, d->ring, buf, (uint16_t)len, f.flags, ingress_ns);
+    for (uint64_t n = evicted(d->ring) - ev; n > 0; n--, d->ring_drops++)
+        log_row(d, -1, ingress_ns, "ring-drop");
+    if (rc == RING_DROPPED) {
+        d->ring_drops++;
+        log_row(d, f.seq, ingress_ns, "ring-drop");
+    } else if (rc < 0) {
+        fprintf(stderr, "driver: ring: %s\n", ring_error(d->ring));
+        d->failed = 1;
+        *d->o->stop = 1;
+    }
+    note_occupancy(d);
+}
+
+static void on_event(void *ctx, enum src_event ev, const char *detail)
+{
+    struct drv *d = ctx;
+    if (!d->o->quiet || ev == SRC_EV_ERROR)
+        fprintf(stderr, "driver: %s%s%s\n", src_event_name(ev), detail && *detail ? ": " : "",
+                detail ? detail : "");
+}
+
+/* Runs the source in slices, watching the application, until the stop flag. */
+static int pump(struct drv *d, struct src *s)
+{
+    const struct src_sink sink = {.ctx = d, .packet = on_packet, .event = on_event};
+    volatile sig_atomic_t *stop = d->o->stop;
+    while (!*stop) {
+        if (src_run(s, &sink, RUN_SLICE_NS) != 0)
+            return 1;
+        if (rcl_server_check(&d->srv) != 0) {
+            fprintf(stderr, "driver: the application went away\n");
+            ring_stop(d->ring);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* After the last packet: close the ring and let the application read what is left. */
+static void linger(struct drv *d)
+{
+    ring_close(d->ring);
+    d->db.ops->ring(d->db.wfd); /* a sleeping application wakes and sees the ring closed */
+    int64_t waited = 0;
+    while (rcl_server_check(&d->srv) == 0 && waited < d->o->linger_timeout_ms) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
+        nanosleep(&ts, NULL);
+        waited += 10;
+    }
+}
+
+static int write_counters(struct drv *d)
+{
+    if (!d->o->counters_path)
+        return 0;
+    struct ring_stats s;
+    ring_stats(d->ring, &s);
+    FILE *f = fopen(d->o->counters_path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%s\n%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+            DRV_COUNTERS_HEADER, s.doorbells, s.wakeups, d->high_water, d->ring_drops,
+            d->crc_rejects);
+    return fclose(f);
+}
+
+static int serve(struct drv *d)
+{
+    const struct drv_opts *o = d->o;
+    int rc = rcl_server_accept(&d->srv, o->accept_timeout_ms);
+    if (rc != 0) {
+        fprintf(stderr, "driver: no application connected: %s\n", d->srv.err);
+        return 1;
+    }
+    struct src_config cfg = o->src;
+    cfg.stop = o->stop;
+    char err[SRC_ERR_MAX];
+    struct src *s = src_open(o->source, &cfg, err);
+    if (!s) {
+        fprintf(stderr, "driver: cannot open the %s source: %s\n", o->source, err);
+        return 3;
+    }
+    rc = pump(d, s);
+    src_close(s);
+    linger(d);
+    return rc | d->failed;
+}
+
+int drv_run(const struct drv_opts *o)
+{
+    struct drv d = {.o = o};
+    char err[RING_ERR_MAX];
+    struct ring_config rc = {.slots = o->slots,
+                             .slot_payload = o->packet_size ? o->packet_size : PKT_MAX_SIZE,
+                             .policy = o->policy};
+    d.ring = ring_create(&rc, err);
+    if (!d.ring) {
+        fprintf(stderr, "driver: cannot create the ring: %s\n", err);
+        return 1;
+    }
+    int ret = 1;
+    if (db_open(&d.db, o->doorbell, NULL) != 0) {
+        fprintf(stderr, "driver: cannot make the doorbell: %s\n", strerror(errno));
+        goto out_ring;
+    }
+    if (rcl_server_listen(&d.srv, o->socket_path, d.ring, &d.db) != 0) {
+        fprintf(stderr, "driver: %s\n", d.srv.err);
+        goto out_db;
+    }
+    if (o->log_path && !(d.log = fopen(o->log_path, "w")))
+        fprintf(stderr, "driver: cannot write %s: %s\n", o->log_path, strerror(errno));
+    else {
+        if (d.log)
+            fprintf(d.log, "%s\n", DRV_LOG_HEADER);
+        ret = serve(&d);
+        if (write_counters(&d) != 0 || (d.log && fclose(d.log) != 0)) {
+            fprintf(stderr, "driver: cannot write its log or counters\n");
+            ret = ret ? ret : 1;
+        }
+    }
+    rcl_server_close(&d.srv);
+out_db:
+    db_close(&d.db);
+out_ring:
+    ring_destroy(d.ring);
+    return ret;
+}

@@ -1,0 +1,51 @@
+/* drv — the driver process: a USB source feeding the shared ring, served to one application.
+ *
+ * Contract:
+ *  - drv_run() creates the ring (slots, packet size, overflow policy) and the doorbell, listens on
+ *    a UNIX socket, waits for the application, opens the USB source and runs it until *stop
+ *    becomes non-zero (or the source gives up). Every packet that arrives is checked (size, magic,
+ *    CRC-32) at ingress: a bad one is counted as a CRC reject and never enters the ring; a good one
+ *    is pushed with its ingress time and the doorbell is rung only if the application may sleep.
+ *    Every packet is delivered, or counted where it was lost (crc, ring overflow by cause).
+ *  - At the end it closes the ring (the application reads what is left, then sees it closed),
+ *    waits (bounded) for the application to go, and writes, when paths are given:
+ *      the driver log   seq,ingress_ns,status   (status crc | ring-drop; seq -1 when not known,
+ *                                                e.g. a packet evicted by drop-oldest)
+ *      the counters     doorbells,wakeups,ring_high_water,ring_drops,crc_rejects  (one row)
+ *  - An application that dies ends a blocking wait for room (ring_stop) instead of hanging.
+ *  - Returns 0 on a clean end, 1 on a failure (said on stderr), 3 when the source cannot be
+ *    opened at all.
+ * Prefix: drv_.
+ */
+#ifndef USBSIM_DRIVER_DRV_H
+#define USBSIM_DRIVER_DRV_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "driver/doorbell.h"
+#include "driver/ring.h"
+#include "driver/source.h"
+
+#define DRV_LOG_HEADER "seq,ingress_ns,status"
+#define DRV_COUNTERS_HEADER "doorbells,wakeups,ring_high_water,ring_drops,crc_rejects"
+
+struct drv_opts {
+    const char *source;          /* "usbip" | "libusb" */
+    struct src_config src;       /* its stop flag is set by drv_run to `stop` */
+    uint32_t slots;              /* ring size, power of two */
+    uint32_t packet_size;        /* expected packet size (0: any, up to 1024) */
+    enum ring_policy policy;
+    enum db_mode doorbell;
+    const char *socket_path;
+    int accept_timeout_ms;       /* wait for the application */
+    int linger_timeout_ms;       /* after closing the ring, wait for the application to finish */
+    const char *log_path;        /* driver.csv, or NULL */
+    const char *counters_path;   /* counters, or NULL */
+    volatile sig_atomic_t *stop;
+    int quiet;
+};
+
+int drv_run(const struct drv_opts *o);
+
+#endif

@@ -1,0 +1,265 @@
+/* run — see run.h. */
+#include "harness/run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "driver/drv.h"
+#include "harness/app.h"
+#include "harness/proc.h"
+#include "harness/records.h"
+#include "sim/gadget.h"
+
+#define READY_TIMEOUT_MS 10000
+#define WATCHDOG_MARGIN_NS 20000000000LL /* beyond the scenario's duration */
+#define POLL_NS 10000000LL
+#define COUNTERS_FILE "counters.csv"
+#define SOCKET_FILE "ring.sock"
+
+static const char *const run_files[] = {REC_DEVICE_CSV, REC_DRIVER_CSV, REC_APP_CSV,
+                                        COUNTERS_FILE, SOCKET_FILE};
+
+struct run {
+    const struct scn_scenario *sc;
+    const struct run_opts *o;
+    char dir[64];
+    int ready[2];
+    uint16_t port;
+};
+
+/* The stop flag of whichever child this process is. */
+static volatile sig_atomic_t child_stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    child_stop = 1;
+}
+
+static void catch_stop(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop; /* no SA_RESTART: blocking calls return on a stop */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+static void path_in(const struct run *r, const char *file, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", r->dir, file);
+}
+
+static int device_main(void *arg)
+{
+    struct run *r = arg;
+    close(r->ready[0]);
+    char log[128];
+    path_in(r, REC_DEVICE_CSV, log, sizeof log);
+    struct gadget_opts g = {.sc = r->sc, .backend = "usbip", .listen = "127.0.0.1:0",
+                            .log_path = log, .quiet = !r->o->verbose, .ready_fd = r->ready[1]};
+    return gadget_run(&g);
+}
+
+static int driver_main(void *arg)
+{
+    struct run *r = arg;
+    catch_stop();
+    char log[128], counters[128], sock[128];
+    path_in(r, REC_DRIVER_CSV, log, sizeof log);
+    path_in(r, COUNTERS_FILE, counters, sizeof counters);
+    path_in(r, SOCKET_FILE, sock, sizeof sock);
+    const struct scn_scenario *sc = r->sc;
+    struct drv_opts d = {
+        .source = "usbip",
+        .src = {.usbip = {.port = r->port}},
+        .slots = sc->transport.ring_slots,
+        .packet_size = sc->device.packet_size,
+        .policy = sc->transport.overflow == SCN_OVF_BLOCK         ? RING_BLOCK
+                  : sc->transport.overflow == SCN_OVF_DROP_NEWEST ? RING_DROP_NEWEST
+                                                                  : RING_DROP_OLDEST,
+        .doorbell = sc->transport.doorbell == SCN_DB_ALWAYS ? DB_ALWAYS : DB_SUPPRESSED,
+        .socket_path = sock,
+        .accept_timeout_ms = READY_TIMEOUT_MS,
+        .linger_timeout_ms = 10000,
+        .log_path = log,
+        .counters_path = counters,
+        .stop = &child_stop,
+        .quiet = !r->o->verbose,
+    };
+    return drv_run(&d);
+}
+
+static int app_main(void *arg)
+{
+    struct run *r = arg;
+    catch_stop();
+    char log[128], sock[128];
+    path_in(r, REC_APP_CSV, log, sizeof log);
+    path_in(r, SOCKET_FILE, sock, sizeof sock);
+    struct app_opts a = {.sc = r->sc, .socket_path = sock, .log_path = log,
+                         .connect_timeout_ms = READY_TIMEOUT_MS, .stop = &child_stop};
+    return app_run(&a);
+}
+
+/* Reads "port=N" from the device once it listens. 0, or -1 when it ended or took too long. */
+static int await_port(struct run *r)
+{
+    struct pollfd p = {.fd = r->ready[0], .events = POLLIN};
+    char line[32] = {0};
+    size_t got = 0;
+    int64_t until = proc_now_ns() + (int64_t)READY_TIMEOUT_MS * 1000000;
+    while (!strchr(line, '\n') && got < sizeof line - 1) {
+        int left = (int)((until - proc_now_ns()) / 1000000);
+        if (left <= 0 || poll(&p, 1, left) <= 0)
+            return -1;
+        ssize_t n = read(r->ready[0], line + got, sizeof line - 1 - got);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    unsigned port;
+    if (sscanf(line, "port=%u", &port) != 1 || port == 0 || port > 65535)
+        return -1;
+    r->port = (uint16_t)port;
+    return 0;
+}
+
+/* Watches the three processes to the end; the driver is told to stop once the device is done. */
+static void supervise(struct proc ps[3], int64_t deadline)
+{
+    bool told = false;
+    for (;;) {
+        size_t done = proc_poll(ps, 3);
+        if (done == 3)
+            return;
+        bool failed = false;
+        for (int i = 0; i < 3; i++)
+            failed |= ps[i].done && !proc_ok(&ps[i]);
+        if (failed || proc_interrupted() || proc_now_ns() >= deadline) {
+            proc_wait_all(ps, 3, failed ? INT64_MAX : deadline, true);
+            return;
+        }
+        if (ps[0].done && !told) {
+            proc_signal(&ps[1], SIGTERM);
+            told = true;
+        }
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = POLL_NS};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void read_counters(const struct run *r, struct rec_counters *c)
+{
+    char path[128];
+    path_in(r, COUNTERS_FILE, path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    uint64_t v[5];
+    if (fscanf(f, "%*[^\n]\n%" SCNu64 ",%" SCNu64 ",%" SCNu64 ",%" SCNu64 ",%" SCNu64, &v[0],
+               &v[1], &v[2], &v[3], &v[4]) == 5)
+        *c = (struct rec_counters){.doorbells = v[0], .wakeups = v[1], .ring_high_water = v[2],
+                                   .ring_drops = v[3], .crc_rejects = v[4]};
+    fclose(f);
+}
+
+/* The device's start: the earliest (produce - due) over the packets it built. */
+static int64_t device_start(const struct rec_run *run)
+{
+    int64_t t0 = 0;
+    for (size_t i = 0; i < run->n_device; i++) {
+        const struct rec_device_row *d = &run->device[i];
+        if (d->produce_ns > 0 && (t0 == 0 || d->produce_ns - d->due_ns < t0))
+            t0 = d->produce_ns - d->due_ns;
+    }
+    return t0;
+}
+
+static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vfy_result *out)
+{
+    struct rec_run run;
+    char err[REC_ERR_MAX];
+    int loaded = rec_load_dir(r->dir, &run, err) == 0;
+    if (loaded) {
+        run.backend = "usbip";
+        run.start_ns = device_start(&run);
+        read_counters(r, &run.counters);
+        vfy_check(r->sc, &run, out);
+        rec_free(&run);
+    } else {
+        vfy_init(out, r->sc, "usbip");
+    }
+    for (int i = 0; i < 3; i++)
+        if (!proc_ok(&ps[i])) {
+            char how[160];
+            vfy_add_failure(out, "%s", proc_describe(&ps[i], watchdog_s, how, sizeof how));
+        }
+    if (!loaded)
+        vfy_add_failure(out, "no records to judge: %s", err);
+}
+
+static void clean_dir(const struct run *r)
+{
+    if (r->o->keep_dir) {
+        fprintf(stderr, "usbsim: the run's logs are in %s\n", r->dir);
+        return;
+    }
+    for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
+        char path[128];
+        path_in(r, run_files[i], path, sizeof path);
+        unlink(path);
+    }
+    if (rmdir(r->dir) != 0)
+        fprintf(stderr, "usbsim: could not remove %s: %s\n", r->dir, strerror(errno));
+}
+
+int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_result *out)
+{
+    struct run r = {.sc = sc, .o = o};
+    const char *tmp = getenv("TMPDIR");
+    snprintf(r.dir, sizeof r.dir, "%s/usbsim-XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+    if (!mkdtemp(r.dir) || pipe(r.ready) != 0) {
+        fprintf(stderr, "usbsim: cannot make the run's directory: %s\n", strerror(errno));
+        return 3;
+    }
+    int64_t started = proc_now_ns();
+    int64_t deadline = started + sc->duration_ns + WATCHDOG_MARGIN_NS;
+    double watchdog_s = (double)(deadline - started) / 1e9;
+    struct proc ps[3] = {{.name = "device"}, {.name = "driver"}, {.name = "app"}};
+    int rc = 0;
+    if (proc_start(&ps[0], "device", device_main, &r) != 0) {
+        fprintf(stderr, "usbsim: cannot start the device: %s\n", strerror(errno));
+        rc = 3;
+    } else {
+        close(r.ready[1]);
+        r.ready[1] = -1;
+        if (await_port(&r) != 0) {
+            proc_wait_all(ps, 1, proc_now_ns() + 2000000000LL, true);
+            if (!ps[0].done || (WIFEXITED(ps[0].status) && WEXITSTATUS(ps[0].status) == 3))
+                rc = 3; /* it said why on stderr */
+        } else if (proc_start(&ps[1], "driver", driver_main, &r) != 0 ||
+                   proc_start(&ps[2], "app", app_main, &r) != 0) {
+            fprintf(stderr, "usbsim: cannot start a process: %s\n", strerror(errno));
+        }
+        supervise(ps, deadline);
+    }
+    close(r.ready[0]);
+    if (r.ready[1] >= 0)
+        close(r.ready[1]);
+    if (rc == 0) {
+        judge(&r, ps, watchdog_s, out);
+        out->wall_s = (double)(proc_now_ns() - started) / 1e9;
+    }
+    clean_dir(&r);
+    return rc;
+}
