@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/bench_e2e.h"
 #include "harness/proc.h"
 #include "harness/report.h"
 #include "harness/run.h"
@@ -281,12 +282,35 @@ static const struct cli_cmd *find_cmd(const char *name)
     return NULL;
 }
 
+/* Benchmarks: each parses its own options. */
+static const struct {
+    const char *name;
+    int (*main)(int argc, char **argv);
+} benches[] = {
+    {"e2e", bench_e2e_main},
+};
+
+static int cmd_bench(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: usbsim bench ring|e2e [--json]\n\nMeasure the transport (ring) or the "
+               "whole path (e2e), side by side with their baselines.\n"
+               "'usbsim bench NAME --help' tells more.\n");
+        return CLI_OK;
+    }
+    for (size_t i = 0; argc >= 2 && i < sizeof benches / sizeof benches[0]; i++)
+        if (strcmp(argv[1], benches[i].name) == 0)
+            return benches[i].main(argc - 1, argv + 1);
+    return usage_error("bench", "needs what to measure: ring or e2e%s", "");
+}
+
 static void print_usage(FILE *f)
 {
     fprintf(f, "usbsim — emulate a USB device from YAML scenarios and prove a ring-and-doorbell\n"
                "transport delivers every packet, in order, on time.\n\nusage:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  usbsim %s\n", commands[i].synopsis);
+    fprintf(f, "  usbsim bench ring|e2e [--json]\n");
     fprintf(f, "\n'usbsim COMMAND --help' tells more. Exit codes: 0 pass, 1 an expectation failed,\n"
                "2 bad usage or bad scenario, 3 the environment cannot run the chosen backend.\n");
 }
@@ -298,6 +322,8 @@ int cli_main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0)
         return print_usage(stdout), CLI_OK;
+    if (strcmp(argv[1], "bench") == 0)
+        return cmd_bench(argc - 1, argv + 1);
     const struct cli_cmd *c = find_cmd(argv[1]);
     if (!c)
         return usage_error(NULL, "unknown command '%s'", argv[1]);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,10 +87,13 @@ static bool reap(struct proc *p, int flags)
     if (p->pid <= 0 || p->done)
         return true;
     int st;
-    pid_t r = waitpid(p->pid, &st, flags);
+    struct rusage ru;
+    pid_t r = wait4(p->pid, &st, flags, &ru);
     if (r == p->pid) {
         p->done = true;
         p->status = st;
+        p->cpu_ns = ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
+                    ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
         /* Whatever the child started in its group goes with it. */
         kill(-p->pid, SIGKILL);
         return true;

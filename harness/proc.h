@@ -27,6 +27,7 @@ struct proc {
     bool done;
     int status;       /* waitpid status once done */
     bool killed;      /* stopped by proc_wait_all, for stop_reason */
+    int64_t cpu_ns;   /* user + system CPU time of the child, once done */
     const char *stop_reason; /* "watchdog", "interrupt", "another process failed" */
 };
 

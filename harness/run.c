@@ -17,6 +17,7 @@
 #include "harness/proc.h"
 #include "harness/records.h"
 #include "sim/gadget.h"
+#include "sim/schedule.h"
 
 #define READY_TIMEOUT_MS 10000
 #define WATCHDOG_MARGIN_NS 20000000000LL /* beyond the scenario's duration */
@@ -173,16 +174,30 @@ static void read_counters(const struct run *r, struct rec_counters *c)
     fclose(f);
 }
 
-/* The device's start: the earliest (produce - due) over the packets it built. */
-static int64_t device_start(const struct rec_run *run)
+/* The device's start (t0): a row's due time is t0 plus the sample's due time in the plan. */
+static int64_t device_start(const struct scn_scenario *sc, const struct rec_run *run)
 {
+    struct sched plan;
+    char err[SCN_ERR_MAX];
     int64_t t0 = 0;
-    for (size_t i = 0; i < run->n_device; i++) {
-        const struct rec_device_row *d = &run->device[i];
-        if (d->produce_ns > 0 && (t0 == 0 || d->produce_ns - d->due_ns < t0))
-            t0 = d->produce_ns - d->due_ns;
-    }
+    if (run->n_device == 0 || sched_build(sc, &plan, err) != 0)
+        return 0;
+    if (run->device[0].seq < plan.n)
+        t0 = run->device[0].due_ns - plan.samples[run->device[0].seq].due_ns;
+    sched_free(&plan);
     return t0;
+}
+
+/* How late the device built each packet against its schedule. */
+static void period_error(const struct rec_run *run, struct vfy_latency *out)
+{
+    int64_t *v = malloc((run->n_device + 1) * sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; v && i < run->n_device; i++)
+        if (run->device[i].produce_ns > 0)
+            v[n++] = run->device[i].produce_ns - run->device[i].due_ns;
+    vfy_summarize(out, v, v ? n : 0);
+    free(v);
 }
 
 static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vfy_result *out)
@@ -192,8 +207,10 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
     int loaded = rec_load_dir(r->dir, &run, err) == 0;
     if (loaded) {
         run.backend = "usbip";
-        run.start_ns = device_start(&run);
+        run.start_ns = device_start(r->sc, &run);
         read_counters(r, &run.counters);
+        if (r->o->figures)
+            period_error(&run, &r->o->figures->period_error);
         vfy_check(r->sc, &run, out);
         rec_free(&run);
     } else {
@@ -259,6 +276,11 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
     if (rc == 0) {
         judge(&r, ps, watchdog_s, out);
         out->wall_s = (double)(proc_now_ns() - started) / 1e9;
+        if (o->figures) {
+            o->figures->wall_ns = proc_now_ns() - started;
+            for (int i = 0; i < 3; i++)
+                o->figures->cpu_ns[i] = ps[i].cpu_ns;
+        }
     }
     clean_dir(&r);
     return rc;

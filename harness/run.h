@@ -23,10 +23,18 @@
 #include "harness/verify.h"
 #include "sim/scenario.h"
 
+/* What a benchmark wants beyond the verdict. */
+struct run_figures {
+    int64_t wall_ns;
+    int64_t cpu_ns[3];               /* device, driver, app: user + system */
+    struct vfy_latency period_error; /* device: produce time - due time (t0 + planned due) */
+};
+
 struct run_opts {
     const char *backend; /* "usbip" (default) */
     bool keep_dir;       /* keep the run's directory and logs, print where */
     bool verbose;        /* the processes' informational lines on stderr */
+    struct run_figures *figures; /* filled when not NULL */
 };
 
 int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_result *out);

@@ -399,7 +399,7 @@ static int64_t rank(const int64_t *v, size_t n, unsigned p)
     return v[r ? r - 1 : 0];
 }
 
-static void summarize(struct vfy_latency *l, int64_t *v, size_t n)
+void vfy_summarize(struct vfy_latency *l, int64_t *v, size_t n)
 {
     memset(l, 0, sizeof(*l));
     l->n = n;
@@ -437,7 +437,7 @@ static void latencies(struct ctx *c)
     for (int s = DEV_APP; s <= DRV_APP; s++) {
         for (size_t i = 0; i < n; i++)
             v[i] = scn_ns(c, stage_ns(&c->run->app[i], (enum stage)s));
-        summarize(dst[s], v, n);
+        vfy_summarize(dst[s], v, n);
     }
     free(v);
     const struct scn_expect *e = &c->sc->expect;

@@ -112,6 +112,8 @@ int vfy_check(const struct scn_scenario *sc, const struct rec_run *run, struct v
 void vfy_add_failure(struct vfy_result *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void vfy_free(struct vfy_result *out);
+/* p50/p99/max by nearest rank of n values (sorts v in place); all zero when n is 0. */
+void vfy_summarize(struct vfy_latency *l, int64_t *v, size_t n);
 const char *vfy_verdict(const struct vfy_result *r); /* "pass" | "fail" */
 
 #endif

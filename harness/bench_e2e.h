@@ -1,0 +1,19 @@
+/* bench_e2e — `usbsim bench e2e [--json] [--runs N] [--seconds S]`: the steady scenario end to end
+ * at 100 packets/s on the default backend (three processes over USB/IP on loopback), with the
+ * suppressed doorbell and, side by side in the same invocation, the one-wake-per-packet design
+ * (doorbell: always) as the baseline. Runs alternate between the two; every figure is the median
+ * over the runs:
+ *   period_error_us  {p50,p99,max}   the device's produce time against its schedule
+ *   latency_us       {p50,p99,max}   device produce -> application receive
+ *   cpu_percent      {device,driver,app}  CPU time of each process / wall time of the run
+ * Targets (printed with the figures, not enforced): period error p99 <= 100 us, latency p99 <=
+ * 1 ms, the three processes together <= 2% of one core. Exit 0 when every run was judged and
+ * passed its scenario, 1 otherwise, 2 for bad usage.
+ * Prefix: bench_e2e_.
+ */
+#ifndef USBSIM_HARNESS_BENCH_E2E_H
+#define USBSIM_HARNESS_BENCH_E2E_H
+
+int bench_e2e_main(int argc, char **argv);
+
+#endif
