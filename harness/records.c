@@ -10,7 +10,7 @@
 #define MAX_FIELDS 6
 
 static const char *const fate_names[] = {"sent", "held", "dropped"};
-static const char *const drop_names[] = {"none", "stall", "fifo", "disconnect"};
+static const char *const drop_names[] = {"none", "stall", "fifo", "disconnect", "end"};
 static const char *const status_names[] = {"ok", "crc", "ring-drop"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -4,9 +4,11 @@
  * text below) then one row per line, every line ending in '\n':
  *
  *   device.csv  seq,due_ns,produce_ns,fate,drop,flags
- *       one row per scheduled sample, in strictly increasing seq order;
- *       due_ns: from the device's start; produce_ns: CLOCK_MONOTONIC when the device built the
- *       packet (0 when dropped); fate: sent|held|dropped; drop: none|stall|fifo|disconnect
+ *       one row per sample the device produced, in strictly increasing seq order;
+ *       due_ns: CLOCK_MONOTONIC when it was due (the device's start t0 + its due time in the plan);
+ *       produce_ns: CLOCK_MONOTONIC when the device built the packet (0 when dropped);
+ *       fate: sent|held|dropped; drop: none|stall|fifo|disconnect|end (end: still in the device
+ *       FIFO when the device stopped)
  *       (none exactly when fate is not dropped); flags: decimal PKT_F_* bits
  *       (1 burst, 2 corrupt, 4 after-gap).
  *   driver.csv  seq,ingress_ns,status
@@ -48,7 +50,8 @@
 
 /* Same values as enum sched_fate / enum sched_drop (sim/schedule.h). */
 enum rec_fate { REC_SENT, REC_HELD, REC_DROPPED };
-enum rec_drop { REC_DROP_NONE, REC_DROP_STALL, REC_DROP_FIFO, REC_DROP_DISCONNECT };
+/* REC_DROP_END: still in the device FIFO when the device stopped (the host never read it). */
+enum rec_drop { REC_DROP_NONE, REC_DROP_STALL, REC_DROP_FIFO, REC_DROP_DISCONNECT, REC_DROP_END };
 enum rec_status { REC_ST_OK, REC_ST_CRC, REC_ST_RING_DROP };
 
 struct rec_device_row {

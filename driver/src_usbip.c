@@ -1,0 +1,637 @@
+/* src_usbip — see src_usbip.h. */
+#include "driver/src_usbip.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim/usbip_proto.h"
+
+#define IN_CAP (UIP_HDR_SIZE + UIP_MAX_TRANSFER)
+#define OUT_CAP 8192
+#define MAX_PENDING (2 * SRC_MAX_INFLIGHT + 4)
+#define CONNECT_WAIT_MS 1000
+#define WAIT_MAX_NS 100000000LL
+#define CLEAR_PAUSE_MIN 1000000LL
+#define CLEAR_PAUSE_MAX 64000000LL
+
+enum state { S_DOWN, S_IMPORT, S_CONFIG, S_RUN };
+enum pkind { P_FREE, P_IN, P_CONFIG, P_CLEAR, P_UNLINK };
+
+struct pending {
+    enum pkind kind;
+    uint32_t seqnum;
+    uint32_t target; /* P_UNLINK: the request it cancels */
+    int unlinking;   /* P_IN: an unlink was sent */
+};
+
+struct srcu {
+    struct src_config cfg;
+    char host[128], busid[UIP_BUSID_SIZE], port[8];
+    int fd;
+    enum state state;
+    uint32_t devid, next_seq;
+    struct pending p[MAX_PENDING];
+    unsigned n_in;       /* P_IN entries */
+    int halted, halt_reported, clear_sent, connected_once, cancelling;
+    int64_t clear_pause, next_clear_at, reconnect_at, reconnect_delay, down_since;
+    size_t in_len, out_len;
+    char reason[128];
+    struct src_stats st;
+    uint8_t out[OUT_CAP];
+    uint8_t in[IN_CAP];
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void emit(const struct src_sink *sink, enum src_event ev, const char *detail)
+{
+    if (sink && sink->event)
+        sink->event(sink->ctx, ev, detail);
+}
+
+static int violation(struct srcu *c, const char *why)
+{
+    snprintf(c->reason, sizeof c->reason, "%s", why);
+    return -1;
+}
+
+static void apply_defaults(struct srcu *c, const struct src_config *cfg)
+{
+    c->cfg = *cfg;
+    if (!c->cfg.inflight)
+        c->cfg.inflight = SRC_DEFAULT_INFLIGHT;
+    if (c->cfg.inflight > SRC_MAX_INFLIGHT)
+        c->cfg.inflight = SRC_MAX_INFLIGHT;
+    if (!c->cfg.max_packet || c->cfg.max_packet > UIP_MAX_TRANSFER)
+        c->cfg.max_packet = 1024;
+    if (!c->cfg.reconnect_min_ns)
+        c->cfg.reconnect_min_ns = 10000000LL;
+    if (!c->cfg.reconnect_max_ns)
+        c->cfg.reconnect_max_ns = 500000000LL;
+    if (!c->cfg.give_up_ns)
+        c->cfg.give_up_ns = 10000000000LL;
+    if (!c->cfg.cancel_wait_ns)
+        c->cfg.cancel_wait_ns = 500000000LL;
+    snprintf(c->host, sizeof c->host, "%s", cfg->usbip.host ? cfg->usbip.host : "127.0.0.1");
+    snprintf(c->busid, sizeof c->busid, "%s", cfg->usbip.busid ? cfg->usbip.busid : "1-1");
+    snprintf(c->port, sizeof c->port, "%u", cfg->usbip.port ? cfg->usbip.port : 3240);
+    c->fd = -1;
+    c->next_seq = 1;
+    c->reconnect_delay = c->cfg.reconnect_min_ns;
+}
+
+/* ---- requests ---- */
+
+static void queue_out(struct srcu *c, const uint8_t *b, size_t n)
+{
+    if (c->fd < 0 || c->out_len + n > OUT_CAP)
+        return; /* no socket (session mode); OUT_CAP holds MAX_PENDING headers */
+    memcpy(c->out + c->out_len, b, n);
+    c->out_len += n;
+}
+
+static struct pending *slot(struct srcu *c, enum pkind kind)
+{
+    for (size_t i = 0; i < MAX_PENDING; i++)
+        if (c->p[i].kind == P_FREE) {
+            c->p[i] = (struct pending){.kind = kind, .seqnum = c->next_seq++};
+            if (c->next_seq == 0)
+                c->next_seq = 1;
+            return &c->p[i];
+        }
+    return NULL;
+}
+
+static struct pending *find(struct srcu *c, uint32_t seqnum)
+{
+    for (size_t i = 0; i < MAX_PENDING; i++)
+        if (c->p[i].kind != P_FREE && c->p[i].seqnum == seqnum)
+            return &c->p[i];
+    return NULL;
+}
+
+static void release(struct srcu *c, struct pending *p)
+{
+    if (p->kind == P_IN)
+        c->n_in--;
+    p->kind = P_FREE;
+}
+
+static int submit(struct srcu *c, enum pkind kind, const uint8_t setup[8])
+{
+    struct pending *p = slot(c, kind);
+    if (!p)
+        return -1;
+    struct uip_hdr h = {.command = UIP_CMD_SUBMIT, .seqnum = p->seqnum, .devid = c->devid};
+    if (kind == P_IN) {
+        h.direction = UIP_DIR_IN;
+        h.ep = 1;
+        h.u.submit.length = (int32_t)c->cfg.max_packet;
+        c->n_in++;
+    } else {
+        memcpy(h.u.submit.setup, setup, 8);
+    }
+    h.u.submit.n_packets = 0;
+    uint8_t b[UIP_HDR_SIZE];
+    queue_out(c, b, uip_hdr_encode(b, &h));
+    return 0;
+}
+
+static void fill_in_requests(struct srcu *c)
+{
+    while (c->state == S_RUN && !c->halted && !c->cancelling && c->n_in < c->cfg.inflight)
+        if (submit(c, P_IN, NULL) != 0)
+            return;
+}
+
+static void send_clear_halt(struct srcu *c)
+{
+    static const uint8_t clear[8] = {0x02, 0x01, 0x00, 0x00, 0x81, 0x00, 0x00, 0x00};
+    submit(c, P_CLEAR, clear);
+    c->clear_sent = 1;
+    c->st.clears++;
+}
+
+static void cancel_all(struct srcu *c)
+{
+    c->cancelling = 1;
+    for (size_t i = 0; i < MAX_PENDING; i++) {
+        if (c->p[i].kind != P_IN || c->p[i].unlinking)
+            continue;
+        uint32_t target = c->p[i].seqnum;
+        c->p[i].unlinking = 1;
+        struct pending *u = slot(c, P_UNLINK);
+        if (!u)
+            return;
+        u->target = target;
+        struct uip_hdr h = {.command = UIP_CMD_UNLINK, .seqnum = u->seqnum, .devid = c->devid};
+        h.u.unlink.seqnum = target;
+        uint8_t b[UIP_HDR_SIZE];
+        queue_out(c, b, uip_hdr_encode(b, &h));
+        c->st.cancelled++;
+    }
+}
+
+/* ---- replies ---- */
+
+static void got_packet(struct srcu *c, const uint8_t *data, size_t len, int64_t now,
+                       const struct src_sink *sink)
+{
+    if (c->halt_reported) {
+        c->halt_reported = 0;
+        emit(sink, SRC_EV_HALT_CLEARED, "IN endpoint reading again");
+    }
+    c->clear_pause = 0;
+    c->st.packets++;
+    c->st.bytes += len;
+    if (sink && sink->packet)
+        sink->packet(sink->ctx, data, len, (uint64_t)now);
+}
+
+static void got_stall(struct srcu *c, int64_t now, const struct src_sink *sink)
+{
+    if (!c->halted && c->clear_pause)
+        c->next_clear_at = now + c->clear_pause; /* stalled again right after a clear */
+    c->halted = 1;
+    if (!c->halt_reported) {
+        c->halt_reported = 1;
+        c->st.halts++;
+        emit(sink, SRC_EV_HALTED, "IN endpoint stalled (-EPIPE)");
+    }
+}
+
+static int in_done(struct srcu *c, struct pending *p, const struct uip_hdr *h,
+                   const uint8_t *data, int64_t now, const struct src_sink *sink)
+{
+    int32_t status = h->u.ret_submit.status;
+    release(c, p);
+    if (status == 0)
+        got_packet(c, data, (size_t)h->u.ret_submit.actual_length, now, sink);
+    else if (status == -EPIPE)
+        got_stall(c, now, sink);
+    else if (status != -ECONNRESET && status != -ENOENT) {
+        c->st.errors++;
+        char msg[64];
+        snprintf(msg, sizeof msg, "IN request failed with status %d", status);
+        emit(sink, SRC_EV_ERROR, msg);
+    }
+    return 0;
+}
+
+static void config_done(struct srcu *c, const struct src_sink *sink)
+{
+    c->state = S_RUN;
+    c->halted = c->clear_sent = 0;
+    c->reconnect_delay = c->cfg.reconnect_min_ns;
+    if (c->connected_once) {
+        c->st.reconnects++;
+        emit(sink, SRC_EV_RECONNECTED, c->busid);
+    } else {
+        emit(sink, SRC_EV_CONNECTED, c->busid);
+    }
+    c->connected_once = 1;
+}
+
+static int ctrl_done(struct srcu *c, struct pending *p, int32_t status, int64_t now,
+                     const struct src_sink *sink)
+{
+    enum pkind kind = p->kind;
+    release(c, p);
+    if (kind == P_CONFIG) {
+        if (status != 0)
+            return violation(c, "SET_CONFIGURATION refused");
+        config_done(c, sink);
+    } else {
+        c->clear_sent = 0;
+        c->halted = 0;
+        c->clear_pause = c->clear_pause ? c->clear_pause * 2 : CLEAR_PAUSE_MIN;
+        if (c->clear_pause > CLEAR_PAUSE_MAX)
+            c->clear_pause = CLEAR_PAUSE_MAX;
+        (void)now;
+    }
+    return 0;
+}
+
+static int ret_submit(struct srcu *c, const struct uip_hdr *h, const uint8_t *data, int64_t now,
+                      const struct src_sink *sink)
+{
+    struct pending *p = find(c, h->seqnum);
+    if (!p || p->kind == P_UNLINK)
+        return violation(c, "reply to a request that is not in flight");
+    if (p->kind == P_IN)
+        return in_done(c, p, h, data, now, sink);
+    return ctrl_done(c, p, h->u.ret_submit.status, now, sink);
+}
+
+static int ret_unlink(struct srcu *c, const struct uip_hdr *h)
+{
+    struct pending *u = find(c, h->seqnum);
+    if (!u || u->kind != P_UNLINK)
+        return violation(c, "unlink reply to no unlink request");
+    struct pending *target = find(c, u->target);
+    release(c, u);
+    if (target && target->kind == P_IN && h->u.ret_unlink.status == -ECONNRESET)
+        release(c, target);
+    return 0;
+}
+
+static void start_config(struct srcu *c)
+{
+    static const uint8_t set_config[8] = {0x00, 0x09, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00};
+    c->state = S_CONFIG;
+    submit(c, P_CONFIG, set_config);
+}
+
+/* Size of the next complete message at the start of the input, 0 if incomplete, -1 if bad. */
+static int import_reply(struct srcu *c)
+{
+    uint32_t status;
+    struct uip_device d;
+    const char *why;
+    int r = uip_rep_import_decode(c->in, c->in_len, &status, &d, &why);
+    if (r <= 0)
+        return r < 0 ? violation(c, why) : 0;
+    if (status != UIP_ST_OK) {
+        snprintf(c->reason, sizeof c->reason, "import of %s refused (status %u)", c->busid,
+                 status);
+        return -2;
+    }
+    if (strcmp(d.busid, c->busid) != 0)
+        return violation(c, "imported a different bus id");
+    c->devid = d.busnum << 16 | (d.devnum & 0xFFFF);
+    start_config(c);
+    return r;
+}
+
+static int urb_reply(struct srcu *c, int64_t now, const struct src_sink *sink)
+{
+    struct uip_hdr h;
+    const char *why;
+    int r = uip_hdr_decode(c->in, c->in_len, &h, &why);
+    if (r <= 0)
+        return r < 0 ? violation(c, why) : 0;
+    if (h.command == UIP_RET_UNLINK)
+        return ret_unlink(c, &h) < 0 ? -1 : UIP_HDR_SIZE;
+    if (h.command != UIP_RET_SUBMIT)
+        return violation(c, "request command sent by the server");
+    struct pending *p = find(c, h.seqnum);
+    int is_in = p && (p->kind == P_IN);
+    size_t len = (size_t)h.u.ret_submit.actual_length;
+    if (p && p->kind != P_IN && len != 0)
+        return violation(c, "data on a control request that reads nothing");
+    if (is_in && len > c->cfg.max_packet)
+        return violation(c, "more data than requested");
+    size_t need = UIP_HDR_SIZE + (is_in ? len : 0);
+    if (c->in_len < need)
+        return 0;
+    return ret_submit(c, &h, c->in + UIP_HDR_SIZE, now, sink) < 0 ? -1 : (int)need;
+}
+
+static int consume(struct srcu *c, int64_t now, const struct src_sink *sink)
+{
+    while (c->in_len > 0) {
+        int r = c->state == S_IMPORT ? import_reply(c) : urb_reply(c, now, sink);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            break;
+        memmove(c->in, c->in + r, c->in_len - (size_t)r);
+        c->in_len -= (size_t)r;
+    }
+    fill_in_requests(c);
+    return 0;
+}
+
+int srcu_session_input(struct srcu *c, const uint8_t *data, size_t n, int64_t now,
+                       const struct src_sink *sink)
+{
+    while (n > 0) {
+        size_t k = IN_CAP - c->in_len < n ? IN_CAP - c->in_len : n;
+        memcpy(c->in + c->in_len, data, k);
+        c->in_len += k;
+        data += k;
+        n -= k;
+        if (consume(c, now, sink) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+struct srcu *srcu_session_new(const struct src_config *cfg)
+{
+    struct srcu *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    apply_defaults(c, cfg);
+    c->state = S_IMPORT;
+    return c;
+}
+
+const char *srcu_reason(const struct srcu *c) { return c->reason; }
+void srcu_session_free(struct srcu *c) { free(c); }
+
+/* ---- the socket side ---- */
+
+static int tcp_connect(const char *host, const char *port, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *ai;
+    int g = getaddrinfo(host, port, &hints, &ai);
+    if (g != 0) {
+        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(g));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int rc = fd < 0 ? -1 : connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc != 0 && fd >= 0 && errno == EINPROGRESS) {
+        struct pollfd p = {fd, POLLOUT, 0};
+        int e = 0;
+        socklen_t el = sizeof e;
+        rc = poll(&p, 1, CONNECT_WAIT_MS) == 1 &&
+                     getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == 0 ? 0 : -1;
+        if (rc != 0)
+            errno = e ? e : ETIMEDOUT;
+    }
+    freeaddrinfo(ai);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot connect to %s:%s: %s", host, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+/* Blocking exchange used once at open: sends req, reads the whole devlist reply. */
+static int check_devlist(struct srcu *c, char err[SRC_ERR_MAX])
+{
+    int fd = tcp_connect(c->host, c->port, err, SRC_ERR_MAX);
+    if (fd < 0)
+        return -1;
+    uint8_t req[UIP_OP_HDR_SIZE];
+    struct uip_op op = {UIP_VERSION, UIP_OP_REQ_DEVLIST, 0};
+    uip_op_encode(req, &op);
+    int rc = send(fd, req, sizeof req, MSG_NOSIGNAL) == (ssize_t)sizeof req ? 0 : -1;
+    static uint8_t buf[UIP_OP_HDR_SIZE + 4 + UIP_MAX_DEVICES * (UIP_DEVICE_SIZE + 4 * UIP_MAX_IFACES)];
+    struct uip_device devs[UIP_MAX_DEVICES];
+    size_t len = 0, n = 0;
+    const char *why = "no reply";
+    int r = 0;
+    int64_t end = mono_ns() + 2000000000LL;
+    while (rc == 0 && r == 0 && len < sizeof buf && mono_ns() < end) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 100) < 0)
+            break;
+        ssize_t k = recv(fd, buf + len, sizeof buf - len, 0);
+        if (k == 0)
+            break;
+        if (k > 0)
+            len += (size_t)k;
+        r = uip_rep_devlist_decode(buf, len, devs, UIP_MAX_DEVICES, &n, &why);
+    }
+    close(fd);
+    if (r <= 0) {
+        snprintf(err, SRC_ERR_MAX, "%s:%s did not answer the device list: %s", c->host, c->port,
+                 r < 0 ? why : "incomplete reply");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(devs[i].busid, c->busid) == 0)
+            return 0;
+    snprintf(err, SRC_ERR_MAX, "%s:%s exports no device with bus id %s (%zu device(s) listed)",
+             c->host, c->port, c->busid, n);
+    return -1;
+}
+
+static void *srcu_open(const struct src_config *cfg, char err[SRC_ERR_MAX])
+{
+    struct srcu *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, SRC_ERR_MAX, "out of memory");
+        return NULL;
+    }
+    apply_defaults(c, cfg);
+    if (check_devlist(c, err) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void go_down(struct srcu *c, int64_t now, const struct src_sink *sink, const char *why)
+{
+    int was_up = c->state == S_RUN || c->state == S_CONFIG;
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->state = S_DOWN;
+    c->in_len = c->out_len = 0;
+    memset(c->p, 0, sizeof c->p);
+    c->n_in = 0;
+    c->halted = c->clear_sent = 0;
+    if (!c->down_since)
+        c->down_since = now;
+    c->reconnect_at = now + c->reconnect_delay;
+    c->reconnect_delay *= 2;
+    if (c->reconnect_delay > c->cfg.reconnect_max_ns)
+        c->reconnect_delay = c->cfg.reconnect_max_ns;
+    if (was_up) {
+        c->st.disconnects++;
+        emit(sink, SRC_EV_DISCONNECTED, why);
+    }
+}
+
+static void try_connect(struct srcu *c, int64_t now, const struct src_sink *sink)
+{
+    char err[SRC_ERR_MAX];
+    c->fd = tcp_connect(c->host, c->port, err, sizeof err);
+    if (c->fd < 0) {
+        go_down(c, now, sink, err);
+        return;
+    }
+    c->state = S_IMPORT;
+    uint8_t b[UIP_REQ_IMPORT_SIZE];
+    queue_out(c, b, uip_req_import_encode(b, c->busid));
+}
+
+static int flush_out(struct srcu *c)
+{
+    while (c->out_len > 0) {
+        ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
+        if (n < 0)
+            return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+        memmove(c->out, c->out + n, c->out_len - (size_t)n);
+        c->out_len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int read_in(struct srcu *c, const struct src_sink *sink)
+{
+    ssize_t n = recv(c->fd, c->in + c->in_len, IN_CAP - c->in_len, 0);
+    if (n == 0) {
+        snprintf(c->reason, sizeof c->reason, "server closed the connection");
+        return -2;
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return 0;
+        snprintf(c->reason, sizeof c->reason, "receive failed: %s", strerror(errno));
+        return -2;
+    }
+    c->in_len += (size_t)n;
+    return consume(c, mono_ns(), sink);
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* One pass of the client's own timers; 1 when run must return, with *rc set. */
+static int housekeeping(struct srcu *c, int64_t now, int64_t deadline, int64_t *cancel_end,
+                        const struct src_sink *sink, int *rc)
+{
+    if (c->cfg.stop && *c->cfg.stop && !c->cancelling) {
+        cancel_all(c);
+        *cancel_end = now + c->cfg.cancel_wait_ns;
+    }
+    if (c->cancelling && (c->n_in == 0 || c->fd < 0 || now >= *cancel_end)) {
+        *rc = 0;
+        return 1;
+    }
+    if (!c->cancelling && now >= deadline) {
+        *rc = 0;
+        return 1;
+    }
+    if (c->fd < 0 && c->down_since && now - c->down_since > c->cfg.give_up_ns) {
+        emit(sink, SRC_EV_ERROR, "device did not come back; gave up reconnecting");
+        *rc = -1;
+        return 1;
+    }
+    if (c->fd < 0 && now >= c->reconnect_at && !c->cancelling)
+        try_connect(c, now, sink);
+    if (c->state == S_RUN && c->halted && c->n_in == 0 && !c->clear_sent &&
+        now >= c->next_clear_at)
+        send_clear_halt(c);
+    return 0;
+}
+
+static int srcu_run(void *impl, const struct src_sink *sink, int64_t timeout_ns)
+{
+    struct srcu *c = impl;
+    int64_t start = mono_ns();
+    int64_t deadline = timeout_ns > 0 ? start + timeout_ns : INT64_MAX, cancel_end = INT64_MAX;
+    int rc = 0;
+    c->cancelling = 0;
+    if (c->fd < 0 && !c->connected_once)
+        c->reconnect_at = start;
+    for (;;) {
+        int64_t now = mono_ns();
+        if (housekeeping(c, now, deadline, &cancel_end, sink, &rc))
+            return rc;
+        if (c->fd >= 0 && flush_out(c) != 0) {
+            go_down(c, now, sink, "send failed");
+            continue;
+        }
+        int64_t wake = min64(min64(deadline, cancel_end), now + WAIT_MAX_NS);
+        if (c->fd < 0)
+            wake = min64(wake, c->reconnect_at);
+        else if (c->halted && c->n_in == 0 && !c->clear_sent)
+            wake = min64(wake, c->next_clear_at);
+        int ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
+        struct pollfd p = {c->fd, (short)(POLLIN | (c->out_len ? POLLOUT : 0)), 0};
+        if (c->fd < 0) {
+            if (ms > 0)
+                poll(NULL, 0, ms);
+            continue;
+        }
+        if (poll(&p, 1, ms) <= 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        int r = read_in(c, sink);
+        if (r == -1) {
+            c->st.errors++;
+            emit(sink, SRC_EV_ERROR, c->reason);
+        }
+        if (r < 0)
+            go_down(c, mono_ns(), sink, c->reason);
+        else if (c->state == S_RUN)
+            c->down_since = 0;
+    }
+}
+
+static const struct src_stats *srcu_stats(const void *impl)
+{
+    return &((const struct srcu *)impl)->st;
+}
+
+static void srcu_close(void *impl)
+{
+    struct srcu *c = impl;
+    if (!c)
+        return;
+    if (c->fd >= 0 && c->n_in > 0) {
+        volatile sig_atomic_t stop = 1;
+        c->cfg.stop = &stop;
+        srcu_run(c, NULL, 0);
+    }
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c);
+}
+
+const struct src_ops srcu_ops = {"usbip", srcu_open, srcu_run, srcu_stats, srcu_close};

@@ -1,0 +1,38 @@
+/* src_usbip — the USB/IP client source: imports a device from a USB/IP server over TCP.
+ *
+ * Contract (plus everything source.h promises):
+ *  - open checks, with OP_REQ_DEVLIST, that the server answers and exports the bus id; run
+ *    imports it (OP_REQ_IMPORT), sends SET_CONFIGURATION(1), keeps `inflight` CMD_SUBMITs queued
+ *    on endpoint 1 IN; a -EPIPE answer halts reading until every queued request has come back,
+ *    then CLEAR_FEATURE(ENDPOINT_HALT) is sent (again after a growing pause, 1..64 ms, while the
+ *    device keeps stalling) and reading resumes; a closed connection or a refused import is
+ *    retried with backoff (reconnect_min..max, doubling) until give_up_ns has passed without
+ *    success; on stop every queued request gets a CMD_UNLINK and the answers are awaited
+ *    (cancel_wait_ns at most).
+ *  - Every reply is validated (srcu_session_input): header fields, a sequence number that matches
+ *    a request in flight, lengths within what was asked. A bad reply drops the connection with
+ *    an SRC_EV_ERROR event naming the reason, then the source reconnects.
+ * Prefix: srcu_.
+ */
+#ifndef USBSIM_DRIVER_SRC_USBIP_H
+#define USBSIM_DRIVER_SRC_USBIP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "driver/source.h"
+
+extern const struct src_ops srcu_ops;
+
+struct srcu;
+
+/* A client with no socket whose import request is on its way (tests, fuzzer): feed it server
+ * bytes; what it would send is discarded. */
+struct srcu *srcu_session_new(const struct src_config *cfg);
+/* 0 = fine, -1 = the server broke the protocol (srcu_reason says how). */
+int srcu_session_input(struct srcu *c, const uint8_t *data, size_t n, int64_t now,
+                       const struct src_sink *sink);
+const char *srcu_reason(const struct srcu *c);
+void srcu_session_free(struct srcu *c);
+
+#endif

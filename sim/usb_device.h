@@ -1,0 +1,107 @@
+/* usb_device — the emulated USB device, independent of the transport that carries it.
+ *
+ * Contract:
+ *  - Descriptors: one high-speed USB 2.0 device (VID/PID from the scenario), one configuration
+ *    (value 1), one vendor-class interface (0xFF) with one IN endpoint 0x81, interrupt or bulk as
+ *    the scenario says. Interrupt: wMaxPacketSize = packet_size (high speed allows up to 1024),
+ *    bInterval the largest power-of-two microframe count not above the period. Bulk: 512 (the
+ *    only legal high-speed value); a packet is one transfer. Strings: 1 manufacturer, 2 product,
+ *    3 serial (derived from the seed), language 0x0409.
+ *  - Control: GET_DESCRIPTOR (device, configuration, string, device qualifier), SET_CONFIGURATION,
+ *    GET_CONFIGURATION, SET_INTERFACE, GET_INTERFACE, GET_STATUS, CLEAR_FEATURE(ENDPOINT_HALT).
+ *    Anything else is answered with a stall, never an error of the model.
+ *  - Runtime follows sched_build()'s plan in real time. Every call takes `now` (CLOCK_MONOTONIC ns,
+ *    or a fake clock in tests); the module never reads a clock itself. t0 = the first IN request
+ *    after SET_CONFIGURATION; sample k is built (produce_ns = the `now` at which the model first
+ *    sees it due) at t0 + due_ns and enters the device FIFO; a full FIFO drops the newest (fate
+ *    dropped/fifo). An IN request takes the oldest FIFO packet (READY) or waits (NAK).
+ *    Stall windows gate the endpoint (hold: packets wait; drop: packets made inside are lost).
+ *    Halt windows halt the endpoint at their start: IN answers STALL until the window has ended
+ *    AND the host has cleared the halt (a clear inside the window is accepted but changes
+ *    nothing). Disconnect windows: the device is absent (usbdev_present() == 0) from start to end;
+ *    the FIFO content is lost at the start (dropped/disconnect), samples due inside are lost, and
+ *    the device comes back unconfigured.
+ *  - Packets go out through pkt_encode(): dropped_before = the seq gap right before this packet,
+ *    PKT_F_AFTER_GAP on the first packet after a window, a bad CRC for the plan's corrupt samples
+ *    (PKT_F_CORRUPT stays in the device log only).
+ *  - The log has one row per planned seq and is written as CSV:
+ *        seq,due_ns,produce_ns,fate,drop,flags
+ *    due_ns = t0 + planned due (absolute CLOCK_MONOTONIC; the planned offset when never started),
+ *    produce_ns = when it was built (0 if never), fate = sent|dropped|unsent (built, still in the
+ *    FIFO)|unproduced, drop = none|stall|fifo|disconnect, flags = PKT_F_* bits in decimal.
+ * Prefix: usbdev_ (not udev_: libudev, which libusb loads, owns that prefix).
+ */
+#ifndef USBSIM_SIM_USB_DEVICE_H
+#define USBSIM_SIM_USB_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim/scenario.h"
+#include "sim/schedule.h"
+
+#define USBDEV_EP_IN 0x81
+#define USBDEV_EP0_SIZE 64
+#define USBDEV_NEVER INT64_MAX
+
+struct usbdev;
+
+enum usbdev_in { USBDEV_IN_READY, USBDEV_IN_NAK, USBDEV_IN_STALL, USBDEV_IN_OVERFLOW };
+enum usbdev_ctrl { USBDEV_CTRL_OK, USBDEV_CTRL_STALL };
+enum usbdev_fate { USBDEV_FATE_UNPRODUCED, USBDEV_FATE_QUEUED, USBDEV_FATE_SENT, USBDEV_FATE_DROPPED };
+
+struct usbdev_stats {
+    uint64_t produced, sent, in_fifo, fifo_max;
+    uint64_t dropped[SCHED_DROP_COUNT]; /* by enum sched_drop */
+    uint64_t stalls_answered, halts_cleared, ctrl_stalls, disconnects;
+};
+
+/* Builds the schedule of sc; NULL with a message in err. */
+struct usbdev *usbdev_new(const struct scn_scenario *sc, char err[SCN_ERR_MAX]);
+void usbdev_free(struct usbdev *u);
+
+/* The USB/IP device record needs these. */
+uint16_t usbdev_vid(const struct usbdev *u);
+uint16_t usbdev_pid(const struct usbdev *u);
+uint16_t usbdev_bcd_device(const struct usbdev *u);
+uint32_t usbdev_packet_size(const struct usbdev *u);
+
+/* Copies descriptor (type, index) into buf (at most cap bytes); returns its full length, or -1
+ * when the device has no such descriptor. */
+int usbdev_descriptor(const struct usbdev *u, uint8_t type, uint8_t index, uint8_t *buf, size_t cap);
+
+/* A control transfer on endpoint 0. setup = the 8 setup bytes (little-endian fields). IN data
+ * (at most min(wLength, cap)) goes to in_buf, its length to *in_len; OUT data stages are not
+ * supported (any request with one stalls). */
+enum usbdev_ctrl usbdev_control(struct usbdev *u, int64_t now, const uint8_t setup[8], uint8_t *in_buf,
+                            size_t cap, size_t *in_len);
+
+/* Brings the model up to `now`: produces due samples, opens and closes windows. Every other
+ * runtime call does this first. */
+void usbdev_advance(struct usbdev *u, int64_t now);
+/* An IN request on 0x81 with a buffer of cap bytes. READY: *len bytes in buf (one packet). */
+enum usbdev_in usbdev_in_request(struct usbdev *u, int64_t now, uint8_t *buf, size_t cap, size_t *len);
+/* The earliest time after `now` at which the model's state changes (a sample becomes due, a
+ * window opens or closes), or USBDEV_NEVER. */
+int64_t usbdev_next_deadline(struct usbdev *u, int64_t now);
+
+int usbdev_present(struct usbdev *u, int64_t now);  /* 0 inside a disconnect window */
+int usbdev_configured(const struct usbdev *u);
+int usbdev_started(const struct usbdev *u);          /* t0 is set */
+/* The host went away (bus reset): back to unconfigured; the FIFO is kept. */
+void usbdev_host_reset(struct usbdev *u);
+/* Absolute end of the planned timeline (t0 + duration), USBDEV_NEVER before t0. */
+int64_t usbdev_end_time(const struct usbdev *u);
+/* 1 when every sample has been built and the FIFO is empty. */
+int usbdev_drained(struct usbdev *u, int64_t now);
+
+const struct usbdev_stats *usbdev_stats(const struct usbdev *u);
+const struct sched *usbdev_sched(const struct usbdev *u);
+enum usbdev_fate usbdev_fate_of(const struct usbdev *u, uint32_t seq, uint8_t *drop, uint16_t *flags);
+int usbdev_write_log(const struct usbdev *u, FILE *f);
+/* Writes the log to path (created or truncated); 0 or -1 with errno set. */
+int usbdev_save_log(const struct usbdev *u, const char *path);
+const char *usbdev_fate_name(enum usbdev_fate f);
+
+#endif

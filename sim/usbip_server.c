@@ -1,0 +1,659 @@
+/* usbip_server — see usbip_server.h. */
+#include "sim/usbip_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim/packet.h"
+#include "sim/usbip_proto.h"
+
+#define MAX_CONNS 8
+#define IN_CAP (UIP_HDR_SIZE + UIP_MAX_TRANSFER)
+#define OUT_HIGH (64 * 1024) /* stop reading a peer whose unsent output is above this */
+#define BUSNUM 1
+#define DEVNUM 2
+#define WAIT_MAX_NS 100000000LL /* re-check the stop flag at least this often */
+
+enum cstate { C_OP, C_URB, C_DONE };
+
+struct urb {
+    uint32_t seqnum;
+    uint32_t length;
+};
+
+struct usrv_conn {
+    int fd;
+    enum cstate state;
+    char peer[64];
+    char reason[128];
+    size_t in_len, out_len, out_cap;
+    uint8_t *out;
+    struct urb *urbs;
+    size_t n_urbs;
+    uint8_t in[IN_CAP];
+};
+
+struct usrv {
+    struct usbdev *dev;
+    struct usrv_opts o;
+    char busid[UIP_BUSID_SIZE];
+    int lfd;
+    uint16_t port;
+    struct usrv_conn *conns[MAX_CONNS];
+    struct usrv_conn *importer;
+    int64_t drained_at;
+    struct usrv_stats st;
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void say(const struct usrv *s, int problem, const char *fmt, ...)
+{
+    if (s->o.quiet && !problem)
+        return;
+    FILE *f = s->o.log ? s->o.log : stderr;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("usbip server: ", f);
+    vfprintf(f, fmt, ap);
+    fputc('\n', f);
+    va_end(ap);
+    fflush(f);
+}
+
+static uint32_t devid(void) { return (uint32_t)BUSNUM << 16 | DEVNUM; }
+
+static void device_record(const struct usrv *s, struct uip_device *d)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->path, sizeof d->path, "/sys/devices/usbsim/%s", s->busid);
+    snprintf(d->busid, sizeof d->busid, "%s", s->busid);
+    d->busnum = BUSNUM;
+    d->devnum = DEVNUM;
+    d->speed = UIP_SPEED_HIGH;
+    d->vid = usbdev_vid(s->dev);
+    d->pid = usbdev_pid(s->dev);
+    d->bcd_device = usbdev_bcd_device(s->dev);
+    d->config_value = (uint8_t)usbdev_configured(s->dev);
+    d->num_configs = 1;
+    d->num_ifaces = 1;
+    d->ifaces[0] = (struct uip_iface){0xFF, 0, 0};
+}
+
+/* ---- one connection ---- */
+
+struct usrv_conn *usrv_conn_new(struct usrv *s, int fd)
+{
+    struct usrv_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->urbs = calloc(s->o.max_urbs, sizeof *c->urbs);
+    if (!c->urbs) {
+        free(c);
+        return NULL;
+    }
+    c->fd = fd;
+    snprintf(c->peer, sizeof c->peer, "peer");
+    return c;
+}
+
+void usrv_conn_free(struct usrv *s, struct usrv_conn *c)
+{
+    if (!c)
+        return;
+    if (s->importer == c) {
+        s->importer = NULL;
+        usbdev_host_reset(s->dev);
+    }
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c->urbs);
+    free(c->out);
+    free(c);
+}
+
+const char *usrv_conn_reason(const struct usrv_conn *c) { return c->reason; }
+
+const uint8_t *usrv_conn_output(const struct usrv_conn *c, size_t *len)
+{
+    *len = c->out_len;
+    return c->out;
+}
+
+void usrv_conn_consume(struct usrv_conn *c, size_t n)
+{
+    if (n > c->out_len)
+        n = c->out_len;
+    if (n == 0)
+        return;
+    memmove(c->out, c->out + n, c->out_len - n);
+    c->out_len -= n;
+}
+
+static int bad_peer(struct usrv *s, struct usrv_conn *c, const char *why)
+{
+    snprintf(c->reason, sizeof c->reason, "%s", why);
+    snprintf(s->st.last_reason, sizeof s->st.last_reason, "%s", why);
+    s->st.bad_peers++;
+    return -1;
+}
+
+/* Reserves n bytes at the end of the output; NULL when out of memory. */
+static uint8_t *out_reserve(struct usrv_conn *c, size_t n)
+{
+    if (c->out_len + n > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap < c->out_len + n)
+            cap *= 2;
+        uint8_t *p = realloc(c->out, cap);
+        if (!p)
+            return NULL;
+        c->out = p;
+        c->out_cap = cap;
+    }
+    uint8_t *p = c->out + c->out_len;
+    c->out_len += n;
+    return p;
+}
+
+static int ret_submit(struct usrv *s, struct usrv_conn *c, uint32_t seqnum, int32_t status,
+                      const uint8_t *data, size_t len)
+{
+    struct uip_hdr h = {.command = UIP_RET_SUBMIT, .seqnum = seqnum};
+    h.u.ret_submit.status = status;
+    h.u.ret_submit.actual_length = (int32_t)len;
+    uint8_t *p = out_reserve(c, UIP_HDR_SIZE + len);
+    if (!p)
+        return bad_peer(s, c, "out of memory");
+    uip_hdr_encode(p, &h);
+    if (len)
+        memcpy(p + UIP_HDR_SIZE, data, len);
+    s->st.ret_submits++;
+    return 0;
+}
+
+static void pop_urb(struct usrv_conn *c, size_t i)
+{
+    memmove(&c->urbs[i], &c->urbs[i + 1], (c->n_urbs - i - 1) * sizeof *c->urbs);
+    c->n_urbs--;
+}
+
+void usrv_conn_tick(struct usrv *s, struct usrv_conn *c, int64_t now)
+{
+    uint8_t buf[PKT_MAX_SIZE];
+    while (c->state == C_URB && c->n_urbs > 0) {
+        size_t len, cap = c->urbs[0].length < sizeof buf ? c->urbs[0].length : sizeof buf;
+        enum usbdev_in r = usbdev_in_request(s->dev, now, buf, cap, &len);
+        if (r == USBDEV_IN_NAK)
+            return;
+        if (r == USBDEV_IN_STALL) {
+            s->st.stalls++;
+            while (c->n_urbs > 0) {
+                if (ret_submit(s, c, c->urbs[0].seqnum, -EPIPE, NULL, 0) != 0)
+                    return;
+                pop_urb(c, 0);
+            }
+            return;
+        }
+        int32_t status = r == USBDEV_IN_READY ? 0 : -EOVERFLOW;
+        if (ret_submit(s, c, c->urbs[0].seqnum, status, buf, len) != 0)
+            return;
+        pop_urb(c, 0);
+    }
+}
+
+static int answer_devlist(struct usrv *s, struct usrv_conn *c)
+{
+    struct uip_device d;
+    device_record(s, &d);
+    size_t n = uip_rep_devlist_size(&d, 1);
+    uint8_t *p = out_reserve(c, n);
+    if (!p)
+        return bad_peer(s, c, "out of memory");
+    uip_rep_devlist_encode(p, &d, 1);
+    s->st.devlists++;
+    c->state = C_DONE;
+    return UIP_OP_HDR_SIZE;
+}
+
+static int answer_import(struct usrv *s, struct usrv_conn *c, int64_t now)
+{
+    char busid[UIP_BUSID_SIZE];
+    const char *why;
+    int r = uip_req_import_decode(c->in, c->in_len, busid, &why);
+    if (r <= 0)
+        return r < 0 ? bad_peer(s, c, why) : 0;
+    uint32_t status = UIP_ST_OK;
+    if (strcmp(busid, s->busid) != 0)
+        status = UIP_ST_NODEV;
+    else if (!usbdev_present(s->dev, now))
+        status = UIP_ST_NA;
+    else if (s->importer)
+        status = UIP_ST_DEV_BUSY;
+    struct uip_device d;
+    device_record(s, &d);
+    uint8_t *p = out_reserve(c, UIP_REP_IMPORT_SIZE);
+    if (!p)
+        return bad_peer(s, c, "out of memory");
+    c->out_len -= UIP_REP_IMPORT_SIZE - uip_rep_import_encode(p, status, &d);
+    if (status != UIP_ST_OK) {
+        s->st.refused_imports++;
+        say(s, 0, "%s: import of '%s' refused (status %u)", c->peer, busid, status);
+        c->state = C_DONE;
+        return r;
+    }
+    s->importer = c;
+    s->st.imports++;
+    c->state = C_URB;
+    say(s, 0, "%s imported %s", c->peer, busid);
+    return r;
+}
+
+static int op_message(struct usrv *s, struct usrv_conn *c, int64_t now)
+{
+    struct uip_op op;
+    const char *why;
+    int r = uip_op_decode(c->in, c->in_len, &op, &why);
+    if (r <= 0)
+        return r < 0 ? bad_peer(s, c, why) : 0;
+    if (op.code == UIP_OP_REQ_DEVLIST)
+        return answer_devlist(s, c);
+    if (op.code == UIP_OP_REQ_IMPORT)
+        return answer_import(s, c, now);
+    return bad_peer(s, c, "reply code sent as a request");
+}
+
+static int control(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h, int64_t now)
+{
+    if ((h->direction == UIP_DIR_IN) != ((h->u.submit.setup[0] & 0x80) != 0))
+        return bad_peer(s, c, "control direction does not match its setup packet");
+    uint8_t buf[256];
+    size_t cap = h->direction == UIP_DIR_IN ? (size_t)h->u.submit.length : 0;
+    size_t len = 0;
+    if (cap > sizeof buf)
+        cap = sizeof buf;
+    enum usbdev_ctrl r = usbdev_control(s->dev, now, h->u.submit.setup, buf, cap, &len);
+    return ret_submit(s, c, h->seqnum, r == USBDEV_CTRL_OK ? 0 : -EPIPE, buf, len);
+}
+
+static int queue_in(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h, int64_t now)
+{
+    if (h->direction != UIP_DIR_IN)
+        return bad_peer(s, c, "OUT request on the IN endpoint");
+    if (c->n_urbs == s->o.max_urbs)
+        return bad_peer(s, c, "too many requests queued");
+    for (size_t i = 0; i < c->n_urbs; i++)
+        if (c->urbs[i].seqnum == h->seqnum)
+            return bad_peer(s, c, "sequence number already queued");
+    c->urbs[c->n_urbs++] = (struct urb){h->seqnum, (uint32_t)h->u.submit.length};
+    usrv_conn_tick(s, c, now);
+    return 0;
+}
+
+static int unlink_urb(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h)
+{
+    int32_t status = 0;
+    s->st.unlinks++;
+    for (size_t i = 0; i < c->n_urbs; i++)
+        if (c->urbs[i].seqnum == h->u.unlink.seqnum) {
+            pop_urb(c, i);
+            status = -ECONNRESET;
+            s->st.unlinked_pending++;
+            break;
+        }
+    struct uip_hdr r = {.command = UIP_RET_UNLINK, .seqnum = h->seqnum};
+    r.u.ret_unlink.status = status;
+    uint8_t *p = out_reserve(c, UIP_HDR_SIZE);
+    if (!p)
+        return bad_peer(s, c, "out of memory");
+    uip_hdr_encode(p, &r);
+    return 0;
+}
+
+static int urb_message(struct usrv *s, struct usrv_conn *c, int64_t now)
+{
+    struct uip_hdr h;
+    const char *why;
+    int r = uip_hdr_decode(c->in, c->in_len, &h, &why);
+    if (r <= 0)
+        return r < 0 ? bad_peer(s, c, why) : 0;
+    if (h.command != UIP_CMD_SUBMIT && h.command != UIP_CMD_UNLINK)
+        return bad_peer(s, c, "reply command sent by the host");
+    if (h.devid != devid())
+        return bad_peer(s, c, "wrong device id");
+    size_t need = UIP_HDR_SIZE + uip_payload_len(&h, 0);
+    if (c->in_len < need)
+        return 0;
+    int rc;
+    if (h.command == UIP_CMD_UNLINK)
+        rc = unlink_urb(s, c, &h);
+    else if (h.ep == 0)
+        rc = control(s, c, &h, now);
+    else if (h.ep == (USBDEV_EP_IN & 0x0F))
+        rc = queue_in(s, c, &h, now);
+    else
+        rc = bad_peer(s, c, "no such endpoint");
+    if (rc == 0)
+        s->st.urbs++;
+    return rc < 0 ? -1 : (int)need;
+}
+
+/* Handles every complete message in the input buffer while output has room. */
+static int process(struct usrv *s, struct usrv_conn *c, int64_t now)
+{
+    while (c->state != C_DONE && c->out_len < OUT_HIGH && c->in_len > 0) {
+        int r = c->state == C_OP ? op_message(s, c, now) : urb_message(s, c, now);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        memmove(c->in, c->in + r, c->in_len - (size_t)r);
+        c->in_len -= (size_t)r;
+    }
+    return c->state == C_DONE ? 1 : 0;
+}
+
+size_t usrv_conn_room(const struct usrv_conn *c)
+{
+    return c->out_len >= OUT_HIGH || c->state == C_DONE ? 0 : IN_CAP - c->in_len;
+}
+
+int usrv_conn_input(struct usrv *s, struct usrv_conn *c, const uint8_t *data, size_t n,
+                    int64_t now)
+{
+    if (n > IN_CAP - c->in_len)
+        n = IN_CAP - c->in_len;
+    if (n)
+        memcpy(c->in + c->in_len, data, n);
+    c->in_len += n;
+    return process(s, c, now);
+}
+
+/* ---- the socket side ---- */
+
+static int split_addr(const char *spec, char *host, size_t hcap, char *port, size_t pcap)
+{
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || !colon[1] || strlen(colon + 1) >= pcap)
+        return -1;
+    const char *h = spec;
+    size_t hl = (size_t)(colon - spec);
+    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']')
+        h++, hl -= 2;
+    if (hl == 0 || hl >= hcap)
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    strcpy(port, colon + 1);
+    char *end;
+    long p = strtol(port, &end, 10);
+    return (*end || p < 0 || p > 65535) ? -1 : 0;
+}
+
+static int open_listener(struct usrv *s, int *env_error, char err[USRV_ERR_MAX])
+{
+    char host[128], port[8];
+    *env_error = 0;
+    if (split_addr(s->o.listen, host, sizeof host, port, sizeof port) != 0) {
+        snprintf(err, USRV_ERR_MAX, "bad listen address '%s'; expected ADDR:PORT", s->o.listen);
+        return -1;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai;
+    int g = getaddrinfo(host, port, &hints, &ai);
+    if (g != 0) {
+        snprintf(err, USRV_ERR_MAX, "cannot resolve '%s': %s", host, gai_strerror(g));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 8) != 0) {
+        int e = errno;
+        *env_error = 1;
+        snprintf(err, USRV_ERR_MAX, "cannot listen on %s: %s%s", s->o.listen, strerror(e),
+                 e == EADDRINUSE ? " (another usbipd or usbsim gadget? choose --listen ADDR:PORT)"
+                                 : "");
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                             : ((struct sockaddr_in *)&ss)->sin_port);
+    s->lfd = fd;
+    return 0;
+}
+
+struct usrv *usrv_new(struct usbdev *dev, const struct usrv_opts *o, int listen_now, int *env_error,
+                      char err[USRV_ERR_MAX])
+{
+    struct usrv *s = calloc(1, sizeof *s);
+    *env_error = 0;
+    if (!s) {
+        snprintf(err, USRV_ERR_MAX, "out of memory");
+        return NULL;
+    }
+    s->dev = dev;
+    s->o = *o;
+    s->lfd = -1;
+    if (!s->o.listen)
+        s->o.listen = USRV_DEFAULT_LISTEN;
+    if (!s->o.grace_ns)
+        s->o.grace_ns = 200000000LL;
+    if (!s->o.linger_ns)
+        s->o.linger_ns = 5000000000LL;
+    if (!s->o.max_urbs)
+        s->o.max_urbs = 128;
+    snprintf(s->busid, sizeof s->busid, "%s", o->busid ? o->busid : USRV_DEFAULT_BUSID);
+    if (listen_now && open_listener(s, env_error, err) != 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+uint16_t usrv_port(const struct usrv *s) { return s->port; }
+const struct usrv_stats *usrv_stats(const struct usrv *s) { return &s->st; }
+
+static void drop_conn(struct usrv *s, int i, const char *why)
+{
+    struct usrv_conn *c = s->conns[i];
+    if (why && *why)
+        say(s, 1, "%s disconnected: %s", c->peer, why);
+    usrv_conn_free(s, c);
+    s->conns[i] = NULL;
+}
+
+void usrv_free(struct usrv *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < MAX_CONNS; i++)
+        if (s->conns[i])
+            drop_conn(s, i, NULL);
+    if (s->lfd >= 0)
+        close(s->lfd);
+    free(s);
+}
+
+static void accept_one(struct usrv *s)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    int slot = -1;
+    for (int i = 0; i < MAX_CONNS && slot < 0; i++)
+        if (!s->conns[i])
+            slot = i;
+    struct usrv_conn *c = slot >= 0 ? usrv_conn_new(s, fd) : NULL;
+    if (!c) {
+        say(s, 1, "refusing a connection: too many peers");
+        close(fd);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        port = ntohs(a->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        port = ntohs(a->sin6_port);
+    }
+    snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
+    s->conns[slot] = c;
+    s->st.accepted++;
+}
+
+/* Reads what the peer sent and runs the state machine; -1 = drop (reason set or EOF). */
+static int conn_read(struct usrv *s, struct usrv_conn *c, int64_t now)
+{
+    size_t room = usrv_conn_room(c);
+    if (room == 0)
+        return 0;
+    ssize_t n = recv(c->fd, c->in + c->in_len, room, 0);
+    if (n == 0)
+        return -1;
+    if (n < 0)
+        return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+    c->in_len += (size_t)n;
+    return process(s, c, now) < 0 ? -1 : 0;
+}
+
+static int conn_write(struct usrv *s, struct usrv_conn *c, int64_t now)
+{
+    while (c->out_len > 0) {
+        ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
+        if (n < 0)
+            return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+        usrv_conn_consume(c, (size_t)n);
+    }
+    return process(s, c, now) < 0 ? -1 : 0;
+}
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* Device-side changes: a disconnect window closes the importer; queued requests complete. */
+static void device_tick(struct usrv *s, int64_t now)
+{
+    for (int i = 0; i < MAX_CONNS && s->importer && !usbdev_present(s->dev, now); i++)
+        if (s->conns[i] == s->importer) {
+            s->st.closed_for_disconnect++;
+            say(s, 0, "device disconnect (scenario): closing %s", s->importer->peer);
+            drop_conn(s, i, NULL);
+        }
+    if (s->importer)
+        usrv_conn_tick(s, s->importer, now);
+}
+
+/* 1 when the run is over (timeline done and drained + grace, or linger spent). */
+static int finished(struct usrv *s, int64_t now, int64_t *wake)
+{
+    int64_t end = usbdev_end_time(s->dev);
+    if (end == USBDEV_NEVER || now < end) {
+        *wake = end;
+        return 0;
+    }
+    if (!s->drained_at && usbdev_drained(s->dev, now))
+        s->drained_at = now;
+    int64_t stop_at = end + s->o.linger_ns;
+    if (s->drained_at)
+        stop_at = min64(stop_at, s->drained_at + s->o.grace_ns);
+    *wake = s->drained_at ? stop_at : min64(stop_at, now + 10000000LL);
+    return now >= stop_at;
+}
+
+static int build_pollset(struct usrv *s, struct pollfd *p, int *idx)
+{
+    int n = 0, free_slots = 0;
+    for (int i = 0; i < MAX_CONNS; i++) {
+        struct usrv_conn *c = s->conns[i];
+        if (!c) {
+            free_slots++;
+            continue;
+        }
+        short ev = (short)((usrv_conn_room(c) ? POLLIN : 0) | (c->out_len ? POLLOUT : 0));
+        p[n] = (struct pollfd){c->fd, ev, 0};
+        idx[n++] = i;
+    }
+    p[n] = (struct pollfd){s->lfd, (short)(free_slots ? POLLIN : 0), 0};
+    idx[n] = -1;
+    return n + 1;
+}
+
+static void service(struct usrv *s, struct pollfd *p, int *idx, int n, int64_t now)
+{
+    for (int k = 0; k < n; k++) {
+        if (idx[k] < 0) {
+            if (p[k].revents & POLLIN)
+                accept_one(s);
+            continue;
+        }
+        struct usrv_conn *c = s->conns[idx[k]];
+        int bad = 0;
+        if (p[k].revents & (POLLIN | POLLHUP | POLLERR))
+            bad = conn_read(s, c, now);
+        if (!bad && (p[k].revents & POLLOUT))
+            bad = conn_write(s, c, now);
+        if (!bad && c->state == C_DONE && c->out_len == 0)
+            drop_conn(s, idx[k], NULL);
+        else if (bad)
+            drop_conn(s, idx[k], c->reason[0] ? c->reason : "");
+    }
+}
+
+static int stop_requested(const struct usrv *s)
+{
+    return (s->o.stop[0] && *s->o.stop[0]) || (s->o.stop[1] && *s->o.stop[1]);
+}
+
+int usrv_run(struct usrv *s)
+{
+    struct pollfd p[MAX_CONNS + 1];
+    int idx[MAX_CONNS + 1];
+    while (!stop_requested(s)) {
+        int64_t now = mono_ns(), wake;
+        device_tick(s, now);
+        if (finished(s, now, &wake))
+            break;
+        int n = build_pollset(s, p, idx);
+        wake = min64(min64(wake, usbdev_next_deadline(s->dev, now)), now + WAIT_MAX_NS);
+        int64_t wait = wake > now ? wake - now : 0;
+        struct timespec ts = {wait / 1000000000LL, wait % 1000000000LL};
+        int r = ppoll(p, (nfds_t)n, &ts, s->o.wait_mask);
+        if (r < 0 && errno != EINTR) {
+            say(s, 1, "poll failed: %s", strerror(errno));
+            return -1;
+        }
+        if (r > 0)
+            service(s, p, idx, n, mono_ns());
+    }
+    return 0;
+}

@@ -1,0 +1,88 @@
+/* usbip_server — the emulated device served over USB/IP (TCP), single-threaded, one poll loop.
+ *
+ * Contract:
+ *  - Serves one device (a usbdev) under one bus id (default "1-1") on ADDR:PORT (default
+ *    127.0.0.1:3240; port 0 = an ephemeral port, read it back with usrv_port()). Speaks
+ *    OP_REQ_DEVLIST (reply, then close) and OP_REQ_IMPORT (one importer at a time), then
+ *    CMD_SUBMIT / CMD_UNLINK: control transfers on endpoint 0 go to usbdev_control(); IN transfers
+ *    on endpoint 1 queue in arrival order and complete when usbdev_in_request() says READY
+ *    (status 0), STALL (-EPIPE: every queued IN request fails at once) or OVERFLOW (-EOVERFLOW).
+ *    CMD_UNLINK of a queued request: RET_UNLINK status -ECONNRESET and no RET_SUBMIT for it; of
+ *    an unknown or completed one: status 0.
+ *  - Disconnect windows: the importer's socket is closed at the window's start and imports are
+ *    refused (status NA) until the window ends.
+ *  - A peer that sends a malformed header, an unknown or server-only command, an oversize
+ *    length, a wrong direction, a wrong device id, a duplicate sequence number, an endpoint the
+ *    device does not have, or more than max_urbs queued requests is disconnected with the reason
+ *    logged; the server keeps serving everybody else. It never reads or writes out of bounds and
+ *    never blocks on one peer (non-blocking sockets, bounded buffers, back-pressure on input).
+ *  - usrv_run() returns when a stop flag becomes non-zero, on SIGINT/SIGTERM delivered while it
+ *    waits (when the caller passes the mask in which they are unblocked), or at the end of the
+ *    timeline + grace once the host has drained the device (or at end + linger regardless).
+ *  - usrv_conn_*: one connection's protocol state machine without a socket (fd -1), so that tests
+ *    and the fuzzer can drive it with bytes and a fake clock.
+ * Prefix: usrv_.
+ */
+#ifndef USBSIM_SIM_USBIP_SERVER_H
+#define USBSIM_SIM_USBIP_SERVER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim/usb_device.h"
+
+#define USRV_DEFAULT_LISTEN "127.0.0.1:3240"
+#define USRV_DEFAULT_BUSID "1-1"
+#define USRV_ERR_MAX 256
+
+struct usrv_opts {
+    const char *listen;   /* "ADDR:PORT", "[V6ADDR]:PORT"; NULL = USRV_DEFAULT_LISTEN */
+    const char *busid;    /* NULL = USRV_DEFAULT_BUSID */
+    int64_t grace_ns;     /* after the end once drained; 0 = 200 ms */
+    int64_t linger_ns;    /* after the end at most; 0 = 5 s */
+    unsigned max_urbs;    /* queued IN requests per peer; 0 = 128 */
+    int quiet;            /* no informational lines (problems are still logged) */
+    FILE *log;            /* where lines go; NULL = stderr */
+    volatile sig_atomic_t *stop[2]; /* either one non-zero ends usrv_run(); NULL = unused */
+    const sigset_t *wait_mask; /* signal mask while waiting (ppoll); NULL = unchanged */
+};
+
+struct usrv_stats {
+    uint64_t accepted, imports, refused_imports, devlists, bad_peers, urbs, unlinks;
+    uint64_t unlinked_pending, ret_submits, stalls, closed_for_disconnect;
+    char last_reason[128];
+};
+
+struct usrv;
+struct usrv_conn;
+
+/* Creates a server for dev (not owned). With listen_now, binds and listens; on failure returns
+ * NULL, *env_error = 1 when the environment is at fault (address in use, no permission) or 0 for
+ * a bad address, and a message in err. */
+struct usrv *usrv_new(struct usbdev *dev, const struct usrv_opts *o, int listen_now, int *env_error,
+                      char err[USRV_ERR_MAX]);
+uint16_t usrv_port(const struct usrv *s);
+int usrv_run(struct usrv *s);
+void usrv_free(struct usrv *s);
+const struct usrv_stats *usrv_stats(const struct usrv *s);
+
+/* The protocol state machine of one peer. input: -1 when the peer must be dropped (the reason
+ * is in usrv_conn_reason()), 0 to go on, 1 when the server is done with it (devlist answered,
+ * import refused) once its output is sent. */
+struct usrv_conn *usrv_conn_new(struct usrv *s, int fd);
+/* Free input space (0 while the peer's unsent output is above the high-water mark). */
+size_t usrv_conn_room(const struct usrv_conn *c);
+/* Takes at most usrv_conn_room() bytes. */
+int usrv_conn_input(struct usrv *s, struct usrv_conn *c, const uint8_t *data, size_t n,
+                    int64_t now);
+/* Completes queued IN requests that the device can answer at `now`. */
+void usrv_conn_tick(struct usrv *s, struct usrv_conn *c, int64_t now);
+/* Output waiting to be sent; usrv_conn_consume() drops the first n bytes of it. */
+const uint8_t *usrv_conn_output(const struct usrv_conn *c, size_t *len);
+void usrv_conn_consume(struct usrv_conn *c, size_t n);
+const char *usrv_conn_reason(const struct usrv_conn *c);
+void usrv_conn_free(struct usrv *s, struct usrv_conn *c);
+
+#endif
