@@ -1,0 +1,153 @@
+/* End-to-end tests of harness/run: the three real processes over USB/IP on loopback.
+ * No assertion depends on timing beyond one packet at a window's edge. */
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/run.h"
+#include "sim/schedule.h"
+#include "tests/cu.h"
+
+static void load(const char *yaml, struct scn_scenario *sc)
+{
+    char err[SCN_ERR_MAX];
+    int rc = scn_parse("t.yaml", yaml, strlen(yaml), sc, err);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+}
+
+static bool has_failure(const struct vfy_result *r, const char *text)
+{
+    for (size_t i = 0; i < r->n_failures; i++)
+        if (strstr(r->failures[i], text))
+            return true;
+    return false;
+}
+
+static void test_steady_passes(void)
+{
+    struct scn_scenario sc;
+    load("name: t\nduration_ms: 1000\nexpect: {lost_max: 0, order: strict}\n", &sc);
+    struct run_opts o = {.backend = "usbip"};
+    struct vfy_result r;
+    CU_ASSERT_EQUAL_FATAL(run_one(&sc, &o, &r), 0);
+    CU_ASSERT_TRUE(r.pass);
+    CU_ASSERT_EQUAL(r.produced, 100);
+    CU_ASSERT_EQUAL(r.delivered, 100);
+    CU_ASSERT_EQUAL(r.lost_unexplained, 0);
+    vfy_free(&r);
+}
+
+/* A consumer stall longer than the ring: the packets due during the stall, less what the ring
+ * holds, are lost in the ring, and counted there (not unexplained). */
+static void test_ring_loss_is_the_arithmetic(void)
+{
+    struct scn_scenario sc;
+    load("name: t\nduration_ms: 2000\ntransport: {ring_slots: 16, overflow: drop-newest}\n"
+         "consumer:\n  events:\n    - {at_ms: 500, stall_ms: 1000}\n",
+         &sc);
+    struct sched plan;
+    char err[SCN_ERR_MAX];
+    CU_ASSERT_EQUAL_FATAL(sched_build(&sc, &plan, err), 0);
+    long due_in_stall = 0;
+    for (size_t i = 0; i < plan.n; i++)
+        due_in_stall += plan.samples[i].due_ns >= 500000000 && plan.samples[i].due_ns < 1500000000;
+    sched_free(&plan);
+    long expected = due_in_stall - 16; /* 100 due, 16 fit */
+
+    struct run_opts o = {.backend = "usbip"};
+    struct vfy_result r;
+    CU_ASSERT_EQUAL_FATAL(run_one(&sc, &o, &r), 0);
+    CU_ASSERT_TRUE(r.pass); /* no expectation, and every loss is accounted */
+    CU_ASSERT_EQUAL(r.lost_unexplained, 0);
+    CU_ASSERT_EQUAL(r.lost_accounted.device, 0);
+    long ring = (long)r.lost_accounted.ring;
+    if (ring < expected - 1 || ring > expected + 1)
+        fprintf(stderr, "ring lost %ld, arithmetic says %ld\n", ring, expected);
+    CU_ASSERT_TRUE(ring >= expected - 1 && ring <= expected + 1); /* one packet at each edge */
+    CU_ASSERT_EQUAL(r.delivered + r.lost_accounted.ring, r.produced);
+    CU_ASSERT_EQUAL(r.backlog_max, 16);
+    vfy_free(&r);
+}
+
+static void test_expect_that_cannot_hold_names_the_figure(void)
+{
+    struct scn_scenario sc;
+    load("name: t\nduration_ms: 1000\nexpect: {rate_hz: {min: 150, max: 200}}\n", &sc);
+    struct run_opts o = {.backend = "usbip"};
+    struct vfy_result r;
+    CU_ASSERT_EQUAL_FATAL(run_one(&sc, &o, &r), 0);
+    CU_ASSERT_FALSE(r.pass);
+    CU_ASSERT_TRUE(has_failure(&r, "rate"));
+    CU_ASSERT_TRUE(has_failure(&r, "150"));
+    vfy_free(&r);
+}
+
+/* The newest child of this process that is still running (the application starts last). */
+static pid_t newest_child(void)
+{
+    pid_t best = 0, me = getpid();
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[300];
+        int pid = atoi(e->d_name), ppid = 0;
+        char state = 0;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = pid > 0 ? fopen(path, "r") : NULL;
+        if (f && fscanf(f, "%*d %*s %c %d", &state, &ppid) == 2 && ppid == me && state != 'Z' &&
+            pid > best)
+            best = pid;
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return best;
+}
+
+static void *crash_app(void *arg)
+{
+    (void)arg;
+    usleep(700000);
+    pid_t app = newest_child();
+    if (app > 0)
+        kill(app, SIGKILL);
+    return NULL;
+}
+
+static void test_crashed_child_is_reported(void)
+{
+    struct scn_scenario sc;
+    load("name: t\nduration_ms: 1500\n", &sc);
+    pthread_t th;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, crash_app, NULL), 0);
+    struct run_opts o = {.backend = "usbip"};
+    struct vfy_result r;
+    int rc = run_one(&sc, &o, &r);
+    pthread_join(th, NULL);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_FALSE(r.pass);
+    CU_ASSERT_TRUE(has_failure(&r, "app: crashed: signal 9"));
+    CU_ASSERT_EQUAL(newest_child(), 0); /* nothing left running */
+    vfy_free(&r);
+}
+
+static CU_TestInfo tests[] = {
+    {"steady passes, every packet delivered", test_steady_passes},
+    {"ring loss matches the arithmetic", test_ring_loss_is_the_arithmetic},
+    {"an expectation that cannot hold names the figure",
+     test_expect_that_cannot_hold_names_the_figure},
+    {"a crashed child is reported, not hung on", test_crashed_child_is_reported},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void)
+{
+    return cu_main("run", tests);
+}
