@@ -100,7 +100,7 @@ static int pump(struct drv *d, struct src *s)
 static void linger(struct drv *d)
 {
     ring_close(d->ring);
-    d->db.ops->ring(d->db.wfd); /* a sleeping application wakes and sees the ring closed */
+    db_kick(&d->db, d->ring); /* a sleeping application wakes and sees the ring closed */
     int64_t waited = 0;
     while (rcl_server_check(&d->srv) == 0 && waited < d->o->linger_timeout_ms) {
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "harness/bench_e2e.h"
+#include "harness/bench_ring.h"
 #include "harness/proc.h"
 #include "harness/report.h"
 #include "harness/run.h"
@@ -287,6 +288,7 @@ static const struct {
     const char *name;
     int (*main)(int argc, char **argv);
 } benches[] = {
+    {"ring", bench_ring_main},
     {"e2e", bench_e2e_main},
 };
 

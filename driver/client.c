@@ -1,0 +1,310 @@
+/* client — see client.h. */
+#include "driver/client.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+struct rcl_client {
+    int sock;
+    struct ring *ring;
+    struct db db;
+    struct rcl_hello hello;
+    char err[RCL_ERR_MAX];
+};
+
+static int failf(char *err, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, RCL_ERR_MAX, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+static int make_addr(struct sockaddr_un *a, const char *path, char *err)
+{
+    memset(a, 0, sizeof *a);
+    a->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof a->sun_path)
+        return failf(err, RCL_ESYS, "socket path too long (%zu bytes, at most %zu): %s",
+                     strlen(path), sizeof a->sun_path - 1, path);
+    strcpy(a->sun_path, path);
+    return 0;
+}
+
+/* The peer must run as our user, or as root. */
+static int cred_check(int fd, const char *who, char *err)
+{
+    struct ucred uc;
+    socklen_t len = sizeof uc;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0)
+        return failf(err, RCL_ESYS, "SO_PEERCRED: %s", strerror(errno));
+    if (uc.uid != geteuid() && uc.uid != 0)
+        return failf(err, RCL_ECRED, "%s (pid %ld) runs as uid %u, not uid %u or root: refused",
+                     who, (long)uc.pid, (unsigned)uc.uid, (unsigned)geteuid());
+    return 0;
+}
+
+/* ---- driver side ---- */
+int rcl_server_listen(struct rcl_server *s, const char *path, struct ring *r, struct db *d)
+{
+    struct sockaddr_un a;
+    *s = (struct rcl_server){.lfd = -1, .cfd = -1, .ring = r, .db = d};
+    if (make_addr(&a, path, s->err) != 0)
+        return RCL_ESYS;
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path); /* stale socket of an earlier run */
+    s->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(s->lfd, 4) != 0) {
+        int e = errno;
+        if (s->lfd >= 0)
+            close(s->lfd);
+        s->lfd = -1;
+        return failf(s->err, RCL_ESYS, "cannot listen on %s: %s", path, strerror(e));
+    }
+    snprintf(s->path, sizeof s->path, "%s", path);
+    return 0;
+}
+
+static int send_hello(struct rcl_server *s, int fd)
+{
+    struct rcl_hello h = {RCL_HELLO_MAGIC, RCL_VERSION, ring_slots(s->ring), ring_payload(s->ring),
+                          (uint32_t)ring_policy(s->ring), (uint32_t)s->db->mode, 2, 0, 0};
+    int fds[2] = {ring_fd(s->ring), s->db->rfd};
+    union {
+        char buf[CMSG_SPACE(sizeof fds)];
+        struct cmsghdr align;
+    } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct iovec iov = {&h, sizeof h};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                       .msg_controllen = sizeof ctl.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    if (sendmsg(fd, &m, MSG_NOSIGNAL) != (ssize_t)sizeof h)
+        return failf(s->err, RCL_ESYS, "cannot send the ring to the application: %s",
+                     strerror(errno));
+    return 0;
+}
+
+int rcl_server_accept(struct rcl_server *s, int timeout_ms)
+{
+    struct pollfd p = {s->lfd, POLLIN, 0};
+    int n = poll(&p, 1, timeout_ms);
+    if (n == 0)
+        return failf(s->err, RCL_ETIMEDOUT, "no application connected within %d ms", timeout_ms);
+    int fd = n > 0 ? accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC) : -1;
+    if (fd < 0)
+        return failf(s->err, RCL_ESYS, "accept on %s: %s", s->path, strerror(errno));
+    int st = cred_check(fd, "application", s->err);
+    if (st == 0)
+        st = send_hello(s, fd);
+    if (st != 0) {
+        close(fd);
+        return st;
+    }
+    if (s->cfd >= 0)
+        close(s->cfd);
+    s->cfd = fd;
+    return 0;
+}
+
+/* 0 while the peer is there, RCL_EPEER once it closed (or anything unexpected arrived). */
+static int peer_state(int fd, char *err, const char *who)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    if (fd < 0)
+        return failf(err, RCL_EPEER, "no %s connected", who);
+    if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
+        return 0;
+    char b;
+    ssize_t n = recv(fd, &b, 1, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return 0;
+    return failf(err, RCL_EPEER, "the %s closed the connection (it exited or died)%s", who,
+                 n > 0 ? " after an unexpected message" : "");
+}
+
+int rcl_server_check(struct rcl_server *s)
+{
+    return peer_state(s->cfd, s->err, "application");
+}
+
+void rcl_server_close(struct rcl_server *s)
+{
+    if (s->cfd >= 0)
+        close(s->cfd);
+    if (s->lfd >= 0) {
+        close(s->lfd);
+        unlink(s->path);
+    }
+    s->cfd = s->lfd = -1;
+}
+
+/* ---- application side ---- */
+static int dial(const char *path, int timeout_ms, char *err)
+{
+    struct sockaddr_un a;
+    if (make_addr(&a, path, err) != 0)
+        return -1;
+    for (int waited = 0;; waited += 10) {
+        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return failf(err, -1, "socket: %s", strerror(errno));
+        if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
+            return fd;
+        int e = errno;
+        close(fd);
+        if ((e != ENOENT && e != ECONNREFUSED) || waited >= timeout_ms)
+            return failf(err, -1, "cannot connect to the driver at %s: %s", path, strerror(e));
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Receives the hello and exactly two descriptors (closes whatever else came). */
+static int recv_hello(int sock, struct rcl_hello *h, int fds[2], char *err)
+{
+    union {
+        char buf[CMSG_SPACE(8 * sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {h, sizeof *h};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                       .msg_controllen = sizeof ctl.buf};
+    struct pollfd p = {sock, POLLIN, 0};
+    if (poll(&p, 1, 5000) <= 0)
+        return failf(err, RCL_EPROTO, "the driver sent no hello within 5 s");
+    ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+    int got = 0;
+    fds[0] = fds[1] = -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (int i = 0; i < k; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (got < 2)
+                fds[got] = fd;
+            else
+                close(fd);
+            got++;
+        }
+    }
+    if (n == 0)
+        return failf(err, RCL_EPEER, "the driver closed the connection before its hello");
+    if (n != (ssize_t)sizeof *h || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+        return failf(err, RCL_EPROTO, "hello of %zd bytes, expected %zu", n, sizeof *h);
+    if (h->magic != RCL_HELLO_MAGIC || h->version != RCL_VERSION)
+        return failf(err, RCL_EPROTO, "hello with magic 0x%08x version %u, expected 0x%08x %u",
+                     h->magic, h->version, RCL_HELLO_MAGIC, RCL_VERSION);
+    if (got != 2 || h->nfds != 2)
+        return failf(err, RCL_EPROTO, "hello carried %d descriptors (announced %u), expected 2",
+                     got, h->nfds);
+    if (h->db_mode > DB_ALWAYS)
+        return failf(err, RCL_EPROTO, "hello: unknown doorbell mode %u", h->db_mode);
+    return 0;
+}
+
+static struct rcl_client *client_fail(struct rcl_client *c, char *err)
+{
+    snprintf(err, RCL_ERR_MAX, "%s", c->err);
+    rcl_close(c);
+    return NULL;
+}
+
+struct rcl_client *rcl_connect(const char *path, int timeout_ms, char err[RCL_ERR_MAX])
+{
+    struct rcl_client *c = calloc(1, sizeof *c);
+    if (!c) {
+        failf(err, RCL_ESYS, "out of memory");
+        return NULL;
+    }
+    c->db.rfd = c->db.wfd = -1;
+    c->sock = dial(path, timeout_ms, c->err);
+    if (c->sock < 0 || cred_check(c->sock, "driver", c->err) != 0)
+        return client_fail(c, err);
+    int fds[2];
+    int st = recv_hello(c->sock, &c->hello, fds, c->err);
+    if (st == 0) {
+        char rerr[RING_ERR_MAX];
+        c->ring = ring_attach_consumer(fds[0], rerr);
+        if (!c->ring)
+            failf(c->err, RCL_EPROTO, "%s", rerr);
+        else if (ring_slots(c->ring) != c->hello.slots || ring_payload(c->ring) != c->hello.slot_payload)
+            failf(c->err, st = RCL_EPROTO, "hello geometry %u x %u differs from the ring's %u x %u",
+                  c->hello.slots, c->hello.slot_payload, ring_slots(c->ring), ring_payload(c->ring));
+    }
+    if (fds[0] >= 0)
+        close(fds[0]); /* the mapping stays */
+    /* db_pipe's drain reads until empty: right for an eventfd and for a pipe */
+    db_adopt(&c->db, fds[1], -1, (enum db_mode)c->hello.db_mode, &db_pipe);
+    c->db.owned = 1;
+    if (st != 0 || !c->ring)
+        return client_fail(c, err);
+    return c;
+}
+
+int rcl_wait(struct rcl_client *c, int timeout_ms)
+{
+    int w = db_wait(&c->db, c->ring, timeout_ms, c->sock);
+    if (w > 0)
+        return w;
+    if (w == DB_CLOSED)
+        return failf(c->err, RCL_ECLOSED, "the driver closed the ring; every packet was read");
+    if (w < 0 && w != DB_EWATCH) {
+        snprintf(c->err, sizeof c->err, "%s", w == DB_ESYS ? "poll failed" : ring_error(c->ring));
+        return w;
+    }
+    if (ring_producer_closed(c->ring))
+        return failf(c->err, RCL_ECLOSED, "the driver closed the ring; every packet was read");
+    if (w == DB_EWATCH)
+        return peer_state(c->sock, c->err, "driver") ? RCL_EPEER : 0;
+    return 0;
+}
+
+static int ring_status(struct rcl_client *c, int st)
+{
+    if (st < 0)
+        snprintf(c->err, sizeof c->err, "%s", ring_error(c->ring));
+    return st;
+}
+
+void rcl_set_spin(struct rcl_client *c, uint32_t polls) { db_set_spin(&c->db, polls); }
+int rcl_peek(struct rcl_client *c, uint32_t max) { return ring_status(c, ring_peek(c->ring, max)); }
+
+int rcl_get(struct rcl_client *c, uint32_t i, struct ring_pkt *out)
+{
+    return ring_status(c, ring_get(c->ring, i, out));
+}
+
+int rcl_release(struct rcl_client *c, uint32_t n) { return ring_status(c, ring_release(c->ring, n)); }
+void rcl_stats(const struct rcl_client *c, struct ring_stats *s) { ring_stats(c->ring, s); }
+const struct rcl_hello *rcl_hello(const struct rcl_client *c) { return &c->hello; }
+const char *rcl_error(const struct rcl_client *c) { return c->err; }
+struct ring *rcl_ring(struct rcl_client *c) { return c->ring; }
+
+void rcl_close(struct rcl_client *c)
+{
+    if (!c)
+        return;
+    ring_destroy(c->ring);
+    db_close(&c->db);
+    if (c->sock >= 0)
+        close(c->sock);
+    free(c);
+}

@@ -1,0 +1,197 @@
+/* doorbell — see doorbell.h. */
+#include "driver/doorbell.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+static int efd_open(int fds[2])
+{
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    fds[0] = fds[1] = fd;
+    return fd < 0 ? -1 : 0;
+}
+
+static void efd_ring(int wfd)
+{
+    uint64_t one = 1;
+    ssize_t n = write(wfd, &one, sizeof one); /* EAGAIN only if the counter is saturated: awake */
+    (void)n;
+}
+
+static void efd_drain(int rfd)
+{
+    uint64_t v;
+    ssize_t n = read(rfd, &v, sizeof v);
+    (void)n;
+}
+
+static int pipe_open(int fds[2])
+{
+    return pipe2(fds, O_NONBLOCK | O_CLOEXEC);
+}
+
+static void pipe_ring(int wfd)
+{
+    char c = 1;
+    ssize_t n = write(wfd, &c, 1); /* EAGAIN: the pipe is full, so the consumer wakes anyway */
+    (void)n;
+}
+
+static void pipe_drain(int rfd)
+{
+    char buf[256];
+    while (read(rfd, buf, sizeof buf) > 0) {
+    }
+}
+
+const struct db_ops db_eventfd = {"eventfd", efd_open, efd_ring, efd_drain};
+const struct db_ops db_pipe = {"pipe", pipe_open, pipe_ring, pipe_drain};
+
+int db_open(struct db *d, enum db_mode mode, const struct db_ops *ops)
+{
+    int fds[2];
+    const struct db_ops *o = ops ? ops : &db_eventfd;
+    if (o->open(fds) != 0) {
+        if (ops)
+            return -1;
+        o = &db_pipe;
+        if (o->open(fds) != 0)
+            return -1;
+    }
+    *d = (struct db){fds[0], fds[1], 1, mode, o, 0, 0};
+    return 0;
+}
+
+void db_adopt(struct db *d, int rfd, int wfd, enum db_mode mode, const struct db_ops *ops)
+{
+    *d = (struct db){rfd, wfd, 0, mode, ops ? ops : &db_eventfd, 0, 0};
+}
+
+void db_set_spin(struct db *d, uint32_t polls)
+{
+    d->spin = polls;
+}
+
+static int spin_for_data(struct db *d, struct ring *r)
+{
+    for (uint32_t i = 0; i < d->spin; i++) {
+        int pending = ring_pending(r);
+        if (pending != 0)
+            return pending;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    return 0;
+}
+
+void db_close(struct db *d)
+{
+    if (d->owned) {
+        close(d->rfd);
+        if (d->wfd != d->rfd)
+            close(d->wfd);
+    }
+    d->rfd = d->wfd = -1;
+    d->owned = 0;
+}
+
+const char *db_mode_name(enum db_mode m)
+{
+    return m == DB_ALWAYS ? "always" : "suppressed";
+}
+
+int db_mode_parse(const char *s, enum db_mode *out)
+{
+    if (strcmp(s, "suppressed") == 0)
+        return *out = DB_SUPPRESSED, 0;
+    if (strcmp(s, "always") == 0)
+        return *out = DB_ALWAYS, 0;
+    return -1;
+}
+
+void db_kick(struct db *d, struct ring *r)
+{
+    d->ops->ring(d->wfd);
+    ring_count_doorbell(r);
+}
+
+int db_notify(struct db *d, struct ring *r, uint32_t old, uint32_t new_pos)
+{
+    if (new_pos == old)
+        return 0;
+    if (d->mode != DB_ALWAYS && !ring_need_wake(r, old, new_pos))
+        return 0;
+    db_kick(d, r);
+    return 1;
+}
+
+int db_push(struct db *d, struct ring *r, const void *bytes, uint16_t len, uint16_t flags,
+            uint64_t ingress_ns)
+{
+    uint32_t old;
+    int st = ring_push(r, bytes, len, flags, ingress_ns, &old);
+    if (st == RING_OK)
+        db_notify(d, r, old, old + 1);
+    return st;
+}
+
+void db_commit(struct db *d, struct ring *r, uint32_t n)
+{
+    uint32_t old = ring_commit(r, n);
+    db_notify(d, r, old, ring_prod_index(r));
+}
+
+static int64_t ms_left(const struct timespec *deadline)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ms = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000 +
+                 (deadline->tv_nsec - now.tv_nsec) / 1000000;
+    return ms < 0 ? 0 : ms;
+}
+
+int db_wait(struct db *d, struct ring *r, int timeout_ms, int watch_fd)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+    int pending = spin_for_data(d, r);
+    if (pending != 0)
+        return pending;
+    for (;;) {
+        pending = ring_arm_wake(r);
+        if (pending != 0)
+            return pending;
+        if (ring_producer_closed(r))
+            return ring_pending(r) ? ring_pending(r) : DB_CLOSED;
+        struct pollfd p[2] = {{d->rfd, POLLIN, 0}, {watch_fd, POLLIN, 0}};
+        int left = timeout_ms < 0 ? -1 : (int)ms_left(&deadline);
+        int n = poll(p, watch_fd >= 0 ? 2 : 1, left);
+        if (n < 0 && errno != EINTR)
+            return DB_ESYS;
+        if (p[0].revents) {
+            d->ops->drain(d->rfd);
+            ring_count_wakeup(r);
+        }
+        if (n > 0 && !p[0].revents && p[1].revents) {
+            pending = ring_pending(r);
+            return pending != 0 ? pending : DB_EWATCH;
+        }
+        if (n == 0) {
+            d->timeouts++;
+            pending = ring_pending(r);
+            return pending != 0 ? pending : DB_TIMEOUT;
+        }
+    }
+}
