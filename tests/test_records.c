@@ -126,7 +126,7 @@ static void test_malformed(void)
     BAD(rec_load_device, DEV "0,0,1,lost,none,0\n",
         "2: fate 'lost' is not one of sent|held|dropped");
     BAD(rec_load_device, DEV "0,0,1,sent,gone,0\n",
-        "2: drop 'gone' is not one of none|stall|fifo|disconnect");
+        "2: drop 'gone' is not one of none|stall|fifo|disconnect|end");
     BAD(rec_load_device, DEV "0,0,1,dropped,none,0\n",
         "2: fate dropped with drop none (drop is none exactly when fate is not dropped)");
     BAD(rec_load_device, DEV "0, 5,1,sent,none,0\n",
