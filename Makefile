@@ -64,7 +64,7 @@ demo: deps
 	@./$(BUILD)/usbsim run scenarios/steady.yaml
 
 # Runs every unit test binary of this build; each prints CUnit's summary and fails on a failure.
-test: $(BUILD)/usbsim $(TESTS)
+test: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; ./$$t; done
 
 asan:
