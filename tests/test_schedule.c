@@ -176,6 +176,21 @@ static void test_jitter_no_drift(void)
     check_jitter(&pareto, 100 * MS);
 }
 
+/* Over 10^5 jittered samples the mean period is the nominal one to within one jitter draw spread
+ * over the whole run: due times are absolute, so error never accumulates. */
+static void test_mean_period_exact(void)
+{
+    struct scn_scenario sc = base(1000000); /* 1000 s at 10 ms: 10^5 samples */
+    sc.device.jitter = (struct scn_dist){.kind = SCN_DIST_UNIFORM, .max_ns = 2 * MS};
+    struct sched s;
+    build(&sc, &s);
+    CU_ASSERT_EQUAL_FATAL(s.n, 100000);
+    int64_t span = s.samples[s.n - 1].due_ns - s.samples[0].due_ns;
+    int64_t nominal = (int64_t)(s.n - 1) * 10 * MS;
+    CU_ASSERT_TRUE(span >= nominal - 2 * MS && span <= nominal + 2 * MS);
+    sched_free(&s);
+}
+
 static void test_hold_stall_fifo_overflow(void)
 {
     struct scn_scenario sc = base(2000);
@@ -458,6 +473,7 @@ static void test_print(void)
 static CU_TestInfo tests[] = {
     {"steady 1 s", test_steady},
     {"deterministic", test_deterministic},
+    {"mean period exact over 10^5 samples", test_mean_period_exact},
     {"jitter never drifts or goes back", test_jitter_no_drift},
     {"hold stall and FIFO overflow", test_hold_stall_fifo_overflow},
     {"drop stall", test_drop_stall},
