@@ -32,6 +32,7 @@ TSAN_TESTS  := $(wildcard tests/test_ring*.c tests/test_doorbell*.c tests/test_c
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBS := $(BUILD)/libharness.a $(BUILD)/libdriver.a $(BUILD)/libsim.a
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all deps demo check test asan tsan model fuzz fuzz-smoke suite clean
 .DEFAULT_GOAL := all
@@ -56,6 +57,11 @@ $(BUILD)/tests/%: $(call obj,tests/%.c) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
+# Examples are built against the libraries' public headers only, as a user's program would be.
+$(BUILD)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(PKG_LIBS)
+
 deps:
 	@bash ci/deps.sh
 
@@ -64,7 +70,7 @@ demo: deps
 	@./$(BUILD)/usbsim run scenarios/steady.yaml
 
 # Runs every unit test binary of this build; each prints CUnit's summary and fails on a failure.
-test: $(TESTS)
+test: $(TESTS) $(EXAMPLES)
 	@set -e; for t in $(TESTS); do echo "== $$t"; ./$$t; done
 
 asan:
@@ -83,6 +89,8 @@ fuzz fuzz-smoke:
 
 suite: $(BUILD)/usbsim
 	@bash ci/suite.sh ./$(BUILD)/usbsim
+	@bash tests/html_render.sh $(BUILD)
+	@bash tests/pcap_tshark.sh $(BUILD)
 
 check: deps
 	@$(MAKE) --no-print-directory all

@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 #include "harness/bench_e2e.h"
+#include "harness/html.h"
 #include "harness/bench_ring.h"
 #include "harness/proc.h"
 #include "harness/report.h"
 #include "harness/run.h"
+#include "harness/trace.h"
 #include "sim/gadget.h"
 #include "sim/scenario.h"
 #include "sim/schedule.h"
@@ -22,7 +24,7 @@
 /* Every option any command takes; each command says which of them it accepts. */
 enum opt_id {
     O_HELP, O_CSV, O_SEED, O_TIME_SCALE, O_JSON, O_JUNIT, O_QUIET, O_BACKEND, O_LISTEN, O_LOG,
-    O_EXPLAIN, O_KEEP, O_VERBOSE, O_COUNT
+    O_EXPLAIN, O_KEEP, O_VERBOSE, O_HTML, O_PCAP, O_COUNT
 };
 #define BIT(o) (1u << (o))
 
@@ -40,6 +42,8 @@ static const struct option long_opts[] = {
     [O_EXPLAIN] = {"explain", no_argument, NULL, O_EXPLAIN + 256},
     [O_KEEP] = {"keep-logs", no_argument, NULL, O_KEEP + 256},
     [O_VERBOSE] = {"verbose", no_argument, NULL, 'v'},
+    [O_HTML] = {"html", required_argument, NULL, O_HTML + 256},
+    [O_PCAP] = {"pcap", required_argument, NULL, O_PCAP + 256},
     [O_COUNT] = {NULL, 0, NULL, 0},
 };
 
@@ -49,7 +53,7 @@ struct cli_opts {
     int has_seed;
     uint64_t seed;
     double time_scale;
-    const char *json, *junit, *backend, *listen, *log;
+    const char *json, *junit, *backend, *listen, *log, *html, *pcap;
     int nfiles;
     char **files;
 };
@@ -198,6 +202,14 @@ static int cmd_run(struct cli_opts *o)
     for (int i = 0; res && i < o->nfiles && !proc_interrupted(); i++) {
         if (isatty(STDERR_FILENO) && !o->quiet)
             fprintf(stderr, "running %s (%.1f s)...\r", sc[i].name, (double)sc[i].duration_ns / 1e9);
+        char html[4096], pcap[4096];
+        if ((o->html && html_path_for(o->html, sc[i].name, (size_t)o->nfiles, html, sizeof html)) ||
+            (o->pcap && html_path_for(o->pcap, sc[i].name, (size_t)o->nfiles, pcap, sizeof pcap))) {
+            rc = usage_error("run", "%s", "--html/--pcap FILE: the path is too long");
+            break;
+        }
+        ro.html_path = o->html ? html : NULL;
+        ro.pcap_path = o->pcap ? pcap : NULL;
         if (run_one(&sc[i], &ro, &res[n]) != 0) {
             rc = CLI_ENV;
             break;
@@ -227,7 +239,8 @@ static int cmd_gadget(struct cli_opts *o)
     if (load_scenario(o, o->files[0], &sc) != 0)
         return CLI_USAGE;
     struct gadget_opts g = {.sc = &sc, .backend = o->backend ? o->backend : "usbip",
-                            .listen = o->listen, .log_path = o->log, .quiet = o->quiet};
+                            .listen = o->listen, .log_path = o->log, .quiet = o->quiet,
+                            .pcap_path = o->pcap};
     return gadget_run(&g);
 }
 
@@ -258,9 +271,12 @@ static const struct cli_cmd commands[] = {
      "  --junit FILE     write JUnit XML, one testcase per scenario\n"
      "  --quiet          print only failures\n"
      "  --keep-logs      keep each run's device/driver/app logs and print where they are\n"
-     "  --verbose        show the device's and driver's informational lines\n",
+     "  --verbose        show the device's and driver's informational lines\n"
+     "  --html FILE      write a self-contained HTML page per scenario (charts, events, losses)\n"
+     "  --pcap FILE      capture what crossed the USB link (usbmon pcap, for Wireshark/tshark)\n"
+     "  (with several scenarios, FILE gets the scenario's name: out.html -> out-NAME.html)\n",
      BIT(O_HELP) | BIT(O_BACKEND) | BIT(O_SEED) | BIT(O_TIME_SCALE) | BIT(O_JSON) | BIT(O_JUNIT) |
-         BIT(O_QUIET) | BIT(O_KEEP) | BIT(O_VERBOSE),
+         BIT(O_QUIET) | BIT(O_KEEP) | BIT(O_VERBOSE) | BIT(O_HTML) | BIT(O_PCAP),
      1, -1, cmd_run},
     {"gadget", "gadget FILE.yaml [--backend usbip|ffs] [--listen ADDR:PORT] [--log FILE]\n"
                "             [--seed N] [--time-scale X] [--quiet]",
@@ -269,9 +285,10 @@ static const struct cli_cmd commands[] = {
      "  --backend B      usbip (default): a USB/IP server, attach with `usbip attach`\n"
      "  --listen A:P     usbip: address and port to listen on (default 127.0.0.1:3240)\n"
      "  --log FILE       write the device log (seq, due, produce time, fate) as CSV\n"
+     "  --pcap FILE      capture what crossed the USB link (usbmon pcap, for Wireshark/tshark)\n"
      "  --seed N, --time-scale X, --quiet  as for run\n",
      BIT(O_HELP) | BIT(O_BACKEND) | BIT(O_LISTEN) | BIT(O_LOG) | BIT(O_SEED) | BIT(O_TIME_SCALE) |
-         BIT(O_QUIET),
+         BIT(O_QUIET) | BIT(O_PCAP),
      1, 1, cmd_gadget},
 };
 
@@ -313,6 +330,8 @@ static void print_usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  usbsim %s\n", commands[i].synopsis);
     fprintf(f, "  usbsim bench ring|e2e [--json]\n");
+    fprintf(f, "  usbsim verify --scenario FILE.yaml --trace TRACE.csv [--json F] [--junit F] "
+               "[--html F]\n");
     fprintf(f, "\n'usbsim COMMAND --help' tells more. Exit codes: 0 pass, 1 an expectation failed,\n"
                "2 bad usage or bad scenario, 3 the environment cannot run the chosen backend.\n");
 }
@@ -326,6 +345,8 @@ int cli_main(int argc, char **argv)
         return print_usage(stdout), CLI_OK;
     if (strcmp(argv[1], "bench") == 0)
         return cmd_bench(argc - 1, argv + 1);
+    if (strcmp(argv[1], "verify") == 0)
+        return trace_main(argc - 1, argv + 1);
     const struct cli_cmd *c = find_cmd(argv[1]);
     if (!c)
         return usage_error(NULL, "unknown command '%s'", argv[1]);
@@ -372,6 +393,8 @@ int cli_main(int argc, char **argv)
         case O_BACKEND: o.backend = optarg; break;
         case O_LISTEN: o.listen = optarg; break;
         case O_LOG: o.log = optarg; break;
+        case O_HTML: o.html = optarg; break;
+        case O_PCAP: o.pcap = optarg; break;
         }
     }
     o.files = sub_argv + optind;

@@ -14,6 +14,7 @@
 
 #include "driver/drv.h"
 #include "harness/app.h"
+#include "harness/html.h"
 #include "harness/proc.h"
 #include "harness/records.h"
 #include "sim/gadget.h"
@@ -67,7 +68,8 @@ static int device_main(void *arg)
     char log[128];
     path_in(r, REC_DEVICE_CSV, log, sizeof log);
     struct gadget_opts g = {.sc = r->sc, .backend = "usbip", .listen = "127.0.0.1:0",
-                            .log_path = log, .quiet = !r->o->verbose, .ready_fd = r->ready[1]};
+                            .log_path = log, .quiet = !r->o->verbose, .ready_fd = r->ready[1],
+                            .pcap_path = r->o->pcap_path};
     return gadget_run(&g);
 }
 
@@ -212,7 +214,6 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
         if (r->o->figures)
             period_error(&run, &r->o->figures->period_error);
         vfy_check(r->sc, &run, out);
-        rec_free(&run);
     } else {
         vfy_init(out, r->sc, "usbip");
     }
@@ -223,6 +224,11 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
         }
     if (!loaded)
         vfy_add_failure(out, "no records to judge: %s", err);
+    char herr[HTML_ERR_MAX];
+    if (r->o->html_path && html_write(r->o->html_path, r->sc, loaded ? &run : NULL, out, herr) != 0)
+        fprintf(stderr, "usbsim run: %s\n", herr);
+    if (loaded)
+        rec_free(&run);
 }
 
 static void clean_dir(const struct run *r)

@@ -35,6 +35,8 @@ struct run_opts {
     bool keep_dir;       /* keep the run's directory and logs, print where */
     bool verbose;        /* the processes' informational lines on stderr */
     struct run_figures *figures; /* filled when not NULL */
+    const char *html_path;       /* write the run's HTML report here (harness/html.h), or NULL */
+    const char *pcap_path;       /* capture what crossed the USB link here (sim/capture.h) */
 };
 
 int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_result *out);

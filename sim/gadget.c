@@ -92,7 +92,8 @@ static int run_usbip(const struct gadget_opts *o, const struct scn_scenario *sc)
     got_signal = 0;
     catch_signals(old_act, &old, &wait);
     struct usrv_opts so = {.listen = o->listen, .quiet = o->quiet, .stop = {&got_signal, o->stop},
-                           .wait_mask = &wait, .grace_ns = o->grace_ns};
+                           .wait_mask = &wait, .grace_ns = o->grace_ns,
+                           .pcap_path = o->pcap_path};
     int env = 0, rc = GADGET_OK;
     struct usrv *srv = usrv_new(dev, &so, 1, &env, err);
     if (!srv) {
@@ -102,6 +103,10 @@ static int run_usbip(const struct gadget_opts *o, const struct scn_scenario *sc)
         announce(o, sc, usrv_port(srv));
         if (usrv_run(srv) != 0)
             rc = GADGET_ENV;
+        if (usrv_close_capture(srv, err) != 0) {
+            fprintf(stderr, "usbsim gadget: %s\n", err);
+            rc = GADGET_ENV;
+        }
         usrv_free(srv);
         if (rc == GADGET_OK)
             rc = save_log(o, dev);

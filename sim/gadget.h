@@ -7,6 +7,8 @@
  *  - Returns 0 when it ran to the end or was stopped (SIGINT/SIGTERM, *opts->stop), 2 for bad
  *    usage (unknown backend, bad scenario or listen address), 3 when the environment cannot run
  *    the backend (address in use, backend not built): one clear line on stderr for each.
+ *  - With opts->pcap_path, what crossed the link is written there as a usbmon pcap file; a file
+ *    that cannot be created is bad usage (2), one that cannot be written to the end is 3.
  *  - With opts->ready_fd > 0, writes "port=N\n" there once the device is reachable (for a parent
  *    process that asked for port 0). On start it prints how to attach (unless quiet).
  * Prefix: gadget_.
@@ -31,6 +33,7 @@ struct gadget_opts {
     int ready_fd;                    /* > 0: "port=N\n" written there when serving */
     volatile sig_atomic_t *stop;     /* optional extra stop flag */
     int64_t grace_ns;                /* usbip: after the end once drained, 0 = default */
+    const char *pcap_path;           /* usbip: capture every URB here (sim/capture.h), NULL = none */
 };
 
 struct gadget_backend {

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sim/capture.h"
 #include "sim/packet.h"
 #include "sim/usbip_proto.h"
 
@@ -54,6 +55,9 @@ struct usrv {
     struct usrv_conn *importer;
     int64_t drained_at;
     struct usrv_stats st;
+    struct cap *cap;          /* NULL: no capture */
+    uint8_t in_xfer;          /* enum cap_xfer of the IN endpoint */
+    int32_t in_interval;      /* its bInterval */
 };
 
 static int64_t mono_ns(void)
@@ -96,6 +100,57 @@ static void device_record(const struct usrv *s, struct uip_device *d)
     d->ifaces[0] = (struct uip_iface){0xFF, 0, 0};
 }
 
+/* ---- capture ---- */
+
+/* The IN endpoint's transfer type and interval, from the configuration descriptor. */
+static void capture_endpoint(struct usrv *s)
+{
+    uint8_t cfg[64];
+    int n = usbdev_descriptor(s->dev, 2, 0, cfg, sizeof cfg);
+    s->in_xfer = CAP_INTR;
+    for (int i = 0; n > 0 && i + 7 <= n && i + 7 <= (int)sizeof cfg && cfg[i] >= 2; i += cfg[i])
+        if (cfg[i + 1] == 5 && cfg[i + 2] == USBDEV_EP_IN) {
+            s->in_xfer = (cfg[i + 3] & 3) == 2 ? CAP_BULK : CAP_INTR;
+            s->in_interval = s->in_xfer == CAP_INTR ? cfg[i + 6] : 0;
+        }
+}
+
+/* One usbmon event for URB seqnum on endpoint ep (0x80 | n for IN; control: 0 or 0x80). */
+static void capture(struct usrv *s, char type, uint32_t seqnum, uint8_t ep, const uint8_t *setup,
+                    int32_t status, uint32_t length, const uint8_t *data, size_t len, int64_t now)
+{
+    if (!s->cap)
+        return;
+    int ctrl = (ep & 0x0F) == 0;
+    struct cap_urb u = {.id = seqnum, .type = type, .xfer = ctrl ? CAP_CTRL : s->in_xfer,
+                        .ep = ep, .devnum = DEVNUM, .busnum = BUSNUM, .has_setup = setup != NULL,
+                        .ts_ns = now, .status = status, .length = length, .data = data,
+                        .data_len = (uint32_t)len, .interval = ctrl ? 0 : s->in_interval,
+                        .xfer_flags = (ep & 0x80) ? CAP_URB_DIR_IN : 0};
+    if (setup)
+        memcpy(u.setup, setup, 8);
+    cap_urb(s->cap, &u);
+}
+
+static void capture_submit(struct usrv *s, const struct uip_hdr *h, const uint8_t *out_data,
+                           int64_t now)
+{
+    uint8_t ep = (uint8_t)(h->ep | (h->direction == UIP_DIR_IN ? 0x80 : 0));
+    size_t out_len = h->direction == UIP_DIR_IN ? 0 : uip_payload_len(h, 0);
+    capture(s, 'S', h->seqnum, ep, h->ep == 0 ? h->u.submit.setup : NULL, CAP_EINPROGRESS,
+            (uint32_t)h->u.submit.length, out_data, out_len, now);
+}
+
+int usrv_close_capture(struct usrv *s, char err[USRV_ERR_MAX])
+{
+    char e[CAP_ERR_MAX];
+    int rc = cap_close(s->cap, e);
+    s->cap = NULL;
+    if (rc != 0)
+        snprintf(err, USRV_ERR_MAX, "%s", e);
+    return rc;
+}
+
 /* ---- one connection ---- */
 
 struct usrv_conn *usrv_conn_new(struct usrv *s, int fd)
@@ -117,6 +172,8 @@ void usrv_conn_free(struct usrv *s, struct usrv_conn *c)
 {
     if (!c)
         return;
+    for (size_t i = 0; c->state == C_URB && i < c->n_urbs; i++)
+        capture(s, 'C', c->urbs[i].seqnum, USBDEV_EP_IN, NULL, -ESHUTDOWN, 0, NULL, 0, mono_ns());
     if (s->importer == c) {
         s->importer = NULL;
         usbdev_host_reset(s->dev);
@@ -172,9 +229,11 @@ static uint8_t *out_reserve(struct usrv_conn *c, size_t n)
     return p;
 }
 
-static int ret_submit(struct usrv *s, struct usrv_conn *c, uint32_t seqnum, int32_t status,
-                      const uint8_t *data, size_t len)
+/* Answers URB seqnum on endpoint ep (0x80 | n for IN; control: 0 or 0x80), and captures it. */
+static int ret_submit(struct usrv *s, struct usrv_conn *c, uint32_t seqnum, uint8_t ep,
+                      int32_t status, const uint8_t *data, size_t len, int64_t now)
 {
+    capture(s, 'C', seqnum, ep, NULL, status, (uint32_t)len, data, len, now);
     struct uip_hdr h = {.command = UIP_RET_SUBMIT, .seqnum = seqnum};
     h.u.ret_submit.status = status;
     h.u.ret_submit.actual_length = (int32_t)len;
@@ -205,14 +264,14 @@ void usrv_conn_tick(struct usrv *s, struct usrv_conn *c, int64_t now)
         if (r == USBDEV_IN_STALL) {
             s->st.stalls++;
             while (c->n_urbs > 0) {
-                if (ret_submit(s, c, c->urbs[0].seqnum, -EPIPE, NULL, 0) != 0)
+                if (ret_submit(s, c, c->urbs[0].seqnum, USBDEV_EP_IN, -EPIPE, NULL, 0, now) != 0)
                     return;
                 pop_urb(c, 0);
             }
             return;
         }
         int32_t status = r == USBDEV_IN_READY ? 0 : -EOVERFLOW;
-        if (ret_submit(s, c, c->urbs[0].seqnum, status, buf, len) != 0)
+        if (ret_submit(s, c, c->urbs[0].seqnum, USBDEV_EP_IN, status, buf, len, now) != 0)
             return;
         pop_urb(c, 0);
     }
@@ -289,7 +348,8 @@ static int control(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h,
     if (cap > sizeof buf)
         cap = sizeof buf;
     enum usbdev_ctrl r = usbdev_control(s->dev, now, h->u.submit.setup, buf, cap, &len);
-    return ret_submit(s, c, h->seqnum, r == USBDEV_CTRL_OK ? 0 : -EPIPE, buf, len);
+    uint8_t ep = h->direction == UIP_DIR_IN ? 0x80 : 0;
+    return ret_submit(s, c, h->seqnum, ep, r == USBDEV_CTRL_OK ? 0 : -EPIPE, buf, len, now);
 }
 
 static int queue_in(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h, int64_t now)
@@ -306,12 +366,13 @@ static int queue_in(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h
     return 0;
 }
 
-static int unlink_urb(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h)
+static int unlink_urb(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h, int64_t now)
 {
     int32_t status = 0;
     s->st.unlinks++;
     for (size_t i = 0; i < c->n_urbs; i++)
         if (c->urbs[i].seqnum == h->u.unlink.seqnum) {
+            capture(s, 'C', c->urbs[i].seqnum, USBDEV_EP_IN, NULL, -ECONNRESET, 0, NULL, 0, now);
             pop_urb(c, i);
             status = -ECONNRESET;
             s->st.unlinked_pending++;
@@ -341,8 +402,11 @@ static int urb_message(struct usrv *s, struct usrv_conn *c, int64_t now)
     if (c->in_len < need)
         return 0;
     int rc;
+    int known_ep = h.ep == 0 || (h.ep == (USBDEV_EP_IN & 0x0F) && h.direction == UIP_DIR_IN);
+    if (h.command == UIP_CMD_SUBMIT && known_ep)
+        capture_submit(s, &h, c->in + UIP_HDR_SIZE, now);
     if (h.command == UIP_CMD_UNLINK)
-        rc = unlink_urb(s, c, &h);
+        rc = unlink_urb(s, c, &h, now);
     else if (h.ep == 0)
         rc = control(s, c, &h, now);
     else if (h.ep == (USBDEV_EP_IN & 0x0F))
@@ -471,6 +535,18 @@ struct usrv *usrv_new(struct usbdev *dev, const struct usrv_opts *o, int listen_
         free(s);
         return NULL;
     }
+    if (o->pcap_path) {
+        char e[CAP_ERR_MAX];
+        capture_endpoint(s);
+        s->cap = cap_open(o->pcap_path, e);
+        if (!s->cap) {
+            snprintf(err, USRV_ERR_MAX, "cannot write the capture %.200s", e);
+            if (s->lfd >= 0)
+                close(s->lfd);
+            free(s);
+            return NULL;
+        }
+    }
     return s;
 }
 
@@ -495,6 +571,9 @@ void usrv_free(struct usrv *s)
             drop_conn(s, i, NULL);
     if (s->lfd >= 0)
         close(s->lfd);
+    char err[USRV_ERR_MAX];
+    if (usrv_close_capture(s, err) != 0)
+        say(s, 1, "%s", err);
     free(s);
 }
 

@@ -19,6 +19,11 @@
  *  - usrv_run() returns when a stop flag becomes non-zero, on SIGINT/SIGTERM delivered while it
  *    waits (when the caller passes the mask in which they are unblocked), or at the end of the
  *    timeline + grace once the host has drained the device (or at end + linger regardless).
+ *  - With opts.pcap_path, every URB the device sees is captured (capture.h): the submit ('S') of
+ *    each CMD_SUBMIT (control with its setup bytes, IN requests) and its completion ('C') as
+ *    RET_SUBMIT carries it (IN data, -EPIPE for stalls, -EOVERFLOW), -ECONNRESET for an unlinked
+ *    request, -ESHUTDOWN for requests still queued when the importer goes away. The URB id is
+ *    the USB/IP sequence number. usrv_close_capture() reports write errors.
  *  - usrv_conn_*: one connection's protocol state machine without a socket (fd -1), so that tests
  *    and the fuzzer can drive it with bytes and a fake clock.
  * Prefix: usrv_.
@@ -47,6 +52,7 @@ struct usrv_opts {
     FILE *log;            /* where lines go; NULL = stderr */
     volatile sig_atomic_t *stop[2]; /* either one non-zero ends usrv_run(); NULL = unused */
     const sigset_t *wait_mask; /* signal mask while waiting (ppoll); NULL = unchanged */
+    const char *pcap_path;     /* capture every URB to this pcap file; NULL = none */
 };
 
 struct usrv_stats {
@@ -60,12 +66,15 @@ struct usrv_conn;
 
 /* Creates a server for dev (not owned). With listen_now, binds and listens; on failure returns
  * NULL, *env_error = 1 when the environment is at fault (address in use, no permission) or 0 for
- * a bad address, and a message in err. */
+ * a bad address or a capture file that cannot be created, and a message in err. */
 struct usrv *usrv_new(struct usbdev *dev, const struct usrv_opts *o, int listen_now, int *env_error,
                       char err[USRV_ERR_MAX]);
 uint16_t usrv_port(const struct usrv *s);
 int usrv_run(struct usrv *s);
 void usrv_free(struct usrv *s);
+/* Ends the capture (if any): 0, or -1 with "FILE: why" in err when writing it failed.
+ * usrv_free() also ends it, logging a failure as a problem line. */
+int usrv_close_capture(struct usrv *s, char err[USRV_ERR_MAX]);
 const struct usrv_stats *usrv_stats(const struct usrv *s);
 
 /* The protocol state machine of one peer. input: -1 when the peer must be dropped (the reason
