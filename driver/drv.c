@@ -124,6 +124,21 @@ static int write_counters(struct drv *d)
     return fclose(f);
 }
 
+/* A device that is still enumerating (a gadget binding its controller) is waited for. */
+static struct src *open_source(const struct drv_opts *o, const struct src_config *cfg,
+                               char err[SRC_ERR_MAX])
+{
+    int waited = 0;
+    for (;;) {
+        struct src *s = src_open(o->source, cfg, err);
+        if (s || waited >= o->open_timeout_ms || *o->stop)
+            return s;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 100000000};
+        nanosleep(&ts, NULL);
+        waited += 100;
+    }
+}
+
 static int serve(struct drv *d)
 {
     const struct drv_opts *o = d->o;
@@ -135,7 +150,7 @@ static int serve(struct drv *d)
     struct src_config cfg = o->src;
     cfg.stop = o->stop;
     char err[SRC_ERR_MAX];
-    struct src *s = src_open(o->source, &cfg, err);
+    struct src *s = open_source(o, &cfg, err);
     if (!s) {
         fprintf(stderr, "driver: cannot open the %s source: %s\n", o->source, err);
         return 3;

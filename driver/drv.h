@@ -39,6 +39,7 @@ struct drv_opts {
     enum db_mode doorbell;
     const char *socket_path;
     int accept_timeout_ms;       /* wait for the application */
+    int open_timeout_ms;         /* keep trying to open the source this long (0: once) */
     int linger_timeout_ms;       /* after closing the ring, wait for the application to finish */
     const char *log_path;        /* driver.csv, or NULL */
     const char *counters_path;   /* counters, or NULL */

@@ -23,6 +23,10 @@ struct srcl {
     int64_t down_since, reconnect_at, reconnect_delay;
     const struct src_sink *sink;
     struct src_stats st;
+    /* Contexts of earlier scans. libusb may still destroy objects of a context after its device
+     * went away, so a context is ended only when the source closes. */
+    libusb_context *retired[16];
+    unsigned n_retired;
 };
 
 static int64_t mono_ns(void)
@@ -95,11 +99,22 @@ static int claim(struct srcl *s, libusb_device *d, char *err, size_t errlen)
 }
 
 /* A fresh context (no hotplug without udev: a new scan sees devices that came back). */
+static void retire_context(struct srcl *s)
+{
+    if (!s->ctx)
+        return;
+    if (s->n_retired == sizeof s->retired / sizeof s->retired[0]) {
+        libusb_exit(s->retired[0]);
+        memmove(s->retired, s->retired + 1, (s->n_retired - 1) * sizeof s->retired[0]);
+        s->n_retired--;
+    }
+    s->retired[s->n_retired++] = s->ctx;
+    s->ctx = NULL;
+}
+
 static int find_device(struct srcl *s, char *err, size_t errlen)
 {
-    if (s->ctx)
-        libusb_exit(s->ctx);
-    s->ctx = NULL;
+    retire_context(s);
     int r = libusb_init(&s->ctx);
     if (r != 0) {
         snprintf(err, errlen, "libusb cannot start: %s", libusb_strerror(r));
@@ -131,10 +146,14 @@ static void on_transfer(struct libusb_transfer *t)
     int i = 0;
     while (i < SRC_MAX_INFLIGHT && s->x[i] != t)
         i++;
+    if (i == SRC_MAX_INFLIGHT)
+        return; /* not one of ours (cannot happen with libusb's contract) */
     s->busy[i] = 0;
     s->n_busy--;
     switch (t->status) {
     case LIBUSB_TRANSFER_COMPLETED:
+        if (t->actual_length == 0)
+            break; /* a zero-length packet carries no sample (a device may send one to sync) */
         if (s->halt_reported) {
             s->halt_reported = 0;
             emit(s, SRC_EV_HALT_CLEARED, "IN endpoint reading again");
@@ -240,6 +259,10 @@ static void release_device(struct srcl *s)
     libusb_release_interface(s->h, 0);
     libusb_close(s->h);
     s->h = NULL;
+    /* libusb_free_transfer() looks at the transfer's handle: it must not see the closed one. */
+    for (unsigned i = 0; i < SRC_MAX_INFLIGHT; i++)
+        if (s->x[i] && !s->busy[i])
+            s->x[i]->dev_handle = NULL;
 }
 
 /* Halt recovery and device loss, once no transfer is outstanding. */
@@ -358,6 +381,8 @@ static void srcl_close(void *impl)
     }
     if (s->ctx)
         libusb_exit(s->ctx);
+    while (s->n_retired > 0)
+        libusb_exit(s->retired[--s->n_retired]);
     free(s);
 }
 

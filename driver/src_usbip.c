@@ -141,6 +141,7 @@ static int submit(struct srcu *c, enum pkind kind, const uint8_t setup[8])
         h.direction = UIP_DIR_IN;
         h.ep = 1;
         h.u.submit.length = (int32_t)c->cfg.max_packet;
+        h.u.submit.interval = 1; /* Linux usbip-host refuses an interrupt URB with interval 0 */
         c->n_in++;
     } else {
         memcpy(h.u.submit.setup, setup, 8);

@@ -18,6 +18,7 @@
 #include "harness/proc.h"
 #include "harness/records.h"
 #include "sim/gadget.h"
+#include "sim/gadget_ffs.h"
 #include "sim/schedule.h"
 
 #define READY_TIMEOUT_MS 10000
@@ -35,6 +36,8 @@ struct run {
     char dir[64];
     int ready[2];
     uint16_t port;
+    bool kernel; /* device on FunctionFS, driver on libusb */
+    const char *backend;
 };
 
 /* The stop flag of whichever child this process is. */
@@ -67,8 +70,9 @@ static int device_main(void *arg)
     close(r->ready[0]);
     char log[128];
     path_in(r, REC_DEVICE_CSV, log, sizeof log);
-    struct gadget_opts g = {.sc = r->sc, .backend = "usbip", .listen = "127.0.0.1:0",
-                            .log_path = log, .quiet = !r->o->verbose, .ready_fd = r->ready[1],
+    struct gadget_opts g = {.sc = r->sc, .backend = r->kernel ? "ffs" : "usbip",
+                            .listen = "127.0.0.1:0", .udc = r->o->udc, .log_path = log,
+                            .quiet = !r->o->verbose, .ready_fd = r->kernel ? -1 : r->ready[1],
                             .pcap_path = r->o->pcap_path};
     return gadget_run(&g);
 }
@@ -83,8 +87,11 @@ static int driver_main(void *arg)
     path_in(r, SOCKET_FILE, sock, sizeof sock);
     const struct scn_scenario *sc = r->sc;
     struct drv_opts d = {
-        .source = "usbip",
-        .src = {.usbip = {.port = r->port}},
+        .source = r->kernel ? "libusb" : "usbip",
+        .src = {.usbip = {.port = r->port},
+                .libusb = {.vid = sc->device.vid, .pid = sc->device.pid},
+                .max_packet = sc->device.packet_size},
+        .open_timeout_ms = READY_TIMEOUT_MS,
         .slots = sc->transport.ring_slots,
         .packet_size = sc->device.packet_size,
         .policy = sc->transport.overflow == SCN_OVF_BLOCK         ? RING_BLOCK
@@ -208,14 +215,14 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
     char err[REC_ERR_MAX];
     int loaded = rec_load_dir(r->dir, &run, err) == 0;
     if (loaded) {
-        run.backend = "usbip";
+        run.backend = r->backend;
         run.start_ns = device_start(r->sc, &run);
         read_counters(r, &run.counters);
         if (r->o->figures)
             period_error(&run, &r->o->figures->period_error);
         vfy_check(r->sc, &run, out);
     } else {
-        vfy_init(out, r->sc, "usbip");
+        vfy_init(out, r->sc, r->backend);
     }
     for (int i = 0; i < 3; i++)
         if (!proc_ok(&ps[i])) {
@@ -248,7 +255,13 @@ static void clean_dir(const struct run *r)
 
 int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_result *out)
 {
-    struct run r = {.sc = sc, .o = o};
+    struct run r = {.sc = sc, .o = o, .backend = o->backend ? o->backend : "usbip"};
+    r.kernel = strcmp(r.backend, "kernel") == 0;
+    char why[256];
+    if (r.kernel && ffs_check_env(o->udc, why, sizeof why) != 0) {
+        fprintf(stderr, "usbsim run: backend kernel: %s\n", why);
+        return 3;
+    }
     const char *tmp = getenv("TMPDIR");
     snprintf(r.dir, sizeof r.dir, "%s/usbsim-XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
     if (!mkdtemp(r.dir) || pipe(r.ready) != 0) {
@@ -266,7 +279,7 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
     } else {
         close(r.ready[1]);
         r.ready[1] = -1;
-        if (await_port(&r) != 0) {
+        if (!r.kernel && await_port(&r) != 0) {
             proc_wait_all(ps, 1, proc_now_ns() + 2000000000LL, true);
             if (!ps[0].done || (WIFEXITED(ps[0].status) && WEXITSTATUS(ps[0].status) == 3))
                 rc = 3; /* it said why on stderr */

@@ -1,5 +1,6 @@
 /* gadget — see gadget.h. */
 #include "sim/gadget.h"
+#include "sim/gadget_ffs.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -118,11 +119,9 @@ static int run_usbip(const struct gadget_opts *o, const struct scn_scenario *sc)
 
 static int run_ffs(const struct gadget_opts *o, const struct scn_scenario *sc)
 {
-    (void)o;
-    (void)sc;
-    fprintf(stderr, "usbsim gadget: backend 'ffs' is not built yet: the FunctionFS backend comes "
-                    "with the real-kernel path; use --backend usbip\n");
-    return GADGET_ENV;
+    struct ffs_opts fo = {.udc = o->udc, .log_path = o->log_path, .quiet = o->quiet,
+                          .stop = o->stop, .grace_ns = o->grace_ns};
+    return ffs_run(sc, &fo, NULL);
 }
 
 static const struct gadget_backend backends[] = {

@@ -2,11 +2,11 @@
  *
  * Contract:
  *  - gadget_run() loads the scenario (opts->sc if given, else opts->scenario_path), picks the
- *    backend by name from a table (usbip; ffs is listed and reports that it is not built yet),
+ *    backend by name from a table (usbip: sim/usbip_server.h; ffs: sim/gadget_ffs.h),
  *    serves the device, then writes the device log (usb_device.h's CSV) to opts->log_path if set.
  *  - Returns 0 when it ran to the end or was stopped (SIGINT/SIGTERM, *opts->stop), 2 for bad
  *    usage (unknown backend, bad scenario or listen address), 3 when the environment cannot run
- *    the backend (address in use, backend not built): one clear line on stderr for each.
+ *    the backend (address in use, no configfs, not root, no such UDC): one clear line on stderr for each.
  *  - With opts->pcap_path, what crossed the link is written there as a usbmon pcap file; a file
  *    that cannot be created is bad usage (2), one that cannot be written to the end is 3.
  *  - With opts->ready_fd > 0, writes "port=N\n" there once the device is reachable (for a parent
@@ -27,6 +27,7 @@ struct gadget_opts {
     const char *scenario_path;       /* used when sc is NULL */
     const struct scn_scenario *sc;   /* already loaded (and scaled) scenario, or NULL */
     const char *backend;             /* "usbip" (default) | "ffs" */
+    const char *udc;                 /* ffs: UDC name, NULL = dummy_udc.0 */
     const char *listen;              /* usbip: ADDR:PORT, NULL = 127.0.0.1:3240, port 0 = any */
     const char *log_path;            /* device log CSV, NULL = none */
     int quiet;
