@@ -640,6 +640,33 @@ static int conn_write(struct usrv *s, struct usrv_conn *c, int64_t now)
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/* The device goes away: what it already sent still reaches the host (as on a real link, where a
+ * completed transfer is the host's), so the output is flushed and the connection shut down in
+ * order, never reset with data in flight. Bounded: at most GRACE_CLOSE_NS. */
+#define GRACE_CLOSE_NS 200000000LL
+static void close_in_order(struct usrv_conn *c)
+{
+    int64_t until = mono_ns() + GRACE_CLOSE_NS;
+    struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+    while (c->out_len > 0 && mono_ns() < until && poll(&p, 1, 10) >= 0) {
+        ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            break;
+        if (n > 0)
+            usrv_conn_consume(c, (size_t)n);
+    }
+    shutdown(c->fd, SHUT_WR);
+    /* Read (and drop) the host's last requests until it closes: closing with unread input would
+     * reset the connection and could destroy data the host has not read yet. */
+    p.events = POLLIN;
+    char junk[4096];
+    while (mono_ns() < until && poll(&p, 1, 10) >= 0) {
+        ssize_t n = recv(c->fd, junk, sizeof junk, 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+            break;
+    }
+}
+
 /* Device-side changes: a disconnect window closes the importer; queued requests complete. */
 static void device_tick(struct usrv *s, int64_t now)
 {
@@ -647,6 +674,7 @@ static void device_tick(struct usrv *s, int64_t now)
         if (s->conns[i] == s->importer) {
             s->st.closed_for_disconnect++;
             say(s, 0, "device disconnect (scenario): closing %s", s->importer->peer);
+            close_in_order(s->importer);
             drop_conn(s, i, NULL);
         }
     if (s->importer)
