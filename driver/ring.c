@@ -1,6 +1,8 @@
 /* ring — see ring.h for the contract and the shared memory layout. */
 #include "driver/ring.h"
 
+#include "driver/fault.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -383,6 +385,8 @@ static int load_cons_word(struct ring *r, uint32_t *cons, uint32_t *head)
 
 static uint32_t free_slots(const struct ring *r)
 {
+    if (fault_on(FAULT_WRAP_OFF_BY_ONE)) /* planted bug: one slot too many, wraps onto cons */
+        return r->prod - r->cons_cache <= r->nslots ? r->nslots + 1 - (r->prod - r->cons_cache) : 0;
     return r->nslots - (r->prod - r->cons_cache);
 }
 
@@ -522,10 +526,23 @@ int ring_push(struct ring *r, const void *bytes, uint16_t len, uint16_t flags, u
                     r->payload);
     uint32_t got;
     int st = ring_reserve(r, 1, &got);
+    if (got == 0 && st == RING_OK && fault_on(FAULT_SILENT_DROP)) { /* planted bug: not counted */
+        if (old)
+            *old = r->prod;
+        return RING_OK;
+    }
     if (got == 0) {
         if (st == RING_OK || st == RING_ESTOPPED || st == RING_ETIMEDOUT)
             ring_discard(r, 1);
         return st == RING_OK ? RING_DROPPED : st;
+    }
+    if (fault_on(FAULT_EARLY_PUBLISH)) { /* planted bug: the index goes out before the slot */
+        uint32_t o = ring_commit(r, 1);
+        fault_window();
+        ring_fill(r, UINT32_MAX, bytes, len, flags, ingress_ns); /* k = -1: the slot published */
+        if (old)
+            *old = o;
+        return RING_OK;
     }
     ring_fill(r, 0, bytes, len, flags, ingress_ns);
     uint32_t o = ring_commit(r, 1);

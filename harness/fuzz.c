@@ -234,6 +234,7 @@ static int64_t dist_bound(const struct scn_dist *d)
 
 struct judge {
     unsigned mask;
+    int want; /* the invariant whose reason goes to why; -1: the first one broken */
     char *why;
     size_t len;
 };
@@ -241,7 +242,8 @@ struct judge {
 __attribute__((format(printf, 3, 4))) static void violate(struct judge *j, enum fz_inv v,
                                                           const char *fmt, ...)
 {
-    if (fz_first(j->mask) > v && j->len) { /* keep the reason of the first invariant */
+    bool first = j->want < 0 ? fz_first(j->mask) > v : (int)v == j->want && !(j->mask & (1u << v));
+    if (first && j->len) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(j->why, j->len, fmt, ap);
@@ -301,10 +303,10 @@ static void check_times(struct judge *j, const struct scn_scenario *sc, const st
                 sc->transport.ring_slots, per_packet / 1e6, margin / 1e6);
 }
 
-unsigned fz_violations(const struct scn_scenario *sc, const struct vfy_result *r, char *why,
-                       size_t len)
+static unsigned violations(const struct scn_scenario *sc, const struct vfy_result *r, int want,
+                           char *why, size_t len)
 {
-    struct judge j = {0, why, len};
+    struct judge j = {0, want, why, len};
     if (len)
         why[0] = 0;
     /* Culprits first: "device: stopped (another process failed)" only follows another one. */
@@ -326,6 +328,12 @@ unsigned fz_violations(const struct scn_scenario *sc, const struct vfy_result *r
     check_wakeups(&j, r);
     check_times(&j, sc, r);
     return j.mask;
+}
+
+unsigned fz_violations(const struct scn_scenario *sc, const struct vfy_result *r, char *why,
+                       size_t len)
+{
+    return violations(sc, r, -1, why, len);
 }
 
 /* ---- shrinking ------------------------------------------------------------------------------- */
@@ -511,9 +519,9 @@ static double elapsed_s(const struct fz *z)
 }
 
 /* Runs sc (scenario time) once at the campaign's time scale. 0, or 3 when the backend cannot
- * run; *mask gets the invariants broken. */
-static int run_once(struct fz *z, const struct scn_scenario *sc, unsigned *mask, char *why,
-                    size_t len)
+ * run; *mask gets the invariants broken, why the reason of `want` (-1: of the first). */
+static int run_once(struct fz *z, const struct scn_scenario *sc, int want, unsigned *mask,
+                    char *why, size_t len)
 {
     struct scn_scenario x = *sc;
     if (z->scale != 1.0)
@@ -525,20 +533,20 @@ static int run_once(struct fz *z, const struct scn_scenario *sc, unsigned *mask,
     z->total_runs++;
     if (rc != 0)
         return rc;
-    *mask = fz_violations(&x, &r, why, len);
+    *mask = violations(&x, &r, want, why, len);
     vfy_free(&r);
     return 0;
 }
 
-/* Does sc still break invariant inv? Up to two runs (timing is noisy), within *left runs. */
+/* Does sc still break invariant inv? Up to two runs (timing is noisy), within *left runs.
+ * why: the reason, as that run gave it. */
 static bool still_fails(struct fz *z, const struct scn_scenario *sc, enum fz_inv inv,
-                        unsigned *left)
+                        unsigned *left, char *why, size_t len)
 {
     for (int tries = 0; tries < 2 && *left > 0 && !proc_interrupted(); tries++) {
         unsigned mask = 0;
-        char why[256];
         --*left;
-        if (run_once(z, sc, &mask, why, sizeof why) != 0)
+        if (run_once(z, sc, (int)inv, &mask, why, len) != 0)
             return false;
         if (mask & (1u << inv))
             return true;
@@ -549,11 +557,13 @@ static bool still_fails(struct fz *z, const struct scn_scenario *sc, enum fz_inv
 /* Greedy: take each candidate that still fails; after a taken one, try the same slot again
  * (the next event moved into it, or the value can halve once more). Stops after a full pass
  * with nothing taken, or when the run budget is spent. */
-static void shrink(struct fz *z, struct scn_scenario *cur, enum fz_inv inv, unsigned *used)
+static void shrink(struct fz *z, struct scn_scenario *cur, enum fz_inv inv, unsigned *used,
+                   char *why, size_t len)
 {
     unsigned left = z->shrink_runs;
     bool taken = false;
     struct scn_scenario cand;
+    char reason[512];
     for (unsigned k = 0; left > 0 && !proc_interrupted();) {
         int st = fz_shrink_step(cur, k, &cand);
         if (st < 0) {
@@ -563,8 +573,9 @@ static void shrink(struct fz *z, struct scn_scenario *cur, enum fz_inv inv, unsi
             k = 0;
             continue;
         }
-        if (st == 1 && still_fails(z, &cand, inv, &left)) {
+        if (st == 1 && still_fails(z, &cand, inv, &left, reason, sizeof reason)) {
             *cur = cand;
+            snprintf(why, len, "%s", reason);
             taken = true;
             continue;
         }
@@ -581,7 +592,7 @@ static void one_line(char *s)
 }
 
 static int write_case(const struct fz *z, const char *path, const struct scn_scenario *sc,
-                      const struct fz_fail *f, const char *note)
+                      const struct fz_fail *f, const char *why, const char *note)
 {
     FILE *out = fopen(path, "w");
     if (!out) {
@@ -590,7 +601,7 @@ static int write_case(const struct fz *z, const char *path, const struct scn_sce
     }
     fprintf(out, "# usbsim fuzz: seed %" PRIu64 ", index %" PRIu64 ", time scale %g%s\n", z->seed,
             f->index, z->scale, note);
-    fprintf(out, "# violated invariant: %s: %s\n", fz_inv_name(f->inv), f->why);
+    fprintf(out, "# violated invariant: %s: %s\n", fz_inv_name(f->inv), why);
     if (z->scale != 1.0)
         fprintf(out, "# reproduce: usbsim run %s --time-scale %g\n", path, z->scale);
     else
@@ -614,6 +625,17 @@ static struct fz_fail *new_fail(struct fz *z)
     return f;
 }
 
+static void print_fail(const struct fz *z, const char *name, const struct fz_fail *f)
+{
+    if (z->tty && !z->quiet)
+        fputs("\r\033[K", stderr);
+    printf("FAIL %s (run %" PRIu64 ") [%s] %s\n    kept %s; shrunk in %u runs to %s (events %zu "
+           "-> %zu, duration %" PRId64 " -> %" PRId64 " ms)\n", name, f->found_after,
+           fz_inv_name(f->inv), f->why, f->file, f->shrink_runs, f->min_file, f->events[0],
+           f->events[1], f->duration_ms[0], f->duration_ms[1]);
+    fflush(stdout);
+}
+
 /* Keeps a failing scenario, shrinks it, keeps the smallest one. */
 static void on_failure(struct fz *z, uint64_t i, const struct scn_scenario *sc, unsigned mask,
                        const char *why)
@@ -630,23 +652,20 @@ static void on_failure(struct fz *z, uint64_t i, const struct scn_scenario *sc, 
     snprintf(f->file, sizeof f->file, "%s/fail-%" PRIu64 "-%" PRIu64 ".yaml", z->out, z->seed, i);
     snprintf(f->min_file, sizeof f->min_file, "%s/fail-%" PRIu64 "-%" PRIu64 ".min.yaml", z->out,
              z->seed, i);
-    write_case(z, f->file, sc, f, "");
+    write_case(z, f->file, sc, f, f->why, "");
     struct scn_scenario cur = *sc;
-    shrink(z, &cur, f->inv, &f->shrink_runs);
+    char why_min[512];
+    snprintf(why_min, sizeof why_min, "%s", f->why);
+    shrink(z, &cur, f->inv, &f->shrink_runs, why_min, sizeof why_min);
+    one_line(why_min);
     f->events[0] = sc->device.n_events + sc->consumer.n_events;
     f->events[1] = cur.device.n_events + cur.consumer.n_events;
     f->duration_ms[0] = sc->duration_ns / MS;
     f->duration_ms[1] = cur.duration_ns / MS;
     char note[96];
     snprintf(note, sizeof note, ", shrunk in %u runs", f->shrink_runs);
-    write_case(z, f->min_file, &cur, f, note);
-    if (z->tty && !z->quiet)
-        fputs("\r\033[K", stderr);
-    printf("FAIL %s (run %" PRIu64 ") [%s] %s\n    kept %s; shrunk in %u runs to %s (events %zu -> %zu, "
-           "duration %" PRId64 " -> %" PRId64 " ms)\n", sc->name, f->found_after, fz_inv_name(f->inv), f->why,
-           f->file, f->shrink_runs, f->min_file, f->events[0], f->events[1], f->duration_ms[0],
-           f->duration_ms[1]);
-    fflush(stdout);
+    write_case(z, f->min_file, &cur, f, why_min, note);
+    print_fail(z, sc->name, f);
 }
 
 static void progress(const struct fz *z)
@@ -675,7 +694,7 @@ static int campaign(struct fz *z)
         fz_generate(z->seed, i, &sc);
         unsigned mask = 0;
         char why[512];
-        if (run_once(z, &sc, &mask, why, sizeof why) != 0)
+        if (run_once(z, &sc, -1, &mask, why, sizeof why) != 0)
             return 3;
         z->done++;
         if (mask)
@@ -706,11 +725,13 @@ static int write_json(const struct fz *z, double wall)
         const struct fz_fail *f = &z->fails[i];
         json_array_append_new(
             fails, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:i,s:{s:I,s:I},s:{s:I,s:I}}", "index",
-                             (json_int_t)f->index, "found_after_runs", (json_int_t)f->found_after, "invariant", fz_inv_name(f->inv), "reason",
-                             f->why, "file", f->file, "min_file", f->min_file, "shrink_runs",
-                             (int)f->shrink_runs, "events", "before", (json_int_t)f->events[0],
-                             "after", (json_int_t)f->events[1], "duration_ms", "before",
-                             (json_int_t)f->duration_ms[0], "after", (json_int_t)f->duration_ms[1]));
+                             (json_int_t)f->index, "found_after_runs", (json_int_t)f->found_after,
+                             "invariant", fz_inv_name(f->inv), "reason", f->why, "file", f->file,
+                             "min_file", f->min_file, "shrink_runs", (int)f->shrink_runs,
+                             "events", "before", (json_int_t)f->events[0], "after",
+                             (json_int_t)f->events[1], "duration_ms", "before",
+                             (json_int_t)f->duration_ms[0], "after",
+                             (json_int_t)f->duration_ms[1]));
     }
     char seed[24], shard[32];
     snprintf(seed, sizeof seed, "%" PRIu64, z->seed);
@@ -719,8 +740,8 @@ static int write_json(const struct fz *z, double wall)
                           "usbsim-fuzz", "version", 1, "seed", seed, "shard", shard,
                           "time_scale", z->scale, "runs", (json_int_t)z->done, "total_runs",
                           (json_int_t)z->total_runs, "failed", (int)z->nfail, "failures", fails,
-                          "wall_s", wall, "runs_per_s", wall > 0 ? (double)z->total_runs / wall : 0.0,
-                          "fault", fault_active());
+                          "wall_s", wall, "runs_per_s",
+                          wall > 0 ? (double)z->total_runs / wall : 0.0, "fault", fault_active());
     int rc = o ? json_dump_file(o, z->json, JSON_INDENT(2)) : -1;
     json_decref(o);
     if (rc != 0)

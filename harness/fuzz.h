@@ -4,12 +4,13 @@
  * Contract:
  *  - Generation: scenario i of the campaign of seed S is a pure function of (S, i) (its own
  *    sub-stream rng_derive(rng_derive(S, RNG_TAG_FUZZ), i)), the same on every machine. It covers
- *    the scenario language of the SPEC: jitter (none, uniform, normal, pareto) and its size, device
- *    stalls (hold, drop), bursts, halts, disconnects, corruption, consumer work (every distribution)
- *    and stalls, ring sizes 8..1024, the three overflow policies, both doorbell modes, packet sizes
- *    32..1024, bulk and interrupt endpoints, periods 1..20 ms, durations 1..4 s. Every time is a
- *    whole number of its key's unit, so the scenario passes scn_check() and round-trips through
- *    scn_write_yaml(). `expect` stays at its defaults: the invariants below are what is checked.
+ *    the scenario language of the SPEC: jitter (none, uniform, normal, pareto) and its size,
+ *    device stalls (hold, drop), bursts, halts, disconnects, corruption, consumer work (every
+ *    distribution) and stalls, ring sizes 8..1024, the three overflow policies, both doorbell
+ *    modes, packet sizes 32..1024, bulk and interrupt endpoints, periods 1..20 ms, durations
+ *    1..4 s. Every time is a whole number of its key's unit, so the scenario passes scn_check()
+ *    and round-trips through scn_write_yaml(). `expect` stays at its defaults: the invariants
+ *    below are what is checked.
  *  - Shards: --shard K/N runs the indices i with i mod N == K-1 (K in 1..N), so N shards of one
  *    campaign run every index exactly once.
  *  - Invariants (fz_violations, on every run, regardless of expect), in scenario time:
