@@ -34,6 +34,8 @@ _Static_assert(sizeof(enum scn_dist_kind) == sizeof(uint32_t), "enums are stored
 _Static_assert(sizeof(enum scn_overflow) == sizeof(uint32_t), "enums are stored as 32 bits");
 
 enum kt { KT_UINT, KT_TIME, KT_DOUBLE, KT_ENUM, KT_STR, KT_MAP, KT_LIST };
+/* K_REQ: always required (in a table with a need function, that function decides and the flag
+ * only documents it). */
 enum { K_REQ = 1, K_HEX = 2, K_POW2 = 4, K_NAME = 8 };
 enum need { NEED_NO, NEED_OPT, NEED_REQ };
 
@@ -413,7 +415,7 @@ static const char *dist_ctx(const void *base)
 #define DIST_TIME(nm, fld) \
     {.name = nm, .type = KT_TIME, .lo = 1, .hi = 10000000, .unit = US, FLD(struct scn_dist, fld)}
 static const struct key dist_keys[] = {
-    [DIST_KIND] = {.name = "distribution", .type = KT_ENUM, NAMES(dist_names),
+    [DIST_KIND] = {.name = "distribution", .type = KT_ENUM, .flags = K_REQ, NAMES(dist_names),
                    FLD(struct scn_dist, kind)},
     [DIST_MAX] = DIST_TIME("max_us", max_ns),
     [DIST_STDDEV] = DIST_TIME("stddev_us", stddev_ns),
@@ -492,7 +494,8 @@ static int devev_rule(const void *base, const SC *s, struct fail *f)
 #define EV_COUNT(nm) \
     {.name = nm, .type = KT_UINT, .lo = 1, .hi = 65536, FLD(struct scn_dev_event, count)}
 static const struct key devev_keys[] = {
-    [EV_AT] = EV_TIME("at_ms", struct scn_dev_event, at_ns, 0),
+    [EV_AT] = {.name = "at_ms", .type = KT_TIME, .flags = K_REQ, .hi = 3600000, .unit = MS,
+               FLD(struct scn_dev_event, at_ns)},
     [EV_STALL] = EV_TIME("stall_ms", struct scn_dev_event, dur_ns, 1),
     [EV_MODE] = {.name = "mode", .type = KT_ENUM, NAMES(mode_names),
                  FLD(struct scn_dev_event, mode)},
@@ -1344,6 +1347,49 @@ int scn_write_yaml(const SC *s, FILE *f)
                 s->time_scale);
     write_block(f, &top_t, (const char *)s, s->time_scale, 0);
     return ferror(f) ? -1 : 0;
+}
+
+/* ---- the keys, for documentation -------------------------------------------------------------- */
+
+static void keys_walk(const struct table *t, const char *base, const char *prefix, int depth,
+                      scn_key_fn fn, void *ctx)
+{
+    static const enum scn_key_type types[] = {
+        [KT_UINT] = SCN_KEY_INT, [KT_TIME] = SCN_KEY_TIME, [KT_DOUBLE] = SCN_KEY_NUMBER,
+        [KT_ENUM] = SCN_KEY_ENUM, [KT_STR] = SCN_KEY_TEXT, [KT_MAP] = SCN_KEY_MAP,
+        [KT_LIST] = SCN_KEY_LIST};
+    static const char zero_item[sizeof(struct scn_dev_event) > sizeof(struct scn_con_event)
+                                    ? sizeof(struct scn_dev_event)
+                                    : sizeof(struct scn_con_event)];
+    for (int i = 0; i < t->n; i++) {
+        const struct key *k = &t->keys[i];
+        struct scn_key_info info = {.name = k->name, .context = t->what, .type = types[k->type],
+                                    .depth = depth, .required = (k->flags & K_REQ) != 0,
+                                    .conditional = t->need != NULL, .flow = t->flow, .lo = k->lo,
+                                    .hi = k->hi, .dlo = k->dlo, .dhi = k->dhi, .names = k->names,
+                                    .nnames = k->nnames};
+        snprintf(info.path, sizeof info.path, "%s%s%s", prefix, *prefix ? "." : "", k->name);
+        info.conditional = t->need && !info.required; /* K_REQ: needed whatever the siblings */
+        allowed(k, info.allowed, sizeof info.allowed);
+        if (k->type != KT_MAP && k->type != KT_LIST && !info.required &&
+            need_of(t, base, i) == NEED_OPT && present(t, base, i))
+            fmt_value(k, base + k->off, 1.0, info.deflt, sizeof info.deflt);
+        fn(&info, ctx);
+        if (k->type == KT_MAP) {
+            keys_walk(k->sub, base + k->off, info.path, depth + 1, fn, ctx);
+        } else if (k->type == KT_LIST) {
+            char item[sizeof info.path + 2];
+            snprintf(item, sizeof item, "%s[]", info.path);
+            keys_walk(k->sub, zero_item, item, depth + 1, fn, ctx);
+        }
+    }
+}
+
+void scn_keys(scn_key_fn fn, void *ctx)
+{
+    SC d;
+    scn_defaults(&d);
+    keys_walk(&top_t, (const char *)&d, "", 0, fn, ctx);
 }
 
 const char *scn_dist_name(enum scn_dist_kind k) { return name_of(dist_names, 4, k); }

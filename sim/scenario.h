@@ -130,6 +130,29 @@ void scn_time_scale(struct scn_scenario *s, double x);
 /* Print as a loadable YAML file, every default written out. */
 int scn_write_yaml(const struct scn_scenario *s, FILE *f);
 
+/* The format's keys, walked from the same tables the loader uses (for generated documentation). */
+enum scn_key_type { SCN_KEY_INT, SCN_KEY_TIME, SCN_KEY_NUMBER, SCN_KEY_ENUM, SCN_KEY_TEXT,
+                    SCN_KEY_MAP, SCN_KEY_LIST };
+struct scn_key_info {
+    char path[96];        /* "device.jitter.max_us"; keys of list items: "device.events[].at_ms" */
+    const char *name;     /* the last part of path */
+    const char *context;  /* the mapping it belongs to, as error messages name it */
+    enum scn_key_type type;
+    int depth;            /* 0: top level */
+    bool required;        /* always required in its mapping */
+    bool conditional;     /* allowed or required only with some sibling keys (distribution, event) */
+    bool flow;            /* its mapping is written as {k: v, ...} */
+    uint64_t lo, hi;      /* INT, TIME (in the key's unit), TEXT (length), LIST (items) */
+    double dlo, dhi;      /* NUMBER */
+    const char *const *names; /* ENUM: the values (an entry may be NULL: not a value) */
+    int nnames;
+    char allowed[320];    /* what it accepts, in the words of the loader's error messages */
+    char deflt[64];       /* its default as scn_defaults() fills it; "" when absent by default */
+};
+typedef void (*scn_key_fn)(const struct scn_key_info *k, void *ctx);
+/* Calls fn for every key, parents before their children, in table order. */
+void scn_keys(scn_key_fn fn, void *ctx);
+
 const char *scn_dist_name(enum scn_dist_kind k);
 const char *scn_event_name(enum scn_dev_event_kind k);
 const char *scn_overflow_name(enum scn_overflow o);

@@ -1,0 +1,315 @@
+/* dataqueue — see dataqueue.h.
+ *
+ * The serviced signal without a lost notification: the producer, finding the ring full, makes a
+ * full fence and looks at the consumer's index again before it reports DQ_FULL; the consumer,
+ * after releasing a slot, makes a full fence and reads the producer's index. If the producer's
+ * second look missed the release, the consumer's read sees the producer's index, finds that the
+ * ring was full before its release, and writes the serviced eventfd (a counter: the signal stays
+ * until the producer reads it, even if it is not waiting yet).
+ */
+#include "driver/dataqueue.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+struct dq {
+    int producer;
+    struct ring *ring;
+    struct db *db;            /* producer */
+    struct rcl_client *client; /* consumer */
+    int svc, svc_owned;
+    bool waiting;             /* producer: got DQ_FULL, not serviced yet */
+    dq_handler_fn available, serviced;
+    void *available_ctx, *serviced_ctx;
+    struct dq_stats st;
+    char err[DQ_ERR_MAX];
+};
+
+static int failf(struct dq *q, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q->err, sizeof q->err, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+static int ring_failed(struct dq *q, int status)
+{
+    return failf(q, status, "%s", ring_error(q->ring));
+}
+
+static struct dq *make(struct ring *r, int producer, char err[DQ_ERR_MAX])
+{
+    struct dq *q = r ? calloc(1, sizeof *q) : NULL;
+    if (!q) {
+        snprintf(err, DQ_ERR_MAX, "dataqueue: %s", r ? "out of memory" : "no ring");
+        return NULL;
+    }
+    q->ring = r;
+    q->producer = producer;
+    q->svc = -1;
+    return q;
+}
+
+/* Entries published and not yet released, as the shared indices say. */
+static uint32_t used(const struct dq *q, struct ring_stats *s)
+{
+    ring_stats(q->ring, s);
+    return s->prod - s->cons;
+}
+
+static bool room(const struct dq *q)
+{
+    struct ring_stats s;
+    return used(q, &s) < s.slots;
+}
+
+/* A full fence: the two sides' checks of each other's index (see the top of this file). */
+__attribute__((noinline)) static void full_fence(void)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- producer ---- */
+struct dq *dq_producer_new(struct ring *r, struct db *d, char err[DQ_ERR_MAX])
+{
+    if (!d) {
+        snprintf(err, DQ_ERR_MAX, "dataqueue: no doorbell");
+        return NULL;
+    }
+    struct dq *q = make(r, 1, err);
+    if (!q)
+        return NULL;
+    q->db = d;
+    q->svc = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (q->svc < 0) {
+        snprintf(err, DQ_ERR_MAX, "dataqueue: eventfd: %s", strerror(errno));
+        free(q);
+        return NULL;
+    }
+    q->svc_owned = 1;
+    return q;
+}
+
+int dq_serviced_fd(const struct dq *q) { return q->svc; }
+
+void dq_set_data_serviced_handler(struct dq *q, dq_handler_fn fn, void *ctx)
+{
+    q->serviced = fn;
+    q->serviced_ctx = ctx;
+}
+
+int dq_enqueue(struct dq *q, size_t size, dq_fill_fn fill, void *ctx)
+{
+    if (!q->producer)
+        return failf(q, DQ_EINVAL, "dataqueue: enqueue on a consumer handle");
+    if (size == 0 || size > ring_payload(q->ring) || !fill)
+        return failf(q, DQ_EINVAL, "dataqueue: entry of %zu bytes; allowed: 1..%u bytes", size,
+                     ring_payload(q->ring));
+    if (!room(q)) {
+        q->waiting = true;
+        full_fence(); /* pairs with the one in signal_serviced */
+        if (!room(q)) {
+            q->st.overruns++;
+            return failf(q, DQ_FULL, "dataqueue: the ring is full");
+        }
+    }
+    uint32_t got = 0;
+    int st = ring_reserve(q->ring, 1, &got);
+    if (st < 0)
+        return ring_failed(q, st);
+    if (got == 0) { /* not expected with room seen above: treated as full, nothing lost */
+        q->waiting = true;
+        q->st.overruns++;
+        return failf(q, DQ_FULL, "dataqueue: the ring is full");
+    }
+    fill(ring_slot_bytes(q->ring, 0), size, ctx);
+    ring_slot_meta(q->ring, 0, (uint16_t)size, 0, now_ns());
+    db_commit(q->db, q->ring, 1);
+    q->waiting = false;
+    q->st.enqueued++;
+    return DQ_OK;
+}
+
+static void copy_fill(void *data, size_t size, void *ctx)
+{
+    memcpy(data, ctx, size);
+}
+
+int dq_enqueue_copy(struct dq *q, const void *data, size_t size)
+{
+    if (!data)
+        return failf(q, DQ_EINVAL, "dataqueue: no data");
+    return dq_enqueue(q, size, copy_fill, (void *)data);
+}
+
+int dq_dispatch_serviced(struct dq *q)
+{
+    if (!q->producer)
+        return failf(q, DQ_EINVAL, "dataqueue: serviced dispatch on a consumer handle");
+    uint64_t v;
+    while (read(q->svc, &v, sizeof v) == (ssize_t)sizeof v)
+        ;
+    if (!q->waiting || !room(q))
+        return 0;
+    q->waiting = false;
+    q->st.serviced_calls++;
+    if (q->serviced)
+        q->serviced(q, q->serviced_ctx);
+    return 1;
+}
+
+int dq_wait_serviced(struct dq *q, int timeout_ms)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int rc = dq_dispatch_serviced(q);
+        if (rc != 0 || !q->waiting)
+            return rc;
+        int left = -1;
+        if (timeout_ms >= 0) {
+            struct timespec t;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            int64_t spent = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+            if (spent >= timeout_ms)
+                return 0;
+            left = (int)(timeout_ms - spent);
+        }
+        struct pollfd p = {q->svc, POLLIN, 0};
+        if (poll(&p, 1, left) < 0 && errno != EINTR)
+            return failf(q, DQ_ESYS, "dataqueue: poll: %s", strerror(errno));
+    }
+}
+
+/* ---- consumer ---- */
+struct dq *dq_consumer_new(struct rcl_client *c, int serviced_fd, char err[DQ_ERR_MAX])
+{
+    struct dq *q = make(c ? rcl_ring(c) : NULL, 0, err);
+    if (!q)
+        return NULL;
+    q->client = c;
+    q->svc = serviced_fd;
+    return q;
+}
+
+void dq_set_data_available_handler(struct dq *q, dq_handler_fn fn, void *ctx)
+{
+    q->available = fn;
+    q->available_ctx = ctx;
+}
+
+int dq_dispatch(struct dq *q, int timeout_ms)
+{
+    if (q->producer)
+        return failf(q, DQ_EINVAL, "dataqueue: dispatch on a producer handle");
+    int n = rcl_wait(q->client, timeout_ms);
+    if (n < 0)
+        return failf(q, n, "%s", rcl_error(q->client));
+    if (n > 0) {
+        q->st.available_calls++;
+        if (q->available)
+            q->available(q, q->available_ctx);
+    }
+    return n;
+}
+
+bool dq_is_data_available(struct dq *q)
+{
+    struct ring_stats s;
+    return used(q, &s) != 0;
+}
+
+/* Claims the oldest entry and describes it. */
+static int oldest(struct dq *q, struct ring_pkt *p)
+{
+    if (q->producer)
+        return failf(q, DQ_EINVAL, "dataqueue: consumer call on a producer handle");
+    int n = ring_peek(q->ring, 1);
+    if (n < 0)
+        return ring_failed(q, n);
+    if (n == 0)
+        return DQ_EMPTY;
+    int st = ring_get(q->ring, 0, p);
+    return st < 0 ? ring_failed(q, st) : DQ_OK;
+}
+
+int dq_peek(struct dq *q, dq_entry_fn use, void *ctx)
+{
+    struct ring_pkt p;
+    int st = oldest(q, &p);
+    if (st == DQ_OK && use)
+        use(p.bytes, p.len, ctx);
+    return st;
+}
+
+/* After a release: was the ring full just before it? Then the producer may wait for room. */
+static void signal_serviced(struct dq *q)
+{
+    full_fence(); /* pairs with the one in dq_enqueue */
+    struct ring_stats s;
+    if (q->svc < 0 || used(q, &s) + 1 < s.slots)
+        return;
+    uint64_t one = 1;
+    if (write(q->svc, &one, sizeof one) == (ssize_t)sizeof one)
+        q->st.serviced_sent++;
+}
+
+int dq_dequeue(struct dq *q, dq_entry_fn use, void *ctx)
+{
+    struct ring_pkt p;
+    int st = oldest(q, &p);
+    if (st != DQ_OK)
+        return st;
+    if (use)
+        use(p.bytes, p.len, ctx);
+    st = ring_release(q->ring, 1);
+    if (st < 0)
+        return ring_failed(q, st);
+    q->st.dequeued++;
+    signal_serviced(q);
+    return DQ_OK;
+}
+
+/* ---- both ---- */
+void dq_stats(const struct dq *q, struct dq_stats *s) { *s = q->st; }
+const char *dq_error(const struct dq *q) { return q->err; }
+
+const char *dq_strerror(int status)
+{
+    switch (status) {
+    case DQ_OK: return "ok";
+    case DQ_EMPTY: return "the queue is empty";
+    case DQ_FULL: return "the queue is full";
+    case DQ_EINVAL: return "invalid argument";
+    case DQ_ESYS: return "a system call failed";
+    case RCL_EPEER: return "the producer went away";
+    case RCL_ECLOSED: return "the producer closed the queue and everything was read";
+    default: return ring_strerror(status);
+    }
+}
+
+void dq_free(struct dq *q)
+{
+    if (!q)
+        return;
+    if (q->svc_owned && q->svc >= 0)
+        close(q->svc);
+    free(q);
+}

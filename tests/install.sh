@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# What a user of usbsim does after `make`: install into a fresh DESTDIR, build the example consumer
+# and a stand-in driver against the installed tree with pkg-config only, run them together, read
+# the man page, use the bash completion, then uninstall and find nothing left. Also checks what
+# ships beside the program: the CI job files parse as YAML and run what the guide says, the man
+# page names every option the program's help prints, docs/scenario-format.md is what the loader's
+# tables generate. Usage: tests/install.sh [BUILD_DIR]   (run by `make check`)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build}
+cd "$top"
+tmp=$(mktemp -d)
+trap '[ -z "${prod:-}" ] || kill "$prod" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+root=$tmp/root
+prefix=/usr/local
+passed=0; failed=0
+ok()  { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "install: FAIL $*"; }
+check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
+
+# 1. install into an empty DESTDIR
+make --no-print-directory BUILD="$build" install DESTDIR="$root" PREFIX="$prefix" >"$tmp/install.log"
+for f in bin/usbsim lib/libusbsim-ring.so.1 lib/libusbsim-ring.so lib/libusbsim-ring.a \
+         include/usbsim/ring.h include/usbsim/doorbell.h include/usbsim/client.h \
+         include/usbsim/dataqueue.h lib/pkgconfig/usbsim-ring.pc share/man/man1/usbsim.1 \
+         share/bash-completion/completions/usbsim share/usbsim/install-manifest; do
+  check "installed $prefix/$f" test -e "$root$prefix/$f"
+done
+soname=$(objdump -p "$root$prefix/lib/libusbsim-ring.so.1" | awk '/SONAME/ {print $2}')
+check "SONAME is libusbsim-ring.so.1 (got '$soname')" test "$soname" = libusbsim-ring.so.1
+check "usbsim --version" bash -c "'$root$prefix/bin/usbsim' --version | grep -Eq '^usbsim [0-9]+\.[0-9]+\.[0-9]+$'"
+
+# 2. build against the installed tree with pkg-config only (nothing from the source tree)
+export PKG_CONFIG_LIBDIR="$root$prefix/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$root"
+cflags=$(pkg-config --cflags usbsim-ring)
+libs=$(pkg-config --libs usbsim-ring)
+check "pkg-config points into DESTDIR ($cflags $libs)" test "$(echo $cflags)" = "-I$root$prefix/include"
+printf '#include <usbsim/ring.h>\n#include <usbsim/doorbell.h>\n#include <usbsim/client.h>\n#include <usbsim/dataqueue.h>\nint main(void) { return dq_strerror(DQ_FULL)[0] == 0; }\n' >"$tmp/headers.c"
+# shellcheck disable=SC2086
+check "headers alone, strict C11" cc -std=c11 -pedantic -Wall -Wextra -Werror $cflags -o "$tmp/headers" "$tmp/headers.c" $libs
+# shellcheck disable=SC2086
+check "examples/consumer.c builds (shared library)" \
+  cc -Wall -Wextra -Werror $cflags -o "$tmp/consumer" examples/consumer.c $libs
+check "consumer needs libusbsim-ring.so.1" bash -c "readelf -d '$tmp/consumer' | grep -q 'NEEDED.*libusbsim-ring.so.1'"
+# shellcheck disable=SC2086
+check "tests/ring_producer.c builds (static library)" \
+  cc -Wall -Wextra -Werror $cflags -o "$tmp/ring_producer" tests/ring_producer.c \
+     "$root$prefix/lib/libusbsim-ring.a" $(pkg-config --libs-only-other --static usbsim-ring) -lpthread
+
+# 3. run them: 20000 seqs, every seq % 100 == 99 left out -> 19800 received, 199 gaps seen
+export LD_LIBRARY_PATH="$root$prefix/lib"
+"$tmp/ring_producer" "$tmp/ring.sock" 20000 & prod=$!
+if timeout 60 "$tmp/consumer" "$tmp/ring.sock" >"$tmp/consumer.out" 2>&1; then ok; else bad "consumer exit"; fi
+wait "$prod" && ok || bad "ring_producer exit"
+prod=
+tail -n 1 "$tmp/consumer.out"
+check "consumer counted 19800 packets and 199 lost" grep -q '^received 19800 packets in .* 199 lost' "$tmp/consumer.out"
+unset LD_LIBRARY_PATH PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR
+
+# 4. the man page renders and names every command and option the program's help prints
+check "man renders" bash -c "man -l '$root$prefix/share/man/man1/usbsim.1' 2>&1 | head -n 5 | grep -q '^NAME'"
+usbsim=$root$prefix/bin/usbsim
+man_text=$(sed 's/\\-/-/g; s/\\f[BIRP]//g' docs/usbsim.1)
+helps=$("$usbsim" --help)
+for c in run validate plan gadget verify fuzz "bench ring" "bench e2e"; do
+  # shellcheck disable=SC2086
+  h=$("$usbsim" $c --help 2>/dev/null) || continue   # a command this build does not have
+  helps+=$'\n'$h
+  check "man page has '$c'" grep -q "$c" <<<"$man_text"
+done
+for o in $(grep -o -- '--[a-z][a-z-]*' <<<"$helps" | sort -u); do
+  check "man page has $o" grep -q -- "$o" <<<"$man_text"
+done
+
+# 5. bash completion
+comp=$root$prefix/share/bash-completion/completions/usbsim
+got=$(bash -c "source '$comp'; COMP_WORDS=(usbsim ru); COMP_CWORD=1; _usbsim; echo \${COMPREPLY[*]}")
+check "completion: 'usbsim ru' -> run (got '$got')" test "$got" = run
+got=$(bash -c "source '$comp'; COMP_WORDS=(usbsim gadget x.yaml --backend ''); COMP_CWORD=4; _usbsim; echo \${COMPREPLY[*]}")
+check "completion: gadget --backend -> usbip ffs (got '$got')" test "$got" = "usbip ffs"
+
+# 6. uninstall leaves nothing
+make --no-print-directory BUILD="$build" uninstall DESTDIR="$root" PREFIX="$prefix" >"$tmp/uninstall.log"
+left=$(find "$root" -mindepth 1 | head -n 5)
+check "uninstall left nothing (left: ${left:-none})" test -z "$left"
+
+# 7. the CI job files: YAML, and they run what docs/guide-ci.md says
+check "CI files parse as YAML" python3 - examples/ci/github-actions.yml examples/ci/gitlab-ci.yml <<'PY'
+import sys, yaml
+gh, gl = (yaml.safe_load(open(f)) for f in sys.argv[1:3])
+def text(x): return yaml.safe_dump(x)
+assert isinstance(gh, dict) and "jobs" in gh, "github: no jobs"
+assert any("matrix" in j.get("strategy", {}) for j in gh["jobs"].values()), "github: no matrix"
+assert "--junit report.xml" in text(gh) and "--shard" in text(gh), "github: run/fuzz steps"
+assert isinstance(gl, dict) and any(isinstance(j, dict) and "parallel" in j for j in gl.values()), "gitlab: no parallel job"
+assert "junit: report.xml" in text(gl) and "--shard" in text(gl), "gitlab: junit report / shard"
+PY
+check "docs/scenario-format.md is what the loader's tables generate" \
+  make --no-print-directory BUILD="$build" docs-check
+
+echo "install: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
