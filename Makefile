@@ -5,11 +5,16 @@
 #   make check    set up, build, run every test: plain, under ASan+UBSan, ring tests under TSan,
 #                 the doorbell model (spin), the fuzz targets briefly, the scenario suite
 #   make asan | tsan | model | fuzz-smoke | fuzz | suite | clean
+#   make lib      the transport as a library others link: build/libusbsim-ring.{so.1,a}, headers
+#   make install [PREFIX=/usr/local] [DESTDIR=...]   program, library, headers, usbsim-ring.pc,
+#                 man page, bash completion; make uninstall removes exactly that (its manifest)
+#   make docs     regenerates docs/scenario-format.md from the loader's key tables
 #
 # Everything is built out of tree under $(BUILD) (default build/); variants live in build/asan and
 # build/tsan. Header dependencies are tracked automatically (-MMD).
 
-BUILD   ?= build
+FAULTS  ?=
+BUILD   ?= $(if $(FAULTS),build/faults,build)
 CC      ?= cc
 SAN     ?=
 OPT     ?= -O2
@@ -17,8 +22,16 @@ PKGS    := libusb-1.0 jansson yaml-0.1 libpcap zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# The program's version (usbsim --version) and the transport library's (SONAME .so.$(SOMAJOR)).
+VERSION := 0.1.0
+LIBVER  := 1.0.0
+SOMAJOR := $(firstword $(subst ., ,$(LIBVER)))
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I. $(PKG_CFLAGS) $(SAN)
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I. $(PKG_CFLAGS) $(SAN) \
+           $(if $(FAULTS),-DUSBSIM_FAULTS)
 LDFLAGS += $(SAN)
 LDLIBS  := $(PKG_LIBS) -lck -lpthread -lm
 
@@ -27,14 +40,14 @@ DRIVER_SRC  := $(wildcard driver/*.c)
 HARNESS_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c))
 TEST_SRC    := $(wildcard tests/test_*.c)
 # Tests of the lock-free parts: also run under ThreadSanitizer.
-TSAN_TESTS  := $(wildcard tests/test_ring*.c tests/test_doorbell*.c tests/test_client*.c)
+TSAN_TESTS  := $(wildcard tests/test_ring*.c tests/test_doorbell*.c tests/test_client*.c tests/test_dataqueue.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBS := $(BUILD)/libharness.a $(BUILD)/libdriver.a $(BUILD)/libsim.a
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all deps demo check test asan tsan model fuzz fuzz-smoke suite clean
+.PHONY: all deps demo check test asan tsan model fuzz fuzz-smoke suite vm-check fuzz-faults clean
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/usbsim
@@ -61,6 +74,105 @@ $(BUILD)/tests/%: $(call obj,tests/%.c) $(LIBS)
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(PKG_LIBS)
+
+# The real-kernel path, in a VM (ci/vm.sh): FunctionFS gadget on dummy_hcd read through libusb,
+# USB/IP interop both ways with Linux's own tools, then scenarios with `usbsim run --backend vm`.
+VM_BINS := $(BUILD)/vm-tests/ffs_gadget $(BUILD)/vm-tests/usb_reader $(BUILD)/tests/test_gadget_ffs
+VM_SCRIPTS := tests/vm/suite.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh tests/vm/ffs_usbipd.sh
+VM_SCENARIOS := scenarios/steady.yaml scenarios/halt.yaml scenarios/disconnect.yaml \
+                scenarios/consumer-stall.yaml
+
+$(BUILD)/vm-tests/%: $(call obj,tests/vm/%.c) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+vm-check: $(BUILD)/usbsim $(VM_BINS)
+	@bash ci/deps.sh vm
+	@USBSIM_BIN=$(BUILD)/usbsim bash ci/vm.sh run $(VM_SCRIPTS) $(VM_BINS)
+	@./$(BUILD)/usbsim run --backend vm $(VM_SCENARIOS)
+
+# `usbsim --version`: the version is compiled into cli.o only, rebuilt when the Makefile changes.
+$(BUILD)/obj/harness/cli.o: CFLAGS += -DUSBSIM_VERSION=\"$(VERSION)\"
+$(BUILD)/obj/harness/cli.o: Makefile
+
+# ---- the transport as a library (ring, doorbell, client, dataqueue: no USB code) ----------------
+.PHONY: lib install uninstall docs docs-check
+RING_SRC := driver/ring.c driver/doorbell.c driver/client.c driver/dataqueue.c
+RING_SO  := $(BUILD)/libusbsim-ring.so.$(LIBVER)
+RING_A   := $(BUILD)/libusbsim-ring.a
+RING_INC := $(patsubst driver/%.c,$(BUILD)/include/usbsim/%.h,$(RING_SRC))
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -c -o $@ $<
+
+$(RING_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(RING_SRC))
+	$(CC) -shared -Wl,-soname,libusbsim-ring.so.$(SOMAJOR) -Wl,-z,defs $(LDFLAGS) -o $@ $^ -lpthread
+	ln -sf $(notdir $@) $(BUILD)/libusbsim-ring.so.$(SOMAJOR)
+	ln -sf libusbsim-ring.so.$(SOMAJOR) $(BUILD)/libusbsim-ring.so
+
+$(RING_A): $(call obj,$(RING_SRC))
+
+# Installed headers include each other as <usbsim/NAME.h> (in the tree: "driver/NAME.h"), so a
+# program needs only -I$(PREFIX)/include and writes #include <usbsim/ring.h>.
+$(BUILD)/include/usbsim/%.h: driver/%.h
+	@mkdir -p $(dir $@)
+	sed 's|^#include "driver/\([a-z_]*\)\.h"|#include <usbsim/\1.h>|' $< >$@
+
+lib: $(RING_SO) $(RING_A) $(RING_INC)
+
+# The examples that use the transport are built as a user's program: installed-style headers.
+$(BUILD)/examples/consumer: examples/consumer.c $(RING_A) $(RING_INC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(BUILD)/include -o $@ $< $(LDFLAGS) $(RING_A) -lpthread
+
+# ---- install / uninstall: every file installed (and every directory created) is listed in a
+# manifest installed with them, $(PREFIX)/share/usbsim/install-manifest; uninstall follows it.
+MANIFEST := $(PREFIX)/share/usbsim/install-manifest
+
+install: all lib
+	@set -e; root='$(DESTDIR)'; p='$(PREFIX)'; list=$$(mktemp); [ -z "$$root" ] || mkdir -p "$$root"; \
+	if [ -f "$$root$(MANIFEST)" ]; then grep '^d ' "$$root$(MANIFEST)" >"$$list" || true; fi; \
+	mkd() { if [ -z "$$1" ] || [ -d "$$root$$1" ]; then return 0; fi; mkd "$${1%/*}"; \
+	        mkdir "$$root$$1"; echo "d $$1" >>"$$list"; }; \
+	put() { mkd "$${3%/*}"; install -m "$$1" "$$2" "$$root$$3"; echo "f $$3" >>"$$list"; echo "  $$root$$3"; }; \
+	lnk() { mkd "$${2%/*}"; ln -sfn "$$1" "$$root$$2"; echo "f $$2" >>"$$list"; echo "  $$root$$2 -> $$1"; }; \
+	put 755 $(BUILD)/usbsim "$$p/bin/usbsim"; \
+	put 644 $(RING_SO) "$$p/lib/$(notdir $(RING_SO))"; \
+	lnk $(notdir $(RING_SO)) "$$p/lib/libusbsim-ring.so.$(SOMAJOR)"; \
+	lnk libusbsim-ring.so.$(SOMAJOR) "$$p/lib/libusbsim-ring.so"; \
+	put 644 $(RING_A) "$$p/lib/libusbsim-ring.a"; \
+	for h in $(RING_INC); do put 644 "$$h" "$$p/include/usbsim/$${h##*/}"; done; \
+	sed -e "s|@PREFIX@|$$p|" -e 's|@VERSION@|$(LIBVER)|' usbsim-ring.pc.in >$(BUILD)/usbsim-ring.pc; \
+	put 644 $(BUILD)/usbsim-ring.pc "$$p/lib/pkgconfig/usbsim-ring.pc"; \
+	put 644 docs/usbsim.1 "$$p/share/man/man1/usbsim.1"; \
+	put 644 completion/usbsim.bash "$$p/share/bash-completion/completions/usbsim"; \
+	mkd "$$p/share/usbsim"; echo "f $(MANIFEST)" >>"$$list"; \
+	install -m 644 "$$list" "$$root$(MANIFEST)"; rm -f "$$list"; echo "  $$root$(MANIFEST)"
+
+uninstall:
+	@set -e; root='$(DESTDIR)'; m="$$root$(MANIFEST)"; \
+	if [ ! -f "$$m" ]; then echo "make uninstall: $$m does not exist: nothing installed there" >&2; exit 1; fi; \
+	files=$$(sed -n 's/^f //p' "$$m"); dirs=$$(sed -n 's/^d //p' "$$m" | sort -r); \
+	for f in $$files; do case "$$f" in '$(PREFIX)'/*) rm -f "$$root$$f"; echo "  removed $$root$$f";; esac; done; \
+	for d in $$dirs; do rmdir "$$root$$d" 2>/dev/null || true; done
+
+# ---- docs/scenario-format.md, generated from the loader's key tables ----------------------------
+GEN_DOC := $(BUILD)/gen_scenario_doc
+$(GEN_DOC): $(call obj,tests/gen_scenario_doc.c) $(BUILD)/libsim.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+docs: $(GEN_DOC)
+	./$(GEN_DOC) >docs/scenario-format.md
+
+docs-check: $(GEN_DOC)
+	@./$(GEN_DOC) | diff -u docs/scenario-format.md - || \
+	  { echo "docs/scenario-format.md differs from the loader's tables: run 'make docs'"; exit 1; }
+
+# Planted transport bugs (driver/fault.h, built with FAULTS=1): proof that `usbsim fuzz` finds
+# and shrinks each one; also a clean campaign, determinism and sharding.
+fuzz-faults: $(BUILD)/usbsim
+	@bash tests/fuzz_faults.sh
 
 deps:
 	@bash ci/deps.sh
@@ -100,9 +212,12 @@ check: deps
 	@$(MAKE) --no-print-directory model
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory suite
+	@$(MAKE) --no-print-directory fuzz-faults
+	@$(MAKE) --no-print-directory vm-check
+	@bash tests/install.sh $(BUILD)
 	@echo "make check: every test passed"
 
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)

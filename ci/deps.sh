@@ -5,7 +5,8 @@
 set -euo pipefail
 
 core=(build-essential pkg-config clang libclang-rt-14-dev libyaml-dev libusb-1.0-0-dev libcunit1-dev
-      zlib1g-dev libjansson-dev libpcap-dev libck-dev spin chromium tshark python3)
+      zlib1g-dev libjansson-dev libpcap-dev libck-dev spin chromium tshark python3
+      python3-yaml man-db groff-base)
 vm=(qemu-system-x86 busybox-static cpio usbip xz-utils)
 
 case "${1:-core}" in

@@ -13,18 +13,25 @@
 #include "harness/bench_e2e.h"
 #include "harness/html.h"
 #include "harness/bench_ring.h"
+#include "harness/fuzz.h"
 #include "harness/proc.h"
 #include "harness/report.h"
 #include "harness/run.h"
 #include "harness/trace.h"
+#include "harness/vmrun.h"
 #include "sim/gadget.h"
 #include "sim/scenario.h"
 #include "sim/schedule.h"
 
+/* The one version string: the Makefile passes VERSION as -DUSBSIM_VERSION. */
+#ifndef USBSIM_VERSION
+#define USBSIM_VERSION "unknown"
+#endif
+
 /* Every option any command takes; each command says which of them it accepts. */
 enum opt_id {
     O_HELP, O_CSV, O_SEED, O_TIME_SCALE, O_JSON, O_JUNIT, O_QUIET, O_BACKEND, O_LISTEN, O_LOG,
-    O_EXPLAIN, O_KEEP, O_VERBOSE, O_HTML, O_PCAP, O_COUNT
+    O_EXPLAIN, O_KEEP, O_VERBOSE, O_HTML, O_PCAP, O_UDC, O_COUNT
 };
 #define BIT(o) (1u << (o))
 
@@ -44,6 +51,7 @@ static const struct option long_opts[] = {
     [O_VERBOSE] = {"verbose", no_argument, NULL, 'v'},
     [O_HTML] = {"html", required_argument, NULL, O_HTML + 256},
     [O_PCAP] = {"pcap", required_argument, NULL, O_PCAP + 256},
+    [O_UDC] = {"udc", required_argument, NULL, O_UDC + 256},
     [O_COUNT] = {NULL, 0, NULL, 0},
 };
 
@@ -53,7 +61,7 @@ struct cli_opts {
     int has_seed;
     uint64_t seed;
     double time_scale;
-    const char *json, *junit, *backend, *listen, *log, *html, *pcap;
+    const char *json, *junit, *backend, *listen, *log, *html, *pcap, *udc;
     int nfiles;
     char **files;
 };
@@ -182,21 +190,54 @@ static int write_reports(const struct cli_opts *o, const struct vfy_result *res,
     return bad;
 }
 
+/* Prints each result and writes the reports; the exit code for them. */
+static int finish_run(const struct cli_opts *o, const struct vfy_result *res, size_t n, int rc)
+{
+    int color = isatty(STDOUT_FILENO);
+    for (size_t i = 0; i < n; i++) {
+        if (!o->quiet || !res[i].pass)
+            rpt_line(stdout, &res[i], color);
+        if (!res[i].pass && rc == CLI_OK)
+            rc = CLI_FAIL;
+    }
+    fflush(stdout);
+    if (write_reports(o, res, n) && rc == CLI_OK)
+        rc = CLI_FAIL;
+    return rc;
+}
+
+static int cmd_run_vm(struct cli_opts *o)
+{
+    struct vmr_opts vo = {.files = o->files, .n_files = (size_t)o->nfiles,
+                          .has_seed = o->has_seed, .seed = o->seed,
+                          .time_scale = o->time_scale, .verbose = o->verbose};
+    struct vfy_result *res = NULL;
+    size_t n = 0;
+    int rc = vmr_run(&vo, &res, &n);
+    if (rc != 0)
+        return rc == 3 ? CLI_ENV : CLI_FAIL;
+    rc = finish_run(o, res, n, n == (size_t)o->nfiles ? CLI_OK : CLI_FAIL);
+    rpt_results_free(res, n);
+    return rc;
+}
+
 static int cmd_run(struct cli_opts *o)
 {
-    if (o->backend && strcmp(o->backend, "usbip") != 0) {
-        if (strcmp(o->backend, "kernel") != 0 && strcmp(o->backend, "vm") != 0)
-            return usage_error("run", "--backend is usbip, kernel or vm, not '%s'", o->backend);
-        fprintf(stderr, "usbsim run: backend '%s' is not in this build of usbsim; "
-                        "use --backend usbip (no root, no kernel modules)\n", o->backend);
-        return CLI_ENV;
-    }
+    const char *backend = o->backend ? o->backend : "usbip";
+    if (strcmp(backend, "usbip") != 0 && strcmp(backend, "kernel") != 0 &&
+        strcmp(backend, "vm") != 0)
+        return usage_error("run", "--backend is usbip, kernel or vm, not '%s'", backend);
     struct scn_scenario *sc = load_all(o);
     if (!sc)
         return CLI_USAGE;
+    if (strcmp(backend, "vm") == 0) {
+        free(sc);
+        return cmd_run_vm(o);
+    }
     struct vfy_result *res = calloc((size_t)o->nfiles, sizeof *res);
-    struct run_opts ro = {.backend = "usbip", .keep_dir = o->keep, .verbose = o->verbose};
-    int color = isatty(STDOUT_FILENO), rc = CLI_OK;
+    struct run_opts ro = {.backend = backend, .udc = o->udc, .keep_dir = o->keep,
+                          .verbose = o->verbose};
+    int rc = CLI_OK;
     size_t n = 0;
     proc_catch_signals();
     for (int i = 0; res && i < o->nfiles && !proc_interrupted(); i++) {
@@ -215,9 +256,9 @@ static int cmd_run(struct cli_opts *o)
             break;
         }
         if (!o->quiet || !res[n].pass)
-            rpt_line(stdout, &res[n], color);
+            rpt_line(stdout, &res[n], isatty(STDOUT_FILENO));
         fflush(stdout);
-        if (!res[n++].pass)
+        if (!res[n++].pass && rc == CLI_OK)
             rc = CLI_FAIL;
     }
     if (!res)
@@ -239,7 +280,8 @@ static int cmd_gadget(struct cli_opts *o)
     if (load_scenario(o, o->files[0], &sc) != 0)
         return CLI_USAGE;
     struct gadget_opts g = {.sc = &sc, .backend = o->backend ? o->backend : "usbip",
-                            .listen = o->listen, .log_path = o->log, .quiet = o->quiet,
+                            .listen = o->listen, .udc = o->udc, .log_path = o->log,
+                            .quiet = o->quiet,
                             .pcap_path = o->pcap};
     return gadget_run(&g);
 }
@@ -257,14 +299,18 @@ static const struct cli_cmd commands[] = {
      "  --seed N         override the scenario's seed\n"
      "  --time-scale X   divide every time in the scenario by X\n",
      BIT(O_HELP) | BIT(O_CSV) | BIT(O_SEED) | BIT(O_TIME_SCALE), 1, 1, cmd_plan},
-    {"run", "run FILE.yaml... [--backend usbip] [--seed N] [--time-scale X] [--json FILE]\n"
+    {"run", "run FILE.yaml... [--backend usbip|kernel|vm] [--seed N] [--time-scale X] [--json FILE]\n"
             "             [--junit FILE] [--quiet] [--keep-logs] [--verbose]",
      "Run each scenario end to end: the device (USB/IP server on loopback), the driver (USB/IP\n"
      "client -> shared ring -> doorbell) and the application (drains the ring in batches), as\n"
      "three processes; verify rate, order, integrity, loss accounting, backlog and latency.\n"
      "One line per scenario (PASS/FAIL and key figures), then the reasons of a failure.\n"
      "Exit 0 all pass, 1 an expectation failed, 2 bad scenario (nothing run), 3 backend unusable.\n"
-     "  --backend B      usbip (default: no root, no kernel modules)\n"
+     "  --backend B      usbip (default: no root, no kernel modules); kernel: the device as a\n"
+     "                   FunctionFS gadget on dummy_hcd (root, the USB gadget modules), the\n"
+     "                   driver on libusb; vm: the kernel backend inside a Debian kernel in qemu\n"
+     "                   (built and cached under build/vm/ on first use)\n"
+     "  --udc NAME       kernel: the USB device controller to bind (default dummy_udc.0)\n"
      "  --seed N         override each scenario's seed\n"
      "  --time-scale X   divide every time in the scenario by X; figures stay in scenario time\n"
      "  --json FILE      write the report as JSON (see README, Reports)\n"
@@ -276,19 +322,21 @@ static const struct cli_cmd commands[] = {
      "  --pcap FILE      capture what crossed the USB link (usbmon pcap, for Wireshark/tshark)\n"
      "  (with several scenarios, FILE gets the scenario's name: out.html -> out-NAME.html)\n",
      BIT(O_HELP) | BIT(O_BACKEND) | BIT(O_SEED) | BIT(O_TIME_SCALE) | BIT(O_JSON) | BIT(O_JUNIT) |
-         BIT(O_QUIET) | BIT(O_KEEP) | BIT(O_VERBOSE) | BIT(O_HTML) | BIT(O_PCAP),
+         BIT(O_QUIET) | BIT(O_KEEP) | BIT(O_VERBOSE) | BIT(O_HTML) | BIT(O_PCAP) | BIT(O_UDC),
      1, -1, cmd_run},
-    {"gadget", "gadget FILE.yaml [--backend usbip|ffs] [--listen ADDR:PORT] [--log FILE]\n"
+    {"gadget", "gadget FILE.yaml [--backend usbip|ffs] [--listen ADDR:PORT] [--udc NAME] [--log FILE]\n"
                "             [--seed N] [--time-scale X] [--quiet]",
      "Run only the emulated device, to develop another driver against it. It waits for a host,\n"
      "plays the scenario's timeline from the first IN request, and ends when it is over.\n"
-     "  --backend B      usbip (default): a USB/IP server, attach with `usbip attach`\n"
+     "  --backend B      usbip (default): a USB/IP server, attach with `usbip attach`;\n"
+     "                   ffs: a FunctionFS gadget on a USB device controller (root)\n"
+     "  --udc NAME       ffs: the controller to bind (default dummy_udc.0; see /sys/class/udc)\n"
      "  --listen A:P     usbip: address and port to listen on (default 127.0.0.1:3240)\n"
      "  --log FILE       write the device log (seq, due, produce time, fate) as CSV\n"
      "  --pcap FILE      capture what crossed the USB link (usbmon pcap, for Wireshark/tshark)\n"
      "  --seed N, --time-scale X, --quiet  as for run\n",
      BIT(O_HELP) | BIT(O_BACKEND) | BIT(O_LISTEN) | BIT(O_LOG) | BIT(O_SEED) | BIT(O_TIME_SCALE) |
-         BIT(O_QUIET) | BIT(O_PCAP),
+         BIT(O_QUIET) | BIT(O_PCAP) | BIT(O_UDC),
      1, 1, cmd_gadget},
 };
 
@@ -330,8 +378,11 @@ static void print_usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  usbsim %s\n", commands[i].synopsis);
     fprintf(f, "  usbsim bench ring|e2e [--json]\n");
+    fprintf(f, "  usbsim fuzz [--seed S] [--runs N | --budget-s T] [--time-scale X] [--shard K/N]\n"
+               "              [--out DIR] [--json FILE] [--list]\n");
     fprintf(f, "  usbsim verify --scenario FILE.yaml --trace TRACE.csv [--json F] [--junit F] "
                "[--html F]\n");
+    fprintf(f, "  usbsim --version\n");
     fprintf(f, "\n'usbsim COMMAND --help' tells more. Exit codes: 0 pass, 1 an expectation failed,\n"
                "2 bad usage or bad scenario, 3 the environment cannot run the chosen backend.\n");
 }
@@ -343,8 +394,12 @@ int cli_main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0)
         return print_usage(stdout), CLI_OK;
+    if (strcmp(argv[1], "--version") == 0)
+        return printf("usbsim %s\n", USBSIM_VERSION), CLI_OK;
     if (strcmp(argv[1], "bench") == 0)
         return cmd_bench(argc - 1, argv + 1);
+    if (strcmp(argv[1], "fuzz") == 0)
+        return fz_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "verify") == 0)
         return trace_main(argc - 1, argv + 1);
     const struct cli_cmd *c = find_cmd(argv[1]);
@@ -395,6 +450,7 @@ int cli_main(int argc, char **argv)
         case O_LOG: o.log = optarg; break;
         case O_HTML: o.html = optarg; break;
         case O_PCAP: o.pcap = optarg; break;
+        case O_UDC: o.udc = optarg; break;
         }
     }
     o.files = sub_argv + optind;
