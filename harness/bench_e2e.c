@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/args.h"
 #include "harness/proc.h"
 #include "harness/run.h"
 #include "sim/scenario.h"
@@ -104,18 +105,13 @@ static void print_mode(const char *name, const struct series *s, int n)
 
 static int usage(const char *msg, const char *arg)
 {
-    fprintf(stderr, "usbsim bench e2e: ");
-    fprintf(stderr, msg, arg);
-    fprintf(stderr, " (usage: usbsim bench e2e [--json] [--runs N] [--seconds S])\n");
-    return 2;
+    return arg_usage("bench e2e", msg, arg);
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
+    uint64_t v;
+    if (arg_u64(s, (uint64_t)lo, (uint64_t)hi, &v) != 0)
         return -1;
     *out = (int)v;
     return 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/args.h"
 #include "harness/bench_e2e.h"
 #include "harness/html.h"
 #include "harness/bench_ring.h"
@@ -79,35 +80,10 @@ struct cli_cmd {
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg)
 {
-    fprintf(stderr, "usbsim%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (try 'usbsim %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
-    return CLI_USAGE;
+    return arg_usage(cmd, fmt, arg);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
 
-static int parse_scale(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < 0.001 || v > 10000)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 /* Loads a scenario and applies --seed and --time-scale. Prints the error line; returns 0/-1. */
 static int load_scenario(const struct cli_opts *o, const char *path, struct scn_scenario *sc)
@@ -433,13 +409,13 @@ int cli_main(int argc, char **argv)
         case O_KEEP: o.keep = 1; break;
         case O_VERBOSE: o.verbose = 1; break;
         case O_SEED:
-            if (parse_u64(optarg, &o.seed) != 0)
+            if (arg_u64(optarg, 0, UINT64_MAX, &o.seed) != 0)
                 return usage_error(c->name, "--seed takes a whole number from 0 to 2^64-1, not '%s'",
                                    optarg);
             o.has_seed = 1;
             break;
         case O_TIME_SCALE:
-            if (parse_scale(optarg, &o.time_scale) != 0)
+            if (arg_double(optarg, 0.001, 10000, &o.time_scale) != 0)
                 return usage_error(c->name, "--time-scale takes a number from 0.001 to 10000, not '%s'",
                                    optarg);
             break;

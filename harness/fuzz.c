@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "driver/fault.h"
+#include "harness/args.h"
 #include "harness/proc.h"
 #include "harness/run.h"
 #include "sim/rng.h"
@@ -780,35 +781,10 @@ static const char help_text[] =
 
 static int usage(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "usbsim fuzz: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (try 'usbsim fuzz --help')\n");
-    return 2;
+    return arg_usage("fuzz", fmt, arg);
 }
 
-static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    char *end;
-    if (!s || !*s || *s == '-')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
 
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 static int parse_shard(const char *s, unsigned *k, unsigned *n)
 {
@@ -840,31 +816,31 @@ static int parse_one(struct fz *z, int ch, const char *arg, bool *has_budget)
     uint64_t v;
     switch (ch) {
     case O_SEED:
-        if (parse_u64(arg, 0, UINT64_MAX, &z->seed) != 0)
+        if (arg_u64(arg, 0, UINT64_MAX, &z->seed) != 0)
             return usage("--seed takes a whole number from 0 to 2^64-1, not '%s'", arg);
         return 0;
     case O_RUNS:
-        if (parse_u64(arg, 1, 100000000, &z->runs) != 0)
+        if (arg_u64(arg, 1, 100000000, &z->runs) != 0)
             return usage("--runs takes 1..100000000, not '%s'", arg);
         z->has_runs = true;
         return 0;
     case O_BUDGET:
         *has_budget = true;
-        return parse_double(arg, 1, 1e7, &z->budget_s) ? usage("--budget-s takes 1..1e7 seconds, "
+        return arg_double(arg, 1, 1e7, &z->budget_s) ? usage("--budget-s takes 1..1e7 seconds, "
                                                                "not '%s'", arg) : 0;
     case O_SCALE:
-        return parse_double(arg, 0.001, 10000, &z->scale)
+        return arg_double(arg, 0.001, 10000, &z->scale)
                    ? usage("--time-scale takes a number from 0.001 to 10000, not '%s'", arg) : 0;
     case O_SHARD:
         return parse_shard(arg, &z->shard_k, &z->shard_n)
                    ? usage("--shard takes K/N with 1 <= K <= N, not '%s'", arg) : 0;
     case O_SHRINK:
-        if (parse_u64(arg, 0, 100000, &v) != 0)
+        if (arg_u64(arg, 0, 100000, &v) != 0)
             return usage("--shrink-runs takes 0..100000, not '%s'", arg);
         z->shrink_runs = (unsigned)v;
         return 0;
     case O_MAXFAIL:
-        if (parse_u64(arg, 0, 1000000, &v) != 0)
+        if (arg_u64(arg, 0, 1000000, &v) != 0)
             return usage("--max-failures takes 0..1000000, not '%s'", arg);
         z->max_failures = (unsigned)v;
         return 0;

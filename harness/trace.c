@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/args.h"
 #include "harness/html.h"
 #include "harness/report.h"
 #include "sim/packet.h"
@@ -327,10 +328,7 @@ struct verify_opts {
 
 static int usage(const char *fmt, const char *arg)
 {
-    fputs("usbsim verify: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs(" (try 'usbsim verify --help')\n", stderr);
-    return 2;
+    return arg_usage("verify", fmt, arg);
 }
 
 static void help(void)
@@ -355,7 +353,6 @@ static int parse_args(int argc, char **argv, struct verify_opts *o)
     optind = 0;
     opterr = 0;
     int c;
-    char *end;
     while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
         switch (c) {
         case 's': o->scenario = optarg; break;
@@ -366,17 +363,12 @@ static int parse_args(int argc, char **argv, struct verify_opts *o)
         case 'q': o->quiet = 1; break;
         case 'h': help(); return 0;
         case 'S':
-            errno = 0;
-            o->seed = strtoull(optarg, &end, 0);
-            if (errno || !*optarg || *end || *optarg == '-')
+            if (arg_u64(optarg, 0, UINT64_MAX, &o->seed) != 0)
                 return usage("--seed expects an unsigned integer, not '%s'", optarg);
             o->has_seed = 1;
             break;
         case 'X':
-            errno = 0;
-            o->time_scale = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(o->time_scale >= 0.001) ||
-                o->time_scale > 10000)
+            if (arg_double(optarg, 0.001, 10000, &o->time_scale) != 0)
                 return usage("--time-scale expects a number 0.001..10000, not '%s'", optarg);
             break;
         default:
