@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "driver/drv.h"
 #include "harness/args.h"
 #include "harness/bench_e2e.h"
 #include "harness/html.h"
@@ -324,6 +326,101 @@ static const struct cli_cmd *find_cmd(const char *name)
     return NULL;
 }
 
+/* usbsim driver: the driver process alone, for an application of the user's to map its ring. */
+static volatile sig_atomic_t driver_stop;
+static void on_driver_signal(int sig)
+{
+    (void)sig;
+    driver_stop = 1;
+}
+
+static int parse_vid_pid(const char *s, struct src_config *c)
+{
+    uint64_t vid, pid;
+    char v[16], p[16];
+    if (sscanf(s, "%15[^:]:%15s", v, p) != 2 || arg_u64(v, 0, 0xffff, &vid) != 0 ||
+        arg_u64(p, 0, 0xffff, &pid) != 0)
+        return -1;
+    c->libusb.vid = (uint16_t)vid;
+    c->libusb.pid = (uint16_t)pid;
+    return 0;
+}
+
+static int parse_host_port(const char *s, struct src_config *c, char *host, size_t len)
+{
+    const char *colon = strrchr(s, ':');
+    uint64_t port;
+    if (!colon || (size_t)(colon - s) >= len || arg_u64(colon + 1, 1, 65535, &port) != 0)
+        return -1;
+    snprintf(host, len, "%.*s", (int)(colon - s), s);
+    c->usbip.host = host;
+    c->usbip.port = (uint16_t)port;
+    return 0;
+}
+
+static const char driver_help[] =
+    "usage: usbsim driver --socket PATH [--source usbip|libusb] [--connect HOST:PORT]\n"
+    "                     [--busid ID] [--device VID:PID] [--slots N] [--packet-size N]\n"
+    "                     [--overflow block|drop-newest|drop-oldest] [--doorbell suppressed|always]\n\n"
+    "Run the driver alone: read the device (USB/IP client, default 127.0.0.1:3240 bus id 1-1, or\n"
+    "libusb by VID:PID, default 1209:0001), check each packet's CRC, push it into the shared ring\n"
+    "and serve the ring on the UNIX socket PATH to one application (see examples/consumer.c and\n"
+    "driver/client.h). Runs until Ctrl-C.\n";
+
+static int cmd_driver(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"socket", required_argument, NULL, 's'}, {"source", required_argument, NULL, 'S'},
+        {"connect", required_argument, NULL, 'c'}, {"busid", required_argument, NULL, 'b'},
+        {"device", required_argument, NULL, 'd'}, {"slots", required_argument, NULL, 'n'},
+        {"packet-size", required_argument, NULL, 'p'}, {"overflow", required_argument, NULL, 'o'},
+        {"doorbell", required_argument, NULL, 'D'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct drv_opts d = {.source = "usbip", .src = {.libusb = {.vid = 0x1209, .pid = 0x0001}},
+                         .slots = 256, .policy = RING_BLOCK, .doorbell = DB_SUPPRESSED,
+                         .accept_timeout_ms = -1, .linger_timeout_ms = 1000,
+                         .open_timeout_ms = 10000, .stop = &driver_stop};
+    char host[256];
+    uint64_t v;
+    int ch;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (ch) {
+        case 'h': return fputs(driver_help, stdout), CLI_OK;
+        case 's': d.socket_path = optarg; break;
+        case 'S': d.source = optarg; bad = strcmp(optarg, "usbip") && strcmp(optarg, "libusb"); break;
+        case 'c': bad = parse_host_port(optarg, &d.src, host, sizeof host); break;
+        case 'b': d.src.usbip.busid = optarg; break;
+        case 'd': bad = parse_vid_pid(optarg, &d.src); break;
+        case 'n':
+            bad = arg_u64(optarg, 8, RING_MAX_SLOTS, &v) || (v & (v - 1));
+            d.slots = (uint32_t)v;
+            break;
+        case 'p':
+            bad = arg_u64(optarg, 32, 1024, &v);
+            d.packet_size = (uint32_t)v;
+            break;
+        case 'o': bad = ring_policy_parse(optarg, &d.policy) != 0; break;
+        case 'D': bad = db_mode_parse(optarg, &d.doorbell) != 0; break;
+        case ':': return usage_error("driver", "option '%s' needs a value", argv[optind - 1]);
+        default: return usage_error("driver", "unknown option '%s'", argv[optind - 1]);
+        }
+        if (bad)
+            return usage_error("driver", "bad value '%s' (see 'usbsim driver --help')", optarg);
+    }
+    if (!d.socket_path || optind < argc)
+        return usage_error("driver", "%s", optind < argc ? "takes no FILE" : "needs --socket PATH");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_driver_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int rc = drv_run(&d);
+    return rc == 3 ? CLI_ENV : rc ? CLI_FAIL : CLI_OK;
+}
+
 /* Benchmarks: each parses its own options. */
 static const struct {
     const char *name;
@@ -354,6 +451,7 @@ static void print_usage(FILE *f)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  usbsim %s\n", commands[i].synopsis);
     fprintf(f, "  usbsim bench ring|e2e [--json]\n");
+    fprintf(f, "  usbsim driver --socket PATH [--source usbip|libusb] [--connect HOST:PORT] ...\n");
     fprintf(f, "  usbsim fuzz [--seed S] [--runs N | --budget-s T] [--time-scale X] [--shard K/N]\n"
                "              [--out DIR] [--json FILE] [--list]\n");
     fprintf(f, "  usbsim verify --scenario FILE.yaml --trace TRACE.csv [--json F] [--junit F] "
@@ -374,6 +472,8 @@ int cli_main(int argc, char **argv)
         return printf("usbsim %s\n", USBSIM_VERSION), CLI_OK;
     if (strcmp(argv[1], "bench") == 0)
         return cmd_bench(argc - 1, argv + 1);
+    if (strcmp(argv[1], "driver") == 0)
+        return cmd_driver(argc - 1, argv + 1);
     if (strcmp(argv[1], "fuzz") == 0)
         return fz_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "verify") == 0)

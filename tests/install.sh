@@ -57,12 +57,33 @@ tail -n 1 "$tmp/consumer.out"
 check "consumer counted 19800 packets and 199 lost" grep -q '^received 19800 packets in .* 199 lost' "$tmp/consumer.out"
 unset LD_LIBRARY_PATH PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR
 
+# 3b. the same consumer against the real thing: the emulated device (usbsim gadget, USB/IP on a
+# free port) read by the driver (usbsim driver), whose ring the consumer maps: 500 packets, 0 lost
+"$build/usbsim" gadget scenarios/steady.yaml --listen 127.0.0.1:0 --time-scale 5 >"$tmp/gadget.out" 2>&1 &
+gadget=$!
+port=
+for _ in $(seq 100); do
+  port=$(sed -n 's/.*served over USB\/IP on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/gadget.out")
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+"$build/usbsim" driver --socket "$tmp/drv.sock" --connect "127.0.0.1:$port" 2>"$tmp/driver.err" &
+drv=$!
+LD_LIBRARY_PATH="$root$prefix/lib" timeout 60 "$tmp/consumer" "$tmp/drv.sock" >"$tmp/consumer2.out" 2>&1 &
+cons=$!
+wait "$gadget" && ok || bad "usbsim gadget exit"
+kill -INT "$drv"
+wait "$drv" && ok || { bad "usbsim driver exit"; cat "$tmp/driver.err"; }
+wait "$cons" && ok || bad "consumer exit (real driver)"
+tail -n 1 "$tmp/consumer2.out"
+check "consumer read 500 packets, 0 lost, from usbsim driver" grep -q '^received 500 packets in .* 0 lost' "$tmp/consumer2.out"
+
 # 4. the man page renders and names every command and option the program's help prints
 check "man renders" bash -c "man -l '$root$prefix/share/man/man1/usbsim.1' 2>&1 | head -n 5 | grep -q '^NAME'"
 usbsim=$root$prefix/bin/usbsim
 man_text=$(sed 's/\\-/-/g; s/\\f[BIRP]//g' docs/usbsim.1)
 helps=$("$usbsim" --help)
-for c in run validate plan gadget verify fuzz "bench ring" "bench e2e"; do
+for c in run validate plan gadget driver verify fuzz "bench ring" "bench e2e"; do
   # shellcheck disable=SC2086
   h=$("$usbsim" $c --help 2>/dev/null) || continue   # a command this build does not have
   helps+=$'\n'$h
