@@ -6,6 +6,8 @@
  *   period_error_us  {p50,p99,max}   the device's produce time against its schedule
  *   latency_us       {p50,p99,max}   device produce -> application receive
  *   cpu_percent      {device,driver,app}  CPU time of each process / wall time of the run
+ *   timer_floor_us   {p50,p99,max}   how late a bare timed sleep wakes on this machine, measured in
+ *                                   the same invocation: the floor under the period error
  * Targets (printed with the figures, not enforced): period error p99 <= 100 us, latency p99 <=
  * 1 ms, the three processes together <= 2% of one core. Exit 0 when every run was judged and
  * passed its scenario, 1 otherwise, 2 for bad usage.
