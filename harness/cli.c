@@ -424,7 +424,7 @@ static int cmd_driver(int argc, char **argv)
 /* Benchmarks: each parses its own options. */
 static const struct {
     const char *name;
-    int (*main)(int argc, char **argv);
+    int (*entry)(int argc, char **argv);
 } benches[] = {
     {"ring", bench_ring_main},
     {"e2e", bench_e2e_main},
@@ -440,7 +440,7 @@ static int cmd_bench(int argc, char **argv)
     }
     for (size_t i = 0; argc >= 2 && i < sizeof benches / sizeof benches[0]; i++)
         if (strcmp(argv[1], benches[i].name) == 0)
-            return benches[i].main(argc - 1, argv + 1);
+            return benches[i].entry(argc - 1, argv + 1);
     return usage_error("bench", "needs what to measure: ring or e2e%s", "");
 }
 
