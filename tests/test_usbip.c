@@ -248,6 +248,25 @@ static void test_disconnect_reconnects(void)
     CU_ASSERT_TRUE(r.rx.seqs[r.rx.n - 1] == r.log.n - 1); /* reading went on to the end */
 }
 
+/* The issue's integration run: 1000 packets with a halt and a disconnect in the middle; every
+ * packet the device sent arrives once, in order, with a valid CRC; the rest are the device's. */
+static void test_halt_and_disconnect_in_one_run(void)
+{
+    static struct run r;
+    CU_ASSERT_EQUAL_FATAL(run_scenario("name: hd\nduration_ms: 1000\n"
+                                       "device:\n  period_us: 1000\n  fifo_packets: 256\n"
+                                       "  events:\n    - {at_ms: 300, halt_ms: 50}\n"
+                                       "    - {at_ms: 600, disconnect_ms: 100}\n",
+                                       0, &r), 0);
+    CU_ASSERT_EQUAL(r.log.n, 1000);
+    check_delivery(&r);
+    CU_ASSERT_EQUAL(r.rx.bad_crc, 0);
+    CU_ASSERT_EQUAL(count_fate(&r, 's') + count_fate(&r, 'd'), 1000);
+    CU_ASSERT_TRUE(r.rx.events[SRC_EV_HALTED] >= 1);
+    CU_ASSERT_EQUAL(r.rx.events[SRC_EV_RECONNECTED], 1);
+    CU_ASSERT_TRUE(r.rx.seqs[r.rx.n - 1] == r.log.n - 1);
+}
+
 static void test_bad_peer_dropped_server_serves_on(void)
 {
     static struct run r;
@@ -304,6 +323,7 @@ static CU_TestInfo tests[] = {
     {"steady: 1000 packets in order", test_steady_delivers_everything},
     {"halt recovers, corrupt counted", test_halt_recovers},
     {"disconnect reconnects", test_disconnect_reconnects},
+    {"1000 packets with a halt and a disconnect", test_halt_and_disconnect_in_one_run},
     {"bad peer dropped, server serves on", test_bad_peer_dropped_server_serves_on},
     {"gadget exit codes", test_gadget_exit_codes},
     {"source open errors", test_source_open_errors},
