@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target tests/fuzz/fuzz_*.c with clang (-fsanitize=fuzzer,address,undefined)
-# against the sim and driver libraries, then runs each: `smoke` for a short time (make check),
+# against the harness, driver and sim libraries, then runs each: `smoke` for a short time (make check),
 # `long` for five minutes (make fuzz). Each target starts from its seed corpus
 # tests/fuzz/corpus/<target>/ (copied under build/fuzz/, the repo's copy is never written).
 # A crash, leak or sanitizer report fails the run and leaves the reproducer under build/fuzz/.
@@ -18,13 +18,13 @@ targets=(tests/fuzz/fuzz_*.c)
 if [ ${#targets[@]} -eq 0 ]; then echo "fuzz: no target under tests/fuzz/" >&2; exit 1; fi
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 make --no-print-directory -s BUILD=build/fuzz CC=clang OPT=-O1 \
-  SAN="-fsanitize=fuzzer-no-link $san" build/fuzz/libdriver.a build/fuzz/libsim.a
+  SAN="-fsanitize=fuzzer-no-link $san" build/fuzz/libharness.a build/fuzz/libdriver.a build/fuzz/libsim.a
 libs=$(pkg-config --libs libusb-1.0 jansson yaml-0.1 libpcap zlib)
 for t in "${targets[@]}"; do
   name=$(basename "$t" .c)
   bin=build/fuzz/$name
   clang -std=c11 -D_GNU_SOURCE -O1 -g -I. -Wall -Wextra -Werror -fsanitize=fuzzer $san \
-    $(pkg-config --cflags libusb-1.0) -o "$bin" "$t" build/fuzz/libdriver.a build/fuzz/libsim.a \
+    $(pkg-config --cflags libusb-1.0) -o "$bin" "$t" build/fuzz/libharness.a build/fuzz/libdriver.a build/fuzz/libsim.a \
     $libs -lck -lpthread -lm
   corpus=build/fuzz/corpus/$name
   mkdir -p "$corpus"

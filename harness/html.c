@@ -508,8 +508,8 @@ static int chart_ring(const struct page *p, struct buckets *b)
     driver_ticks(p, &c, b, REC_ST_RING_DROP, "loss-ring", "ring-drop rows");
     driver_ticks(p, &c, b, REC_ST_CRC, "loss-crc", "crc rows");
     time_axis(p, &c);
-    static const char *const legend[] = {"s-occ|in the ring (evicted packets: from their "
-                                         "produce time to their eviction)",
+    static const char *const legend[] = {("s-occ|in the ring (evicted packets: from their "
+                                          "produce time to their eviction)"),
                                          "loss-ring|ring drop", "loss-crc|crc reject",
                                          "ev-cons|consumer stall", "ev-hold|device event"};
     chart_end(p, legend, sizeof legend / sizeof legend[0]);
