@@ -214,13 +214,11 @@ static int cmd_run(struct cli_opts *o)
     }
     struct vfy_result *res = calloc((size_t)o->nfiles, sizeof *res);
     struct run_opts ro = {.backend = backend, .udc = o->udc, .keep_dir = o->keep,
-                          .verbose = o->verbose};
+                          .verbose = o->verbose, .progress = isatty(STDERR_FILENO) && !o->quiet};
     int rc = CLI_OK;
     size_t n = 0;
     proc_catch_signals();
     for (int i = 0; res && i < o->nfiles && !proc_interrupted(); i++) {
-        if (isatty(STDERR_FILENO) && !o->quiet)
-            fprintf(stderr, "running %s (%.1f s)...\r", sc[i].name, (double)sc[i].duration_ns / 1e9);
         char html[4096], pcap[4096];
         if ((o->html && html_path_for(o->html, sc[i].name, (size_t)o->nfiles, html, sizeof html)) ||
             (o->pcap && html_path_for(o->pcap, sc[i].name, (size_t)o->nfiles, pcap, sizeof pcap))) {

@@ -24,6 +24,7 @@
 #define READY_TIMEOUT_MS 10000
 #define WATCHDOG_MARGIN_NS 20000000000LL /* beyond the scenario's duration */
 #define POLL_NS 10000000LL
+#define PROGRESS_MIN_NS 3000000000LL /* runs shorter than this show no progress line */
 #define COUNTERS_FILE "counters.csv"
 #define SOCKET_FILE "ring.sock"
 
@@ -144,20 +145,33 @@ static int await_port(struct run *r)
     return 0;
 }
 
+/* On a terminal, for runs longer than a few seconds: where the run is, rewritten in place. */
+static void progress(const struct run *r, int64_t started, int64_t *next)
+{
+    int64_t now = proc_now_ns();
+    if (!r->o->progress || r->sc->duration_ns < PROGRESS_MIN_NS || now < *next)
+        return;
+    *next = now + 500000000LL;
+    fprintf(stderr, "\r\033[K  %s: %.1f of %.1f s", r->sc->name, (double)(now - started) / 1e9,
+            (double)r->sc->duration_ns / 1e9);
+}
+
 /* Watches the three processes to the end; the driver is told to stop once the device is done. */
-static void supervise(struct proc ps[3], int64_t deadline)
+static void supervise(const struct run *r, struct proc ps[3], int64_t deadline)
 {
     bool told = false;
+    int64_t started = proc_now_ns(), next = 0;
     for (;;) {
+        progress(r, started, &next);
         size_t done = proc_poll(ps, 3);
         if (done == 3)
-            return;
+            break;
         bool failed = false;
         for (int i = 0; i < 3; i++)
             failed |= ps[i].done && !proc_ok(&ps[i]);
         if (failed || proc_interrupted() || proc_now_ns() >= deadline) {
             proc_wait_all(ps, 3, failed ? INT64_MAX : deadline, true);
-            return;
+            break;
         }
         if (ps[0].done && !told) {
             proc_signal(&ps[1], SIGTERM);
@@ -166,6 +180,8 @@ static void supervise(struct proc ps[3], int64_t deadline)
         struct timespec ts = {.tv_sec = 0, .tv_nsec = POLL_NS};
         nanosleep(&ts, NULL);
     }
+    if (r->o->progress && r->sc->duration_ns >= PROGRESS_MIN_NS)
+        fprintf(stderr, "\r\033[K");
 }
 
 static void read_counters(const struct run *r, struct rec_counters *c)
@@ -287,7 +303,7 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
                    proc_start(&ps[2], "app", app_main, &r) != 0) {
             fprintf(stderr, "usbsim: cannot start a process: %s\n", strerror(errno));
         }
-        supervise(ps, deadline);
+        supervise(&r, ps, deadline);
     }
     close(r.ready[0]);
     if (r.ready[1] >= 0)

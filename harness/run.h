@@ -37,6 +37,7 @@ struct run_opts {
     const char *udc;     /* kernel: the USB device controller, NULL = dummy_udc.0 */
     bool keep_dir;       /* keep the run's directory and logs, print where */
     bool verbose;        /* the processes' informational lines on stderr */
+    bool progress;       /* a progress line on stderr (a terminal) for runs over 3 s */
     struct run_figures *figures; /* filled when not NULL */
     const char *html_path;       /* write the run's HTML report here (harness/html.h), or NULL */
     const char *pcap_path;       /* capture what crossed the USB link here (sim/capture.h) */
