@@ -18,6 +18,7 @@ struct rcl_client {
     struct ring *ring;
     struct db db;
     struct rcl_hello hello;
+    int serviced_fd; /* the producer's data-serviced eventfd, or -1 */
     char err[RCL_ERR_MAX];
 };
 
@@ -58,7 +59,7 @@ static int cred_check(int fd, const char *who, char *err)
 int rcl_server_listen(struct rcl_server *s, const char *path, struct ring *r, struct db *d)
 {
     struct sockaddr_un a;
-    *s = (struct rcl_server){.lfd = -1, .cfd = -1, .ring = r, .db = d};
+    *s = (struct rcl_server){.lfd = -1, .cfd = -1, .ring = r, .db = d, .serviced_fd = -1};
     if (make_addr(&a, path, s->err) != 0)
         return RCL_ESYS;
     struct stat st;
@@ -76,11 +77,17 @@ int rcl_server_listen(struct rcl_server *s, const char *path, struct ring *r, st
     return 0;
 }
 
+void rcl_server_set_serviced(struct rcl_server *s, int fd)
+{
+    s->serviced_fd = fd;
+}
+
 static int send_hello(struct rcl_server *s, int fd)
 {
+    uint32_t nfds = s->serviced_fd >= 0 ? 3 : 2;
     struct rcl_hello h = {RCL_HELLO_MAGIC, RCL_VERSION, ring_slots(s->ring), ring_payload(s->ring),
-                          (uint32_t)ring_policy(s->ring), (uint32_t)s->db->mode, 2, 0, 0};
-    int fds[2] = {ring_fd(s->ring), s->db->rfd};
+                          (uint32_t)ring_policy(s->ring), (uint32_t)s->db->mode, nfds, 0, 0};
+    int fds[3] = {ring_fd(s->ring), s->db->rfd, s->serviced_fd};
     union {
         char buf[CMSG_SPACE(sizeof fds)];
         struct cmsghdr align;
@@ -92,8 +99,9 @@ static int send_hello(struct rcl_server *s, int fd)
     struct cmsghdr *c = CMSG_FIRSTHDR(&m);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof fds);
-    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    c->cmsg_len = CMSG_LEN(nfds * sizeof fds[0]);
+    m.msg_controllen = CMSG_SPACE(nfds * sizeof fds[0]);
+    memcpy(CMSG_DATA(c), fds, nfds * sizeof fds[0]);
     if (sendmsg(fd, &m, MSG_NOSIGNAL) != (ssize_t)sizeof h)
         return failf(s->err, RCL_ESYS, "cannot send the ring to the application: %s",
                      strerror(errno));
@@ -175,8 +183,9 @@ static int dial(const char *path, int timeout_ms, char *err)
     }
 }
 
-/* Receives the hello and exactly two descriptors (closes whatever else came). */
-static int recv_hello(int sock, struct rcl_hello *h, int fds[2], char *err)
+/* Receives the hello and exactly the descriptors it announces: the ring and the doorbell, and
+ * optionally the data-serviced eventfd (closes whatever else came). */
+static int recv_hello(int sock, struct rcl_hello *h, int fds[3], char *err)
 {
     union {
         char buf[CMSG_SPACE(8 * sizeof(int))];
@@ -190,7 +199,7 @@ static int recv_hello(int sock, struct rcl_hello *h, int fds[2], char *err)
         return failf(err, RCL_EPROTO, "the driver sent no hello within 5 s");
     ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
     int got = 0;
-    fds[0] = fds[1] = -1;
+    fds[0] = fds[1] = fds[2] = -1;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
             continue;
@@ -198,7 +207,7 @@ static int recv_hello(int sock, struct rcl_hello *h, int fds[2], char *err)
         for (int i = 0; i < k; i++) {
             int fd;
             memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            if (got < 2)
+            if (got < 3)
                 fds[got] = fd;
             else
                 close(fd);
@@ -212,8 +221,8 @@ static int recv_hello(int sock, struct rcl_hello *h, int fds[2], char *err)
     if (h->magic != RCL_HELLO_MAGIC || h->version != RCL_VERSION)
         return failf(err, RCL_EPROTO, "hello with magic 0x%08x version %u, expected 0x%08x %u",
                      h->magic, h->version, RCL_HELLO_MAGIC, RCL_VERSION);
-    if (got != 2 || h->nfds != 2)
-        return failf(err, RCL_EPROTO, "hello carried %d descriptors (announced %u), expected 2",
+    if ((h->nfds != 2 && h->nfds != 3) || (uint32_t)got != h->nfds)
+        return failf(err, RCL_EPROTO, "hello carried %d descriptors (announced %u), expected 2 or 3",
                      got, h->nfds);
     if (h->db_mode > DB_ALWAYS)
         return failf(err, RCL_EPROTO, "hello: unknown doorbell mode %u", h->db_mode);
@@ -235,11 +244,17 @@ struct rcl_client *rcl_connect(const char *path, int timeout_ms, char err[RCL_ER
         return NULL;
     }
     c->db.rfd = c->db.wfd = -1;
+    c->serviced_fd = -1;
     c->sock = dial(path, timeout_ms, c->err);
     if (c->sock < 0 || cred_check(c->sock, "driver", c->err) != 0)
         return client_fail(c, err);
-    int fds[2];
+    int fds[3] = {-1, -1, -1};
     int st = recv_hello(c->sock, &c->hello, fds, c->err);
+    c->serviced_fd = fds[2];
+    if (st != 0 && fds[2] >= 0) {
+        close(fds[2]);
+        c->serviced_fd = -1;
+    }
     if (st == 0) {
         char rerr[RING_ERR_MAX];
         c->ring = ring_attach_consumer(fds[0], rerr);
@@ -304,7 +319,14 @@ void rcl_close(struct rcl_client *c)
         return;
     ring_destroy(c->ring);
     db_close(&c->db);
+    if (c->serviced_fd >= 0)
+        close(c->serviced_fd);
     if (c->sock >= 0)
         close(c->sock);
     free(c);
+}
+
+int rcl_serviced_fd(const struct rcl_client *c)
+{
+    return c->serviced_fd;
 }

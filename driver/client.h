@@ -4,7 +4,8 @@
  * Contract: the server (rcl_server_*, driver side) listens on a path, accepts one application at a
  * time, checks its credentials (SO_PEERCRED: the same user, or root) and sends, in one
  * SOCK_SEQPACKET message, a hello (magic, version, geometry, policy, doorbell mode) with the ring's
- * memory object and the doorbell's read end attached by SCM_RIGHTS. The client (rcl_connect,
+ * memory object and the doorbell's read end attached by SCM_RIGHTS (and, when the driver set one,
+ * its data-serviced eventfd for dataqueue.h: the hello announces 2 or 3). The client (rcl_connect,
  * application side) checks the server's credentials the same way, checks the hello against the
  * shared header, and maps the ring as its consumer: slots and producer fields read-only, only its
  * own page writable (see ring.h). Nothing the other side writes is trusted: a bad hello, header or
@@ -45,6 +46,7 @@ struct rcl_server {
     struct ring *ring;
     struct db *db;
     char path[108];
+    int serviced_fd; /* sent with the hello when >= 0 (rcl_server_set_serviced) */
     char err[RCL_ERR_MAX];
 };
 
@@ -57,6 +59,9 @@ int rcl_server_accept(struct rcl_server *s, int timeout_ms);
  * ring_stop() a blocking producer). Never blocks. */
 int rcl_server_check(struct rcl_server *s);
 void rcl_server_close(struct rcl_server *s); /* closes sockets, removes the path */
+/* Driver side, optional: also hand the application the producer's data-serviced eventfd
+ * (dataqueue.h, dq_serviced_fd), as a third descriptor of the hello. Not taken over. */
+void rcl_server_set_serviced(struct rcl_server *s, int fd);
 
 /* Application side. */
 struct rcl_client;
@@ -74,5 +79,8 @@ const struct rcl_hello *rcl_hello(const struct rcl_client *c);
 const char *rcl_error(const struct rcl_client *c);
 struct ring *rcl_ring(struct rcl_client *c);
 void rcl_close(struct rcl_client *c);
+/* The producer's data-serviced eventfd when the driver sent one (pass it to dq_consumer_new),
+ * else -1. Owned by the client: closed by rcl_close. */
+int rcl_serviced_fd(const struct rcl_client *c);
 
 #endif

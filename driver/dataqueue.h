@@ -101,7 +101,8 @@ int dq_wait_serviced(struct dq *q, int timeout_ms);
 
 /* ---- consumer ---- */
 /* A consumer handle on an application's connection c (not taken over); serviced_fd is the
- * producer's dq_serviced_fd() as received (not taken over; -1: no serviced signal). */
+ * producer's dq_serviced_fd() as received: rcl_serviced_fd(c) when the driver sent it with
+ * rcl_server_set_serviced (not taken over; -1: no serviced signal). */
 struct dq *dq_consumer_new(struct rcl_client *c, int serviced_fd, char err[DQ_ERR_MAX]);
 void dq_set_data_available_handler(struct dq *q, dq_handler_fn fn, void *ctx);
 /* Waits for data (one doorbell, or data already there) up to timeout_ms (< 0: no limit) and then

@@ -45,6 +45,11 @@ static int pair_open(struct pair *x, uint32_t slots)
     if (!x->r || db_open(&x->d, DB_SUPPRESSED, NULL) != 0 ||
         rcl_server_listen(&x->s, x->path, x->r, &x->d) != 0)
         return -1;
+    /* The serviced eventfd travels with the hello, as between a driver and an application. */
+    x->prod = dq_producer_new(x->r, &x->d, err);
+    if (!x->prod)
+        return -1;
+    rcl_server_set_serviced(&x->s, dq_serviced_fd(x->prod));
     pthread_t t;
     void *rc = (void *)1;
     if (pthread_create(&t, NULL, accept_one, x) != 0)
@@ -53,8 +58,9 @@ static int pair_open(struct pair *x, uint32_t slots)
     pthread_join(t, &rc);
     if (!x->c || rc != NULL)
         return -1;
-    x->prod = dq_producer_new(x->r, &x->d, err);
-    x->cons = x->prod ? dq_consumer_new(x->c, dq_serviced_fd(x->prod), err) : NULL;
+    if (rcl_serviced_fd(x->c) < 0 || rcl_serviced_fd(x->c) == dq_serviced_fd(x->prod))
+        return -1; /* it must be the application's own descriptor, received */
+    x->cons = dq_consumer_new(x->c, rcl_serviced_fd(x->c), err);
     return x->cons ? 0 : -1;
 }
 
