@@ -35,18 +35,25 @@ void rpt_line(FILE *f, const struct vfy_result *r, int color)
         fprintf(f, "\033[1;%dm%s\033[0m", r->pass ? 32 : 31, word);
     else
         fputs(word, f);
-    fprintf(f, " %s  %" PRIu64 "/%" PRIu64 " delivered, %.1f Hz, p99 ", r->name, r->delivered,
-            r->produced, r->rate_hz);
-    if (r->latency.n)
-        put_ms(f, r->latency.p99_ns);
-    else
-        fputs("-", f);
-    fprintf(f, ", backlog %" PRIu64, r->backlog_max);
+    fprintf(f, " %s  %" PRIu64 "/%" PRIu64 " delivered, lost %" PRIu64, r->name, r->delivered,
+            r->produced, lost_total(r));
     if (lost_total(r))
-        fprintf(f, ", lost %" PRIu64 " (device %" PRIu64 ", ring %" PRIu64 ", crc %" PRIu64
-                   ", unexplained %" PRIu64 ")",
-                lost_total(r), r->lost_accounted.device, r->lost_accounted.ring,
-                r->lost_accounted.crc, r->lost_unexplained);
+        fprintf(f, " (device %" PRIu64 ", ring %" PRIu64 ", crc %" PRIu64 ", unexplained %" PRIu64
+                   ")",
+                r->lost_accounted.device, r->lost_accounted.ring, r->lost_accounted.crc,
+                r->lost_unexplained);
+    fprintf(f, ", %.1f Hz, latency ", r->rate_hz);
+    if (r->latency.n) {
+        fputs("p50 ", f);
+        put_ms(f, r->latency.p50_ns);
+        fputs(" p99 ", f);
+        put_ms(f, r->latency.p99_ns);
+        fputs(" max ", f);
+        put_ms(f, r->latency.max_ns);
+    } else {
+        fputs("-", f);
+    }
+    fprintf(f, ", backlog %" PRIu64, r->backlog_max);
     fputc('\n', f);
     for (size_t i = 0; i < r->n_failures; i++)
         fprintf(f, "    - %s\n", r->failures[i]);

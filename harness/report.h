@@ -2,7 +2,8 @@
  *
  * Contract:
  *  - rpt_line(): one line per scenario, e.g.
- *      "PASS steady  500/500 delivered, 100.0 Hz, p99 1.2 ms, backlog 3"
+ *      "PASS steady  500/500 delivered, lost 0, 100.0 Hz, latency p50 300 us p99 1.2 ms max 4.0 ms,
+ *       backlog 3" (a loss is broken down: "lost 20 (device 11, ring 5, crc 3, unexplained 1)")
  *    then, when it failed, one line per reason indented by four spaces ("    - reason").
  *    ANSI colour only when color != 0 (the caller decides, e.g. isatty()).
  *  - rpt_json_write(): the SPEC "Report" as ONE JSON OBJECT

@@ -241,16 +241,17 @@ static void test_line(void)
     CU_ASSERT_FATAL(f != NULL);
     rpt_line(f, &r[0], 0);
     fclose(f);
-    CU_ASSERT_STRING_EQUAL(buf, "PASS steady  500/500 delivered, 100.0 Hz, p99 1.2 ms, "
-                                "backlog 3\n");
+    CU_ASSERT_STRING_EQUAL(buf, "PASS steady  500/500 delivered, lost 0, 100.0 Hz, latency "
+                                "p50 300 us p99 1.2 ms max 4.0 ms, backlog 3\n");
     free(buf);
     f = open_memstream(&buf, &len);
     CU_ASSERT_FATAL(f != NULL);
     rpt_line(f, &r[1], 1);
     fclose(f);
     CU_ASSERT_EQUAL(strncmp(buf, "\033[1;31mFAIL\033[0m stall", 20), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "480/500 delivered, 97.2 Hz, p99 1.2 ms, backlog 3, "
-                                       "lost 20 (device 11, ring 5, crc 3, unexplained 1)\n"
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "480/500 delivered, lost 20 (device 11, ring 5, crc 3, "
+                                       "unexplained 1), 97.2 Hz, latency p50 300 us p99 1.2 ms "
+                                       "max 4.0 ms, backlog 3\n"
                                        "    - rate 97.2 Hz below min 99\n    - odd"));
     free(buf);
     vfy_free(&r[0]);
