@@ -177,7 +177,8 @@ fuzz-faults: $(BUILD)/usbsim
 deps:
 	@bash ci/deps.sh
 
-demo: deps
+demo:
+	@bash ci/deps.sh build
 	@$(MAKE) --no-print-directory all
 	@./$(BUILD)/usbsim run scenarios/steady.yaml
 

@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Installs the Debian packages usbsim needs to build and test, when any is missing.
 # As root: apt-get (with one `apt-get update` first). Otherwise: prints the exact command, exits 1.
-# Usage: ci/deps.sh [core|vm|all]   (default: core; "vm" adds the real-kernel path's packages)
+# Usage: ci/deps.sh [build|core|vm|all]
+#   build: what building and running usbsim needs (make demo)
+#   core:  build + what the tests need (make check; the default)
+#   vm:    the real-kernel path's packages (make vm-check)
 set -euo pipefail
 
-core=(build-essential pkg-config clang libclang-rt-14-dev libyaml-dev libusb-1.0-0-dev libcunit1-dev
-      zlib1g-dev libjansson-dev libpcap-dev libck-dev spin chromium tshark python3
+build=(build-essential pkg-config libyaml-dev libusb-1.0-0-dev zlib1g-dev libjansson-dev libpcap-dev
+       libck-dev)
+core=("${build[@]}" clang libclang-rt-14-dev libcunit1-dev spin chromium tshark python3
       python3-yaml man-db groff-base)
 vm=(qemu-system-x86 busybox-static cpio usbip xz-utils)
 
 case "${1:-core}" in
+  build) want=("${build[@]}") ;;
   core) want=("${core[@]}") ;;
   vm)   want=("${vm[@]}") ;;
   all)  want=("${core[@]}" "${vm[@]}") ;;
-  *)    echo "usage: ci/deps.sh [core|vm|all]" >&2; exit 2 ;;
+  *)    echo "usage: ci/deps.sh [build|core|vm|all]" >&2; exit 2 ;;
 esac
 
 missing=()
