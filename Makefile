@@ -77,8 +77,9 @@ $(BUILD)/examples/%: examples/%.c
 
 # The real-kernel path, in a VM (ci/vm.sh): FunctionFS gadget on dummy_hcd read through libusb,
 # USB/IP interop both ways with Linux's own tools, then scenarios with `usbsim run --backend vm`.
-VM_BINS := $(BUILD)/vm-tests/ffs_gadget $(BUILD)/vm-tests/usb_reader $(BUILD)/tests/test_gadget_ffs
-VM_SCRIPTS := tests/vm/suite.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh tests/vm/ffs_usbipd.sh
+VM_BINS := $(BUILD)/vm-tests/usb_reader $(BUILD)/tests/test_gadget_ffs
+VM_SCRIPTS := tests/vm/suite.sh tests/vm/common.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh \
+              tests/vm/ffs_usbipd.sh
 VM_SCENARIOS := scenarios/steady.yaml scenarios/halt.yaml scenarios/disconnect.yaml \
                 scenarios/consumer-stall.yaml
 

@@ -1,22 +1,11 @@
 #!/bin/sh
-# In the test VM (ci/vm.sh run tests/vm/ffs_libusb.sh ffs_gadget usb_reader): the device as a
+# In the test VM (ci/vm.sh run tests/vm/ffs_libusb.sh common.sh usb_reader): the device as a
 # FunctionFS gadget on dummy_hcd for a 2 s steady scenario, read through the driver's libusb
 # source; every packet (seq 0..199) must arrive once, in order, with a valid CRC and payload.
 # Leaves the device log and the reader's verdict in /out/.
 set -u
-# Waits up to $1 s for process $2 to end by itself, then sends SIGTERM (the device removes itself).
-stop_after() {
-  i=0
-  while kill -0 "$2" 2>/dev/null && [ $i -lt $(( $1 * 10 )) ]; do sleep 0.1; i=$((i + 1)); done
-  kill -0 "$2" 2>/dev/null && { echo "$NAME: stopping the device (pid $2)"; kill -TERM "$2"; }
-}
 NAME=ffs_libusb
-# The FunctionFS device: the test helper when given, else the product's own command.
-if [ -x /data/ffs_gadget ]; then FFS_GADGET=/data/ffs_gadget; else FFS_GADGET="usbsim gadget --backend ffs"; fi
-cat >/tmp/steady2s.yaml <<'YAML'
-name: steady-2s
-duration_ms: 2000
-YAML
+. /data/common.sh
 t0=$(date +%s)
 $FFS_GADGET /tmp/steady2s.yaml --log /out/ffs_device.csv &
 gp=$!

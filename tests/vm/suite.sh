@@ -1,8 +1,8 @@
 #!/bin/sh
 # The VM test set, in one boot: runs every test script given to ci/vm.sh (found in /data/*.sh, in
 # the order below when present) and every unit test binary given (/data/test_*), prints one PASS/FAIL line each and a summary; exit 1 if any failed.
-#   ci/vm.sh run tests/vm/suite.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh \
-#       tests/vm/ffs_usbipd.sh build/vm-tests/ffs_gadget build/vm-tests/usb_reader
+#   ci/vm.sh run tests/vm/suite.sh tests/vm/common.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh \
+#       tests/vm/ffs_usbipd.sh build/vm-tests/usb_reader
 set -u
 pass=0; fail=0; failed=
 for t in ffs_libusb usbip_interop ffs_usbipd; do

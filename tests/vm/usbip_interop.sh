@@ -1,20 +1,11 @@
 #!/bin/sh
-# In the test VM (ci/vm.sh run tests/vm/usbip_interop.sh usb_reader, with /bin/usbsim): our
+# In the test VM (ci/vm.sh run tests/vm/usbip_interop.sh common.sh usb_reader, with /bin/usbsim): our
 # USB/IP server (usbsim gadget --backend usbip) <- Linux `usbip attach` (vhci-hcd) <- the driver's
 # libusb source. Every packet of a 2 s steady scenario (seq 0..199) must arrive once, in order,
 # with a valid CRC and payload. Leaves the device log and the reader's verdict in /out/.
 set -u
-# Waits up to $1 s for process $2 to end by itself, then sends SIGTERM (the device removes itself).
-stop_after() {
-  i=0
-  while kill -0 "$2" 2>/dev/null && [ $i -lt $(( $1 * 10 )) ]; do sleep 0.1; i=$((i + 1)); done
-  kill -0 "$2" 2>/dev/null && { echo "$NAME: stopping the device (pid $2)"; kill -TERM "$2"; }
-}
 NAME=usbip_interop
-cat >/tmp/steady2s.yaml <<'YAML'
-name: steady-2s
-duration_ms: 2000
-YAML
+. /data/common.sh
 t0=$(date +%s)
 usbsim gadget /tmp/steady2s.yaml --backend usbip --listen 127.0.0.1:3240 \
   --log /out/usbip_device.csv &
