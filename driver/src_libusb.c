@@ -179,7 +179,9 @@ static void on_transfer(struct libusb_transfer *t)
         return;
     default:
         s->st.errors++;
-        emit(s, SRC_EV_ERROR, "IN transfer failed");
+        char what[64];
+        snprintf(what, sizeof what, "IN transfer failed: %s", libusb_error_name((int)t->status));
+        emit(s, SRC_EV_ERROR, what);
         break;
     }
     submit_one(s, i);
