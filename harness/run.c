@@ -275,7 +275,7 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
     r.kernel = strcmp(r.backend, "kernel") == 0;
     char why[256];
     if (r.kernel && ffs_check_env(o->udc, why, sizeof why) != 0) {
-        fprintf(stderr, "usbsim run: backend kernel: %s\n", why);
+        fprintf(stderr, "usbsim: backend kernel: %s\n", why);
         return 3;
     }
     const char *tmp = getenv("TMPDIR");

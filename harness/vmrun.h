@@ -30,5 +30,11 @@ struct vmr_opts {
 };
 
 int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n);
+/* Boots the VM once and runs `/bin/usbsim ARGS...` inside (FILES copied to /data/); every file
+ * the command leaves in /out/ comes back to out_dir. The VM's console goes to the file console,
+ * or to stdout when console is NULL. Returns the command's exit code inside the VM, 3 when the
+ * VM cannot be had, -1 on a local failure. */
+int vmr_exec(char *const *args, size_t nargs, char *const *files, size_t n_files,
+             const char *out_dir, const char *console);
 
 #endif

@@ -523,8 +523,10 @@ static void write_done(void *ctx, uint32_t seq, int64_t res)
         return;
     }
     r->st.lost_in_flight++;
-    fprintf(stderr, "usbsim gadget: packet seq %u was not read before the host went away (%s); "
-                    "it is lost\n", seq, strerror((int)-res));
+    usbdev_lost_in_flight(r->u, seq, !usbdev_present(r->u, now_ns()));
+    if (!r->o->quiet)
+        fprintf(stderr, "usbsim gadget: packet seq %u was not read before the host went away (%s); "
+                        "logged as lost at the device\n", seq, strerror((int)-res));
 }
 
 /* The model halted the endpoint: halt the real one (once), and let the model see the clear when

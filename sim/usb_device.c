@@ -191,6 +191,19 @@ static void drop(struct usbdev *u, uint32_t seq, enum sched_drop why)
     u->st.dropped[why]++;
 }
 
+void usbdev_lost_in_flight(struct usbdev *u, uint32_t seq, int disconnected)
+{
+    if (seq >= u->plan.n || u->log[seq].fate != USBDEV_FATE_SENT)
+        return;
+    u->st.sent--;
+    if (disconnected) {
+        drop(u, seq, SCHED_DROP_DISCONNECT);
+    } else {
+        u->log[seq].fate = USBDEV_FATE_QUEUED; /* logged as dropped at the end */
+        u->st.in_fifo++;
+    }
+}
+
 static void lose_fifo(struct usbdev *u)
 {
     for (; u->fifo_count; u->fifo_count--) {

@@ -87,6 +87,10 @@ enum usbdev_in usbdev_in_request(struct usbdev *u, int64_t now, uint8_t *buf, si
 int64_t usbdev_next_deadline(struct usbdev *u, int64_t now);
 
 int usbdev_present(struct usbdev *u, int64_t now);  /* 0 inside a disconnect window */
+/* A packet the transport took (sent) that the host never received, because the device went away
+ * (disconnected: logged dropped/disconnect) or stopped (logged dropped/end) with it still queued,
+ * e.g. a FunctionFS write that failed with ESHUTDOWN. Every loss stays accounted. */
+void usbdev_lost_in_flight(struct usbdev *u, uint32_t seq, int disconnected);
 int usbdev_configured(const struct usbdev *u);
 int usbdev_started(const struct usbdev *u);          /* t0 is set */
 /* The host went away (bus reset): back to unconfigured; the FIFO is kept. */
