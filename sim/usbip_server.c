@@ -707,7 +707,11 @@ static int build_pollset(struct usrv *s, struct pollfd *p, int *idx)
             free_slots++;
             continue;
         }
-        short ev = (short)((usrv_conn_room(c) ? POLLIN : 0) | (c->out_len ? POLLOUT : 0));
+        /* An importer with requests queued needs none of its input before the next packet is
+         * due: it is read when the loop wakes anyway (a deadline, output, at least every
+         * WAIT_MAX_NS), which saves a wake-up per packet. A hang-up still wakes the loop. */
+        int lazy = c == s->importer && c->state == C_URB && c->n_urbs > 0;
+        short ev = (short)((usrv_conn_room(c) && !lazy ? POLLIN : 0) | (c->out_len ? POLLOUT : 0));
         p[n] = (struct pollfd){c->fd, ev, 0};
         idx[n++] = i;
     }
@@ -725,8 +729,8 @@ static void service(struct usrv *s, struct pollfd *p, int *idx, int n, int64_t n
             continue;
         }
         struct usrv_conn *c = s->conns[idx[k]];
-        int bad = 0;
-        if (p[k].revents & (POLLIN | POLLHUP | POLLERR))
+        int bad = 0, lazy = !(p[k].events & POLLIN) && usrv_conn_room(c);
+        if (lazy || (p[k].revents & (POLLIN | POLLHUP | POLLERR)))
             bad = conn_read(s, c, now);
         if (!bad && (p[k].revents & POLLOUT))
             bad = conn_write(s, c, now);
@@ -762,8 +766,7 @@ int usrv_run(struct usrv *s)
             say(s, 1, "poll failed: %s", strerror(errno));
             return -1;
         }
-        if (r > 0)
-            service(s, p, idx, n, mono_ns());
+        service(s, p, idx, n, mono_ns());
     }
     return 0;
 }
