@@ -309,6 +309,8 @@ int rcl_get(struct rcl_client *c, uint32_t i, struct ring_pkt *out)
 
 int rcl_release(struct rcl_client *c, uint32_t n) { return ring_status(c, ring_release(c->ring, n)); }
 void rcl_stats(const struct rcl_client *c, struct ring_stats *s) { ring_stats(c->ring, s); }
+
+uint64_t rcl_missed_wakeups(const struct rcl_client *c) { return c->db.missed; }
 const struct rcl_hello *rcl_hello(const struct rcl_client *c) { return &c->hello; }
 const char *rcl_error(const struct rcl_client *c) { return c->err; }
 struct ring *rcl_ring(struct rcl_client *c) { return c->ring; }

@@ -75,6 +75,8 @@ int rcl_peek(struct rcl_client *c, uint32_t max);                    /* see ring
 int rcl_get(struct rcl_client *c, uint32_t i, struct ring_pkt *out); /* see ring_get */
 int rcl_release(struct rcl_client *c, uint32_t n);                   /* see ring_release */
 void rcl_stats(const struct rcl_client *c, struct ring_stats *s);
+/* Lost wake-ups this application saw (doorbell.h, struct db's missed): 0 if the protocol holds. */
+uint64_t rcl_missed_wakeups(const struct rcl_client *c);
 const struct rcl_hello *rcl_hello(const struct rcl_client *c);
 const char *rcl_error(const struct rcl_client *c);
 struct ring *rcl_ring(struct rcl_client *c);

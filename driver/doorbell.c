@@ -66,13 +66,13 @@ int db_open(struct db *d, enum db_mode mode, const struct db_ops *ops)
         if (o->open(fds) != 0)
             return -1;
     }
-    *d = (struct db){fds[0], fds[1], 1, mode, o, 0, 0};
+    *d = (struct db){.rfd = fds[0], .wfd = fds[1], .owned = 1, .mode = mode, .ops = o};
     return 0;
 }
 
 void db_adopt(struct db *d, int rfd, int wfd, enum db_mode mode, const struct db_ops *ops)
 {
-    *d = (struct db){rfd, wfd, 0, mode, ops ? ops : &db_eventfd, 0, 0};
+    *d = (struct db){.rfd = rfd, .wfd = wfd, .mode = mode, .ops = ops ? ops : &db_eventfd};
 }
 
 void db_set_spin(struct db *d, uint32_t polls)
@@ -168,6 +168,17 @@ static int64_t ms_left(const struct timespec *deadline)
     return ms < 0 ? 0 : ms;
 }
 
+/* Packets were found after a timeout: did the producer ring after all (within the grace)? */
+static int db_late_bell(struct db *d, struct ring *r)
+{
+    struct pollfd p = {d->rfd, POLLIN, 0};
+    if (poll(&p, 1, DB_MISSED_GRACE_MS) <= 0 || !p.revents)
+        return 0;
+    d->ops->drain(d->rfd);
+    ring_count_wakeup(r);
+    return 1;
+}
+
 int db_wait(struct db *d, struct ring *r, int timeout_ms, int watch_fd)
 {
     struct timespec deadline;
@@ -203,6 +214,8 @@ int db_wait(struct db *d, struct ring *r, int timeout_ms, int watch_fd)
         if (n == 0) {
             d->timeouts++;
             pending = ring_pending(r);
+            if (pending > 0 && !db_late_bell(d, r))
+                d->missed++;
             return pending != 0 ? pending : DB_TIMEOUT;
         }
     }

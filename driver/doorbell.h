@@ -21,6 +21,10 @@
 
 enum db_mode { DB_SUPPRESSED = 0, DB_ALWAYS = 1 };
 
+/* How long a consumer that woke by its timeout and found packets waits for the doorbell before
+ * it counts a lost wake-up (the producer may be between its commit and its ring). */
+#define DB_MISSED_GRACE_MS 50
+
 enum db_status {
     DB_TIMEOUT = 0,    /* db_wait: nothing arrived within the timeout */
     DB_EWATCH = -20,   /* db_wait: the watched fd became readable or hung up (peer gone?) */
@@ -43,6 +47,9 @@ struct db {
     const struct db_ops *ops;
     uint32_t spin; /* consumer: look at the ring this many times before arming and sleeping */
     uint64_t timeouts; /* consumer: sleeps that ended by their timeout, not by the doorbell */
+    uint64_t missed;   /* consumer: lost wake-ups: a sleep ended by its timeout with packets
+                          pending and no doorbell even DB_MISSED_GRACE_MS later (never, if the
+                          protocol holds) */
 };
 
 /* Producer side: makes the doorbell (ops NULL = eventfd, falling back to a pipe). 0 or -1. */

@@ -131,6 +131,15 @@ static int write_log(const struct app *a, const char *path)
     return 0;
 }
 
+static int write_counters(const char *path, uint64_t missed)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "missed_wakeups\n%" PRIu64 "\n", missed);
+    return fclose(f);
+}
+
 static int drain_until_end(struct app *a, struct rcl_client *c)
 {
     volatile sig_atomic_t *stop = a->o->stop;
@@ -164,6 +173,8 @@ int app_run(const struct app_opts *o)
         fprintf(stderr, "app: cannot connect to the driver at %s: %s\n", o->socket_path, err);
     } else {
         rc = drain_until_end(&a, c);
+        if (o->counters_path && write_counters(o->counters_path, rcl_missed_wakeups(c)) != 0)
+            rc = 1;
         rcl_close(c);
     }
     if (a.unreadable)

@@ -25,6 +25,7 @@ struct app_opts {
     const struct scn_scenario *sc; /* as run (after --time-scale) */
     const char *socket_path;
     const char *log_path;          /* app.csv */
+    const char *counters_path;     /* its counters (missed_wakeups), or NULL */
     int connect_timeout_ms;
     volatile sig_atomic_t *stop;   /* optional: stop draining and write the log */
 };

@@ -215,7 +215,7 @@ static enum fz_inv classify(const char *f)
         {"reordered", FZ_INV_REORDER}, {"corrupted packet", FZ_INV_CORRUPTION},
         {"delivered but never", FZ_INV_INTEGRITY}, {"delivered but the device", FZ_INV_INTEGRITY},
         {"delivered but also", FZ_INV_ACCOUNTING}, {"driver log:", FZ_INV_ACCOUNTING},
-        {"the driver counted", FZ_INV_ACCOUNTING},
+        {"the driver counted", FZ_INV_ACCOUNTING}, {"lost wake-ups", FZ_INV_WAKEUPS},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strncmp(f, map[i].prefix, strlen(map[i].prefix)) == 0)

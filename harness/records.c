@@ -29,7 +29,7 @@ const char *rec_status_name(enum rec_status s)
 void rec_counters_init(struct rec_counters *c)
 {
     c->doorbells = c->wakeups = c->ring_high_water = REC_MISSING;
-    c->ring_drops = c->crc_rejects = REC_MISSING;
+    c->ring_drops = c->crc_rejects = c->missed_wakeups = REC_MISSING;
 }
 
 void rec_init(struct rec_run *run)

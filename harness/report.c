@@ -116,7 +116,7 @@ static json_t *jresult(const struct vfy_result *r)
 {
     return json_pack(
         "{s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:f, s:o, s:o, "
-        "s:f, s:o, s:o, s:s, s:o, s:f, s:{s:o, s:o}, s:{s:f, s:f, s:o}, s:s, s:o, s:f}",
+        "s:f, s:o, s:o, s:o, s:s, s:o, s:f, s:{s:o, s:o}, s:{s:f, s:f, s:o}, s:s, s:o, s:f}",
         "name", r->name, "verdict", vfy_verdict(r), "failures", jfailures(r),
         "produced", ju64(r->produced), "delivered", ju64(r->delivered),
         "lost_accounted", "device", ju64(r->lost_accounted.device),
@@ -126,7 +126,7 @@ static json_t *jresult(const struct vfy_result *r)
         "rate_hz", r->rate_hz, "latency_us", jlat(&r->latency),
         "backlog_max", ju64(r->backlog_max), "drain_ms_max", r->drain_max_ns / 1e6,
         "doorbells", ju64(r->doorbells), "wakeups", ju64(r->wakeups),
-        "backend", r->backend, "seed", jseed(r->seed), "time_scale", r->time_scale,
+        "missed_wakeups", ju64(r->missed_wakeups), "backend", r->backend, "seed", jseed(r->seed), "time_scale", r->time_scale,
         "latency_stage_us", "device_driver", jlat(&r->lat_dev_drv),
         "driver_app", jlat(&r->lat_drv_app),
         "rate_window_hz", "min", r->window_min_hz, "max", r->window_max_hz,
@@ -339,6 +339,7 @@ static void rd_result(struct rd *rd, json_t *o, const char *w, struct vfy_result
     r->drain_max_ns = rd_scaled(rd, o, w, "drain_ms_max", 1e6);
     r->doorbells = rd_u64(rd, o, w, "doorbells");
     r->wakeups = rd_u64(rd, o, w, "wakeups");
+    r->missed_wakeups = rd_u64(rd, o, w, "missed_wakeups");
     rd_str(rd, o, w, "backend", r->backend, sizeof(r->backend));
     rd_seed(rd, o, w, &r->seed);
     r->time_scale = rd_num(rd, o, w, "time_scale");

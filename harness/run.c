@@ -26,10 +26,11 @@
 #define POLL_NS 10000000LL
 #define PROGRESS_MIN_NS 3000000000LL /* runs shorter than this show no progress line */
 #define COUNTERS_FILE "counters.csv"
+#define APP_COUNTERS_FILE "app-counters.csv"
 #define SOCKET_FILE "ring.sock"
 
 static const char *const run_files[] = {REC_DEVICE_CSV, REC_DRIVER_CSV, REC_APP_CSV,
-                                        COUNTERS_FILE, SOCKET_FILE};
+                                        COUNTERS_FILE, APP_COUNTERS_FILE, SOCKET_FILE};
 
 struct run {
     const struct scn_scenario *sc;
@@ -114,10 +115,12 @@ static int app_main(void *arg)
 {
     struct run *r = arg;
     catch_stop();
-    char log[128], sock[128];
+    char log[128], sock[128], counters[128];
     path_in(r, REC_APP_CSV, log, sizeof log);
     path_in(r, SOCKET_FILE, sock, sizeof sock);
+    path_in(r, APP_COUNTERS_FILE, counters, sizeof counters);
     struct app_opts a = {.sc = r->sc, .socket_path = sock, .log_path = log,
+                         .counters_path = counters,
                          .connect_timeout_ms = READY_TIMEOUT_MS, .stop = &child_stop};
     return app_run(&a);
 }
@@ -194,9 +197,15 @@ static void read_counters(const struct run *r, struct rec_counters *c)
     uint64_t v[5];
     if (fscanf(f, "%*[^\n]\n%" SCNu64 ",%" SCNu64 ",%" SCNu64 ",%" SCNu64 ",%" SCNu64, &v[0],
                &v[1], &v[2], &v[3], &v[4]) == 5)
-        *c = (struct rec_counters){.doorbells = v[0], .wakeups = v[1], .ring_high_water = v[2],
-                                   .ring_drops = v[3], .crc_rejects = v[4]};
+        c->doorbells = v[0], c->wakeups = v[1], c->ring_high_water = v[2], c->ring_drops = v[3],
+        c->crc_rejects = v[4];
     fclose(f);
+    path_in(r, APP_COUNTERS_FILE, path, sizeof path);
+    if ((f = fopen(path, "r")) != NULL) {
+        if (fscanf(f, "%*[^\n]\n%" SCNu64, &v[0]) == 1)
+            c->missed_wakeups = v[0];
+        fclose(f);
+    }
 }
 
 /* The device's start (t0): a row's due time is t0 plus the sample's due time in the plan. */

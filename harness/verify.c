@@ -1,6 +1,7 @@
 /* verify — see verify.h. */
 #include "harness/verify.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,7 +61,7 @@ void vfy_init(struct vfy_result *out, const struct scn_scenario *sc, const char 
     out->seed = sc->seed;
     out->time_scale = sc->time_scale > 0 ? sc->time_scale : 1.0;
     out->pass = true;
-    out->doorbells = out->wakeups = VFY_MISSING;
+    out->doorbells = out->wakeups = out->missed_wakeups = VFY_MISSING;
 }
 
 void vfy_add_failure(struct vfy_result *out, const char *fmt, ...)
@@ -538,6 +539,11 @@ int vfy_check(const struct scn_scenario *sc, const struct rec_run *run, struct v
     out->produced = run->n_device;
     out->doorbells = run->counters.doorbells;
     out->wakeups = run->counters.wakeups;
+    out->missed_wakeups = run->counters.missed_wakeups;
+    if (out->missed_wakeups != VFY_MISSING && out->missed_wakeups > 0)
+        vfy_add_failure(out, "lost wake-ups: %" PRIu64 " time(s) the application slept with packets "
+                        "waiting and no doorbell came (the transport must never do this)",
+                        out->missed_wakeups);
     c.st = calloc(run->n_device ? run->n_device : 1, sizeof(*c.st));
     if (!c.st) {
         vfy_add_failure(out, "out of memory for %zu device rows", run->n_device);

@@ -30,7 +30,8 @@
  *  - drain after each consumer stall: from the stall's end to the receive time of the last
  *    delivered packet ingressed before that end (0 when the ring was already empty).
  *  - doorbells, wakeups: copied from the counters (VFY_MISSING when not measured).
- * Failures regardless of expect: unexplained loss, duplicates, reordering, a corrupted packet
+ * Failures regardless of expect: a lost wake-up (the application slept with packets waiting and
+ * no doorbell came), unexplained loss, duplicates, reordering, a corrupted packet
  * delivered or not rejected, a delivered packet the device dropped or never produced, driver
  * rows or counters that match no loss. expect.verdict / expect.failure are not used here.
  *
@@ -96,6 +97,7 @@ struct vfy_result {
     int64_t drain_max_ns; /* 0 without a consumer stall */
 
     uint64_t doorbells, wakeups; /* VFY_MISSING when not measured */
+    uint64_t missed_wakeups;     /* lost wake-ups seen by the application; VFY_MISSING if unknown */
 
     size_t n_failures;
     char **failures; /* owned */

@@ -36,7 +36,7 @@ fail() {
 # for the application's wait slice: late, or a drain that takes too long).
 expected_invariant() {
     case $1 in
-    missed-wakeup) echo "latency|drain" ;;
+    missed-wakeup) echo "wakeups|latency|drain" ;;
     silent-drop) echo "loss" ;;
     wrap-off-by-one) echo "process" ;;
     early-publish) echo "process" ;;
