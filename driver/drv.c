@@ -28,21 +28,6 @@ static void log_row(struct drv *d, int64_t seq, uint64_t ingress_ns, const char 
         fprintf(d->log, "%" PRId64 ",%" PRIu64 ",%s\n", seq, ingress_ns, status);
 }
 
-static uint64_t evicted(const struct ring *r)
-{
-    struct ring_stats s;
-    ring_stats(r, &s);
-    return s.dropped[RING_DROP_EVICTED];
-}
-
-static void note_occupancy(struct drv *d)
-{
-    struct ring_stats s;
-    ring_stats(d->ring, &s);
-    uint64_t used = (uint32_t)(s.prod - s.cons);
-    if (used > d->high_water && used <= s.slots)
-        d->high_water = used;
-}
 
 /* The source's packet callback: check at ingress, then into the ring. */
 static void on_packet(void *ctx, const uint8_t *buf, size_t len, uint64_t ingress_ns)
@@ -56,9 +41,13 @@ static void on_packet(void *ctx, const uint8_t *buf, size_t len, uint64_t ingres
         log_row(d, st == PKT_ERR_CRC ? (int64_t)f.seq : -1, ingress_ns, "crc");
         return;
     }
-    uint64_t ev = evicted(d->ring);
+    /* One look at the ring before and after: evictions (drop-oldest) and occupancy. */
+    struct ring_stats before, after;
+    ring_stats(d->ring, &before);
     int rc = db_push(&d->db, d->ring, buf, (uint16_t)len, f.flags, ingress_ns);
-    for (uint64_t n = evicted(d->ring) - ev; n > 0; n--, d->ring_drops++)
+    ring_stats(d->ring, &after);
+    uint64_t evicted = after.dropped[RING_DROP_EVICTED] - before.dropped[RING_DROP_EVICTED];
+    for (; evicted > 0; evicted--, d->ring_drops++)
         log_row(d, -1, ingress_ns, "ring-drop");
     if (rc == RING_DROPPED) {
         d->ring_drops++;
@@ -68,7 +57,9 @@ static void on_packet(void *ctx, const uint8_t *buf, size_t len, uint64_t ingres
         d->failed = 1;
         *d->o->stop = 1;
     }
-    note_occupancy(d);
+    uint64_t used = (uint32_t)(after.prod - after.cons);
+    if (used > d->high_water && used <= after.slots)
+        d->high_water = used;
 }
 
 static void on_event(void *ctx, enum src_event ev, const char *detail)
