@@ -24,7 +24,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # The program's version (usbsim --version) and the transport library's (SONAME .so.$(SOMAJOR)).
 VERSION := 0.1.0
-LIBVER  := 1.0.0
+LIBVER  := 2.0.0
 SOMAJOR := $(firstword $(subst ., ,$(LIBVER)))
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -100,7 +100,9 @@ $(BUILD)/obj/harness/cli.o: Makefile
 
 # ---- the transport as a library (ring, doorbell, client, dataqueue: no USB code) ----------------
 .PHONY: lib install uninstall docs docs-check
-RING_SRC := driver/ring.c driver/doorbell.c driver/client.c driver/dataqueue.c
+RING_SRC := driver/status.c driver/ring.c driver/doorbell.c driver/client.c driver/dataqueue.c
+# What the shared library exports: usbsim_* and nothing else (tests/abi.sh checks it with nm -D).
+RING_MAP := driver/libusbsim-ring.map
 RING_SO  := $(BUILD)/libusbsim-ring.so.$(LIBVER)
 RING_A   := $(BUILD)/libusbsim-ring.a
 RING_INC := $(patsubst driver/%.c,$(BUILD)/include/usbsim/%.h,$(RING_SRC))
@@ -109,8 +111,9 @@ $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -c -o $@ $<
 
-$(RING_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(RING_SRC))
-	$(CC) -shared -Wl,-soname,libusbsim-ring.so.$(SOMAJOR) -Wl,-z,defs $(LDFLAGS) -o $@ $^ -lpthread
+$(RING_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(RING_SRC)) $(RING_MAP)
+	$(CC) -shared -Wl,-soname,libusbsim-ring.so.$(SOMAJOR) -Wl,-z,defs -Wl,--version-script=$(RING_MAP) \
+	  $(LDFLAGS) -o $@ $(filter %.o,$^) -lpthread
 	ln -sf $(notdir $@) $(BUILD)/libusbsim-ring.so.$(SOMAJOR)
 	ln -sf libusbsim-ring.so.$(SOMAJOR) $(BUILD)/libusbsim-ring.so
 

@@ -13,20 +13,20 @@
 #include <time.h>
 #include <unistd.h>
 
-struct rcl_client {
+struct usbsim_client {
     int sock;
-    struct ring *ring;
-    struct db db;
-    struct rcl_hello hello;
+    struct usbsim_ring *ring;
+    struct usbsim_doorbell db;
+    struct usbsim_hello hello;
     int serviced_fd; /* the producer's data-serviced eventfd, or -1 */
-    char err[RCL_ERR_MAX];
+    char err[USBSIM_CLIENT_ERR_MAX];
 };
 
 static int failf(char *err, int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, RCL_ERR_MAX, fmt, ap);
+    vsnprintf(err, USBSIM_CLIENT_ERR_MAX, fmt, ap);
     va_end(ap);
     return status;
 }
@@ -36,7 +36,7 @@ static int make_addr(struct sockaddr_un *a, const char *path, char *err)
     memset(a, 0, sizeof *a);
     a->sun_family = AF_UNIX;
     if (strlen(path) >= sizeof a->sun_path)
-        return failf(err, RCL_ESYS, "socket path too long (%zu bytes, at most %zu): %s",
+        return failf(err, USBSIM_ESYS, "socket path too long (%zu bytes, at most %zu): %s",
                      strlen(path), sizeof a->sun_path - 1, path);
     strcpy(a->sun_path, path);
     return 0;
@@ -48,20 +48,20 @@ static int cred_check(int fd, const char *who, char *err)
     struct ucred uc;
     socklen_t len = sizeof uc;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0)
-        return failf(err, RCL_ESYS, "SO_PEERCRED: %s", strerror(errno));
+        return failf(err, USBSIM_ESYS, "SO_PEERCRED: %s", strerror(errno));
     if (uc.uid != geteuid() && uc.uid != 0)
-        return failf(err, RCL_ECRED, "%s (pid %ld) runs as uid %u, not uid %u or root: refused",
+        return failf(err, USBSIM_ECRED, "%s (pid %ld) runs as uid %u, not uid %u or root: refused",
                      who, (long)uc.pid, (unsigned)uc.uid, (unsigned)geteuid());
     return 0;
 }
 
 /* ---- driver side ---- */
-int rcl_server_listen(struct rcl_server *s, const char *path, struct ring *r, struct db *d)
+int usbsim_server_listen(struct usbsim_server *s, const char *path, struct usbsim_ring *r, struct usbsim_doorbell *d)
 {
     struct sockaddr_un a;
-    *s = (struct rcl_server){.lfd = -1, .cfd = -1, .ring = r, .db = d, .serviced_fd = -1};
+    *s = (struct usbsim_server){.lfd = -1, .cfd = -1, .ring = r, .db = d, .serviced_fd = -1};
     if (make_addr(&a, path, s->err) != 0)
-        return RCL_ESYS;
+        return USBSIM_ESYS;
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
         unlink(path); /* stale socket of an earlier run */
@@ -71,23 +71,23 @@ int rcl_server_listen(struct rcl_server *s, const char *path, struct ring *r, st
         if (s->lfd >= 0)
             close(s->lfd);
         s->lfd = -1;
-        return failf(s->err, RCL_ESYS, "cannot listen on %s: %s", path, strerror(e));
+        return failf(s->err, USBSIM_ESYS, "cannot listen on %s: %s", path, strerror(e));
     }
     snprintf(s->path, sizeof s->path, "%s", path);
     return 0;
 }
 
-void rcl_server_set_serviced(struct rcl_server *s, int fd)
+void usbsim_server_set_serviced(struct usbsim_server *s, int fd)
 {
     s->serviced_fd = fd;
 }
 
-static int send_hello(struct rcl_server *s, int fd)
+static int send_hello(struct usbsim_server *s, int fd)
 {
     uint32_t nfds = s->serviced_fd >= 0 ? 3 : 2;
-    struct rcl_hello h = {RCL_HELLO_MAGIC, RCL_VERSION, ring_slots(s->ring), ring_payload(s->ring),
-                          (uint32_t)ring_policy(s->ring), (uint32_t)s->db->mode, nfds, 0, 0};
-    int fds[3] = {ring_fd(s->ring), s->db->rfd, s->serviced_fd};
+    struct usbsim_hello h = {USBSIM_HELLO_MAGIC, USBSIM_HELLO_VERSION, usbsim_ring_slots(s->ring), usbsim_ring_payload(s->ring),
+                          (uint32_t)usbsim_ring_policy(s->ring), (uint32_t)s->db->mode, nfds, 0, 0};
+    int fds[3] = {usbsim_ring_fd(s->ring), s->db->rfd, s->serviced_fd};
     union {
         char buf[CMSG_SPACE(sizeof fds)];
         struct cmsghdr align;
@@ -103,20 +103,20 @@ static int send_hello(struct rcl_server *s, int fd)
     m.msg_controllen = CMSG_SPACE(nfds * sizeof fds[0]);
     memcpy(CMSG_DATA(c), fds, nfds * sizeof fds[0]);
     if (sendmsg(fd, &m, MSG_NOSIGNAL) != (ssize_t)sizeof h)
-        return failf(s->err, RCL_ESYS, "cannot send the ring to the application: %s",
+        return failf(s->err, USBSIM_ESYS, "cannot send the ring to the application: %s",
                      strerror(errno));
     return 0;
 }
 
-int rcl_server_accept(struct rcl_server *s, int timeout_ms)
+int usbsim_server_accept(struct usbsim_server *s, int timeout_ms)
 {
     struct pollfd p = {s->lfd, POLLIN, 0};
     int n = poll(&p, 1, timeout_ms);
     if (n == 0)
-        return failf(s->err, RCL_ETIMEDOUT, "no application connected within %d ms", timeout_ms);
+        return failf(s->err, USBSIM_ETIMEDOUT, "no application connected within %d ms", timeout_ms);
     int fd = n > 0 ? accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC) : -1;
     if (fd < 0)
-        return failf(s->err, RCL_ESYS, "accept on %s: %s", s->path, strerror(errno));
+        return failf(s->err, USBSIM_ESYS, "accept on %s: %s", s->path, strerror(errno));
     int st = cred_check(fd, "application", s->err);
     if (st == 0)
         st = send_hello(s, fd);
@@ -130,28 +130,28 @@ int rcl_server_accept(struct rcl_server *s, int timeout_ms)
     return 0;
 }
 
-/* 0 while the peer is there, RCL_EPEER once it closed (or anything unexpected arrived). */
+/* 0 while the peer is there, USBSIM_EPEER once it closed (or anything unexpected arrived). */
 static int peer_state(int fd, char *err, const char *who)
 {
     struct pollfd p = {fd, POLLIN, 0};
     if (fd < 0)
-        return failf(err, RCL_EPEER, "no %s connected", who);
+        return failf(err, USBSIM_EPEER, "no %s connected", who);
     if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
         return 0;
     char b;
     ssize_t n = recv(fd, &b, 1, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
-    return failf(err, RCL_EPEER, "the %s closed the connection (it exited or died)%s", who,
+    return failf(err, USBSIM_EPEER, "the %s closed the connection (it exited or died)%s", who,
                  n > 0 ? " after an unexpected message" : "");
 }
 
-int rcl_server_check(struct rcl_server *s)
+int usbsim_server_check(struct usbsim_server *s)
 {
     return peer_state(s->cfd, s->err, "application");
 }
 
-void rcl_server_close(struct rcl_server *s)
+void usbsim_server_close(struct usbsim_server *s)
 {
     if (s->cfd >= 0)
         close(s->cfd);
@@ -185,7 +185,7 @@ static int dial(const char *path, int timeout_ms, char *err)
 
 /* Receives the hello and exactly the descriptors it announces: the ring and the doorbell, and
  * optionally the data-serviced eventfd (closes whatever else came). */
-static int recv_hello(int sock, struct rcl_hello *h, int fds[3], char *err)
+static int recv_hello(int sock, struct usbsim_hello *h, int fds[3], char *err)
 {
     union {
         char buf[CMSG_SPACE(8 * sizeof(int))];
@@ -196,7 +196,7 @@ static int recv_hello(int sock, struct rcl_hello *h, int fds[3], char *err)
                        .msg_controllen = sizeof ctl.buf};
     struct pollfd p = {sock, POLLIN, 0};
     if (poll(&p, 1, 5000) <= 0)
-        return failf(err, RCL_EPROTO, "the driver sent no hello within 5 s");
+        return failf(err, USBSIM_EPROTO, "the driver sent no hello within 5 s");
     ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
     int got = 0;
     fds[0] = fds[1] = fds[2] = -1;
@@ -215,32 +215,32 @@ static int recv_hello(int sock, struct rcl_hello *h, int fds[3], char *err)
         }
     }
     if (n == 0)
-        return failf(err, RCL_EPEER, "the driver closed the connection before its hello");
+        return failf(err, USBSIM_EPEER, "the driver closed the connection before its hello");
     if (n != (ssize_t)sizeof *h || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-        return failf(err, RCL_EPROTO, "hello of %zd bytes, expected %zu", n, sizeof *h);
-    if (h->magic != RCL_HELLO_MAGIC || h->version != RCL_VERSION)
-        return failf(err, RCL_EPROTO, "hello with magic 0x%08x version %u, expected 0x%08x %u",
-                     h->magic, h->version, RCL_HELLO_MAGIC, RCL_VERSION);
+        return failf(err, USBSIM_EPROTO, "hello of %zd bytes, expected %zu", n, sizeof *h);
+    if (h->magic != USBSIM_HELLO_MAGIC || h->version != USBSIM_HELLO_VERSION)
+        return failf(err, USBSIM_EPROTO, "hello with magic 0x%08x version %u, expected 0x%08x %u",
+                     h->magic, h->version, USBSIM_HELLO_MAGIC, USBSIM_HELLO_VERSION);
     if ((h->nfds != 2 && h->nfds != 3) || (uint32_t)got != h->nfds)
-        return failf(err, RCL_EPROTO, "hello carried %d descriptors (announced %u), expected 2 or 3",
+        return failf(err, USBSIM_EPROTO, "hello carried %d descriptors (announced %u), expected 2 or 3",
                      got, h->nfds);
-    if (h->db_mode > DB_ALWAYS)
-        return failf(err, RCL_EPROTO, "hello: unknown doorbell mode %u", h->db_mode);
+    if (h->db_mode > USBSIM_DOORBELL_ALWAYS)
+        return failf(err, USBSIM_EPROTO, "hello: unknown doorbell mode %u", h->db_mode);
     return 0;
 }
 
-static struct rcl_client *client_fail(struct rcl_client *c, char *err)
+static struct usbsim_client *client_fail(struct usbsim_client *c, char *err)
 {
-    snprintf(err, RCL_ERR_MAX, "%s", c->err);
-    rcl_close(c);
+    snprintf(err, USBSIM_CLIENT_ERR_MAX, "%s", c->err);
+    usbsim_client_close(c);
     return NULL;
 }
 
-struct rcl_client *rcl_connect(const char *path, int timeout_ms, char err[RCL_ERR_MAX])
+struct usbsim_client *usbsim_client_connect(const char *path, int timeout_ms, char err[USBSIM_CLIENT_ERR_MAX])
 {
-    struct rcl_client *c = calloc(1, sizeof *c);
+    struct usbsim_client *c = calloc(1, sizeof *c);
     if (!c) {
-        failf(err, RCL_ESYS, "out of memory");
+        failf(err, USBSIM_ESYS, "out of memory");
         return NULL;
     }
     c->db.rfd = c->db.wfd = -1;
@@ -256,71 +256,71 @@ struct rcl_client *rcl_connect(const char *path, int timeout_ms, char err[RCL_ER
         c->serviced_fd = -1;
     }
     if (st == 0) {
-        char rerr[RING_ERR_MAX];
-        c->ring = ring_attach_consumer(fds[0], rerr);
+        char rerr[USBSIM_RING_ERR_MAX];
+        c->ring = usbsim_ring_attach_consumer(fds[0], rerr);
         if (!c->ring)
-            failf(c->err, RCL_EPROTO, "%s", rerr);
-        else if (ring_slots(c->ring) != c->hello.slots || ring_payload(c->ring) != c->hello.slot_payload)
-            failf(c->err, st = RCL_EPROTO, "hello geometry %u x %u differs from the ring's %u x %u",
-                  c->hello.slots, c->hello.slot_payload, ring_slots(c->ring), ring_payload(c->ring));
+            failf(c->err, USBSIM_EPROTO, "%s", rerr);
+        else if (usbsim_ring_slots(c->ring) != c->hello.slots || usbsim_ring_payload(c->ring) != c->hello.slot_payload)
+            failf(c->err, st = USBSIM_EPROTO, "hello geometry %u x %u differs from the ring's %u x %u",
+                  c->hello.slots, c->hello.slot_payload, usbsim_ring_slots(c->ring), usbsim_ring_payload(c->ring));
     }
     if (fds[0] >= 0)
         close(fds[0]); /* the mapping stays */
-    /* db_pipe's drain reads until empty: right for an eventfd and for a pipe */
-    db_adopt(&c->db, fds[1], -1, (enum db_mode)c->hello.db_mode, &db_pipe);
+    /* usbsim_doorbell_pipe's drain reads until empty: right for an eventfd and for a pipe */
+    usbsim_doorbell_adopt(&c->db, fds[1], -1, (enum usbsim_doorbell_mode)c->hello.db_mode, &usbsim_doorbell_pipe);
     c->db.owned = 1;
     if (st != 0 || !c->ring)
         return client_fail(c, err);
     return c;
 }
 
-int rcl_wait(struct rcl_client *c, int timeout_ms)
+int usbsim_client_wait(struct usbsim_client *c, int timeout_ms)
 {
-    int w = db_wait(&c->db, c->ring, timeout_ms, c->sock);
+    int w = usbsim_doorbell_wait(&c->db, c->ring, timeout_ms, c->sock);
     if (w > 0)
         return w;
-    if (w == DB_CLOSED)
-        return failf(c->err, RCL_ECLOSED, "the driver closed the ring; every packet was read");
-    if (w < 0 && w != DB_EWATCH) {
-        snprintf(c->err, sizeof c->err, "%s", w == DB_ESYS ? "poll failed" : ring_error(c->ring));
+    if (w == USBSIM_ECLOSED)
+        return failf(c->err, USBSIM_ECLOSED, "the driver closed the ring; every packet was read");
+    if (w < 0 && w != USBSIM_EWATCH) {
+        snprintf(c->err, sizeof c->err, "%s", w == USBSIM_ESYS ? "poll failed" : usbsim_ring_error(c->ring));
         return w;
     }
-    if (ring_producer_closed(c->ring))
-        return failf(c->err, RCL_ECLOSED, "the driver closed the ring; every packet was read");
-    if (w == DB_EWATCH)
-        return peer_state(c->sock, c->err, "driver") ? RCL_EPEER : 0;
+    if (usbsim_ring_producer_closed(c->ring))
+        return failf(c->err, USBSIM_ECLOSED, "the driver closed the ring; every packet was read");
+    if (w == USBSIM_EWATCH)
+        return peer_state(c->sock, c->err, "driver") ? USBSIM_EPEER : 0;
     return 0;
 }
 
-static int ring_status(struct rcl_client *c, int st)
+static int ring_status(struct usbsim_client *c, int st)
 {
     if (st < 0)
-        snprintf(c->err, sizeof c->err, "%s", ring_error(c->ring));
+        snprintf(c->err, sizeof c->err, "%s", usbsim_ring_error(c->ring));
     return st;
 }
 
-void rcl_set_spin(struct rcl_client *c, uint32_t polls) { db_set_spin(&c->db, polls); }
-int rcl_peek(struct rcl_client *c, uint32_t max) { return ring_status(c, ring_peek(c->ring, max)); }
+void usbsim_client_set_spin(struct usbsim_client *c, uint32_t polls) { usbsim_doorbell_set_spin(&c->db, polls); }
+int usbsim_client_peek(struct usbsim_client *c, uint32_t max) { return ring_status(c, usbsim_ring_peek(c->ring, max)); }
 
-int rcl_get(struct rcl_client *c, uint32_t i, struct ring_pkt *out)
+int usbsim_client_get(struct usbsim_client *c, uint32_t i, struct usbsim_ring_pkt *out)
 {
-    return ring_status(c, ring_get(c->ring, i, out));
+    return ring_status(c, usbsim_ring_get(c->ring, i, out));
 }
 
-int rcl_release(struct rcl_client *c, uint32_t n) { return ring_status(c, ring_release(c->ring, n)); }
-void rcl_stats(const struct rcl_client *c, struct ring_stats *s) { ring_stats(c->ring, s); }
+int usbsim_client_release(struct usbsim_client *c, uint32_t n) { return ring_status(c, usbsim_ring_release(c->ring, n)); }
+void usbsim_client_stats(const struct usbsim_client *c, struct usbsim_ring_stats *s) { usbsim_ring_stats(c->ring, s); }
 
-uint64_t rcl_missed_wakeups(const struct rcl_client *c) { return c->db.missed; }
-const struct rcl_hello *rcl_hello(const struct rcl_client *c) { return &c->hello; }
-const char *rcl_error(const struct rcl_client *c) { return c->err; }
-struct ring *rcl_ring(struct rcl_client *c) { return c->ring; }
+uint64_t usbsim_client_missed_wakeups(const struct usbsim_client *c) { return c->db.missed; }
+const struct usbsim_hello *usbsim_client_hello(const struct usbsim_client *c) { return &c->hello; }
+const char *usbsim_client_error(const struct usbsim_client *c) { return c->err; }
+struct usbsim_ring *usbsim_client_ring(struct usbsim_client *c) { return c->ring; }
 
-void rcl_close(struct rcl_client *c)
+void usbsim_client_close(struct usbsim_client *c)
 {
     if (!c)
         return;
-    ring_destroy(c->ring);
-    db_close(&c->db);
+    usbsim_ring_destroy(c->ring);
+    usbsim_doorbell_close(&c->db);
     if (c->serviced_fd >= 0)
         close(c->serviced_fd);
     if (c->sock >= 0)
@@ -328,7 +328,7 @@ void rcl_close(struct rcl_client *c)
     free(c);
 }
 
-int rcl_serviced_fd(const struct rcl_client *c)
+int usbsim_client_serviced_fd(const struct usbsim_client *c)
 {
     return c->serviced_fd;
 }

@@ -1,7 +1,7 @@
 /* dataqueue — see dataqueue.h.
  *
  * The serviced signal without a lost notification: the producer, finding the ring full, makes a
- * full fence and looks at the consumer's index again before it reports DQ_FULL; the consumer,
+ * full fence and looks at the consumer's index again before it reports USBSIM_EFULL; the consumer,
  * after releasing a slot, makes a full fence and reads the producer's index. If the producer's
  * second look missed the release, the consumer's read sees the producer's index, finds that the
  * ring was full before its release, and writes the serviced eventfd (a counter: the signal stays
@@ -20,20 +20,20 @@
 #include <time.h>
 #include <unistd.h>
 
-struct dq {
+struct usbsim_dq {
     int producer;
-    struct ring *ring;
-    struct db *db;            /* producer */
-    struct rcl_client *client; /* consumer */
+    struct usbsim_ring *ring;
+    struct usbsim_doorbell *db;            /* producer */
+    struct usbsim_client *client; /* consumer */
     int svc, svc_owned;
-    bool waiting;             /* producer: got DQ_FULL, not serviced yet */
-    dq_handler_fn available, serviced;
+    bool waiting;             /* producer: got USBSIM_EFULL, not serviced yet */
+    usbsim_dq_handler_fn available, serviced;
     void *available_ctx, *serviced_ctx;
-    struct dq_stats st;
-    char err[DQ_ERR_MAX];
+    struct usbsim_dq_stats st;
+    char err[USBSIM_DQ_ERR_MAX];
 };
 
-static int failf(struct dq *q, int status, const char *fmt, ...)
+static int failf(struct usbsim_dq *q, int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -42,16 +42,16 @@ static int failf(struct dq *q, int status, const char *fmt, ...)
     return status;
 }
 
-static int ring_failed(struct dq *q, int status)
+static int ring_failed(struct usbsim_dq *q, int status)
 {
-    return failf(q, status, "%s", ring_error(q->ring));
+    return failf(q, status, "%s", usbsim_ring_error(q->ring));
 }
 
-static struct dq *make(struct ring *r, int producer, char err[DQ_ERR_MAX])
+static struct usbsim_dq *make(struct usbsim_ring *r, int producer, char err[USBSIM_DQ_ERR_MAX])
 {
-    struct dq *q = r ? calloc(1, sizeof *q) : NULL;
+    struct usbsim_dq *q = r ? calloc(1, sizeof *q) : NULL;
     if (!q) {
-        snprintf(err, DQ_ERR_MAX, "dataqueue: %s", r ? "out of memory" : "no ring");
+        snprintf(err, USBSIM_DQ_ERR_MAX, "dataqueue: %s", r ? "out of memory" : "no ring");
         return NULL;
     }
     q->ring = r;
@@ -61,15 +61,15 @@ static struct dq *make(struct ring *r, int producer, char err[DQ_ERR_MAX])
 }
 
 /* Entries published and not yet released, as the shared indices say. */
-static uint32_t used(const struct dq *q, struct ring_stats *s)
+static uint32_t used(const struct usbsim_dq *q, struct usbsim_ring_stats *s)
 {
-    ring_stats(q->ring, s);
+    usbsim_ring_stats(q->ring, s);
     return s->prod - s->cons;
 }
 
-static bool room(const struct dq *q)
+static bool room(const struct usbsim_dq *q)
 {
-    struct ring_stats s;
+    struct usbsim_ring_stats s;
     return used(q, &s) < s.slots;
 }
 
@@ -87,19 +87,19 @@ static uint64_t now_ns(void)
 }
 
 /* ---- producer ---- */
-struct dq *dq_producer_new(struct ring *r, struct db *d, char err[DQ_ERR_MAX])
+struct usbsim_dq *usbsim_dq_producer_new(struct usbsim_ring *r, struct usbsim_doorbell *d, char err[USBSIM_DQ_ERR_MAX])
 {
     if (!d) {
-        snprintf(err, DQ_ERR_MAX, "dataqueue: no doorbell");
+        snprintf(err, USBSIM_DQ_ERR_MAX, "dataqueue: no doorbell");
         return NULL;
     }
-    struct dq *q = make(r, 1, err);
+    struct usbsim_dq *q = make(r, 1, err);
     if (!q)
         return NULL;
     q->db = d;
     q->svc = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (q->svc < 0) {
-        snprintf(err, DQ_ERR_MAX, "dataqueue: eventfd: %s", strerror(errno));
+        snprintf(err, USBSIM_DQ_ERR_MAX, "dataqueue: eventfd: %s", strerror(errno));
         free(q);
         return NULL;
     }
@@ -107,44 +107,44 @@ struct dq *dq_producer_new(struct ring *r, struct db *d, char err[DQ_ERR_MAX])
     return q;
 }
 
-int dq_serviced_fd(const struct dq *q) { return q->svc; }
+int usbsim_dq_serviced_fd(const struct usbsim_dq *q) { return q->svc; }
 
-void dq_set_data_serviced_handler(struct dq *q, dq_handler_fn fn, void *ctx)
+void usbsim_dq_set_data_serviced_handler(struct usbsim_dq *q, usbsim_dq_handler_fn fn, void *ctx)
 {
     q->serviced = fn;
     q->serviced_ctx = ctx;
 }
 
-int dq_enqueue(struct dq *q, size_t size, dq_fill_fn fill, void *ctx)
+int usbsim_dq_enqueue(struct usbsim_dq *q, size_t size, usbsim_dq_fill_fn fill, void *ctx)
 {
     if (!q->producer)
-        return failf(q, DQ_EINVAL, "dataqueue: enqueue on a consumer handle");
-    if (size == 0 || size > ring_payload(q->ring) || !fill)
-        return failf(q, DQ_EINVAL, "dataqueue: entry of %zu bytes; allowed: 1..%u bytes", size,
-                     ring_payload(q->ring));
+        return failf(q, USBSIM_EINVAL, "dataqueue: enqueue on a consumer handle");
+    if (size == 0 || size > usbsim_ring_payload(q->ring) || !fill)
+        return failf(q, USBSIM_EINVAL, "dataqueue: entry of %zu bytes; allowed: 1..%u bytes", size,
+                     usbsim_ring_payload(q->ring));
     if (!room(q)) {
         q->waiting = true;
         full_fence(); /* pairs with the one in signal_serviced */
         if (!room(q)) {
             q->st.overruns++;
-            return failf(q, DQ_FULL, "dataqueue: the ring is full");
+            return failf(q, USBSIM_EFULL, "dataqueue: the ring is full");
         }
     }
     uint32_t got = 0;
-    int st = ring_reserve(q->ring, 1, &got);
+    int st = usbsim_ring_reserve(q->ring, 1, &got);
     if (st < 0)
         return ring_failed(q, st);
     if (got == 0) { /* not expected with room seen above: treated as full, nothing lost */
         q->waiting = true;
         q->st.overruns++;
-        return failf(q, DQ_FULL, "dataqueue: the ring is full");
+        return failf(q, USBSIM_EFULL, "dataqueue: the ring is full");
     }
-    fill(ring_slot_bytes(q->ring, 0), size, ctx);
-    ring_slot_meta(q->ring, 0, (uint16_t)size, 0, now_ns());
-    db_commit(q->db, q->ring, 1);
+    fill(usbsim_ring_slot_bytes(q->ring, 0), size, ctx);
+    usbsim_ring_slot_meta(q->ring, 0, (uint16_t)size, 0, now_ns());
+    usbsim_doorbell_commit(q->db, q->ring, 1);
     q->waiting = false;
     q->st.enqueued++;
-    return DQ_OK;
+    return USBSIM_OK;
 }
 
 static void copy_fill(void *data, size_t size, void *ctx)
@@ -152,17 +152,17 @@ static void copy_fill(void *data, size_t size, void *ctx)
     memcpy(data, ctx, size);
 }
 
-int dq_enqueue_copy(struct dq *q, const void *data, size_t size)
+int usbsim_dq_enqueue_copy(struct usbsim_dq *q, const void *data, size_t size)
 {
     if (!data)
-        return failf(q, DQ_EINVAL, "dataqueue: no data");
-    return dq_enqueue(q, size, copy_fill, (void *)data);
+        return failf(q, USBSIM_EINVAL, "dataqueue: no data");
+    return usbsim_dq_enqueue(q, size, copy_fill, (void *)data);
 }
 
-int dq_dispatch_serviced(struct dq *q)
+int usbsim_dq_dispatch_serviced(struct usbsim_dq *q)
 {
     if (!q->producer)
-        return failf(q, DQ_EINVAL, "dataqueue: serviced dispatch on a consumer handle");
+        return failf(q, USBSIM_EINVAL, "dataqueue: serviced dispatch on a consumer handle");
     uint64_t v;
     while (read(q->svc, &v, sizeof v) == (ssize_t)sizeof v)
         ;
@@ -175,12 +175,12 @@ int dq_dispatch_serviced(struct dq *q)
     return 1;
 }
 
-int dq_wait_serviced(struct dq *q, int timeout_ms)
+int usbsim_dq_wait_serviced(struct usbsim_dq *q, int timeout_ms)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        int rc = dq_dispatch_serviced(q);
+        int rc = usbsim_dq_dispatch_serviced(q);
         if (rc != 0 || !q->waiting)
             return rc;
         int left = -1;
@@ -194,14 +194,14 @@ int dq_wait_serviced(struct dq *q, int timeout_ms)
         }
         struct pollfd p = {q->svc, POLLIN, 0};
         if (poll(&p, 1, left) < 0 && errno != EINTR)
-            return failf(q, DQ_ESYS, "dataqueue: poll: %s", strerror(errno));
+            return failf(q, USBSIM_ESYS, "dataqueue: poll: %s", strerror(errno));
     }
 }
 
 /* ---- consumer ---- */
-struct dq *dq_consumer_new(struct rcl_client *c, int serviced_fd, char err[DQ_ERR_MAX])
+struct usbsim_dq *usbsim_dq_consumer_new(struct usbsim_client *c, int serviced_fd, char err[USBSIM_DQ_ERR_MAX])
 {
-    struct dq *q = make(c ? rcl_ring(c) : NULL, 0, err);
+    struct usbsim_dq *q = make(c ? usbsim_client_ring(c) : NULL, 0, err);
     if (!q)
         return NULL;
     q->client = c;
@@ -209,19 +209,19 @@ struct dq *dq_consumer_new(struct rcl_client *c, int serviced_fd, char err[DQ_ER
     return q;
 }
 
-void dq_set_data_available_handler(struct dq *q, dq_handler_fn fn, void *ctx)
+void usbsim_dq_set_data_available_handler(struct usbsim_dq *q, usbsim_dq_handler_fn fn, void *ctx)
 {
     q->available = fn;
     q->available_ctx = ctx;
 }
 
-int dq_dispatch(struct dq *q, int timeout_ms)
+int usbsim_dq_dispatch(struct usbsim_dq *q, int timeout_ms)
 {
     if (q->producer)
-        return failf(q, DQ_EINVAL, "dataqueue: dispatch on a producer handle");
-    int n = rcl_wait(q->client, timeout_ms);
+        return failf(q, USBSIM_EINVAL, "dataqueue: dispatch on a producer handle");
+    int n = usbsim_client_wait(q->client, timeout_ms);
     if (n < 0)
-        return failf(q, n, "%s", rcl_error(q->client));
+        return failf(q, n, "%s", usbsim_client_error(q->client));
     if (n > 0) {
         q->st.available_calls++;
         if (q->available)
@@ -230,40 +230,40 @@ int dq_dispatch(struct dq *q, int timeout_ms)
     return n;
 }
 
-bool dq_is_data_available(struct dq *q)
+bool usbsim_dq_is_data_available(struct usbsim_dq *q)
 {
-    struct ring_stats s;
+    struct usbsim_ring_stats s;
     return used(q, &s) != 0;
 }
 
 /* Claims the oldest entry and describes it. */
-static int oldest(struct dq *q, struct ring_pkt *p)
+static int oldest(struct usbsim_dq *q, struct usbsim_ring_pkt *p)
 {
     if (q->producer)
-        return failf(q, DQ_EINVAL, "dataqueue: consumer call on a producer handle");
-    int n = ring_peek(q->ring, 1);
+        return failf(q, USBSIM_EINVAL, "dataqueue: consumer call on a producer handle");
+    int n = usbsim_ring_peek(q->ring, 1);
     if (n < 0)
         return ring_failed(q, n);
     if (n == 0)
-        return DQ_EMPTY;
-    int st = ring_get(q->ring, 0, p);
-    return st < 0 ? ring_failed(q, st) : DQ_OK;
+        return USBSIM_EEMPTY;
+    int st = usbsim_ring_get(q->ring, 0, p);
+    return st < 0 ? ring_failed(q, st) : USBSIM_OK;
 }
 
-int dq_peek(struct dq *q, dq_entry_fn use, void *ctx)
+int usbsim_dq_peek(struct usbsim_dq *q, usbsim_dq_entry_fn use, void *ctx)
 {
-    struct ring_pkt p;
+    struct usbsim_ring_pkt p;
     int st = oldest(q, &p);
-    if (st == DQ_OK && use)
+    if (st == USBSIM_OK && use)
         use(p.bytes, p.len, ctx);
     return st;
 }
 
 /* After a release: was the ring full just before it? Then the producer may wait for room. */
-static void signal_serviced(struct dq *q)
+static void signal_serviced(struct usbsim_dq *q)
 {
-    full_fence(); /* pairs with the one in dq_enqueue */
-    struct ring_stats s;
+    full_fence(); /* pairs with the one in usbsim_dq_enqueue */
+    struct usbsim_ring_stats s;
     if (q->svc < 0 || used(q, &s) + 1 < s.slots)
         return;
     uint64_t one = 1;
@@ -271,41 +271,27 @@ static void signal_serviced(struct dq *q)
         q->st.serviced_sent++;
 }
 
-int dq_dequeue(struct dq *q, dq_entry_fn use, void *ctx)
+int usbsim_dq_dequeue(struct usbsim_dq *q, usbsim_dq_entry_fn use, void *ctx)
 {
-    struct ring_pkt p;
+    struct usbsim_ring_pkt p;
     int st = oldest(q, &p);
-    if (st != DQ_OK)
+    if (st != USBSIM_OK)
         return st;
     if (use)
         use(p.bytes, p.len, ctx);
-    st = ring_release(q->ring, 1);
+    st = usbsim_ring_release(q->ring, 1);
     if (st < 0)
         return ring_failed(q, st);
     q->st.dequeued++;
     signal_serviced(q);
-    return DQ_OK;
+    return USBSIM_OK;
 }
 
 /* ---- both ---- */
-void dq_stats(const struct dq *q, struct dq_stats *s) { *s = q->st; }
-const char *dq_error(const struct dq *q) { return q->err; }
+void usbsim_dq_stats(const struct usbsim_dq *q, struct usbsim_dq_stats *s) { *s = q->st; }
+const char *usbsim_dq_error(const struct usbsim_dq *q) { return q->err; }
 
-const char *dq_strerror(int status)
-{
-    switch (status) {
-    case DQ_OK: return "ok";
-    case DQ_EMPTY: return "the queue is empty";
-    case DQ_FULL: return "the queue is full";
-    case DQ_EINVAL: return "invalid argument";
-    case DQ_ESYS: return "a system call failed";
-    case RCL_EPEER: return "the producer went away";
-    case RCL_ECLOSED: return "the producer closed the queue and everything was read";
-    default: return ring_strerror(status);
-    }
-}
-
-void dq_free(struct dq *q)
+void usbsim_dq_free(struct usbsim_dq *q)
 {
     if (!q)
         return;

@@ -52,38 +52,38 @@ static void pipe_drain(int rfd)
     }
 }
 
-const struct db_ops db_eventfd = {"eventfd", efd_open, efd_ring, efd_drain};
-const struct db_ops db_pipe = {"pipe", pipe_open, pipe_ring, pipe_drain};
+const struct usbsim_doorbell_ops usbsim_doorbell_eventfd = {"eventfd", efd_open, efd_ring, efd_drain};
+const struct usbsim_doorbell_ops usbsim_doorbell_pipe = {"pipe", pipe_open, pipe_ring, pipe_drain};
 
-int db_open(struct db *d, enum db_mode mode, const struct db_ops *ops)
+int usbsim_doorbell_open(struct usbsim_doorbell *d, enum usbsim_doorbell_mode mode, const struct usbsim_doorbell_ops *ops)
 {
     int fds[2];
-    const struct db_ops *o = ops ? ops : &db_eventfd;
+    const struct usbsim_doorbell_ops *o = ops ? ops : &usbsim_doorbell_eventfd;
     if (o->open(fds) != 0) {
         if (ops)
             return -1;
-        o = &db_pipe;
+        o = &usbsim_doorbell_pipe;
         if (o->open(fds) != 0)
             return -1;
     }
-    *d = (struct db){.rfd = fds[0], .wfd = fds[1], .owned = 1, .mode = mode, .ops = o};
+    *d = (struct usbsim_doorbell){.rfd = fds[0], .wfd = fds[1], .owned = 1, .mode = mode, .ops = o};
     return 0;
 }
 
-void db_adopt(struct db *d, int rfd, int wfd, enum db_mode mode, const struct db_ops *ops)
+void usbsim_doorbell_adopt(struct usbsim_doorbell *d, int rfd, int wfd, enum usbsim_doorbell_mode mode, const struct usbsim_doorbell_ops *ops)
 {
-    *d = (struct db){.rfd = rfd, .wfd = wfd, .mode = mode, .ops = ops ? ops : &db_eventfd};
+    *d = (struct usbsim_doorbell){.rfd = rfd, .wfd = wfd, .mode = mode, .ops = ops ? ops : &usbsim_doorbell_eventfd};
 }
 
-void db_set_spin(struct db *d, uint32_t polls)
+void usbsim_doorbell_set_spin(struct usbsim_doorbell *d, uint32_t polls)
 {
     d->spin = polls;
 }
 
-static int spin_for_data(struct db *d, struct ring *r)
+static int spin_for_data(struct usbsim_doorbell *d, struct usbsim_ring *r)
 {
     for (uint32_t i = 0; i < d->spin; i++) {
-        int pending = ring_pending(r);
+        int pending = usbsim_ring_pending(r);
         if (pending != 0)
             return pending;
 #if defined(__x86_64__) || defined(__i386__)
@@ -93,7 +93,7 @@ static int spin_for_data(struct db *d, struct ring *r)
     return 0;
 }
 
-void db_close(struct db *d)
+void usbsim_doorbell_close(struct usbsim_doorbell *d)
 {
     if (d->owned) {
         close(d->rfd);
@@ -104,24 +104,24 @@ void db_close(struct db *d)
     d->owned = 0;
 }
 
-const char *db_mode_name(enum db_mode m)
+const char *usbsim_doorbell_mode_name(enum usbsim_doorbell_mode m)
 {
-    return m == DB_ALWAYS ? "always" : "suppressed";
+    return m == USBSIM_DOORBELL_ALWAYS ? "always" : "suppressed";
 }
 
-int db_mode_parse(const char *s, enum db_mode *out)
+int usbsim_doorbell_mode_parse(const char *s, enum usbsim_doorbell_mode *out)
 {
     if (strcmp(s, "suppressed") == 0)
-        return *out = DB_SUPPRESSED, 0;
+        return *out = USBSIM_DOORBELL_SUPPRESSED, 0;
     if (strcmp(s, "always") == 0)
-        return *out = DB_ALWAYS, 0;
+        return *out = USBSIM_DOORBELL_ALWAYS, 0;
     return -1;
 }
 
-void db_kick(struct db *d, struct ring *r)
+void usbsim_doorbell_kick(struct usbsim_doorbell *d, struct usbsim_ring *r)
 {
     d->ops->ring(d->wfd);
-    ring_count_doorbell(r);
+    usbsim_ring_count_doorbell(r);
 }
 
 /* Planted bug (fault.h, FAULT_MISSED_WAKEUP): one needed ring in eight is skipped. */
@@ -131,32 +131,32 @@ static int fault_skip_ring(void)
     return atomic_fetch_add_explicit(&crossings, 1, memory_order_relaxed) % 8 == 7;
 }
 
-int db_notify(struct db *d, struct ring *r, uint32_t old, uint32_t new_pos)
+int usbsim_doorbell_notify(struct usbsim_doorbell *d, struct usbsim_ring *r, uint32_t old, uint32_t new_pos)
 {
     if (new_pos == old)
         return 0;
-    if (d->mode != DB_ALWAYS && !ring_need_wake(r, old, new_pos))
+    if (d->mode != USBSIM_DOORBELL_ALWAYS && !usbsim_ring_need_wake(r, old, new_pos))
         return 0;
-    if (d->mode != DB_ALWAYS && fault_on(FAULT_MISSED_WAKEUP) && fault_skip_ring())
+    if (d->mode != USBSIM_DOORBELL_ALWAYS && fault_on(FAULT_MISSED_WAKEUP) && fault_skip_ring())
         return 0;
-    db_kick(d, r);
+    usbsim_doorbell_kick(d, r);
     return 1;
 }
 
-int db_push(struct db *d, struct ring *r, const void *bytes, uint16_t len, uint16_t flags,
+int usbsim_doorbell_push(struct usbsim_doorbell *d, struct usbsim_ring *r, const void *bytes, uint16_t len, uint16_t flags,
             uint64_t ingress_ns)
 {
     uint32_t old;
-    int st = ring_push(r, bytes, len, flags, ingress_ns, &old);
-    if (st == RING_OK)
-        db_notify(d, r, old, old + 1);
+    int st = usbsim_ring_push(r, bytes, len, flags, ingress_ns, &old);
+    if (st == USBSIM_OK)
+        usbsim_doorbell_notify(d, r, old, old + 1);
     return st;
 }
 
-void db_commit(struct db *d, struct ring *r, uint32_t n)
+void usbsim_doorbell_commit(struct usbsim_doorbell *d, struct usbsim_ring *r, uint32_t n)
 {
-    uint32_t old = ring_commit(r, n);
-    db_notify(d, r, old, ring_prod_index(r));
+    uint32_t old = usbsim_ring_commit(r, n);
+    usbsim_doorbell_notify(d, r, old, usbsim_ring_prod_index(r));
 }
 
 static int64_t ms_left(const struct timespec *deadline)
@@ -169,17 +169,17 @@ static int64_t ms_left(const struct timespec *deadline)
 }
 
 /* Packets were found after a timeout: did the producer ring after all (within the grace)? */
-static int db_late_bell(struct db *d, struct ring *r)
+static int db_late_bell(struct usbsim_doorbell *d, struct usbsim_ring *r)
 {
     struct pollfd p = {d->rfd, POLLIN, 0};
-    if (poll(&p, 1, DB_MISSED_GRACE_MS) <= 0 || !p.revents)
+    if (poll(&p, 1, USBSIM_DOORBELL_MISSED_GRACE_MS) <= 0 || !p.revents)
         return 0;
     d->ops->drain(d->rfd);
-    ring_count_wakeup(r);
+    usbsim_ring_count_wakeup(r);
     return 1;
 }
 
-int db_wait(struct db *d, struct ring *r, int timeout_ms, int watch_fd)
+int usbsim_doorbell_wait(struct usbsim_doorbell *d, struct usbsim_ring *r, int timeout_ms, int watch_fd)
 {
     struct timespec deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -193,30 +193,30 @@ int db_wait(struct db *d, struct ring *r, int timeout_ms, int watch_fd)
     if (pending != 0)
         return pending;
     for (;;) {
-        pending = ring_arm_wake(r);
+        pending = usbsim_ring_arm_wake(r);
         if (pending != 0)
             return pending;
-        if (ring_producer_closed(r))
-            return ring_pending(r) ? ring_pending(r) : DB_CLOSED;
+        if (usbsim_ring_producer_closed(r))
+            return usbsim_ring_pending(r) ? usbsim_ring_pending(r) : USBSIM_ECLOSED;
         struct pollfd p[2] = {{d->rfd, POLLIN, 0}, {watch_fd, POLLIN, 0}};
         int left = timeout_ms < 0 ? -1 : (int)ms_left(&deadline);
         int n = poll(p, watch_fd >= 0 ? 2 : 1, left);
         if (n < 0 && errno != EINTR)
-            return DB_ESYS;
+            return USBSIM_ESYS;
         if (p[0].revents) {
             d->ops->drain(d->rfd);
-            ring_count_wakeup(r);
+            usbsim_ring_count_wakeup(r);
         }
         if (n > 0 && !p[0].revents && p[1].revents) {
-            pending = ring_pending(r);
-            return pending != 0 ? pending : DB_EWATCH;
+            pending = usbsim_ring_pending(r);
+            return pending != 0 ? pending : USBSIM_EWATCH;
         }
         if (n == 0) {
             d->timeouts++;
-            pending = ring_pending(r);
+            pending = usbsim_ring_pending(r);
             if (pending > 0 && !db_late_bell(d, r))
                 d->missed++;
-            return pending != 0 ? pending : DB_TIMEOUT;
+            return pending != 0 ? pending : USBSIM_DOORBELL_TIMEOUT;
         }
     }
 }

@@ -27,7 +27,7 @@ struct ring_ppage { /* page 0: producer-written */
     struct ring_geom g;
     alignas(64) _Atomic uint32_t prod;
     alignas(64) _Atomic uint64_t produced;
-    _Atomic uint64_t dropped[RING_DROP_CAUSES];
+    _Atomic uint64_t dropped[USBSIM_RING_DROP_CAUSES];
     _Atomic uint64_t doorbells;
     _Atomic uint32_t closed;
 };
@@ -50,22 +50,22 @@ struct slot_hdr {
     uint32_t seq;
     uint64_t ingress_ns;
 };
-_Static_assert(sizeof(struct slot_hdr) == RING_SLOT_HDR, "ABI: slot header is 16 bytes");
+_Static_assert(sizeof(struct slot_hdr) == USBSIM_RING_SLOT_HDR, "ABI: slot header is 16 bytes");
 
 /* ---- handle ---- */
-struct ring {
+struct usbsim_ring {
     int fd, producer;
     uint8_t *base, *slots;
     size_t size, page;
     struct ring_ppage *pp;
     struct ring_cpage *cp;
     uint32_t nslots, mask, slot_size, payload;
-    enum ring_policy policy;
+    enum usbsim_ring_policy policy;
     uint64_t block_timeout_ns;
     uint32_t prod, cons_cache, reserved;  /* producer */
     uint32_t cons, prod_cache, claimed;   /* consumer */
     volatile _Atomic int stop;
-    char err[RING_ERR_MAX];
+    char err[USBSIM_RING_ERR_MAX];
 };
 
 static inline uint64_t pack(uint32_t cons, uint32_t head)
@@ -73,7 +73,7 @@ static inline uint64_t pack(uint32_t cons, uint32_t head)
     return (uint64_t)cons | ((uint64_t)head << 32);
 }
 
-static int fail(struct ring *r, int status, const char *fmt, ...)
+static int fail(struct usbsim_ring *r, int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -105,13 +105,13 @@ static int posix_make(const char *tag)
     return fd;
 }
 
-const struct ring_shm_ops ring_shm_memfd = {"memfd", memfd_make};
-const struct ring_shm_ops ring_shm_posix = {"posix-shm", posix_make};
+const struct usbsim_ring_shm_ops usbsim_ring_shm_memfd = {"memfd", memfd_make};
+const struct usbsim_ring_shm_ops usbsim_ring_shm_posix = {"posix-shm", posix_make};
 
 /* ---- geometry ---- */
 static uint32_t slot_size_for(uint32_t payload)
 {
-    return (RING_SLOT_HDR + payload + 63u) & ~63u;
+    return (USBSIM_RING_SLOT_HDR + payload + 63u) & ~63u;
 }
 
 static int pow2(uint32_t v)
@@ -120,53 +120,53 @@ static int pow2(uint32_t v)
 }
 
 /* Checks a geometry block (copied out of shared memory) against this machine and the object size. */
-static int geom_check(struct ring *r, const struct ring_geom *g, uint64_t object_size)
+static int geom_check(struct usbsim_ring *r, const struct ring_geom *g, uint64_t object_size)
 {
-    if (g->magic != RING_MAGIC)
-        return fail(r, RING_EMAGIC, "ring header: magic 0x%08x, expected 0x%08x", g->magic,
-                    RING_MAGIC);
-    if (g->version != RING_VERSION)
-        return fail(r, RING_EVERSION, "ring header: version %u, this library speaks %u",
-                    g->version, RING_VERSION);
+    if (g->magic != USBSIM_RING_MAGIC)
+        return fail(r, USBSIM_EMAGIC, "ring header: magic 0x%08x, expected 0x%08x", g->magic,
+                    USBSIM_RING_MAGIC);
+    if (g->version != USBSIM_RING_VERSION)
+        return fail(r, USBSIM_EVERSION, "ring header: version %u, this library speaks %u",
+                    g->version, USBSIM_RING_VERSION);
     if (g->page_size != r->page || g->header_size != 2 * r->page)
-        return fail(r, RING_EGEOMETRY, "ring header: page size %u / header size %u, expected %zu / %zu",
+        return fail(r, USBSIM_EGEOMETRY, "ring header: page size %u / header size %u, expected %zu / %zu",
                     g->page_size, g->header_size, r->page, 2 * r->page);
-    if (!pow2(g->slots) || g->slots < RING_MIN_SLOTS || g->slots > RING_MAX_SLOTS)
-        return fail(r, RING_EGEOMETRY, "ring header: %u slots (need a power of two, %u..%u)",
-                    g->slots, RING_MIN_SLOTS, RING_MAX_SLOTS);
-    if (g->slot_payload < 1 || g->slot_payload > RING_MAX_PAYLOAD ||
+    if (!pow2(g->slots) || g->slots < USBSIM_RING_MIN_SLOTS || g->slots > USBSIM_RING_MAX_SLOTS)
+        return fail(r, USBSIM_EGEOMETRY, "ring header: %u slots (need a power of two, %u..%u)",
+                    g->slots, USBSIM_RING_MIN_SLOTS, USBSIM_RING_MAX_SLOTS);
+    if (g->slot_payload < 1 || g->slot_payload > USBSIM_RING_MAX_PAYLOAD ||
         g->slot_size != slot_size_for(g->slot_payload))
-        return fail(r, RING_EGEOMETRY, "ring header: slot size %u for payload %u (expected %u)",
+        return fail(r, USBSIM_EGEOMETRY, "ring header: slot size %u for payload %u (expected %u)",
                     g->slot_size, g->slot_payload, slot_size_for(g->slot_payload));
-    if (g->policy > RING_DROP_OLDEST)
-        return fail(r, RING_EGEOMETRY, "ring header: unknown overflow policy %u", g->policy);
+    if (g->policy > USBSIM_RING_DROP_OLDEST)
+        return fail(r, USBSIM_EGEOMETRY, "ring header: unknown overflow policy %u", g->policy);
     uint64_t need = (uint64_t)g->header_size + (uint64_t)g->slots * g->slot_size;
     if (g->total_size != need || need > object_size)
-        return fail(r, RING_EGEOMETRY,
+        return fail(r, USBSIM_EGEOMETRY,
                     "ring header: total size %llu, geometry needs %llu, object has %llu",
                     (unsigned long long)g->total_size, (unsigned long long)need,
                     (unsigned long long)object_size);
-    return RING_OK;
+    return USBSIM_OK;
 }
 
-static void adopt_geom(struct ring *r, const struct ring_geom *g)
+static void adopt_geom(struct usbsim_ring *r, const struct ring_geom *g)
 {
     r->nslots = g->slots;
     r->mask = g->slots - 1;
     r->slot_size = g->slot_size;
     r->payload = g->slot_payload;
-    r->policy = (enum ring_policy)g->policy;
+    r->policy = (enum usbsim_ring_policy)g->policy;
     r->size = g->total_size;
     r->pp = (struct ring_ppage *)r->base;
     r->cp = (struct ring_cpage *)(r->base + r->page);
     r->slots = r->base + g->header_size;
 }
 
-static struct ring *handle_new(char err[RING_ERR_MAX])
+static struct usbsim_ring *handle_new(char err[USBSIM_RING_ERR_MAX])
 {
-    struct ring *r = calloc(1, sizeof *r);
+    struct usbsim_ring *r = calloc(1, sizeof *r);
     if (!r) {
-        snprintf(err, RING_ERR_MAX, "ring: out of memory");
+        snprintf(err, USBSIM_RING_ERR_MAX, "ring: out of memory");
         return NULL;
     }
     r->fd = -1;
@@ -174,49 +174,49 @@ static struct ring *handle_new(char err[RING_ERR_MAX])
     return r;
 }
 
-static struct ring *handle_fail(struct ring *r, char err[RING_ERR_MAX])
+static struct usbsim_ring *handle_fail(struct usbsim_ring *r, char err[USBSIM_RING_ERR_MAX])
 {
-    snprintf(err, RING_ERR_MAX, "%s", r->err);
-    ring_destroy(r);
+    snprintf(err, USBSIM_RING_ERR_MAX, "%s", r->err);
+    usbsim_ring_destroy(r);
     return NULL;
 }
 
 /* ---- create / attach ---- */
-static int config_check(struct ring *r, const struct ring_config *c)
+static int config_check(struct usbsim_ring *r, const struct usbsim_ring_config *c)
 {
-    if (!pow2(c->slots) || c->slots < RING_MIN_SLOTS || c->slots > RING_MAX_SLOTS)
-        return fail(r, RING_EINVAL, "ring: slots %u is not a power of two in %u..%u", c->slots,
-                    RING_MIN_SLOTS, RING_MAX_SLOTS);
-    if (c->slot_payload < 1 || c->slot_payload > RING_MAX_PAYLOAD)
-        return fail(r, RING_EINVAL, "ring: slot payload %u not in 1..%u", c->slot_payload,
-                    RING_MAX_PAYLOAD);
-    if ((unsigned)c->policy > RING_DROP_OLDEST)
-        return fail(r, RING_EINVAL, "ring: unknown overflow policy %d", (int)c->policy);
-    return RING_OK;
+    if (!pow2(c->slots) || c->slots < USBSIM_RING_MIN_SLOTS || c->slots > USBSIM_RING_MAX_SLOTS)
+        return fail(r, USBSIM_EINVAL, "ring: slots %u is not a power of two in %u..%u", c->slots,
+                    USBSIM_RING_MIN_SLOTS, USBSIM_RING_MAX_SLOTS);
+    if (c->slot_payload < 1 || c->slot_payload > USBSIM_RING_MAX_PAYLOAD)
+        return fail(r, USBSIM_EINVAL, "ring: slot payload %u not in 1..%u", c->slot_payload,
+                    USBSIM_RING_MAX_PAYLOAD);
+    if ((unsigned)c->policy > USBSIM_RING_DROP_OLDEST)
+        return fail(r, USBSIM_EINVAL, "ring: unknown overflow policy %d", (int)c->policy);
+    return USBSIM_OK;
 }
 
-struct ring *ring_create(const struct ring_config *cfg, char err[RING_ERR_MAX])
+struct usbsim_ring *usbsim_ring_create(const struct usbsim_ring_config *cfg, char err[USBSIM_RING_ERR_MAX])
 {
-    struct ring *r = handle_new(err);
+    struct usbsim_ring *r = handle_new(err);
     if (!r)
         return NULL;
-    if (config_check(r, cfg) != RING_OK)
+    if (config_check(r, cfg) != USBSIM_OK)
         return handle_fail(r, err);
-    struct ring_geom g = {RING_MAGIC, RING_VERSION, (uint32_t)(2 * r->page), cfg->slots,
+    struct ring_geom g = {USBSIM_RING_MAGIC, USBSIM_RING_VERSION, (uint32_t)(2 * r->page), cfg->slots,
                           slot_size_for(cfg->slot_payload), cfg->slot_payload,
                           (uint32_t)cfg->policy, (uint32_t)r->page, 0};
     g.total_size = (uint64_t)g.header_size + (uint64_t)g.slots * g.slot_size;
-    const struct ring_shm_ops *ops = cfg->shm ? cfg->shm : &ring_shm_memfd;
+    const struct usbsim_ring_shm_ops *ops = cfg->shm ? cfg->shm : &usbsim_ring_shm_memfd;
     r->fd = ops->create("usbsim-ring");
     if (r->fd < 0 || ftruncate(r->fd, (off_t)g.total_size) != 0) {
-        fail(r, RING_ESYS, "ring: cannot create the %s object: %s", ops->name, strerror(errno));
+        fail(r, USBSIM_ESYS, "ring: cannot create the %s object: %s", ops->name, strerror(errno));
         return handle_fail(r, err);
     }
     (void)fcntl(r->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL); /* memfd only */
     r->base = mmap(NULL, g.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
     if (r->base == MAP_FAILED) {
         r->base = NULL;
-        fail(r, RING_ESYS, "ring: mmap of %llu bytes: %s", (unsigned long long)g.total_size,
+        fail(r, USBSIM_ESYS, "ring: mmap of %llu bytes: %s", (unsigned long long)g.total_size,
              strerror(errno));
         return handle_fail(r, err);
     }
@@ -232,56 +232,56 @@ struct ring *ring_create(const struct ring_config *cfg, char err[RING_ERR_MAX])
 }
 
 /* A hostile producer must not be able to shrink the object under our mapping (SIGBUS). */
-static int seals_check(struct ring *r, int fd)
+static int seals_check(struct usbsim_ring *r, int fd)
 {
     char link[64], target[64] = "";
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
     ssize_t n = readlink(link, target, sizeof target - 1);
     if (n <= 0 || strncmp(target, "/memfd:", 7) != 0)
-        return RING_OK; /* not a memfd (POSIX shm): cannot be sealed */
+        return USBSIM_OK; /* not a memfd (POSIX shm): cannot be sealed */
     int seals = fcntl(fd, F_GET_SEALS);
     if (seals < 0 || !(seals & F_SEAL_SHRINK))
-        return fail(r, RING_EGEOMETRY, "ring: memory object is not sealed against shrinking");
-    return RING_OK;
+        return fail(r, USBSIM_EGEOMETRY, "ring: memory object is not sealed against shrinking");
+    return USBSIM_OK;
 }
 
-struct ring *ring_attach_consumer(int fd, char err[RING_ERR_MAX])
+struct usbsim_ring *usbsim_ring_attach_consumer(int fd, char err[USBSIM_RING_ERR_MAX])
 {
-    struct ring *r = handle_new(err);
+    struct usbsim_ring *r = handle_new(err);
     if (!r)
         return NULL;
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        fail(r, RING_ESYS, "ring: fstat: %s", strerror(errno));
+        fail(r, USBSIM_ESYS, "ring: fstat: %s", strerror(errno));
         return handle_fail(r, err);
     }
     if (st.st_size < (off_t)(2 * r->page)) {
-        fail(r, RING_EGEOMETRY, "ring: memory object of %lld bytes is smaller than the header",
+        fail(r, USBSIM_EGEOMETRY, "ring: memory object of %lld bytes is smaller than the header",
              (long long)st.st_size);
         return handle_fail(r, err);
     }
-    if (seals_check(r, fd) != RING_OK)
+    if (seals_check(r, fd) != USBSIM_OK)
         return handle_fail(r, err);
     struct ring_geom g;
     void *hdr = mmap(NULL, r->page, PROT_READ, MAP_SHARED, fd, 0);
     if (hdr == MAP_FAILED) {
-        fail(r, RING_ESYS, "ring: mmap header: %s", strerror(errno));
+        fail(r, USBSIM_ESYS, "ring: mmap header: %s", strerror(errno));
         return handle_fail(r, err);
     }
     memcpy(&g, hdr, sizeof g); /* one copy: later changes by the producer are not seen */
     munmap(hdr, r->page);
-    if (geom_check(r, &g, (uint64_t)st.st_size) != RING_OK)
+    if (geom_check(r, &g, (uint64_t)st.st_size) != USBSIM_OK)
         return handle_fail(r, err);
     r->base = mmap(NULL, g.total_size, PROT_READ, MAP_SHARED, fd, 0);
     if (r->base == MAP_FAILED) {
         r->base = NULL;
-        fail(r, RING_ESYS, "ring: mmap: %s", strerror(errno));
+        fail(r, USBSIM_ESYS, "ring: mmap: %s", strerror(errno));
         return handle_fail(r, err);
     }
     adopt_geom(r, &g);
     if (mmap(r->cp, r->page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
              (off_t)r->page) == MAP_FAILED) {
-        fail(r, RING_ESYS, "ring: mmap consumer page: %s", strerror(errno));
+        fail(r, USBSIM_ESYS, "ring: mmap consumer page: %s", strerror(errno));
         return handle_fail(r, err);
     }
     uint64_t w = atomic_load_explicit(&r->cp->word, memory_order_acquire);
@@ -290,7 +290,7 @@ struct ring *ring_attach_consumer(int fd, char err[RING_ERR_MAX])
     return r;
 }
 
-void ring_destroy(struct ring *r)
+void usbsim_ring_destroy(struct usbsim_ring *r)
 {
     if (!r)
         return;
@@ -301,51 +301,32 @@ void ring_destroy(struct ring *r)
     free(r);
 }
 
-int ring_fd(const struct ring *r) { return r->fd; }
-const char *ring_error(const struct ring *r) { return r->err; }
-uint32_t ring_slots(const struct ring *r) { return r->nslots; }
-uint32_t ring_payload(const struct ring *r) { return r->payload; }
-enum ring_policy ring_policy(const struct ring *r) { return r->policy; }
-
-const char *ring_strerror(int s)
-{
-    switch (s) {
-    case RING_OK: return "ok";
-    case RING_DROPPED: return "dropped by the overflow policy";
-    case RING_EINVAL: return "invalid argument";
-    case RING_ESYS: return "system call failed";
-    case RING_EMAGIC: return "wrong magic in the shared header";
-    case RING_EVERSION: return "unknown ring version";
-    case RING_EGEOMETRY: return "inconsistent ring geometry";
-    case RING_EINDEX: return "shared index out of range";
-    case RING_ESLOT: return "corrupt slot";
-    case RING_ESTOPPED: return "stopped";
-    case RING_ETIMEDOUT: return "timed out";
-    case RING_EROLE: return "wrong side of the ring for this call";
-    default: return "unknown ring status";
-    }
-}
+int usbsim_ring_fd(const struct usbsim_ring *r) { return r->fd; }
+const char *usbsim_ring_error(const struct usbsim_ring *r) { return r->err; }
+uint32_t usbsim_ring_slots(const struct usbsim_ring *r) { return r->nslots; }
+uint32_t usbsim_ring_payload(const struct usbsim_ring *r) { return r->payload; }
+enum usbsim_ring_policy usbsim_ring_policy(const struct usbsim_ring *r) { return r->policy; }
 
 static const char *const policy_names[] = {"block", "drop-newest", "drop-oldest"};
 
-const char *ring_policy_name(enum ring_policy p)
+const char *usbsim_ring_policy_name(enum usbsim_ring_policy p)
 {
-    return (unsigned)p <= RING_DROP_OLDEST ? policy_names[p] : "?";
+    return (unsigned)p <= USBSIM_RING_DROP_OLDEST ? policy_names[p] : "?";
 }
 
-int ring_policy_parse(const char *s, enum ring_policy *out)
+int usbsim_ring_policy_parse(const char *s, enum usbsim_ring_policy *out)
 {
-    for (unsigned i = 0; i <= RING_DROP_OLDEST; i++)
+    for (unsigned i = 0; i <= USBSIM_RING_DROP_OLDEST; i++)
         if (strcmp(s, policy_names[i]) == 0)
-            return *out = (enum ring_policy)i, 0;
+            return *out = (enum usbsim_ring_policy)i, 0;
     return -1;
 }
 
-void ring_stats(const struct ring *r, struct ring_stats *s)
+void usbsim_ring_stats(const struct usbsim_ring *r, struct usbsim_ring_stats *s)
 {
     memset(s, 0, sizeof *s);
     s->produced = atomic_load_explicit(&r->pp->produced, memory_order_relaxed);
-    for (int i = 0; i < RING_DROP_CAUSES; i++)
+    for (int i = 0; i < USBSIM_RING_DROP_CAUSES; i++)
         s->dropped[i] = atomic_load_explicit(&r->pp->dropped[i], memory_order_relaxed);
     s->doorbells = atomic_load_explicit(&r->pp->doorbells, memory_order_relaxed);
     s->wakeups = atomic_load_explicit(&r->cp->wakeups, memory_order_relaxed);
@@ -360,30 +341,30 @@ void ring_stats(const struct ring *r, struct ring_stats *s)
 #define NEED_PRODUCER(r)                                                                  \
     do {                                                                                  \
         if (!(r)->producer)                                                               \
-            return fail((r), RING_EROLE, "ring: producer call on a consumer handle");     \
+            return fail((r), USBSIM_EROLE, "ring: producer call on a consumer handle");     \
     } while (0)
 #define NEED_CONSUMER(r)                                                                  \
     do {                                                                                  \
         if ((r)->producer)                                                                \
-            return fail((r), RING_EROLE, "ring: consumer call on a producer handle");     \
+            return fail((r), USBSIM_EROLE, "ring: consumer call on a producer handle");     \
     } while (0)
 
 /* Reads the consumer's word and checks it against what the producer knows. */
-static int load_cons_word(struct ring *r, uint32_t *cons, uint32_t *head)
+static int load_cons_word(struct usbsim_ring *r, uint32_t *cons, uint32_t *head)
 {
     uint64_t w = atomic_load_explicit(&r->cp->word, memory_order_acquire);
     uint32_t c = (uint32_t)w, h = (uint32_t)(w >> 32), used = r->prod - c;
     if (used > r->nslots || (uint32_t)(h - c) > used)
-        return fail(r, RING_EINDEX,
+        return fail(r, USBSIM_EINDEX,
                     "ring: consumer index %u / claimed end %u out of range (producer at %u, %u slots)",
                     c, h, r->prod, r->nslots);
     *cons = c;
     *head = h;
     r->cons_cache = c;
-    return RING_OK;
+    return USBSIM_OK;
 }
 
-static uint32_t free_slots(const struct ring *r)
+static uint32_t free_slots(const struct usbsim_ring *r)
 {
     if (fault_on(FAULT_WRAP_OFF_BY_ONE)) /* planted bug: one slot too many, wraps onto cons */
         return r->prod - r->cons_cache <= r->nslots ? r->nslots + 1 - (r->prod - r->cons_cache) : 0;
@@ -391,12 +372,12 @@ static uint32_t free_slots(const struct ring *r)
 }
 
 /* drop-oldest: take back up to `need` of the oldest packets, only while none is claimed. */
-static int evict(struct ring *r, uint32_t need)
+static int evict(struct usbsim_ring *r, uint32_t need)
 {
     for (int tries = 0; tries < 64 && free_slots(r) < need; tries++) {
         uint32_t c, h;
         int st = load_cons_word(r, &c, &h);
-        if (st != RING_OK)
+        if (st != USBSIM_OK)
             return st;
         uint32_t lack = need > free_slots(r) ? need - free_slots(r) : 0;
         if (lack == 0 || h != c)
@@ -405,11 +386,11 @@ static int evict(struct ring *r, uint32_t need)
         uint64_t expect = pack(c, c);
         if (atomic_compare_exchange_strong_explicit(&r->cp->word, &expect, pack(c + k, c + k),
                                                     memory_order_acq_rel, memory_order_acquire)) {
-            bump(&r->pp->dropped[RING_DROP_EVICTED], k);
+            bump(&r->pp->dropped[USBSIM_RING_DROP_EVICTED], k);
             r->cons_cache = c + k;
         }
     }
-    return RING_OK;
+    return USBSIM_OK;
 }
 
 static uint64_t now_ns(void)
@@ -420,23 +401,23 @@ static uint64_t now_ns(void)
 }
 
 /* block: wait for one free slot with spinning, then yielding, then short sleeps. */
-static int wait_room(struct ring *r)
+static int wait_room(struct usbsim_ring *r)
 {
     uint64_t deadline = 0;
     for (unsigned round = 0;; round++) {
         uint32_t c, h;
         int st = load_cons_word(r, &c, &h);
-        if (st != RING_OK || free_slots(r) > 0)
+        if (st != USBSIM_OK || free_slots(r) > 0)
             return st;
         if (atomic_load_explicit(&r->stop, memory_order_relaxed))
-            return fail(r, RING_ESTOPPED, "ring: wait for room stopped");
+            return fail(r, USBSIM_ESTOPPED, "ring: wait for room stopped");
         if (round < 64)
             continue;
         uint64_t t = now_ns();
         if (!deadline)
             deadline = r->block_timeout_ns ? t + r->block_timeout_ns : UINT64_MAX;
         if (t >= deadline)
-            return fail(r, RING_ETIMEDOUT, "ring: no room for %llu ns",
+            return fail(r, USBSIM_ETIMEDOUT, "ring: no room for %llu ns",
                         (unsigned long long)r->block_timeout_ns);
         if (round < 256) {
             sched_yield();
@@ -447,53 +428,53 @@ static int wait_room(struct ring *r)
     }
 }
 
-int ring_reserve(struct ring *r, uint32_t want, uint32_t *got)
+int usbsim_ring_reserve(struct usbsim_ring *r, uint32_t want, uint32_t *got)
 {
     *got = 0;
     NEED_PRODUCER(r);
     if (want > r->nslots)
         want = r->nslots;
-    int st = RING_OK;
+    int st = USBSIM_OK;
     if (free_slots(r) < want) {
         uint32_t c, h;
         st = load_cons_word(r, &c, &h);
-        if (st == RING_OK && free_slots(r) < want && r->policy == RING_DROP_OLDEST)
+        if (st == USBSIM_OK && free_slots(r) < want && r->policy == USBSIM_RING_DROP_OLDEST)
             st = evict(r, want);
-        if (st == RING_OK && free_slots(r) == 0 && r->policy == RING_BLOCK)
+        if (st == USBSIM_OK && free_slots(r) == 0 && r->policy == USBSIM_RING_BLOCK)
             st = wait_room(r);
-        if (st != RING_OK)
+        if (st != USBSIM_OK)
             return st;
     }
     uint32_t f = free_slots(r);
     *got = r->reserved = f < want ? f : want;
-    return RING_OK;
+    return USBSIM_OK;
 }
 
-static uint8_t *prod_slot(struct ring *r, uint32_t k)
+static uint8_t *prod_slot(struct usbsim_ring *r, uint32_t k)
 {
     return r->slots + (size_t)((r->prod + k) & r->mask) * r->slot_size;
 }
 
-uint8_t *ring_slot_bytes(struct ring *r, uint32_t k)
+uint8_t *usbsim_ring_slot_bytes(struct usbsim_ring *r, uint32_t k)
 {
-    return prod_slot(r, k) + RING_SLOT_HDR;
+    return prod_slot(r, k) + USBSIM_RING_SLOT_HDR;
 }
 
-void ring_slot_meta(struct ring *r, uint32_t k, uint16_t len, uint16_t flags, uint64_t ingress_ns)
+void usbsim_ring_slot_meta(struct usbsim_ring *r, uint32_t k, uint16_t len, uint16_t flags, uint64_t ingress_ns)
 {
     struct slot_hdr h = {len <= r->payload ? len : (uint16_t)r->payload, flags, r->prod + k,
                          ingress_ns};
     memcpy(prod_slot(r, k), &h, sizeof h);
 }
 
-void ring_fill(struct ring *r, uint32_t k, const void *bytes, uint16_t len, uint16_t flags,
+void usbsim_ring_fill(struct usbsim_ring *r, uint32_t k, const void *bytes, uint16_t len, uint16_t flags,
                uint64_t ingress_ns)
 {
-    ring_slot_meta(r, k, len, flags, ingress_ns);
-    memcpy(ring_slot_bytes(r, k), bytes, len <= r->payload ? len : r->payload);
+    usbsim_ring_slot_meta(r, k, len, flags, ingress_ns);
+    memcpy(usbsim_ring_slot_bytes(r, k), bytes, len <= r->payload ? len : r->payload);
 }
 
-uint32_t ring_commit(struct ring *r, uint32_t n)
+uint32_t usbsim_ring_commit(struct usbsim_ring *r, uint32_t n)
 {
     uint32_t old = r->prod;
     if (n > r->reserved)
@@ -505,81 +486,81 @@ uint32_t ring_commit(struct ring *r, uint32_t n)
     return old;
 }
 
-static enum ring_drop_cause policy_cause(enum ring_policy p)
+static enum usbsim_ring_drop_cause policy_cause(enum usbsim_ring_policy p)
 {
-    return p == RING_DROP_NEWEST ? RING_DROP_FULL
-           : p == RING_DROP_OLDEST ? RING_DROP_OLDEST_BUSY
-                                   : RING_DROP_BLOCK_ABORT;
+    return p == USBSIM_RING_DROP_NEWEST ? USBSIM_RING_DROP_FULL
+           : p == USBSIM_RING_DROP_OLDEST ? USBSIM_RING_DROP_OLDEST_BUSY
+                                   : USBSIM_RING_DROP_BLOCK_ABORT;
 }
 
-void ring_discard(struct ring *r, uint32_t n)
+void usbsim_ring_discard(struct usbsim_ring *r, uint32_t n)
 {
     if (r->producer && n)
         bump(&r->pp->dropped[policy_cause(r->policy)], n);
 }
 
-int ring_push(struct ring *r, const void *bytes, uint16_t len, uint16_t flags, uint64_t ingress_ns,
+int usbsim_ring_push(struct usbsim_ring *r, const void *bytes, uint16_t len, uint16_t flags, uint64_t ingress_ns,
               uint32_t *old)
 {
     if (len > r->payload)
-        return fail(r, RING_EINVAL, "ring: packet of %u bytes exceeds the slot payload %u", len,
+        return fail(r, USBSIM_EINVAL, "ring: packet of %u bytes exceeds the slot payload %u", len,
                     r->payload);
     uint32_t got;
-    int st = ring_reserve(r, 1, &got);
-    if (got == 0 && st == RING_OK && fault_on(FAULT_SILENT_DROP)) { /* planted bug: not counted */
+    int st = usbsim_ring_reserve(r, 1, &got);
+    if (got == 0 && st == USBSIM_OK && fault_on(FAULT_SILENT_DROP)) { /* planted bug: not counted */
         if (old)
             *old = r->prod;
-        return RING_OK;
+        return USBSIM_OK;
     }
     if (got == 0) {
-        if (st == RING_OK || st == RING_ESTOPPED || st == RING_ETIMEDOUT)
-            ring_discard(r, 1);
-        return st == RING_OK ? RING_DROPPED : st;
+        if (st == USBSIM_OK || st == USBSIM_ESTOPPED || st == USBSIM_ETIMEDOUT)
+            usbsim_ring_discard(r, 1);
+        return st == USBSIM_OK ? USBSIM_DROPPED : st;
     }
     if (fault_on(FAULT_EARLY_PUBLISH)) { /* planted bug: the index goes out before the slot */
-        uint32_t o = ring_commit(r, 1);
+        uint32_t o = usbsim_ring_commit(r, 1);
         fault_window();
-        ring_fill(r, UINT32_MAX, bytes, len, flags, ingress_ns); /* k = -1: the slot published */
+        usbsim_ring_fill(r, UINT32_MAX, bytes, len, flags, ingress_ns); /* k = -1: the slot published */
         if (old)
             *old = o;
-        return RING_OK;
+        return USBSIM_OK;
     }
-    ring_fill(r, 0, bytes, len, flags, ingress_ns);
-    uint32_t o = ring_commit(r, 1);
+    usbsim_ring_fill(r, 0, bytes, len, flags, ingress_ns);
+    uint32_t o = usbsim_ring_commit(r, 1);
     if (old)
         *old = o;
-    return RING_OK;
+    return USBSIM_OK;
 }
 
-void ring_stop(struct ring *r) { atomic_store(&r->stop, 1); }
+void usbsim_ring_stop(struct usbsim_ring *r) { atomic_store(&r->stop, 1); }
 
-void ring_close(struct ring *r)
+void usbsim_ring_close(struct usbsim_ring *r)
 {
     if (r->producer)
         atomic_store_explicit(&r->pp->closed, 1, memory_order_release);
 }
 
-int ring_need_wake(struct ring *r, uint32_t old, uint32_t new_pos)
+int usbsim_ring_need_wake(struct usbsim_ring *r, uint32_t old, uint32_t new_pos)
 {
     atomic_thread_fence(memory_order_seq_cst);
     uint32_t w = atomic_load_explicit(&r->cp->wake, memory_order_relaxed);
     return (uint32_t)(new_pos - w - 1u) < (uint32_t)(new_pos - old);
 }
 
-void ring_count_doorbell(struct ring *r)
+void usbsim_ring_count_doorbell(struct usbsim_ring *r)
 {
     if (r->producer)
         bump(&r->pp->doorbells, 1);
 }
 
-uint32_t ring_prod_index(const struct ring *r)
+uint32_t usbsim_ring_prod_index(const struct usbsim_ring *r)
 {
     return r->producer ? r->prod : atomic_load_explicit(&r->pp->prod, memory_order_acquire);
 }
 
 /* ---- consumer ---- */
 /* Reads prod and the own word; checks cons <= head <= prod <= cons + slots. */
-static int load_indices(struct ring *r, uint64_t *word)
+static int load_indices(struct usbsim_ring *r, uint64_t *word)
 {
     /* The word may move under us (a drop-oldest eviction): take prod between two equal reads of
      * it, so that prod and the word belong together. */
@@ -593,27 +574,27 @@ static int load_indices(struct ring *r, uint64_t *word)
     } while (w2 != w && ++tries < 1000);
     uint32_t c = (uint32_t)w, h = (uint32_t)(w >> 32);
     if ((int32_t)(p - c) < 0)
-        return fail(r, RING_EINDEX, "ring: producer index %u is behind the consumer index %u", p, c);
+        return fail(r, USBSIM_EINDEX, "ring: producer index %u is behind the consumer index %u", p, c);
     if (p - c > r->nslots)
-        return fail(r, RING_EINDEX,
+        return fail(r, USBSIM_EINDEX,
                     "ring: producer index %u is %u ahead of the consumer index %u (ring has %u slots)",
                     p, p - c, c, r->nslots);
     if ((uint32_t)(h - c) > p - c)
-        return fail(r, RING_EINDEX, "ring: claimed end %u outside %u..%u", h, c, p);
+        return fail(r, USBSIM_EINDEX, "ring: claimed end %u outside %u..%u", h, c, p);
     if ((uint32_t)(c - r->cons) > (uint32_t)(p - r->cons))
-        return fail(r, RING_EINDEX, "ring: consumer index moved from %u to %u", r->cons, c);
+        return fail(r, USBSIM_EINDEX, "ring: consumer index moved from %u to %u", r->cons, c);
     r->prod_cache = p;
     *word = w;
-    return RING_OK;
+    return USBSIM_OK;
 }
 
-int ring_peek(struct ring *r, uint32_t max)
+int usbsim_ring_peek(struct usbsim_ring *r, uint32_t max)
 {
     NEED_CONSUMER(r);
     for (int tries = 0; tries < 1000; tries++) {
         uint64_t w;
         int st = load_indices(r, &w);
-        if (st != RING_OK)
+        if (st != USBSIM_OK)
             return st;
         uint32_t c = (uint32_t)w, h = (uint32_t)(w >> 32), avail = r->prod_cache - c;
         uint32_t n = avail < max ? avail : max;
@@ -627,74 +608,74 @@ int ring_peek(struct ring *r, uint32_t max)
         }
         /* lost to an eviction by the producer: look again */
     }
-    return fail(r, RING_EINDEX, "ring: consumer word keeps changing under the consumer");
+    return fail(r, USBSIM_EINDEX, "ring: consumer word keeps changing under the consumer");
 }
 
-int ring_get(struct ring *r, uint32_t i, struct ring_pkt *out)
+int usbsim_ring_get(struct usbsim_ring *r, uint32_t i, struct usbsim_ring_pkt *out)
 {
     NEED_CONSUMER(r);
     if (i >= r->claimed)
-        return fail(r, RING_EINVAL, "ring: packet %u of a batch of %u", i, r->claimed);
+        return fail(r, USBSIM_EINVAL, "ring: packet %u of a batch of %u", i, r->claimed);
     uint32_t pos = r->cons + i;
     const uint8_t *slot = r->slots + (size_t)(pos & r->mask) * r->slot_size;
     struct slot_hdr h;
     memcpy(&h, slot, sizeof h); /* one copy: the producer cannot change what we validated */
     if (h.seq != pos)
-        return fail(r, RING_ESLOT, "ring: slot %u holds position %u, expected %u", pos & r->mask,
+        return fail(r, USBSIM_ESLOT, "ring: slot %u holds position %u, expected %u", pos & r->mask,
                     h.seq, pos);
     if (h.len > r->payload)
-        return fail(r, RING_ESLOT, "ring: slot %u length %u exceeds the payload %u", pos & r->mask,
+        return fail(r, USBSIM_ESLOT, "ring: slot %u length %u exceeds the payload %u", pos & r->mask,
                     h.len, r->payload);
-    *out = (struct ring_pkt){pos, h.len, h.flags, h.ingress_ns, slot + RING_SLOT_HDR};
-    return RING_OK;
+    *out = (struct usbsim_ring_pkt){pos, h.len, h.flags, h.ingress_ns, slot + USBSIM_RING_SLOT_HDR};
+    return USBSIM_OK;
 }
 
-int ring_release(struct ring *r, uint32_t n)
+int usbsim_ring_release(struct usbsim_ring *r, uint32_t n)
 {
     NEED_CONSUMER(r);
     if (n > r->claimed)
-        return fail(r, RING_EINVAL, "ring: release of %u, only %u claimed", n, r->claimed);
+        return fail(r, USBSIM_EINVAL, "ring: release of %u, only %u claimed", n, r->claimed);
     if (n == 0)
-        return RING_OK;
+        return USBSIM_OK;
     uint64_t w = atomic_load_explicit(&r->cp->word, memory_order_relaxed);
     uint32_t c = (uint32_t)w, h = (uint32_t)(w >> 32);
     /* While a batch is claimed the producer never touches the word: it must be as we left it. */
     if (c != r->cons || (uint32_t)(h - c) < n)
-        return fail(r, RING_EINDEX, "ring: consumer word changed during a claimed batch");
+        return fail(r, USBSIM_EINDEX, "ring: consumer word changed during a claimed batch");
     if (!atomic_compare_exchange_strong_explicit(&r->cp->word, &w, pack(c + n, h),
                                                  memory_order_release, memory_order_relaxed))
-        return fail(r, RING_EINDEX, "ring: consumer word changed during a claimed batch");
+        return fail(r, USBSIM_EINDEX, "ring: consumer word changed during a claimed batch");
     r->cons = c + n;
     r->claimed -= n;
     bump(&r->cp->consumed, n);
-    return RING_OK;
+    return USBSIM_OK;
 }
 
-int ring_pending(struct ring *r)
+int usbsim_ring_pending(struct usbsim_ring *r)
 {
     NEED_CONSUMER(r);
     uint64_t w;
     int st = load_indices(r, &w);
-    if (st != RING_OK)
+    if (st != USBSIM_OK)
         return st;
     return (int)(r->prod_cache - (uint32_t)(w >> 32));
 }
 
-int ring_arm_wake(struct ring *r)
+int usbsim_ring_arm_wake(struct usbsim_ring *r)
 {
     NEED_CONSUMER(r);
     uint64_t w = atomic_load_explicit(&r->cp->word, memory_order_relaxed);
     atomic_store_explicit(&r->cp->wake, (uint32_t)(w >> 32), memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
-    return ring_pending(r);
+    return usbsim_ring_pending(r);
 }
 
-void ring_count_wakeup(struct ring *r)
+void usbsim_ring_count_wakeup(struct usbsim_ring *r)
 {
     bump(&r->cp->wakeups, 1);
 }
 
-int ring_producer_closed(const struct ring *r)
+int usbsim_ring_producer_closed(const struct usbsim_ring *r)
 {
     return (int)atomic_load_explicit(&r->pp->closed, memory_order_acquire);
 }

@@ -16,32 +16,32 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    char err[RCL_ERR_MAX];
-    struct rcl_client *c = argc == 2 ? rcl_connect(argv[1], 5000, err) : NULL;
+    char err[USBSIM_CLIENT_ERR_MAX];
+    struct usbsim_client *c = argc == 2 ? usbsim_client_connect(argv[1], 5000, err) : NULL;
     if (!c)
         return fprintf(stderr, "usage: consumer SOCKET (%s)\n", argc == 2 ? err : "no socket"), 1;
     unsigned long long got = 0, lost = 0, last_got = 0;
     uint32_t next = 0;
     double t0 = now(), tick = t0;
     int n;
-    while ((n = rcl_wait(c, 1000)) >= 0) {
-        n = rcl_peek(c, 64);
+    while ((n = usbsim_client_wait(c, 1000)) >= 0) {
+        n = usbsim_client_peek(c, 64);
         for (int i = 0; i < n; i++) {
-            struct ring_pkt p;
-            if (rcl_get(c, (uint32_t)i, &p) < 0 || p.len < 8)
+            struct usbsim_ring_pkt p;
+            if (usbsim_client_get(c, (uint32_t)i, &p) < 0 || p.len < 8)
                 continue;
             uint32_t seq = p.bytes[4] | p.bytes[5] << 8 | p.bytes[6] << 16 | (uint32_t)p.bytes[7] << 24;
             lost += got++ ? (uint32_t)(seq - next) : 0;
             next = seq + 1;
         }
-        rcl_release(c, n > 0 ? (uint32_t)n : 0);
+        usbsim_client_release(c, n > 0 ? (uint32_t)n : 0);
         if (now() - tick >= 1.0) {
             printf("%.0f packets/s, %llu lost so far\n", (double)(got - last_got) / (now() - tick), lost);
             tick = now(), last_got = got;
         }
     }
     printf("received %llu packets in %.2f s, %llu lost (seq gaps); end: %s\n", got, now() - t0, lost,
-           rcl_error(c));
-    rcl_close(c);
+           usbsim_client_error(c));
+    usbsim_client_close(c);
     return 0;
 }

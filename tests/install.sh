@@ -20,14 +20,21 @@ check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
 
 # 1. install into an empty DESTDIR
 make --no-print-directory BUILD="$build" install DESTDIR="$root" PREFIX="$prefix" >"$tmp/install.log"
-for f in bin/usbsim lib/libusbsim-ring.so.1 lib/libusbsim-ring.so lib/libusbsim-ring.a \
+for f in bin/usbsim lib/libusbsim-ring.so.2 lib/libusbsim-ring.so lib/libusbsim-ring.a \
          include/usbsim/ring.h include/usbsim/doorbell.h include/usbsim/client.h \
-         include/usbsim/dataqueue.h lib/pkgconfig/usbsim-ring.pc share/man/man1/usbsim.1 \
+         include/usbsim/dataqueue.h include/usbsim/status.h lib/pkgconfig/usbsim-ring.pc share/man/man1/usbsim.1 \
          share/bash-completion/completions/usbsim share/usbsim/install-manifest; do
   check "installed $prefix/$f" test -e "$root$prefix/$f"
 done
-soname=$(objdump -p "$root$prefix/lib/libusbsim-ring.so.1" | awk '/SONAME/ {print $2}')
-check "SONAME is libusbsim-ring.so.1 (got '$soname')" test "$soname" = libusbsim-ring.so.1
+soname=$(objdump -p "$root$prefix/lib/libusbsim-ring.so.2" | awk '/SONAME/ {print $2}')
+check "SONAME is libusbsim-ring.so.2 (got '$soname')" test "$soname" = libusbsim-ring.so.2
+# The library's ABI: every symbol it defines carries the project's prefix (the version node
+# USBSIM_RING_<major> aside), and the status table reaches the library.
+exports=$(nm -D --defined-only "$root$prefix/lib/libusbsim-ring.so.2" | awk '$2 != "A" {sub(/@.*/, "", $3); print $3}')
+stray=$(grep -v '^usbsim_' <<<"$exports" | head -n 5 | tr '\n' ' ' || true)
+check "libusbsim-ring exports only usbsim_* (also: ${stray:-nothing})" test -z "$stray"
+check "libusbsim-ring exports the public API (usbsim_ring_create, usbsim_strerror)" \
+  bash -c "grep -qx usbsim_ring_create <<<'$exports' && grep -qx usbsim_strerror <<<'$exports'"
 check "usbsim --version" bash -c "'$root$prefix/bin/usbsim' --version | grep -Eq '^usbsim [0-9]+\.[0-9]+\.[0-9]+$'"
 
 # 2. build against the installed tree with pkg-config only (nothing from the source tree)
@@ -35,13 +42,13 @@ export PKG_CONFIG_LIBDIR="$root$prefix/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$r
 cflags=$(pkg-config --cflags usbsim-ring)
 libs=$(pkg-config --libs usbsim-ring)
 check "pkg-config points into DESTDIR ($cflags $libs)" test "$(echo $cflags)" = "-I$root$prefix/include"
-printf '#include <usbsim/ring.h>\n#include <usbsim/doorbell.h>\n#include <usbsim/client.h>\n#include <usbsim/dataqueue.h>\nint main(void) { return dq_strerror(DQ_FULL)[0] == 0; }\n' >"$tmp/headers.c"
+printf '#include <usbsim/ring.h>\n#include <usbsim/doorbell.h>\n#include <usbsim/client.h>\n#include <usbsim/dataqueue.h>\n#include <usbsim/status.h>\nint main(void) { return usbsim_strerror(USBSIM_EFULL)[0] == 0; }\n' >"$tmp/headers.c"
 # shellcheck disable=SC2086
 check "headers alone, strict C11" cc -std=c11 -pedantic -Wall -Wextra -Werror $cflags -o "$tmp/headers" "$tmp/headers.c" $libs
 # shellcheck disable=SC2086
 check "examples/consumer.c builds (shared library)" \
   cc -Wall -Wextra -Werror $cflags -o "$tmp/consumer" examples/consumer.c $libs
-check "consumer needs libusbsim-ring.so.1" bash -c "readelf -d '$tmp/consumer' | grep -q 'NEEDED.*libusbsim-ring.so.1'"
+check "consumer needs libusbsim-ring.so.2" bash -c "readelf -d '$tmp/consumer' | grep -q 'NEEDED.*libusbsim-ring.so.2'"
 # shellcheck disable=SC2086
 check "tests/ring_producer.c builds (static library)" \
   cc -Wall -Wextra -Werror $cflags -o "$tmp/ring_producer" tests/ring_producer.c \

@@ -11,13 +11,13 @@
 
 int main(int argc, char **argv)
 {
-    char err[RING_ERR_MAX];
-    struct ring_config cfg = {256, 112, RING_BLOCK, 5000000000ull, 0, NULL};
-    struct ring *r = argc == 3 ? ring_create(&cfg, err) : NULL;
-    struct db d;
-    struct rcl_server s;
-    if (!r || db_open(&d, DB_SUPPRESSED, NULL) != 0 || rcl_server_listen(&s, argv[1], r, &d) != 0 ||
-        rcl_server_accept(&s, 5000) != 0) {
+    char err[USBSIM_RING_ERR_MAX];
+    struct usbsim_ring_config cfg = {256, 112, USBSIM_RING_BLOCK, 5000000000ull, 0, NULL};
+    struct usbsim_ring *r = argc == 3 ? usbsim_ring_create(&cfg, err) : NULL;
+    struct usbsim_doorbell d;
+    struct usbsim_server s;
+    if (!r || usbsim_doorbell_open(&d, USBSIM_DOORBELL_SUPPRESSED, NULL) != 0 || usbsim_server_listen(&s, argv[1], r, &d) != 0 ||
+        usbsim_server_accept(&s, 5000) != 0) {
         fprintf(stderr, "ring_producer: cannot serve %s\n", argc == 3 ? argv[1] : "(usage: SOCKET COUNT)");
         return 1;
     }
@@ -27,17 +27,17 @@ int main(int argc, char **argv)
         if (seq % 100 == 99)
             continue;
         memcpy(pkt + 4, &seq, 4); /* little-endian host */
-        if (db_push(&d, r, pkt, sizeof pkt, 0, seq) < 0) {
-            fprintf(stderr, "ring_producer: %s\n", ring_error(r));
+        if (usbsim_doorbell_push(&d, r, pkt, sizeof pkt, 0, seq) < 0) {
+            fprintf(stderr, "ring_producer: %s\n", usbsim_ring_error(r));
             return 1;
         }
     }
-    ring_close(r);
-    db_kick(&d, r);
-    for (int i = 0; i < 500 && rcl_server_check(&s) == 0; i++)
+    usbsim_ring_close(r);
+    usbsim_doorbell_kick(&d, r);
+    for (int i = 0; i < 500 && usbsim_server_check(&s) == 0; i++)
         nanosleep(&(struct timespec){0, 10000000}, NULL);
-    rcl_server_close(&s);
-    db_close(&d);
-    ring_destroy(r);
+    usbsim_server_close(&s);
+    usbsim_doorbell_close(&d);
+    usbsim_ring_destroy(r);
     return 0;
 }

@@ -26,7 +26,7 @@
 #define DEFAULT_PACKETS 10000000
 #endif
 
-static char dir[64], path[128], err[RCL_ERR_MAX];
+static char dir[64], path[128], err[USBSIM_CLIENT_ERR_MAX];
 
 static void setup(void)
 {
@@ -51,7 +51,7 @@ static void make_pkt(uint8_t *b, uint64_t seq)
     memcpy(b + PAYLOAD - 4, &crc, 4);
 }
 
-static int check_pkt(const struct ring_pkt *p, uint64_t seq)
+static int check_pkt(const struct usbsim_ring_pkt *p, uint64_t seq)
 {
     uint64_t s;
     uint32_t crc;
@@ -63,33 +63,33 @@ static int check_pkt(const struct ring_pkt *p, uint64_t seq)
 }
 
 struct driver {
-    struct ring *r;
-    struct db d;
-    struct rcl_server s;
+    struct usbsim_ring *r;
+    struct usbsim_doorbell d;
+    struct usbsim_server s;
 };
 
-static int driver_open(struct driver *x, uint32_t slots, enum ring_policy pol, uint64_t tmo_ns)
+static int driver_open(struct driver *x, uint32_t slots, enum usbsim_ring_policy pol, uint64_t tmo_ns)
 {
-    char rerr[RING_ERR_MAX];
-    struct ring_config cfg = {slots, PAYLOAD, pol, tmo_ns, UINT32_MAX - 50, NULL};
-    x->r = ring_create(&cfg, rerr);
-    if (!x->r || db_open(&x->d, DB_SUPPRESSED, NULL) != 0)
+    char rerr[USBSIM_RING_ERR_MAX];
+    struct usbsim_ring_config cfg = {slots, PAYLOAD, pol, tmo_ns, UINT32_MAX - 50, NULL};
+    x->r = usbsim_ring_create(&cfg, rerr);
+    if (!x->r || usbsim_doorbell_open(&x->d, USBSIM_DOORBELL_SUPPRESSED, NULL) != 0)
         return -1;
-    return rcl_server_listen(&x->s, path, x->r, &x->d);
+    return usbsim_server_listen(&x->s, path, x->r, &x->d);
 }
 
 static void driver_close(struct driver *x)
 {
-    rcl_server_close(&x->s);
-    db_close(&x->d);
-    ring_destroy(x->r);
+    usbsim_server_close(&x->s);
+    usbsim_doorbell_close(&x->d);
+    usbsim_ring_destroy(x->r);
 }
 
 static int push_seq(struct driver *x, uint64_t seq)
 {
     uint8_t b[PAYLOAD];
     make_pkt(b, seq);
-    return db_push(&x->d, x->r, b, PAYLOAD, 0, seq);
+    return usbsim_doorbell_push(&x->d, x->r, b, PAYLOAD, 0, seq);
 }
 
 static uint64_t env_count(const char *name, uint64_t dflt)
@@ -102,14 +102,14 @@ static uint64_t env_count(const char *name, uint64_t dflt)
 static int driver_child(uint64_t n)
 {
     struct driver x;
-    if (driver_open(&x, 256, RING_BLOCK, 10000000000ull) != 0 || rcl_server_accept(&x.s, 10000))
+    if (driver_open(&x, 256, USBSIM_RING_BLOCK, 10000000000ull) != 0 || usbsim_server_accept(&x.s, 10000))
         return 10;
     for (uint64_t i = 0; i < n; i++)
-        if (push_seq(&x, i) != RING_OK)
+        if (push_seq(&x, i) != USBSIM_OK)
             return 11;
-    ring_close(x.r);
-    db_kick(&x.d, x.r); /* the application may sleep: tell it */
-    for (int i = 0; i < 1000 && rcl_server_check(&x.s) == 0; i++)
+    usbsim_ring_close(x.r);
+    usbsim_doorbell_kick(&x.d, x.r); /* the application may sleep: tell it */
+    for (int i = 0; i < 1000 && usbsim_server_check(&x.s) == 0; i++)
         usleep(10000);
     driver_close(&x);
     return 0;
@@ -132,20 +132,20 @@ static int child_status(pid_t pid)
 }
 
 /* Drains until the wait says something other than "packets"; returns that and counts. */
-static int consume(struct rcl_client *c, uint64_t *next, uint64_t *bad)
+static int consume(struct usbsim_client *c, uint64_t *next, uint64_t *bad)
 {
     for (;;) {
-        int w = rcl_wait(c, 10000);
+        int w = usbsim_client_wait(c, 10000);
         if (w <= 0)
             return w;
-        int k = rcl_peek(c, 64);
+        int k = usbsim_client_peek(c, 64);
         if (k < 0)
             return k;
         for (int i = 0; i < k; i++) {
-            struct ring_pkt p;
-            *bad += rcl_get(c, (uint32_t)i, &p) != RING_OK || !check_pkt(&p, (*next)++);
+            struct usbsim_ring_pkt p;
+            *bad += usbsim_client_get(c, (uint32_t)i, &p) != USBSIM_OK || !check_pkt(&p, (*next)++);
         }
-        rcl_release(c, (uint32_t)k);
+        usbsim_client_release(c, (uint32_t)k);
     }
 }
 
@@ -155,23 +155,23 @@ static void t_two_processes(void)
     uint64_t n = env_count("USBSIM_CLIENT_PACKETS", DEFAULT_PACKETS);
     alarm(120);
     pid_t pid = fork_driver(n);
-    struct rcl_client *c = rcl_connect(path, 10000, err);
+    struct usbsim_client *c = usbsim_client_connect(path, 10000, err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    CU_ASSERT_EQUAL(rcl_hello(c)->slots, 256);
+    CU_ASSERT_EQUAL(usbsim_client_hello(c)->slots, 256);
     uint64_t next = 0, bad = 0;
     int end = consume(c, &next, &bad);
-    CU_ASSERT_EQUAL(end, RCL_ECLOSED);
+    CU_ASSERT_EQUAL(end, USBSIM_ECLOSED);
     CU_ASSERT_EQUAL(next, n);
     CU_ASSERT_EQUAL(bad, 0);
-    struct ring_stats s;
-    rcl_stats(c, &s);
+    struct usbsim_ring_stats s;
+    usbsim_client_stats(c, &s);
     CU_ASSERT_EQUAL(s.produced, n);
     CU_ASSERT_EQUAL(s.consumed, n);
-    for (int i = 0; i < RING_DROP_CAUSES; i++)
+    for (int i = 0; i < USBSIM_RING_DROP_CAUSES; i++)
         CU_ASSERT_EQUAL(s.dropped[i], 0);
     printf("\n    %llu packets, %llu doorbells, %llu wake-ups ", (unsigned long long)n,
            (unsigned long long)s.doorbells, (unsigned long long)s.wakeups);
-    rcl_close(c);
+    usbsim_client_close(c);
     CU_ASSERT_EQUAL(child_status(pid), 0);
     alarm(0);
     teardown();
@@ -183,26 +183,26 @@ static void t_producer_dies_mid_batch(void)
     pid_t pid = fork();
     if (pid == 0) {
         struct driver x;
-        if (driver_open(&x, 64, RING_BLOCK, 0) != 0 || rcl_server_accept(&x.s, 10000))
+        if (driver_open(&x, 64, USBSIM_RING_BLOCK, 0) != 0 || usbsim_server_accept(&x.s, 10000))
             _exit(10);
         for (uint64_t i = 0; i < 10; i++)
             push_seq(&x, i);
         uint32_t got;
-        ring_reserve(x.r, 5, &got); /* filled, never committed: the driver dies here */
+        usbsim_ring_reserve(x.r, 5, &got); /* filled, never committed: the driver dies here */
         for (uint32_t k = 0; k < got; k++)
-            ring_fill(x.r, k, "x", 1, 0, 0);
+            usbsim_ring_fill(x.r, k, "x", 1, 0, 0);
         _exit(0);
     }
     alarm(60);
-    struct rcl_client *c = rcl_connect(path, 10000, err);
+    struct usbsim_client *c = usbsim_client_connect(path, 10000, err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     uint64_t next = 0, bad = 0;
-    CU_ASSERT_EQUAL(consume(c, &next, &bad), RCL_EPEER);
-    CU_ASSERT_PTR_NOT_NULL(strstr(rcl_error(c), "closed the connection"));
+    CU_ASSERT_EQUAL(consume(c, &next, &bad), USBSIM_EPEER);
+    CU_ASSERT_PTR_NOT_NULL(strstr(usbsim_client_error(c), "closed the connection"));
     CU_ASSERT_EQUAL(next, 10);
     CU_ASSERT_EQUAL(bad, 0);
-    CU_ASSERT_EQUAL(rcl_wait(c, 10), RCL_EPEER); /* and it stays so */
-    rcl_close(c);
+    CU_ASSERT_EQUAL(usbsim_client_wait(c, 10), USBSIM_EPEER); /* and it stays so */
+    usbsim_client_close(c);
     CU_ASSERT_EQUAL(child_status(pid), 0);
     alarm(0);
     teardown();
@@ -212,26 +212,26 @@ static void t_consumer_dies_mid_batch(void)
 {
     setup();
     struct driver x;
-    CU_ASSERT_EQUAL_FATAL(driver_open(&x, 8, RING_BLOCK, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(driver_open(&x, 8, USBSIM_RING_BLOCK, 0), 0);
     pid_t pid = fork();
     if (pid == 0) {
-        struct rcl_client *c = rcl_connect(path, 10000, err);
-        while (c && rcl_wait(c, 1000) < 4) {
+        struct usbsim_client *c = usbsim_client_connect(path, 10000, err);
+        while (c && usbsim_client_wait(c, 1000) < 4) {
         }
-        _exit(c && rcl_peek(c, 4) == 4 ? 0 : 1); /* claimed, never released */
+        _exit(c && usbsim_client_peek(c, 4) == 4 ? 0 : 1); /* claimed, never released */
     }
     alarm(60);
-    CU_ASSERT_EQUAL_FATAL(rcl_server_accept(&x.s, 10000), 0);
+    CU_ASSERT_EQUAL_FATAL(usbsim_server_accept(&x.s, 10000), 0);
     for (uint64_t i = 0; i < 8; i++)
-        CU_ASSERT_EQUAL(push_seq(&x, i), RING_OK);
+        CU_ASSERT_EQUAL(push_seq(&x, i), USBSIM_OK);
     CU_ASSERT_EQUAL(child_status(pid), 0);
-    CU_ASSERT_EQUAL(rcl_server_check(&x.s), RCL_EPEER);
+    CU_ASSERT_EQUAL(usbsim_server_check(&x.s), USBSIM_EPEER);
     CU_ASSERT_PTR_NOT_NULL(strstr(x.s.err, "application closed"));
-    ring_stop(x.r); /* what the driver does when its application is gone */
-    CU_ASSERT_EQUAL(push_seq(&x, 8), RING_ESTOPPED);
-    struct ring_stats s;
-    ring_stats(x.r, &s);
-    CU_ASSERT_EQUAL(s.dropped[RING_DROP_BLOCK_ABORT], 1);
+    usbsim_ring_stop(x.r); /* what the driver does when its application is gone */
+    CU_ASSERT_EQUAL(push_seq(&x, 8), USBSIM_ESTOPPED);
+    struct usbsim_ring_stats s;
+    usbsim_ring_stats(x.r, &s);
+    CU_ASSERT_EQUAL(s.dropped[USBSIM_RING_DROP_BLOCK_ABORT], 1);
     alarm(0);
     driver_close(&x);
     teardown();
@@ -241,22 +241,22 @@ static void t_consumer_dies_mid_batch(void)
 static void *accept_thread(void *arg)
 {
     struct driver *x = arg;
-    rcl_server_accept(&x->s, 10000);
+    usbsim_server_accept(&x->s, 10000);
     return NULL;
 }
 
-static struct rcl_client *connect_via_thread(struct driver *x)
+static struct usbsim_client *connect_via_thread(struct driver *x)
 {
     pthread_t t;
     pthread_create(&t, NULL, accept_thread, x);
-    struct rcl_client *c = rcl_connect(path, 10000, err);
+    struct usbsim_client *c = usbsim_client_connect(path, 10000, err);
     pthread_join(t, NULL);
     return c;
 }
 
-static void poke32(struct ring *r, size_t off, uint32_t v)
+static void poke32(struct usbsim_ring *r, size_t off, uint32_t v)
 {
-    uint8_t *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ring_fd(r), 0);
+    uint8_t *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, usbsim_ring_fd(r), 0);
     CU_ASSERT_FATAL(m != MAP_FAILED);
     memcpy(m + off, &v, 4);
     munmap(m, 4096);
@@ -270,7 +270,7 @@ static void t_hostile_header(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         setup();
         struct driver x;
-        CU_ASSERT_EQUAL_FATAL(driver_open(&x, 8, RING_BLOCK, 0), 0);
+        CU_ASSERT_EQUAL_FATAL(driver_open(&x, 8, USBSIM_RING_BLOCK, 0), 0);
         poke32(x.r, bad[i].off, bad[i].v);
         CU_ASSERT_PTR_NULL(connect_via_thread(&x));
         CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].word));
@@ -283,26 +283,26 @@ static void t_hostile_indices(void)
 {
     setup();
     struct driver x;
-    CU_ASSERT_EQUAL_FATAL(driver_open(&x, 8, RING_BLOCK, 0), 0);
-    struct rcl_client *c = connect_via_thread(&x);
+    CU_ASSERT_EQUAL_FATAL(driver_open(&x, 8, USBSIM_RING_BLOCK, 0), 0);
+    struct usbsim_client *c = connect_via_thread(&x);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     push_seq(&x, 0);
     poke32(x.r, 64, UINT32_MAX - 50 + 9); /* producer index more than slots ahead */
-    CU_ASSERT_EQUAL(rcl_peek(c, 8), RING_EINDEX);
-    CU_ASSERT_PTR_NOT_NULL(strstr(rcl_error(c), "ahead"));
-    CU_ASSERT_EQUAL(rcl_wait(c, 100), RING_EINDEX);
+    CU_ASSERT_EQUAL(usbsim_client_peek(c, 8), USBSIM_EINDEX);
+    CU_ASSERT_PTR_NOT_NULL(strstr(usbsim_client_error(c), "ahead"));
+    CU_ASSERT_EQUAL(usbsim_client_wait(c, 100), USBSIM_EINDEX);
     poke32(x.r, 64, UINT32_MAX - 60); /* behind */
-    CU_ASSERT_EQUAL(rcl_peek(c, 8), RING_EINDEX);
-    CU_ASSERT_PTR_NOT_NULL(strstr(rcl_error(c), "behind"));
-    rcl_close(c);
+    CU_ASSERT_EQUAL(usbsim_client_peek(c, 8), USBSIM_EINDEX);
+    CU_ASSERT_PTR_NOT_NULL(strstr(usbsim_client_error(c), "behind"));
+    usbsim_client_close(c);
     driver_close(&x);
     teardown();
 }
 
 /* A fake driver that sends a hand-made hello. */
 struct fake {
-    struct rcl_server s;
-    struct rcl_hello h;
+    struct usbsim_server s;
+    struct usbsim_hello h;
     int nfds;
 };
 
@@ -336,23 +336,23 @@ static void *fake_thread(void *arg)
 static void t_hostile_hello(void)
 {
     static const struct { uint32_t magic, nfds_said; int nfds; const char *word; } cases[] = {
-        {0x12345678, 2, 2, "magic"}, {RCL_HELLO_MAGIC, 2, 0, "descriptors"},
-        {RCL_HELLO_MAGIC, 2, 3, "descriptors"}, {RCL_HELLO_MAGIC, 2, 2, "smaller"},
+        {0x12345678, 2, 2, "magic"}, {USBSIM_HELLO_MAGIC, 2, 0, "descriptors"},
+        {USBSIM_HELLO_MAGIC, 2, 3, "descriptors"}, {USBSIM_HELLO_MAGIC, 2, 2, "smaller"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         setup();
-        struct fake f = {.h = {cases[i].magic, RCL_VERSION, 8, PAYLOAD, 0, 0, cases[i].nfds_said,
+        struct fake f = {.h = {cases[i].magic, USBSIM_HELLO_VERSION, 8, PAYLOAD, 0, 0, cases[i].nfds_said,
                                0, 0},
                          .nfds = cases[i].nfds};
-        CU_ASSERT_EQUAL_FATAL(rcl_server_listen(&f.s, path, NULL, NULL), 0);
+        CU_ASSERT_EQUAL_FATAL(usbsim_server_listen(&f.s, path, NULL, NULL), 0);
         pthread_t t;
         pthread_create(&t, NULL, fake_thread, &f);
-        CU_ASSERT_PTR_NULL(rcl_connect(path, 10000, err));
+        CU_ASSERT_PTR_NULL(usbsim_client_connect(path, 10000, err));
         CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].word));
         if (!strstr(err, cases[i].word))
             fprintf(stderr, "\n    got: %s\n", err);
         pthread_join(t, NULL);
-        rcl_server_close(&f.s);
+        usbsim_server_close(&f.s);
         teardown();
     }
 }
@@ -369,27 +369,27 @@ static void t_read_only(void)
     for (int where = 0; where < 2; where++) {
         setup();
         struct driver x;
-        CU_ASSERT_EQUAL_FATAL(driver_open(&x, 8, RING_BLOCK, 0), 0);
+        CU_ASSERT_EQUAL_FATAL(driver_open(&x, 8, USBSIM_RING_BLOCK, 0), 0);
         push_seq(&x, 0);
         pid_t pid = fork();
         if (pid == 0) {
-            struct rcl_client *c = rcl_connect(path, 10000, err);
-            struct ring_pkt p;
-            if (!c || rcl_peek(c, 1) != 1 || rcl_get(c, 0, &p) != RING_OK)
+            struct usbsim_client *c = usbsim_client_connect(path, 10000, err);
+            struct usbsim_ring_pkt p;
+            if (!c || usbsim_client_peek(c, 1) != 1 || usbsim_client_get(c, 0, &p) != USBSIM_OK)
                 _exit(3);
             /* where 0: the slot's bytes; 1: the producer index in the header page */
             volatile uint8_t *a = (volatile uint8_t *)p.bytes;
             if (where == 1)
-                a = (volatile uint8_t *)((uintptr_t)(p.bytes - RING_SLOT_HDR) & ~(uintptr_t)4095) -
+                a = (volatile uint8_t *)((uintptr_t)(p.bytes - USBSIM_RING_SLOT_HDR) & ~(uintptr_t)4095) -
                     2 * 4096 + 64;
             unfault();
             a[0] = 0x55;
             _exit(0);
         }
         alarm(60);
-        CU_ASSERT_EQUAL(rcl_server_accept(&x.s, 10000), 0);
+        CU_ASSERT_EQUAL(usbsim_server_accept(&x.s, 10000), 0);
         CU_ASSERT_EQUAL(child_status(pid), 128 + SIGSEGV);
-        CU_ASSERT_EQUAL(ring_prod_index(x.r), UINT32_MAX - 49);
+        CU_ASSERT_EQUAL(usbsim_ring_prod_index(x.r), UINT32_MAX - 49);
         alarm(0);
         driver_close(&x);
         teardown();
@@ -404,18 +404,18 @@ static void t_credentials(void)
     }
     setup();
     struct driver x;
-    CU_ASSERT_EQUAL_FATAL(driver_open(&x, 8, RING_BLOCK, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(driver_open(&x, 8, USBSIM_RING_BLOCK, 0), 0);
     chmod(dir, 0755);
     chmod(path, 0777);
     pid_t pid = fork();
     if (pid == 0) {
         if (setuid(65534) != 0)
             _exit(3);
-        struct rcl_client *c = rcl_connect(path, 10000, err);
+        struct usbsim_client *c = usbsim_client_connect(path, 10000, err);
         _exit(c ? 1 : strstr(err, "closed the connection") ? 0 : 2);
     }
     alarm(60);
-    CU_ASSERT_EQUAL(rcl_server_accept(&x.s, 10000), RCL_ECRED);
+    CU_ASSERT_EQUAL(usbsim_server_accept(&x.s, 10000), USBSIM_ECRED);
     CU_ASSERT_PTR_NOT_NULL(strstr(x.s.err, "uid 65534"));
     CU_ASSERT_EQUAL(child_status(pid), 0);
     alarm(0);

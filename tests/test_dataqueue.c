@@ -1,5 +1,5 @@
 /* Tests of driver/dataqueue: entries keep their size and order, one data-available call drains
- * many entries, peek does not consume, a full ring refuses with DQ_FULL and the producer is
+ * many entries, peek does not consume, a full ring refuses with USBSIM_EFULL and the producer is
  * serviced exactly when room frees — in one thread step by step, and with two threads racing
  * through a small ring (no serviced notification may be lost: every wait is bounded and fails
  * the test instead of hanging). */
@@ -18,60 +18,60 @@
 
 struct pair {
     char dir[64], path[128];
-    struct ring *r;
-    struct db d;
-    struct rcl_server s;
-    struct rcl_client *c;
-    struct dq *prod, *cons;
+    struct usbsim_ring *r;
+    struct usbsim_doorbell d;
+    struct usbsim_server s;
+    struct usbsim_client *c;
+    struct usbsim_dq *prod, *cons;
 };
 
 static void *accept_one(void *arg)
 {
     struct pair *x = arg;
-    return (void *)(intptr_t)rcl_server_accept(&x->s, WAIT_MS);
+    return (void *)(intptr_t)usbsim_server_accept(&x->s, WAIT_MS);
 }
 
 /* A producer and a consumer on one ring of `slots` slots, connected through the socket. */
 static int pair_open(struct pair *x, uint32_t slots)
 {
-    char err[RCL_ERR_MAX];
+    char err[USBSIM_CLIENT_ERR_MAX];
     memset(x, 0, sizeof *x);
     strcpy(x->dir, "/tmp/usbsim-dq-XXXXXX");
     if (!mkdtemp(x->dir))
         return -1;
     snprintf(x->path, sizeof x->path, "%s/ring.sock", x->dir);
-    struct ring_config cfg = {slots, PAYLOAD, RING_DROP_NEWEST, 0, UINT32_MAX - 5, NULL};
-    x->r = ring_create(&cfg, err);
-    if (!x->r || db_open(&x->d, DB_SUPPRESSED, NULL) != 0 ||
-        rcl_server_listen(&x->s, x->path, x->r, &x->d) != 0)
+    struct usbsim_ring_config cfg = {slots, PAYLOAD, USBSIM_RING_DROP_NEWEST, 0, UINT32_MAX - 5, NULL};
+    x->r = usbsim_ring_create(&cfg, err);
+    if (!x->r || usbsim_doorbell_open(&x->d, USBSIM_DOORBELL_SUPPRESSED, NULL) != 0 ||
+        usbsim_server_listen(&x->s, x->path, x->r, &x->d) != 0)
         return -1;
     /* The serviced eventfd travels with the hello, as between a driver and an application. */
-    x->prod = dq_producer_new(x->r, &x->d, err);
+    x->prod = usbsim_dq_producer_new(x->r, &x->d, err);
     if (!x->prod)
         return -1;
-    rcl_server_set_serviced(&x->s, dq_serviced_fd(x->prod));
+    usbsim_server_set_serviced(&x->s, usbsim_dq_serviced_fd(x->prod));
     pthread_t t;
     void *rc = (void *)1;
     if (pthread_create(&t, NULL, accept_one, x) != 0)
         return -1;
-    x->c = rcl_connect(x->path, WAIT_MS, err);
+    x->c = usbsim_client_connect(x->path, WAIT_MS, err);
     pthread_join(t, &rc);
     if (!x->c || rc != NULL)
         return -1;
-    if (rcl_serviced_fd(x->c) < 0 || rcl_serviced_fd(x->c) == dq_serviced_fd(x->prod))
+    if (usbsim_client_serviced_fd(x->c) < 0 || usbsim_client_serviced_fd(x->c) == usbsim_dq_serviced_fd(x->prod))
         return -1; /* it must be the application's own descriptor, received */
-    x->cons = dq_consumer_new(x->c, rcl_serviced_fd(x->c), err);
+    x->cons = usbsim_dq_consumer_new(x->c, usbsim_client_serviced_fd(x->c), err);
     return x->cons ? 0 : -1;
 }
 
 static void pair_close(struct pair *x)
 {
-    dq_free(x->cons);
-    dq_free(x->prod);
-    rcl_close(x->c);
-    rcl_server_close(&x->s);
-    db_close(&x->d);
-    ring_destroy(x->r);
+    usbsim_dq_free(x->cons);
+    usbsim_dq_free(x->prod);
+    usbsim_client_close(x->c);
+    usbsim_server_close(&x->s);
+    usbsim_doorbell_close(&x->d);
+    usbsim_ring_destroy(x->r);
     rmdir(x->dir);
 }
 
@@ -110,20 +110,20 @@ static void entry_size_of(const void *data, size_t size, void *ctx)
 }
 
 /* The DriverKit pattern: the handler drains until the queue is empty. */
-static void drain(struct dq *q, void *ctx)
+static void drain(struct usbsim_dq *q, void *ctx)
 {
     struct seen *s = ctx;
     uint32_t before = s->next;
     s->calls++;
-    while (dq_dequeue(q, entry_check, s) == DQ_OK)
+    while (usbsim_dq_dequeue(q, entry_check, s) == USBSIM_OK)
         ;
     if (s->next == before)
         s->empty_calls++;
 }
 
-static int enqueue_k(struct dq *q, uint32_t k)
+static int enqueue_k(struct usbsim_dq *q, uint32_t k)
 {
-    return dq_enqueue(q, entry_size(k), entry_fill, &k);
+    return usbsim_dq_enqueue(q, entry_size(k), entry_fill, &k);
 }
 
 static void test_sizes_order_peek(void)
@@ -131,34 +131,34 @@ static void test_sizes_order_peek(void)
     struct pair x;
     CU_ASSERT_FATAL(pair_open(&x, 64) == 0);
     struct seen s = {0};
-    CU_ASSERT_FALSE(dq_is_data_available(x.cons));
-    CU_ASSERT_EQUAL(dq_dequeue(x.cons, entry_check, &s), DQ_EMPTY);
-    CU_ASSERT_EQUAL(dq_peek(x.cons, entry_size_of, &s), DQ_EMPTY);
+    CU_ASSERT_FALSE(usbsim_dq_is_data_available(x.cons));
+    CU_ASSERT_EQUAL(usbsim_dq_dequeue(x.cons, entry_check, &s), USBSIM_EEMPTY);
+    CU_ASSERT_EQUAL(usbsim_dq_peek(x.cons, entry_size_of, &s), USBSIM_EEMPTY);
     for (uint32_t k = 0; k < 40; k++)
-        CU_ASSERT_EQUAL(enqueue_k(x.prod, k), DQ_OK);
-    CU_ASSERT_TRUE(dq_is_data_available(x.cons));
+        CU_ASSERT_EQUAL(enqueue_k(x.prod, k), USBSIM_OK);
+    CU_ASSERT_TRUE(usbsim_dq_is_data_available(x.cons));
     /* peek twice: the same entry, still there */
-    CU_ASSERT_EQUAL(dq_peek(x.cons, entry_size_of, &s), DQ_OK);
+    CU_ASSERT_EQUAL(usbsim_dq_peek(x.cons, entry_size_of, &s), USBSIM_OK);
     CU_ASSERT_EQUAL(s.last, entry_size(0));
     s.last = 0;
-    CU_ASSERT_EQUAL(dq_peek(x.cons, entry_size_of, &s), DQ_OK);
+    CU_ASSERT_EQUAL(usbsim_dq_peek(x.cons, entry_size_of, &s), USBSIM_OK);
     CU_ASSERT_EQUAL(s.last, entry_size(0));
     for (uint32_t k = 0; k < 40; k++)
-        CU_ASSERT_EQUAL(dq_dequeue(x.cons, entry_check, &s), DQ_OK);
+        CU_ASSERT_EQUAL(usbsim_dq_dequeue(x.cons, entry_check, &s), USBSIM_OK);
     CU_ASSERT_EQUAL(s.next, 40);
     CU_ASSERT_EQUAL(s.bad, 0);
-    CU_ASSERT_EQUAL(dq_dequeue(x.cons, NULL, NULL), DQ_EMPTY);
-    CU_ASSERT_FALSE(dq_is_data_available(x.cons));
+    CU_ASSERT_EQUAL(usbsim_dq_dequeue(x.cons, NULL, NULL), USBSIM_EEMPTY);
+    CU_ASSERT_FALSE(usbsim_dq_is_data_available(x.cons));
     /* sizes outside 1..payload, and calls on the wrong side */
     uint8_t big[PAYLOAD + 1] = {0};
-    CU_ASSERT_EQUAL(dq_enqueue_copy(x.prod, big, 0), DQ_EINVAL);
-    CU_ASSERT_EQUAL(dq_enqueue_copy(x.prod, big, PAYLOAD + 1), DQ_EINVAL);
-    CU_ASSERT_EQUAL(dq_enqueue_copy(x.prod, big, PAYLOAD), DQ_OK);
-    CU_ASSERT_EQUAL(dq_enqueue_copy(x.cons, big, 1), DQ_EINVAL);
-    CU_ASSERT_EQUAL(dq_dequeue(x.prod, NULL, NULL), DQ_EINVAL);
-    CU_ASSERT_EQUAL(dq_dispatch(x.prod, 0), DQ_EINVAL);
-    CU_ASSERT_EQUAL(dq_dispatch_serviced(x.cons), DQ_EINVAL);
-    CU_ASSERT_PTR_NOT_NULL(strstr(dq_error(x.cons), "consumer handle"));
+    CU_ASSERT_EQUAL(usbsim_dq_enqueue_copy(x.prod, big, 0), USBSIM_EINVAL);
+    CU_ASSERT_EQUAL(usbsim_dq_enqueue_copy(x.prod, big, PAYLOAD + 1), USBSIM_EINVAL);
+    CU_ASSERT_EQUAL(usbsim_dq_enqueue_copy(x.prod, big, PAYLOAD), USBSIM_OK);
+    CU_ASSERT_EQUAL(usbsim_dq_enqueue_copy(x.cons, big, 1), USBSIM_EINVAL);
+    CU_ASSERT_EQUAL(usbsim_dq_dequeue(x.prod, NULL, NULL), USBSIM_EINVAL);
+    CU_ASSERT_EQUAL(usbsim_dq_dispatch(x.prod, 0), USBSIM_EINVAL);
+    CU_ASSERT_EQUAL(usbsim_dq_dispatch_serviced(x.cons), USBSIM_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(usbsim_dq_error(x.cons), "consumer handle"));
     pair_close(&x);
 }
 
@@ -168,19 +168,19 @@ static void test_available_once_per_doorbell(void)
     struct pair x;
     CU_ASSERT_FATAL(pair_open(&x, 64) == 0);
     struct seen s = {0};
-    dq_set_data_available_handler(x.cons, drain, &s);
-    CU_ASSERT_EQUAL(dq_dispatch(x.cons, 0), 0); /* nothing yet: timeout, no call */
+    usbsim_dq_set_data_available_handler(x.cons, drain, &s);
+    CU_ASSERT_EQUAL(usbsim_dq_dispatch(x.cons, 0), 0); /* nothing yet: timeout, no call */
     CU_ASSERT_EQUAL(s.calls, 0);
     for (uint32_t k = 0; k < 50; k++)
-        CU_ASSERT_EQUAL(enqueue_k(x.prod, k), DQ_OK);
-    CU_ASSERT_EQUAL(dq_dispatch(x.cons, WAIT_MS), 50);
+        CU_ASSERT_EQUAL(enqueue_k(x.prod, k), USBSIM_OK);
+    CU_ASSERT_EQUAL(usbsim_dq_dispatch(x.cons, WAIT_MS), 50);
     CU_ASSERT_EQUAL(s.calls, 1);
     CU_ASSERT_EQUAL(s.next, 50);
     CU_ASSERT_EQUAL(s.bad, 0);
-    CU_ASSERT_EQUAL(dq_dispatch(x.cons, 0), 0);
+    CU_ASSERT_EQUAL(usbsim_dq_dispatch(x.cons, 0), 0);
     CU_ASSERT_EQUAL(s.calls, 1);
-    struct dq_stats st;
-    dq_stats(x.cons, &st);
+    struct usbsim_dq_stats st;
+    usbsim_dq_stats(x.cons, &st);
     CU_ASSERT_EQUAL(st.available_calls, 1);
     CU_ASSERT_EQUAL(st.dequeued, 50);
     CU_ASSERT_EQUAL(st.serviced_sent, 0); /* the ring was never full */
@@ -193,56 +193,56 @@ static int readable(int fd)
     return poll(&p, 1, 0) == 1;
 }
 
-static void count_call(struct dq *q, void *ctx)
+static void count_call(struct usbsim_dq *q, void *ctx)
 {
     (void)q;
     (*(int *)ctx)++;
 }
 
-/* Step by step: full -> DQ_FULL, no handler while still full, one dequeue -> signal -> one call. */
+/* Step by step: full -> USBSIM_EFULL, no handler while still full, one dequeue -> signal -> one call. */
 static void test_serviced_after_overflow(void)
 {
     struct pair x;
     CU_ASSERT_FATAL(pair_open(&x, 8) == 0);
     int calls = 0;
     struct seen s = {0};
-    dq_set_data_serviced_handler(x.prod, count_call, &calls);
-    int svc = dq_serviced_fd(x.prod);
+    usbsim_dq_set_data_serviced_handler(x.prod, count_call, &calls);
+    int svc = usbsim_dq_serviced_fd(x.prod);
     for (uint32_t k = 0; k < 8; k++)
-        CU_ASSERT_EQUAL(enqueue_k(x.prod, k), DQ_OK);
-    CU_ASSERT_EQUAL(enqueue_k(x.prod, 8), DQ_FULL);
-    CU_ASSERT_EQUAL(enqueue_k(x.prod, 8), DQ_FULL);
-    CU_ASSERT_EQUAL(dq_dispatch_serviced(x.prod), 0); /* still full: no call */
+        CU_ASSERT_EQUAL(enqueue_k(x.prod, k), USBSIM_OK);
+    CU_ASSERT_EQUAL(enqueue_k(x.prod, 8), USBSIM_EFULL);
+    CU_ASSERT_EQUAL(enqueue_k(x.prod, 8), USBSIM_EFULL);
+    CU_ASSERT_EQUAL(usbsim_dq_dispatch_serviced(x.prod), 0); /* still full: no call */
     CU_ASSERT_EQUAL(calls, 0);
     CU_ASSERT_FALSE(readable(svc));
-    CU_ASSERT_EQUAL(dq_dequeue(x.cons, entry_check, &s), DQ_OK);
+    CU_ASSERT_EQUAL(usbsim_dq_dequeue(x.cons, entry_check, &s), USBSIM_OK);
     CU_ASSERT_TRUE(readable(svc));
-    CU_ASSERT_EQUAL(dq_wait_serviced(x.prod, WAIT_MS), 1);
+    CU_ASSERT_EQUAL(usbsim_dq_wait_serviced(x.prod, WAIT_MS), 1);
     CU_ASSERT_EQUAL(calls, 1);
     CU_ASSERT_FALSE(readable(svc));
-    CU_ASSERT_EQUAL(dq_dispatch_serviced(x.prod), 0); /* once per overrun */
+    CU_ASSERT_EQUAL(usbsim_dq_dispatch_serviced(x.prod), 0); /* once per overrun */
     CU_ASSERT_EQUAL(calls, 1);
-    CU_ASSERT_EQUAL(enqueue_k(x.prod, 8), DQ_OK); /* full again, but no overrun this time */
+    CU_ASSERT_EQUAL(enqueue_k(x.prod, 8), USBSIM_OK); /* full again, but no overrun this time */
     /* The consumer signals after any release from a full ring (it cannot know the producer did
      * not try); the producer, not waiting, makes no call. */
-    CU_ASSERT_EQUAL(dq_dequeue(x.cons, entry_check, &s), DQ_OK);
+    CU_ASSERT_EQUAL(usbsim_dq_dequeue(x.cons, entry_check, &s), USBSIM_OK);
     CU_ASSERT_TRUE(readable(svc));
-    CU_ASSERT_EQUAL(dq_dispatch_serviced(x.prod), 0);
+    CU_ASSERT_EQUAL(usbsim_dq_dispatch_serviced(x.prod), 0);
     CU_ASSERT_EQUAL(calls, 1);
     CU_ASSERT_FALSE(readable(svc));
     /* A dequeue from a ring that is not full sends nothing. */
-    CU_ASSERT_EQUAL(dq_dequeue(x.cons, entry_check, &s), DQ_OK);
+    CU_ASSERT_EQUAL(usbsim_dq_dequeue(x.cons, entry_check, &s), USBSIM_OK);
     CU_ASSERT_FALSE(readable(svc));
-    while (dq_dequeue(x.cons, entry_check, &s) == DQ_OK)
+    while (usbsim_dq_dequeue(x.cons, entry_check, &s) == USBSIM_OK)
         ;
     CU_ASSERT_EQUAL(s.next, 9);
     CU_ASSERT_EQUAL(s.bad, 0);
-    struct dq_stats st;
-    dq_stats(x.prod, &st);
+    struct usbsim_dq_stats st;
+    usbsim_dq_stats(x.prod, &st);
     CU_ASSERT_EQUAL(st.overruns, 2);
     CU_ASSERT_EQUAL(st.serviced_calls, 1);
     CU_ASSERT_EQUAL(st.enqueued, 9);
-    dq_stats(x.cons, &st);
+    usbsim_dq_stats(x.cons, &st);
     CU_ASSERT_EQUAL(st.serviced_sent, 2);
     pair_close(&x);
 }
@@ -252,15 +252,15 @@ static void test_serviced_without_fd(void)
 {
     struct pair x;
     CU_ASSERT_FATAL(pair_open(&x, 8) == 0);
-    char err[DQ_ERR_MAX];
-    struct dq *plain = dq_consumer_new(x.c, -1, err);
+    char err[USBSIM_DQ_ERR_MAX];
+    struct usbsim_dq *plain = usbsim_dq_consumer_new(x.c, -1, err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
     for (uint32_t k = 0; k < 9; k++)
         enqueue_k(x.prod, k);
-    CU_ASSERT_EQUAL(dq_dequeue(plain, NULL, NULL), DQ_OK);
-    CU_ASSERT_FALSE(readable(dq_serviced_fd(x.prod)));
-    CU_ASSERT_EQUAL(dq_dispatch_serviced(x.prod), 1);
-    dq_free(plain);
+    CU_ASSERT_EQUAL(usbsim_dq_dequeue(plain, NULL, NULL), USBSIM_OK);
+    CU_ASSERT_FALSE(readable(usbsim_dq_serviced_fd(x.prod)));
+    CU_ASSERT_EQUAL(usbsim_dq_dispatch_serviced(x.prod), 1);
+    usbsim_dq_free(plain);
     pair_close(&x);
 }
 
@@ -268,12 +268,12 @@ static void test_serviced_without_fd(void)
 
 struct race {
     struct pair *x;
-    int lost_wait;    /* a DQ_FULL whose serviced signal never came */
+    int lost_wait;    /* a USBSIM_EFULL whose serviced signal never came */
     int serviced;     /* handler calls */
     int errors;
 };
 
-static void on_serviced(struct dq *q, void *ctx)
+static void on_serviced(struct usbsim_dq *q, void *ctx)
 {
     (void)q;
     ((struct race *)ctx)->serviced++;
@@ -282,22 +282,22 @@ static void on_serviced(struct dq *q, void *ctx)
 static void *race_producer(void *arg)
 {
     struct race *r = arg;
-    dq_set_data_serviced_handler(r->x->prod, on_serviced, r);
+    usbsim_dq_set_data_serviced_handler(r->x->prod, on_serviced, r);
     for (uint32_t k = 0; k < RACE_ENTRIES && !r->lost_wait && !r->errors;) {
         int st = enqueue_k(r->x->prod, k);
-        if (st == DQ_OK)
+        if (st == USBSIM_OK)
             k++;
-        else if (st != DQ_FULL)
+        else if (st != USBSIM_EFULL)
             r->errors++;
-        else if (dq_wait_serviced(r->x->prod, WAIT_MS) != 1)
+        else if (usbsim_dq_wait_serviced(r->x->prod, WAIT_MS) != 1)
             r->lost_wait++;
     }
-    ring_close(r->x->r);
-    db_kick(&r->x->d, r->x->r);
+    usbsim_ring_close(r->x->r);
+    usbsim_doorbell_kick(&r->x->d, r->x->r);
     return NULL;
 }
 
-/* Two threads through an 8-slot ring: every entry arrives in order with its size, every DQ_FULL
+/* Two threads through an 8-slot ring: every entry arrives in order with its size, every USBSIM_EFULL
  * is followed by exactly one serviced call (none lost: the waits are bounded). */
 static void test_serviced_race(void)
 {
@@ -305,24 +305,24 @@ static void test_serviced_race(void)
     CU_ASSERT_FATAL(pair_open(&x, 8) == 0);
     struct race r = {.x = &x};
     struct seen s = {0};
-    dq_set_data_available_handler(x.cons, drain, &s);
+    usbsim_dq_set_data_available_handler(x.cons, drain, &s);
     alarm(60);
     pthread_t t;
     CU_ASSERT_FATAL(pthread_create(&t, NULL, race_producer, &r) == 0);
     int rc;
-    while ((rc = dq_dispatch(x.cons, WAIT_MS)) > 0)
+    while ((rc = usbsim_dq_dispatch(x.cons, WAIT_MS)) > 0)
         ;
     pthread_join(t, NULL);
     alarm(0);
-    CU_ASSERT_EQUAL(rc, RCL_ECLOSED);
+    CU_ASSERT_EQUAL(rc, USBSIM_ECLOSED);
     CU_ASSERT_EQUAL(r.errors, 0);
     CU_ASSERT_EQUAL(r.lost_wait, 0);
     CU_ASSERT_EQUAL(s.next, RACE_ENTRIES);
     CU_ASSERT_EQUAL(s.bad, 0);
     CU_ASSERT_EQUAL(s.empty_calls, 0);
-    struct dq_stats ps, cs;
-    dq_stats(x.prod, &ps);
-    dq_stats(x.cons, &cs);
+    struct usbsim_dq_stats ps, cs;
+    usbsim_dq_stats(x.prod, &ps);
+    usbsim_dq_stats(x.cons, &cs);
     CU_ASSERT_EQUAL(ps.enqueued, RACE_ENTRIES);
     CU_ASSERT_EQUAL(cs.dequeued, RACE_ENTRIES);
     CU_ASSERT_EQUAL(ps.serviced_calls, (uint64_t)r.serviced);

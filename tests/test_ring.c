@@ -13,19 +13,19 @@
 #include "driver/ring.h"
 #include "tests/cu.h"
 
-static char err[RING_ERR_MAX];
+static char err[USBSIM_RING_ERR_MAX];
 
-static struct ring *mk(uint32_t slots, uint32_t payload, enum ring_policy pol, uint32_t first)
+static struct usbsim_ring *mk(uint32_t slots, uint32_t payload, enum usbsim_ring_policy pol, uint32_t first)
 {
-    struct ring_config c = {slots, payload, pol, 0, first, NULL};
-    struct ring *r = ring_create(&c, err);
+    struct usbsim_ring_config c = {slots, payload, pol, 0, first, NULL};
+    struct usbsim_ring *r = usbsim_ring_create(&c, err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     return r;
 }
 
-static struct ring *consumer_of(struct ring *p)
+static struct usbsim_ring *consumer_of(struct usbsim_ring *p)
 {
-    struct ring *c = ring_attach_consumer(ring_fd(p), err);
+    struct usbsim_ring *c = usbsim_ring_attach_consumer(usbsim_ring_fd(p), err);
     if (!c)
         fprintf(stderr, "%s\n", err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -39,26 +39,26 @@ static void pattern(uint8_t *b, uint16_t len, uint64_t i)
         b[k] = (uint8_t)(i * 31 + k);
 }
 
-static int push_n(struct ring *r, uint64_t first, uint32_t n, int expect)
+static int push_n(struct usbsim_ring *r, uint64_t first, uint32_t n, int expect)
 {
     uint8_t b[64];
     int bad = 0;
     for (uint32_t i = 0; i < n; i++) {
         pattern(b, 40, first + i);
-        bad += ring_push(r, b, 40, (uint16_t)(first + i), 1000 + first + i, NULL) != expect;
+        bad += usbsim_ring_push(r, b, 40, (uint16_t)(first + i), 1000 + first + i, NULL) != expect;
     }
     return bad;
 }
 
 /* Claims and checks up to max packets whose ids start at *next; returns how many. */
-static int drain(struct ring *c, uint32_t max, uint64_t *next)
+static int drain(struct usbsim_ring *c, uint32_t max, uint64_t *next)
 {
-    int n = ring_peek(c, max);
+    int n = usbsim_ring_peek(c, max);
     CU_ASSERT_FATAL(n >= 0);
     for (int i = 0; i < n; i++) {
-        struct ring_pkt p;
+        struct usbsim_ring_pkt p;
         uint8_t want[64];
-        CU_ASSERT_EQUAL_FATAL(ring_get(c, (uint32_t)i, &p), RING_OK);
+        CU_ASSERT_EQUAL_FATAL(usbsim_ring_get(c, (uint32_t)i, &p), USBSIM_OK);
         CU_ASSERT_EQUAL(p.len, 40);
         CU_ASSERT_EQUAL(p.ingress_ns, 1000 + *next);
         CU_ASSERT_EQUAL(p.flags, (uint16_t)*next);
@@ -66,117 +66,117 @@ static int drain(struct ring *c, uint32_t max, uint64_t *next)
         CU_ASSERT(memcmp(p.bytes, want, 40) == 0);
         (*next)++;
     }
-    CU_ASSERT_EQUAL(ring_release(c, (uint32_t)n), RING_OK);
+    CU_ASSERT_EQUAL(usbsim_ring_release(c, (uint32_t)n), USBSIM_OK);
     return n;
 }
 
 static void t_empty_full_drop_newest(void)
 {
-    struct ring *p = mk(8, 64, RING_DROP_NEWEST, 0), *c = consumer_of(p);
+    struct usbsim_ring *p = mk(8, 64, USBSIM_RING_DROP_NEWEST, 0), *c = consumer_of(p);
     uint64_t next = 0;
-    CU_ASSERT_EQUAL(ring_peek(c, 10), 0);
-    CU_ASSERT_EQUAL(ring_pending(c), 0);
-    CU_ASSERT_EQUAL(push_n(p, 0, 8, RING_OK), 0);
-    CU_ASSERT_EQUAL(push_n(p, 8, 2, RING_DROPPED), 0);
-    CU_ASSERT_EQUAL(ring_pending(c), 8);
+    CU_ASSERT_EQUAL(usbsim_ring_peek(c, 10), 0);
+    CU_ASSERT_EQUAL(usbsim_ring_pending(c), 0);
+    CU_ASSERT_EQUAL(push_n(p, 0, 8, USBSIM_OK), 0);
+    CU_ASSERT_EQUAL(push_n(p, 8, 2, USBSIM_DROPPED), 0);
+    CU_ASSERT_EQUAL(usbsim_ring_pending(c), 8);
     CU_ASSERT_EQUAL(drain(c, 3, &next), 3);
-    CU_ASSERT_EQUAL(push_n(p, 3 + 5, 0, RING_OK), 0);
+    CU_ASSERT_EQUAL(push_n(p, 3 + 5, 0, USBSIM_OK), 0);
     CU_ASSERT_EQUAL(drain(c, 100, &next), 5);
-    struct ring_stats s;
-    ring_stats(c, &s);
+    struct usbsim_ring_stats s;
+    usbsim_ring_stats(c, &s);
     CU_ASSERT_EQUAL(s.produced, 8);
     CU_ASSERT_EQUAL(s.consumed, 8);
-    CU_ASSERT_EQUAL(s.dropped[RING_DROP_FULL], 2);
-    CU_ASSERT_EQUAL(s.dropped[RING_DROP_EVICTED] + s.dropped[RING_DROP_OLDEST_BUSY], 0);
-    ring_destroy(c);
-    ring_destroy(p);
+    CU_ASSERT_EQUAL(s.dropped[USBSIM_RING_DROP_FULL], 2);
+    CU_ASSERT_EQUAL(s.dropped[USBSIM_RING_DROP_EVICTED] + s.dropped[USBSIM_RING_DROP_OLDEST_BUSY], 0);
+    usbsim_ring_destroy(c);
+    usbsim_ring_destroy(p);
 }
 
 static void t_wrap_2_32(void)
 {
-    struct ring *p = mk(8, 64, RING_DROP_NEWEST, UINT32_MAX - 5), *c = consumer_of(p);
+    struct usbsim_ring *p = mk(8, 64, USBSIM_RING_DROP_NEWEST, UINT32_MAX - 5), *c = consumer_of(p);
     uint64_t next = 0, id = 0;
     for (int round = 0; round < 10; round++) {
-        CU_ASSERT_EQUAL(push_n(p, id, 6, RING_OK), 0);
+        CU_ASSERT_EQUAL(push_n(p, id, 6, USBSIM_OK), 0);
         id += 6;
-        int n = ring_peek(c, 2);
-        struct ring_pkt k;
-        CU_ASSERT_EQUAL(ring_get(c, 0, &k), RING_OK);
+        int n = usbsim_ring_peek(c, 2);
+        struct usbsim_ring_pkt k;
+        CU_ASSERT_EQUAL(usbsim_ring_get(c, 0, &k), USBSIM_OK);
         CU_ASSERT_EQUAL(k.seq, (uint32_t)(UINT32_MAX - 5 + next));
-        CU_ASSERT_EQUAL(ring_release(c, 0), RING_OK);
+        CU_ASSERT_EQUAL(usbsim_ring_release(c, 0), USBSIM_OK);
         (void)n;
         while (drain(c, 4, &next) > 0) {
         }
     }
     CU_ASSERT_EQUAL(next, 60);
-    CU_ASSERT(ring_prod_index(p) == (uint32_t)(UINT32_MAX - 5 + 60));
-    ring_destroy(c);
-    ring_destroy(p);
+    CU_ASSERT(usbsim_ring_prod_index(p) == (uint32_t)(UINT32_MAX - 5 + 60));
+    usbsim_ring_destroy(c);
+    usbsim_ring_destroy(p);
 }
 
 static void t_batch(void)
 {
-    struct ring *p = mk(8, 64, RING_DROP_NEWEST, 0), *c = consumer_of(p);
+    struct usbsim_ring *p = mk(8, 64, USBSIM_RING_DROP_NEWEST, 0), *c = consumer_of(p);
     uint32_t got;
-    CU_ASSERT_EQUAL(ring_reserve(p, 5, &got), RING_OK);
+    CU_ASSERT_EQUAL(usbsim_ring_reserve(p, 5, &got), USBSIM_OK);
     CU_ASSERT_EQUAL(got, 5);
     for (uint32_t k = 0; k < got; k++) {
         uint8_t b[40];
         pattern(b, 40, k);
-        ring_fill(p, k, b, 40, (uint16_t)k, 1000 + k);
+        usbsim_ring_fill(p, k, b, 40, (uint16_t)k, 1000 + k);
     }
-    CU_ASSERT_EQUAL(ring_pending(c), 0); /* nothing visible before commit */
-    CU_ASSERT_EQUAL(ring_commit(p, 5), 0);
-    CU_ASSERT_EQUAL(ring_reserve(p, 5, &got), RING_OK);
+    CU_ASSERT_EQUAL(usbsim_ring_pending(c), 0); /* nothing visible before commit */
+    CU_ASSERT_EQUAL(usbsim_ring_commit(p, 5), 0);
+    CU_ASSERT_EQUAL(usbsim_ring_reserve(p, 5, &got), USBSIM_OK);
     CU_ASSERT_EQUAL(got, 3); /* partial: only 3 free */
-    uint8_t *b = ring_slot_bytes(p, 0);
+    uint8_t *b = usbsim_ring_slot_bytes(p, 0);
     pattern(b, 40, 5);
-    ring_slot_meta(p, 0, 40, 5, 1005);
-    ring_commit(p, 1);
-    ring_discard(p, 2);
+    usbsim_ring_slot_meta(p, 0, 40, 5, 1005);
+    usbsim_ring_commit(p, 1);
+    usbsim_ring_discard(p, 2);
     uint64_t next = 0;
     CU_ASSERT_EQUAL(drain(c, 2, &next), 2);
     CU_ASSERT_EQUAL(drain(c, 64, &next), 4);
-    struct ring_pkt k;
-    CU_ASSERT_EQUAL(ring_get(c, 0, &k), RING_EINVAL); /* nothing claimed */
-    CU_ASSERT_EQUAL(ring_release(c, 1), RING_EINVAL);
-    struct ring_stats s;
-    ring_stats(p, &s);
+    struct usbsim_ring_pkt k;
+    CU_ASSERT_EQUAL(usbsim_ring_get(c, 0, &k), USBSIM_EINVAL); /* nothing claimed */
+    CU_ASSERT_EQUAL(usbsim_ring_release(c, 1), USBSIM_EINVAL);
+    struct usbsim_ring_stats s;
+    usbsim_ring_stats(p, &s);
     CU_ASSERT_EQUAL(s.produced, 6);
-    CU_ASSERT_EQUAL(s.dropped[RING_DROP_FULL], 2);
-    CU_ASSERT_EQUAL(ring_push(p, b, 65, 0, 0, NULL), RING_EINVAL); /* longer than the payload */
-    CU_ASSERT_EQUAL(ring_peek(p, 1), RING_EROLE);
-    CU_ASSERT_EQUAL(ring_reserve(c, 1, &got), RING_EROLE);
-    ring_destroy(c);
-    ring_destroy(p);
+    CU_ASSERT_EQUAL(s.dropped[USBSIM_RING_DROP_FULL], 2);
+    CU_ASSERT_EQUAL(usbsim_ring_push(p, b, 65, 0, 0, NULL), USBSIM_EINVAL); /* longer than the payload */
+    CU_ASSERT_EQUAL(usbsim_ring_peek(p, 1), USBSIM_EROLE);
+    CU_ASSERT_EQUAL(usbsim_ring_reserve(c, 1, &got), USBSIM_EROLE);
+    usbsim_ring_destroy(c);
+    usbsim_ring_destroy(p);
 }
 
 static void t_drop_oldest(void)
 {
-    struct ring *p = mk(4, 64, RING_DROP_OLDEST, UINT32_MAX - 1), *c = consumer_of(p);
-    CU_ASSERT_EQUAL(push_n(p, 0, 7, RING_OK), 0); /* 3 oldest evicted */
+    struct usbsim_ring *p = mk(4, 64, USBSIM_RING_DROP_OLDEST, UINT32_MAX - 1), *c = consumer_of(p);
+    CU_ASSERT_EQUAL(push_n(p, 0, 7, USBSIM_OK), 0); /* 3 oldest evicted */
     uint64_t next = 3;
     CU_ASSERT_EQUAL(drain(c, 2, &next), 2);
     /* consumer holds a claim on the oldest: the producer must not evict it */
-    CU_ASSERT_EQUAL(push_n(p, 7, 2, RING_OK), 0);
-    CU_ASSERT_EQUAL(ring_peek(c, 1), 1);
-    CU_ASSERT_EQUAL(push_n(p, 9, 1, RING_DROPPED), 0);
-    CU_ASSERT_EQUAL(ring_release(c, 0), RING_OK);
+    CU_ASSERT_EQUAL(push_n(p, 7, 2, USBSIM_OK), 0);
+    CU_ASSERT_EQUAL(usbsim_ring_peek(c, 1), 1);
+    CU_ASSERT_EQUAL(push_n(p, 9, 1, USBSIM_DROPPED), 0);
+    CU_ASSERT_EQUAL(usbsim_ring_release(c, 0), USBSIM_OK);
     CU_ASSERT_EQUAL(drain(c, 10, &next), 4); /* ids 5..8 */
     CU_ASSERT_EQUAL(next, 9);
-    struct ring_stats s;
-    ring_stats(c, &s);
-    CU_ASSERT_EQUAL(s.dropped[RING_DROP_EVICTED], 3);
-    CU_ASSERT_EQUAL(s.dropped[RING_DROP_OLDEST_BUSY], 1);
+    struct usbsim_ring_stats s;
+    usbsim_ring_stats(c, &s);
+    CU_ASSERT_EQUAL(s.dropped[USBSIM_RING_DROP_EVICTED], 3);
+    CU_ASSERT_EQUAL(s.dropped[USBSIM_RING_DROP_OLDEST_BUSY], 1);
     CU_ASSERT_EQUAL(s.produced, 9);
     CU_ASSERT_EQUAL(s.consumed, 6);
-    ring_destroy(c);
-    ring_destroy(p);
+    usbsim_ring_destroy(c);
+    usbsim_ring_destroy(p);
 }
 
 /* ---- two threads, drop-oldest: every packet is delivered once, in order, or counted once ---- */
 struct race {
-    struct ring *p, *c;
+    struct usbsim_ring *p, *c;
     uint64_t n;
     _Atomic int done;
 };
@@ -187,7 +187,7 @@ static void *race_producer(void *arg)
     uint8_t b[64];
     for (uint64_t i = 0; i < x->n; i++) {
         pattern(b, 40, i);
-        if (ring_push(x->p, b, 40, (uint16_t)i, 1000 + i, NULL) < 0)
+        if (usbsim_ring_push(x->p, b, 40, (uint16_t)i, 1000 + i, NULL) < 0)
             break;
     }
     atomic_store(&x->done, 1);
@@ -202,22 +202,22 @@ static uint64_t stress_iters(uint64_t dflt)
 
 static void t_drop_oldest_threads(void)
 {
-    struct race x = {mk(8, 64, RING_DROP_OLDEST, UINT32_MAX - 100), NULL, stress_iters(300000), 0};
+    struct race x = {mk(8, 64, USBSIM_RING_DROP_OLDEST, UINT32_MAX - 100), NULL, stress_iters(300000), 0};
     x.c = consumer_of(x.p);
     pthread_t t;
     pthread_create(&t, NULL, race_producer, &x);
     uint64_t got = 0, gaps = 0, expect = 0, bad = 0;
     for (;;) {
         int fin = atomic_load(&x.done);
-        int n = ring_peek(x.c, 3);
+        int n = usbsim_ring_peek(x.c, 3);
         if (n < 0) {
             bad++;
             break;
         }
         for (int i = 0; i < n; i++) {
-            struct ring_pkt k;
+            struct usbsim_ring_pkt k;
             uint8_t want[40];
-            if (ring_get(x.c, (uint32_t)i, &k) != RING_OK) {
+            if (usbsim_ring_get(x.c, (uint32_t)i, &k) != USBSIM_OK) {
                 bad++;
                 continue;
             }
@@ -229,29 +229,29 @@ static void t_drop_oldest_threads(void)
             expect = id + 1;
             got++;
         }
-        ring_release(x.c, (uint32_t)n);
+        usbsim_ring_release(x.c, (uint32_t)n);
         if (n == 0 && fin)
             break;
     }
     pthread_join(t, NULL);
-    struct ring_stats s;
-    ring_stats(x.c, &s);
+    struct usbsim_ring_stats s;
+    usbsim_ring_stats(x.c, &s);
     CU_ASSERT_EQUAL(bad, 0);
     CU_ASSERT_EQUAL(got, s.consumed);
     /* every attempt is produced or dropped-busy; every produced is consumed or evicted */
-    CU_ASSERT_EQUAL(s.produced + s.dropped[RING_DROP_OLDEST_BUSY], x.n);
-    CU_ASSERT_EQUAL(s.produced, s.consumed + s.dropped[RING_DROP_EVICTED]);
+    CU_ASSERT_EQUAL(s.produced + s.dropped[USBSIM_RING_DROP_OLDEST_BUSY], x.n);
+    CU_ASSERT_EQUAL(s.produced, s.consumed + s.dropped[USBSIM_RING_DROP_EVICTED]);
     /* ids the consumer never saw = exactly the drops counted */
     uint64_t missing = x.n - got;
-    CU_ASSERT_EQUAL(missing, s.dropped[RING_DROP_EVICTED] + s.dropped[RING_DROP_OLDEST_BUSY]);
+    CU_ASSERT_EQUAL(missing, s.dropped[USBSIM_RING_DROP_EVICTED] + s.dropped[USBSIM_RING_DROP_OLDEST_BUSY]);
     CU_ASSERT_EQUAL(gaps + (x.n - expect), missing);
-    ring_destroy(x.c);
-    ring_destroy(x.p);
+    usbsim_ring_destroy(x.c);
+    usbsim_ring_destroy(x.p);
 }
 
 static void t_block_threads(void)
 {
-    struct race x = {mk(4, 64, RING_BLOCK, 0), NULL, stress_iters(200000), 0};
+    struct race x = {mk(4, 64, USBSIM_RING_BLOCK, 0), NULL, stress_iters(200000), 0};
     x.c = consumer_of(x.p);
     pthread_t t;
     pthread_create(&t, NULL, race_producer, &x);
@@ -259,65 +259,65 @@ static void t_block_threads(void)
     while (next < x.n)
         drain(x.c, 3, &next);
     pthread_join(t, NULL);
-    struct ring_stats s;
-    ring_stats(x.c, &s);
+    struct usbsim_ring_stats s;
+    usbsim_ring_stats(x.c, &s);
     CU_ASSERT_EQUAL(s.produced, x.n);
     CU_ASSERT_EQUAL(s.consumed, x.n);
-    for (int i = 0; i < RING_DROP_CAUSES; i++)
+    for (int i = 0; i < USBSIM_RING_DROP_CAUSES; i++)
         CU_ASSERT_EQUAL(s.dropped[i], 0);
-    ring_destroy(x.c);
-    ring_destroy(x.p);
+    usbsim_ring_destroy(x.c);
+    usbsim_ring_destroy(x.p);
 }
 
 static void *stopper(void *arg)
 {
     usleep(20000);
-    ring_stop(arg);
+    usbsim_ring_stop(arg);
     return NULL;
 }
 
 static void t_block_timeout_stop(void)
 {
-    struct ring_config cfg = {2, 16, RING_BLOCK, 2000000, 0, NULL};
-    struct ring *p = ring_create(&cfg, err);
+    struct usbsim_ring_config cfg = {2, 16, USBSIM_RING_BLOCK, 2000000, 0, NULL};
+    struct usbsim_ring *p = usbsim_ring_create(&cfg, err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
     uint8_t b[16] = {0};
-    CU_ASSERT_EQUAL(ring_push(p, b, 16, 0, 0, NULL), RING_OK);
-    CU_ASSERT_EQUAL(ring_push(p, b, 16, 0, 0, NULL), RING_OK);
-    CU_ASSERT_EQUAL(ring_push(p, b, 16, 0, 0, NULL), RING_ETIMEDOUT);
-    ring_destroy(p);
+    CU_ASSERT_EQUAL(usbsim_ring_push(p, b, 16, 0, 0, NULL), USBSIM_OK);
+    CU_ASSERT_EQUAL(usbsim_ring_push(p, b, 16, 0, 0, NULL), USBSIM_OK);
+    CU_ASSERT_EQUAL(usbsim_ring_push(p, b, 16, 0, 0, NULL), USBSIM_ETIMEDOUT);
+    usbsim_ring_destroy(p);
     cfg.block_timeout_ns = 0; /* forever, until stopped */
-    p = ring_create(&cfg, err);
+    p = usbsim_ring_create(&cfg, err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    ring_push(p, b, 16, 0, 0, NULL);
-    ring_push(p, b, 16, 0, 0, NULL);
+    usbsim_ring_push(p, b, 16, 0, 0, NULL);
+    usbsim_ring_push(p, b, 16, 0, 0, NULL);
     pthread_t t;
     alarm(10);
     pthread_create(&t, NULL, stopper, p);
-    CU_ASSERT_EQUAL(ring_push(p, b, 16, 0, 0, NULL), RING_ESTOPPED);
+    CU_ASSERT_EQUAL(usbsim_ring_push(p, b, 16, 0, 0, NULL), USBSIM_ESTOPPED);
     pthread_join(t, NULL);
     alarm(0);
-    struct ring_stats s;
-    ring_stats(p, &s);
-    CU_ASSERT_EQUAL(s.dropped[RING_DROP_BLOCK_ABORT], 1);
+    struct usbsim_ring_stats s;
+    usbsim_ring_stats(p, &s);
+    CU_ASSERT_EQUAL(s.dropped[USBSIM_RING_DROP_BLOCK_ABORT], 1);
     CU_ASSERT_EQUAL(s.produced, 2);
-    ring_destroy(p);
+    usbsim_ring_destroy(p);
 }
 
 /* ---- hostile shared memory: the test writes the documented offsets itself ---- */
-static uint8_t *raw_map(struct ring *p)
+static uint8_t *raw_map(struct usbsim_ring *p)
 {
-    void *m = mmap(NULL, 2 * 4096 + 8 * 128, PROT_READ | PROT_WRITE, MAP_SHARED, ring_fd(p), 0);
+    void *m = mmap(NULL, 2 * 4096 + 8 * 128, PROT_READ | PROT_WRITE, MAP_SHARED, usbsim_ring_fd(p), 0);
     CU_ASSERT_FATAL(m != MAP_FAILED);
     return m;
 }
 
 static void put32(uint8_t *m, size_t off, uint32_t v) { memcpy(m + off, &v, 4); }
 
-static int attach_status(struct ring *p)
+static int attach_status(struct usbsim_ring *p)
 {
-    struct ring *c = ring_attach_consumer(ring_fd(p), err);
-    ring_destroy(c);
+    struct usbsim_ring *c = usbsim_ring_attach_consumer(usbsim_ring_fd(p), err);
+    usbsim_ring_destroy(c);
     return c != NULL;
 }
 
@@ -329,48 +329,48 @@ static void t_hostile_header(void)
         {20, 0, "payload"},       {24, 7, "policy"},   {32, 1u << 30, "total size"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct ring *p = mk(8, 100, RING_BLOCK, 0);
+        struct usbsim_ring *p = mk(8, 100, USBSIM_RING_BLOCK, 0);
         uint8_t *m = raw_map(p);
         put32(m, bad[i].off, bad[i].v);
         CU_ASSERT_EQUAL(attach_status(p), 0);
         CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].word));
         munmap(m, 2 * 4096 + 8 * 128);
-        ring_destroy(p);
+        usbsim_ring_destroy(p);
     }
 }
 
 static void t_hostile_indices(void)
 {
-    struct ring *p = mk(8, 64, RING_DROP_NEWEST, 100), *c = consumer_of(p);
+    struct usbsim_ring *p = mk(8, 64, USBSIM_RING_DROP_NEWEST, 100), *c = consumer_of(p);
     uint8_t *m = raw_map(p);
-    push_n(p, 0, 3, RING_OK);
+    push_n(p, 0, 3, USBSIM_OK);
     put32(m, 64, 100 + 9); /* prod more than slots ahead */
-    CU_ASSERT_EQUAL(ring_peek(c, 8), RING_EINDEX);
-    CU_ASSERT_PTR_NOT_NULL(strstr(ring_error(c), "ahead"));
+    CU_ASSERT_EQUAL(usbsim_ring_peek(c, 8), USBSIM_EINDEX);
+    CU_ASSERT_PTR_NOT_NULL(strstr(usbsim_ring_error(c), "ahead"));
     put32(m, 64, 50); /* prod behind cons */
-    CU_ASSERT_EQUAL(ring_peek(c, 8), RING_EINDEX);
-    CU_ASSERT_PTR_NOT_NULL(strstr(ring_error(c), "behind"));
-    CU_ASSERT_EQUAL(ring_arm_wake(c), RING_EINDEX);
+    CU_ASSERT_EQUAL(usbsim_ring_peek(c, 8), USBSIM_EINDEX);
+    CU_ASSERT_PTR_NOT_NULL(strstr(usbsim_ring_error(c), "behind"));
+    CU_ASSERT_EQUAL(usbsim_ring_arm_wake(c), USBSIM_EINDEX);
     put32(m, 64, 103);
     put32(m, 2 * 4096 + 5 * 128 + 0, 65); /* slot of position 101: len > payload */
-    CU_ASSERT_EQUAL(ring_peek(c, 8), 3);
-    struct ring_pkt k;
-    CU_ASSERT_EQUAL(ring_get(c, 0, &k), RING_OK);
-    CU_ASSERT_EQUAL(ring_get(c, 1, &k), RING_ESLOT);
-    CU_ASSERT_PTR_NOT_NULL(strstr(ring_error(c), "length"));
+    CU_ASSERT_EQUAL(usbsim_ring_peek(c, 8), 3);
+    struct usbsim_ring_pkt k;
+    CU_ASSERT_EQUAL(usbsim_ring_get(c, 0, &k), USBSIM_OK);
+    CU_ASSERT_EQUAL(usbsim_ring_get(c, 1, &k), USBSIM_ESLOT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(usbsim_ring_error(c), "length"));
     put32(m, 2 * 4096 + 6 * 128 + 4, 7); /* slot of position 102: wrong position */
-    CU_ASSERT_EQUAL(ring_get(c, 2, &k), RING_ESLOT);
-    CU_ASSERT_PTR_NOT_NULL(strstr(ring_error(c), "position"));
-    CU_ASSERT_EQUAL(ring_release(c, 3), RING_OK);
+    CU_ASSERT_EQUAL(usbsim_ring_get(c, 2, &k), USBSIM_ESLOT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(usbsim_ring_error(c), "position"));
+    CU_ASSERT_EQUAL(usbsim_ring_release(c, 3), USBSIM_OK);
     /* a consumer word out of range is caught by the producer */
     uint64_t w = 5000;
     memcpy(m + 4096, &w, 8);
     uint32_t got;
-    CU_ASSERT_EQUAL(ring_reserve(p, 8, &got), RING_EINDEX);
+    CU_ASSERT_EQUAL(usbsim_ring_reserve(p, 8, &got), USBSIM_EINDEX);
     CU_ASSERT_EQUAL(got, 0);
     munmap(m, 2 * 4096 + 8 * 128);
-    ring_destroy(c);
-    ring_destroy(p);
+    usbsim_ring_destroy(c);
+    usbsim_ring_destroy(p);
 }
 
 /* Default SIGSEGV action, past any sanitizer's handler (its interceptors would keep it). */
@@ -382,20 +382,20 @@ static void unfault(void)
 
 static void t_readonly_and_posix(void)
 {
-    struct ring_config cfg = {8, 64, RING_BLOCK, 0, 0, &ring_shm_posix};
-    struct ring *p = ring_create(&cfg, err);
+    struct usbsim_ring_config cfg = {8, 64, USBSIM_RING_BLOCK, 0, 0, &usbsim_ring_shm_posix};
+    struct usbsim_ring *p = usbsim_ring_create(&cfg, err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-    struct ring *c = consumer_of(p);
-    push_n(p, 0, 1, RING_OK);
+    struct usbsim_ring *c = consumer_of(p);
+    push_n(p, 0, 1, USBSIM_OK);
     uint64_t next = 0;
     CU_ASSERT_EQUAL(drain(c, 8, &next), 1);
     pid_t pid = fork();
     if (pid == 0) {
-        CU_ASSERT(ring_peek(c, 1) == 0);
-        push_n(p, 1, 1, RING_OK);
-        ring_peek(c, 1);
-        struct ring_pkt k;
-        ring_get(c, 0, &k);
+        CU_ASSERT(usbsim_ring_peek(c, 1) == 0);
+        push_n(p, 1, 1, USBSIM_OK);
+        usbsim_ring_peek(c, 1);
+        struct usbsim_ring_pkt k;
+        usbsim_ring_get(c, 0, &k);
         unfault();
         ((volatile uint8_t *)k.bytes)[0] = 1; /* must fault: slots are read-only */
         _exit(0);
@@ -403,24 +403,24 @@ static void t_readonly_and_posix(void)
     int st;
     CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
     CU_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
-    ring_destroy(c);
-    ring_destroy(p);
+    usbsim_ring_destroy(c);
+    usbsim_ring_destroy(p);
 }
 
 static void t_config_errors(void)
 {
-    struct ring_config cfg = {6, 64, RING_BLOCK, 0, 0, NULL};
-    CU_ASSERT_PTR_NULL(ring_create(&cfg, err));
+    struct usbsim_ring_config cfg = {6, 64, USBSIM_RING_BLOCK, 0, 0, NULL};
+    CU_ASSERT_PTR_NULL(usbsim_ring_create(&cfg, err));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "power of two"));
     cfg.slots = 8;
     cfg.slot_payload = 0;
-    CU_ASSERT_PTR_NULL(ring_create(&cfg, err));
-    enum ring_policy pol;
-    CU_ASSERT_EQUAL(ring_policy_parse("drop-oldest", &pol), 0);
-    CU_ASSERT_EQUAL(pol, RING_DROP_OLDEST);
-    CU_ASSERT_EQUAL(ring_policy_parse("drop", &pol), -1);
-    CU_ASSERT_STRING_EQUAL(ring_policy_name(RING_BLOCK), "block");
-    CU_ASSERT_PTR_NULL(ring_attach_consumer(-1, err));
+    CU_ASSERT_PTR_NULL(usbsim_ring_create(&cfg, err));
+    enum usbsim_ring_policy pol;
+    CU_ASSERT_EQUAL(usbsim_ring_policy_parse("drop-oldest", &pol), 0);
+    CU_ASSERT_EQUAL(pol, USBSIM_RING_DROP_OLDEST);
+    CU_ASSERT_EQUAL(usbsim_ring_policy_parse("drop", &pol), -1);
+    CU_ASSERT_STRING_EQUAL(usbsim_ring_policy_name(USBSIM_RING_BLOCK), "block");
+    CU_ASSERT_PTR_NULL(usbsim_ring_attach_consumer(-1, err));
 }
 
 static CU_TestInfo tests[] = {

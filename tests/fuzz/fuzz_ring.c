@@ -24,24 +24,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ftruncate(fd, (off_t)len) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size ||
         fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0)
         abort();
-    char err[RING_ERR_MAX];
-    struct ring *r = ring_attach_consumer(fd, err);
+    char err[USBSIM_RING_ERR_MAX];
+    struct usbsim_ring *r = usbsim_ring_attach_consumer(fd, err);
     for (int round = 0; r && round < 4; round++) {
-        int n = ring_peek(r, 64);
+        int n = usbsim_ring_peek(r, 64);
         if (n <= 0)
             break;
         uint64_t sum = 0;
         for (int i = 0; i < n; i++) {
-            struct ring_pkt p;
-            if (ring_get(r, (uint32_t)i, &p) != 0)
+            struct usbsim_ring_pkt p;
+            if (usbsim_ring_get(r, (uint32_t)i, &p) != 0)
                 break;
             for (uint16_t k = 0; k < p.len; k++) /* every byte it hands out must be readable */
                 sum += p.bytes[k];
         }
-        if (ring_release(r, (uint32_t)n) < 0 || sum == UINT64_MAX)
+        if (usbsim_ring_release(r, (uint32_t)n) < 0 || sum == UINT64_MAX)
             break;
     }
-    ring_destroy(r);
+    usbsim_ring_destroy(r);
     close(fd);
     return 0;
 }
