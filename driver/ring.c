@@ -307,7 +307,13 @@ uint32_t usbsim_ring_slots(const struct usbsim_ring *r) { return r->nslots; }
 uint32_t usbsim_ring_payload(const struct usbsim_ring *r) { return r->payload; }
 enum usbsim_ring_policy usbsim_ring_policy(const struct usbsim_ring *r) { return r->policy; }
 
-static const char *const policy_names[] = {"block", "drop-newest", "drop-oldest"};
+static const char *const policy_names[] = {
+    [USBSIM_RING_BLOCK] = "block",
+    [USBSIM_RING_DROP_NEWEST] = "drop-newest",
+    [USBSIM_RING_DROP_OLDEST] = "drop-oldest",
+};
+_Static_assert(sizeof policy_names / sizeof policy_names[0] == USBSIM_RING_DROP_OLDEST + 1,
+               "one name per overflow policy");
 
 const char *usbsim_ring_policy_name(enum usbsim_ring_policy p)
 {

@@ -58,7 +58,11 @@ void src_close(struct src *s)
 
 const char *src_event_name(enum src_event ev)
 {
-    static const char *const names[] = {"connected", "halted", "halt-cleared",
-                                        "disconnected", "reconnected", "error"};
+    static const char *const names[] = {
+        [SRC_EV_CONNECTED] = "connected",       [SRC_EV_HALTED] = "halted",
+        [SRC_EV_HALT_CLEARED] = "halt-cleared", [SRC_EV_DISCONNECTED] = "disconnected",
+        [SRC_EV_RECONNECTED] = "reconnected",   [SRC_EV_ERROR] = "error",
+    };
+    _Static_assert(sizeof names / sizeof names[0] == SRC_EV_ERROR + 1, "one name per event");
     return (unsigned)ev < sizeof names / sizeof names[0] ? names[ev] : "?";
 }
