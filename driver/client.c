@@ -1,6 +1,8 @@
 /* client — see client.h. */
 #include "driver/client.h"
 
+#include "driver/fdio.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -108,6 +110,14 @@ static int send_hello(struct usbsim_server *s, int fd)
     return 0;
 }
 
+static int peer_state(int fd, char *err, const char *who);
+
+static int server_gone(void *ctx)
+{
+    struct usbsim_server *s = ctx;
+    return peer_state(s->cfd, s->err, "application") != 0;
+}
+
 int usbsim_server_accept(struct usbsim_server *s, int timeout_ms)
 {
     struct pollfd p = {s->lfd, POLLIN, 0};
@@ -127,6 +137,8 @@ int usbsim_server_accept(struct usbsim_server *s, int timeout_ms)
     if (s->cfd >= 0)
         close(s->cfd);
     s->cfd = fd;
+    /* A blocking producer must not wait for room from an application that is gone. */
+    usbsim_ring_set_wait_check(s->ring, server_gone, s);
     return 0;
 }
 
@@ -153,6 +165,8 @@ int usbsim_server_check(struct usbsim_server *s)
 
 void usbsim_server_close(struct usbsim_server *s)
 {
+    if (s->ring)
+        usbsim_ring_set_wait_check(s->ring, NULL, NULL);
     if (s->cfd >= 0)
         close(s->cfd);
     if (s->lfd >= 0) {
@@ -226,6 +240,16 @@ static int recv_hello(int sock, struct usbsim_hello *h, int fds[3], char *err)
                      got, h->nfds);
     if (h->db_mode > USBSIM_DOORBELL_ALWAYS)
         return failf(err, USBSIM_EPROTO, "hello: unknown doorbell mode %u", h->db_mode);
+    /* What arrived must be what the hello says: a doorbell is an eventfd or a pipe (never a device
+     * or a file that is always readable), the serviced signal an eventfd. The ring is checked by
+     * usbsim_ring_attach_consumer (a sealed memfd). */
+    enum fdio_kind bell = fdio_kind(fds[1]);
+    if (bell == FDIO_OTHER)
+        return failf(err, USBSIM_EPROTO, "the doorbell the driver sent is not an eventfd or a pipe");
+    if (bell == FDIO_PIPE)
+        fdio_nonblock(fds[1]);
+    if (h->nfds == 3 && fdio_kind(fds[2]) != FDIO_ANON)
+        return failf(err, USBSIM_EPROTO, "the serviced signal the driver sent is not an eventfd");
     return 0;
 }
 

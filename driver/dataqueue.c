@@ -9,6 +9,8 @@
  */
 #include "driver/dataqueue.h"
 
+#include "driver/fdio.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -164,8 +166,8 @@ int usbsim_dq_dispatch_serviced(struct usbsim_dq *q)
     if (!q->producer)
         return failf(q, USBSIM_EINVAL, "dataqueue: serviced dispatch on a consumer handle");
     uint64_t v;
-    while (read(q->svc, &v, sizeof v) == (ssize_t)sizeof v)
-        ;
+    for (int i = 0; i < 4 && fdio_read_nowait(q->svc, &v, sizeof v) == (ssize_t)sizeof v; i++) {
+    } /* one read takes the whole count; bounded against a consumer that keeps writing */
     if (!q->waiting || !room(q))
         return 0;
     q->waiting = false;
@@ -267,7 +269,7 @@ static void signal_serviced(struct usbsim_dq *q)
     if (q->svc < 0 || used(q, &s) + 1 < s.slots)
         return;
     uint64_t one = 1;
-    if (write(q->svc, &one, sizeof one) == (ssize_t)sizeof one)
+    if (fdio_write_nowait(q->svc, &one, sizeof one) == (ssize_t)sizeof one) /* never blocks */
         q->st.serviced_sent++;
 }
 

@@ -2,6 +2,7 @@
 #include "driver/doorbell.h"
 
 #include "driver/fault.h"
+#include "driver/fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,17 +20,19 @@ static int efd_open(int fds[2])
     return fd < 0 ? -1 : 0;
 }
 
+/* The eventfd is one open file description shared with the consumer, which could make it
+ * blocking and saturate it: never a blocking write or read (fdio.h). */
 static void efd_ring(int wfd)
 {
     uint64_t one = 1;
-    ssize_t n = write(wfd, &one, sizeof one); /* EAGAIN only if the counter is saturated: awake */
+    ssize_t n = fdio_write_nowait(wfd, &one, sizeof one); /* EAGAIN: saturated, so awake anyway */
     (void)n;
 }
 
 static void efd_drain(int rfd)
 {
     uint64_t v;
-    ssize_t n = read(rfd, &v, sizeof v);
+    ssize_t n = fdio_read_nowait(rfd, &v, sizeof v);
     (void)n;
 }
 
@@ -41,14 +44,15 @@ static int pipe_open(int fds[2])
 static void pipe_ring(int wfd)
 {
     char c = 1;
-    ssize_t n = write(wfd, &c, 1); /* EAGAIN: the pipe is full, so the consumer wakes anyway */
+    ssize_t n = fdio_write_nowait(wfd, &c, 1); /* EAGAIN: the pipe is full, so the consumer wakes */
     (void)n;
 }
 
+/* Reads what is there, in a bounded number of reads: a peer that keeps writing cannot hold us. */
 static void pipe_drain(int rfd)
 {
     char buf[256];
-    while (read(rfd, buf, sizeof buf) > 0) {
+    for (int i = 0; i < 16 && fdio_read_nowait(rfd, buf, sizeof buf) > 0; i++) {
     }
 }
 
@@ -192,7 +196,15 @@ int usbsim_doorbell_wait(struct usbsim_doorbell *d, struct usbsim_ring *r, int t
     int pending = spin_for_data(d, r);
     if (pending != 0)
         return pending;
+    /* Wake-ups that found nothing: a few happen (a late bell); a flood (a peer that rings
+     * without publishing, or a descriptor that is always readable) is slowed to one look a
+     * millisecond, so it cannot spin this process. */
+    unsigned empty_wakes = 0;
     for (;;) {
+        if (++empty_wakes > 64) {
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+        }
         pending = usbsim_ring_arm_wake(r);
         if (pending != 0)
             return pending;
@@ -207,7 +219,7 @@ int usbsim_doorbell_wait(struct usbsim_doorbell *d, struct usbsim_ring *r, int t
             d->ops->drain(d->rfd);
             usbsim_ring_count_wakeup(r);
         }
-        if (n > 0 && !p[0].revents && p[1].revents) {
+        if (n > 0 && p[1].revents) { /* the peer's socket: gone, or talking out of turn */
             pending = usbsim_ring_pending(r);
             return pending != 0 ? pending : USBSIM_EWATCH;
         }
@@ -216,6 +228,10 @@ int usbsim_doorbell_wait(struct usbsim_doorbell *d, struct usbsim_ring *r, int t
             pending = usbsim_ring_pending(r);
             if (pending > 0 && !db_late_bell(d, r))
                 d->missed++;
+            return pending != 0 ? pending : USBSIM_DOORBELL_TIMEOUT;
+        }
+        if (timeout_ms >= 0 && ms_left(&deadline) == 0) { /* woken until the end: a flood */
+            pending = usbsim_ring_pending(r);
             return pending != 0 ? pending : USBSIM_DOORBELL_TIMEOUT;
         }
     }

@@ -65,6 +65,8 @@ struct usbsim_ring {
     uint32_t prod, cons_cache, reserved;  /* producer */
     uint32_t cons, prod_cache, claimed;   /* consumer */
     volatile _Atomic int stop;
+    usbsim_ring_wait_check_fn wait_check; /* producer, block: is the wait still worth it? */
+    void *wait_ctx;
     char err[USBSIM_RING_ERR_MAX];
 };
 
@@ -94,19 +96,7 @@ static int memfd_make(const char *tag)
     return memfd_create(tag, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 }
 
-static int posix_make(const char *tag)
-{
-    static _Atomic unsigned counter;
-    char name[96];
-    snprintf(name, sizeof name, "/%s-%ld-%u", tag, (long)getpid(), atomic_fetch_add(&counter, 1));
-    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0)
-        shm_unlink(name);
-    return fd;
-}
-
 const struct usbsim_ring_shm_ops usbsim_ring_shm_memfd = {"memfd", memfd_make};
-const struct usbsim_ring_shm_ops usbsim_ring_shm_posix = {"posix-shm", posix_make};
 
 /* ---- geometry ---- */
 static uint32_t slot_size_for(uint32_t payload)
@@ -231,16 +221,20 @@ struct usbsim_ring *usbsim_ring_create(const struct usbsim_ring_config *cfg, cha
     return r;
 }
 
-/* A hostile producer must not be able to shrink the object under our mapping (SIGBUS). */
-static int seals_check(struct usbsim_ring *r, int fd)
+/* A hostile producer must not be able to shrink the object under our mapping (SIGBUS): only a
+ * memfd sealed against shrinking is mapped. Decided by what the object is (fstat) and what its
+ * seals are (F_GET_SEALS fails on anything that cannot be sealed: a file, a POSIX shm object is
+ * sealed against sealing), never by its name. */
+static int seals_check(struct usbsim_ring *r, int fd, const struct stat *st)
 {
-    char link[64], target[64] = "";
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, target, sizeof target - 1);
-    if (n <= 0 || strncmp(target, "/memfd:", 7) != 0)
-        return USBSIM_OK; /* not a memfd (POSIX shm): cannot be sealed */
+    if (!S_ISREG(st->st_mode))
+        return fail(r, USBSIM_EGEOMETRY, "ring: the memory object is not a memfd (file type 0%o)",
+                    (unsigned)(st->st_mode & S_IFMT));
     int seals = fcntl(fd, F_GET_SEALS);
-    if (seals < 0 || !(seals & F_SEAL_SHRINK))
+    if (seals < 0)
+        return fail(r, USBSIM_EGEOMETRY, "ring: the memory object is not a memfd (it cannot be "
+                    "sealed, so the producer could shrink it under the mapping)");
+    if (!(seals & F_SEAL_SHRINK))
         return fail(r, USBSIM_EGEOMETRY, "ring: memory object is not sealed against shrinking");
     return USBSIM_OK;
 }
@@ -255,13 +249,13 @@ struct usbsim_ring *usbsim_ring_attach_consumer(int fd, char err[USBSIM_RING_ERR
         fail(r, USBSIM_ESYS, "ring: fstat: %s", strerror(errno));
         return handle_fail(r, err);
     }
+    if (seals_check(r, fd, &st) != USBSIM_OK)
+        return handle_fail(r, err);
     if (st.st_size < (off_t)(2 * r->page)) {
         fail(r, USBSIM_EGEOMETRY, "ring: memory object of %lld bytes is smaller than the header",
              (long long)st.st_size);
         return handle_fail(r, err);
     }
-    if (seals_check(r, fd) != USBSIM_OK)
-        return handle_fail(r, err);
     struct ring_geom g;
     void *hdr = mmap(NULL, r->page, PROT_READ, MAP_SHARED, fd, 0);
     if (hdr == MAP_FAILED) {
@@ -406,10 +400,17 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* block: wait for one free slot with spinning, then yielding, then short sleeps. */
+void usbsim_ring_set_wait_check(struct usbsim_ring *r, usbsim_ring_wait_check_fn check, void *ctx)
+{
+    r->wait_check = check;
+    r->wait_ctx = ctx;
+}
+
+/* block: wait for one free slot with spinning, then yielding, then short sleeps; the wait check
+ * runs about once a millisecond. */
 static int wait_room(struct usbsim_ring *r)
 {
-    uint64_t deadline = 0;
+    uint64_t deadline = 0, next_check = 0;
     for (unsigned round = 0;; round++) {
         uint32_t c, h;
         int st = load_cons_word(r, &c, &h);
@@ -425,6 +426,12 @@ static int wait_room(struct usbsim_ring *r)
         if (t >= deadline)
             return fail(r, USBSIM_ETIMEDOUT, "ring: no room for %llu ns",
                         (unsigned long long)r->block_timeout_ns);
+        if (r->wait_check && t >= next_check) {
+            if (r->wait_check(r->wait_ctx) != 0)
+                return fail(r, USBSIM_EPEER, "ring: the consumer went away while the producer "
+                            "waited for room");
+            next_check = t + 1000000;
+        }
         if (round < 256) {
             sched_yield();
         } else {
@@ -519,7 +526,7 @@ int usbsim_ring_push(struct usbsim_ring *r, const void *bytes, uint16_t len, uin
         return USBSIM_OK;
     }
     if (got == 0) {
-        if (st == USBSIM_OK || st == USBSIM_ESTOPPED || st == USBSIM_ETIMEDOUT)
+        if (st == USBSIM_OK || st == USBSIM_ESTOPPED || st == USBSIM_ETIMEDOUT || st == USBSIM_EPEER)
             usbsim_ring_discard(r, 1);
         return st == USBSIM_OK ? USBSIM_DROPPED : st;
     }

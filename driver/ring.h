@@ -65,13 +65,13 @@ enum usbsim_ring_drop_cause {
 
 struct usbsim_ring;
 
-/* How the shared memory object is made; memfd on Linux, POSIX shm where there is none. */
+/* How the shared memory object is made. The consumer maps only a memfd sealed against shrinking
+ * (usbsim_ring_attach_consumer), so every backend must make one; memfd is the one there is. */
 struct usbsim_ring_shm_ops {
     const char *name;
     int (*create)(const char *tag); /* returns a new read-write fd of size 0, or -1 with errno */
 };
 extern const struct usbsim_ring_shm_ops usbsim_ring_shm_memfd;
-extern const struct usbsim_ring_shm_ops usbsim_ring_shm_posix;
 
 struct usbsim_ring_config {
     uint32_t slots;           /* power of two, USBSIM_RING_MIN_SLOTS..USBSIM_RING_MAX_SLOTS */
@@ -99,8 +99,9 @@ struct usbsim_ring_stats {
 /* ---- both sides ---- */
 struct usbsim_ring *usbsim_ring_create(const struct usbsim_ring_config *cfg, char err[USBSIM_RING_ERR_MAX]);
 /* Maps fd (not taken over: the caller still closes it) as the consumer; validates the header.
- * A memfd must be sealed against shrinking (usbsim_ring_create seals it), so the producer cannot pull
- * memory from under the mapping; a POSIX shm object cannot be sealed and is trusted not to shrink. */
+ * The object must be a memfd sealed against shrinking (usbsim_ring_create seals it), so the
+ * producer cannot pull memory from under the mapping; anything else (a file, a POSIX shm object,
+ * a device) is refused with USBSIM_EGEOMETRY, decided by fstat and F_GET_SEALS. */
 struct usbsim_ring *usbsim_ring_attach_consumer(int fd, char err[USBSIM_RING_ERR_MAX]);
 void usbsim_ring_destroy(struct usbsim_ring *r);
 int usbsim_ring_fd(const struct usbsim_ring *r);               /* the memory object, for passing to a peer */
@@ -131,6 +132,13 @@ void usbsim_ring_discard(struct usbsim_ring *r, uint32_t n);
  * NULL) receives the position before the commit, for the doorbell. */
 int usbsim_ring_push(struct usbsim_ring *r, const void *bytes, uint16_t len, uint16_t flags, uint64_t ingress_ns,
               uint32_t *old);
+/* Block policy: while the producer waits for room, the ring calls check(ctx) about once a
+ * millisecond; a non-zero return ends the wait with USBSIM_EPEER (the packet is counted as
+ * USBSIM_RING_DROP_BLOCK_ABORT), so a producer never waits forever for a consumer that is gone.
+ * usbsim_server_accept() installs one that watches the application's connection; a driver may
+ * install its own (e.g. that also looks at its stop request). NULL removes it. */
+typedef int (*usbsim_ring_wait_check_fn)(void *ctx);
+void usbsim_ring_set_wait_check(struct usbsim_ring *r, usbsim_ring_wait_check_fn check, void *ctx);
 void usbsim_ring_stop(struct usbsim_ring *r);   /* async-signal-safe; ends any current and later block waits */
 void usbsim_ring_close(struct usbsim_ring *r);  /* the producer says it will publish nothing more */
 /* Event index, producer half: full fence, then "did publishing old..new cross the consumer's wake

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -304,13 +306,17 @@ struct fake {
     struct usbsim_server s;
     struct usbsim_hello h;
     int nfds;
+    int send[3]; /* the descriptors to send; 0: the connection itself */
+    int hold_ms; /* how long to keep the connection open after the hello (default 50 ms) */
 };
 
 static void *fake_thread(void *arg)
 {
     struct fake *f = arg;
     int fd = accept(f->s.lfd, NULL, NULL);
-    int fds[3] = {fd, fd, fd};
+    int fds[3];
+    for (int i = 0; i < 3; i++)
+        fds[i] = f->send[i] > 0 ? f->send[i] : fd;
     union {
         char buf[CMSG_SPACE(sizeof fds)];
         struct cmsghdr align;
@@ -328,7 +334,7 @@ static void *fake_thread(void *arg)
         memcpy(CMSG_DATA(c), fds, f->nfds * sizeof(int));
     }
     sendmsg(fd, &m, MSG_NOSIGNAL);
-    usleep(50000);
+    usleep(1000 * (unsigned)(f->hold_ms ? f->hold_ms : 50));
     close(fd);
     return NULL;
 }
@@ -337,7 +343,7 @@ static void t_hostile_hello(void)
 {
     static const struct { uint32_t magic, nfds_said; int nfds; const char *word; } cases[] = {
         {0x12345678, 2, 2, "magic"}, {USBSIM_HELLO_MAGIC, 2, 0, "descriptors"},
-        {USBSIM_HELLO_MAGIC, 2, 3, "descriptors"}, {USBSIM_HELLO_MAGIC, 2, 2, "smaller"},
+        {USBSIM_HELLO_MAGIC, 2, 3, "descriptors"}, {USBSIM_HELLO_MAGIC, 2, 2, "doorbell"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         setup();
@@ -355,6 +361,105 @@ static void t_hostile_hello(void)
         usbsim_server_close(&f.s);
         teardown();
     }
+}
+
+/* What a hostile driver sends beside a good hello: the descriptors are checked for what they are,
+ * and a doorbell the driver can switch back to blocking never blocks the application. */
+static void t_hostile_descriptors(void)
+{
+    char rerr[USBSIM_RING_ERR_MAX], file[] = "/tmp/usbsim-fake-ring-XXXXXX";
+    struct usbsim_ring_config cfg = {8, PAYLOAD, USBSIM_RING_BLOCK, 0, 0, NULL};
+    struct usbsim_ring *r = usbsim_ring_create(&cfg, rerr);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    int ringfd = usbsim_ring_fd(r), zero = open("/dev/zero", O_RDWR), regular = mkstemp(file);
+    int bell[2], evfd = eventfd(0, 0);
+    CU_ASSERT_FATAL(zero >= 0 && regular >= 0 && evfd >= 0 && pipe(bell) == 0);
+    unlink(file);
+    CU_ASSERT_EQUAL(ftruncate(regular, 1 << 20), 0);
+    static const struct { int ring, bell, nfds, serviced; const char *word; } cases[] = {
+        {0, 1, 2, 0, "doorbell the driver sent is not an eventfd or a pipe"}, /* /dev/zero */
+        {1, 2, 2, 0, "not a memfd"},                                         /* a file as ring */
+        {2, 3, 3, 1, "serviced signal the driver sent is not an eventfd"},   /* /dev/zero */
+    };
+    alarm(60);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        setup();
+        struct fake f = {.h = {USBSIM_HELLO_MAGIC, USBSIM_HELLO_VERSION, 8, PAYLOAD, 0, 0,
+                               (uint32_t)cases[i].nfds, 0, 0},
+                         .nfds = cases[i].nfds};
+        f.send[0] = cases[i].ring == 1 ? regular : ringfd;
+        f.send[1] = cases[i].bell == 1 ? zero : evfd;
+        f.send[2] = cases[i].serviced ? zero : evfd;
+        CU_ASSERT_EQUAL_FATAL(usbsim_server_listen(&f.s, path, NULL, NULL), 0);
+        pthread_t t;
+        pthread_create(&t, NULL, fake_thread, &f);
+        struct usbsim_client *c = usbsim_client_connect(path, 10000, err);
+        CU_ASSERT_PTR_NULL(c);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].word));
+        if (!strstr(err, cases[i].word))
+            fprintf(stderr, "\n    got: %s\n", err);
+        usbsim_client_close(c);
+        pthread_join(t, NULL);
+        usbsim_server_close(&f.s);
+        teardown();
+    }
+
+    /* A blocking pipe as the doorbell, kept readable and switched back to blocking by the
+     * driver: every wait still ends by its timeout. */
+    setup();
+    struct fake f = {.h = {USBSIM_HELLO_MAGIC, USBSIM_HELLO_VERSION, 8, PAYLOAD, 0, 0, 2, 0, 0},
+                     .nfds = 2, .send = {ringfd, bell[0], 0}, .hold_ms = 2000};
+    CU_ASSERT_EQUAL_FATAL(usbsim_server_listen(&f.s, path, NULL, NULL), 0);
+    pthread_t t;
+    pthread_create(&t, NULL, fake_thread, &f);
+    struct usbsim_client *c = usbsim_client_connect(path, 10000, err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    for (int round = 0; round < 3; round++) {
+        CU_ASSERT_EQUAL(fcntl(bell[0], F_SETFL, 0), 0); /* blocking again, behind our back */
+        CU_ASSERT_EQUAL(write(bell[1], "xy", 2), 2);    /* a bell with nothing published */
+        CU_ASSERT_EQUAL(usbsim_client_wait(c, 100), 0); /* returns: timeout, nothing pending */
+    }
+    usbsim_client_close(c);
+    pthread_join(t, NULL);
+    usbsim_server_close(&f.s);
+    teardown();
+    alarm(0);
+    close(bell[0]);
+    close(bell[1]);
+    close(zero);
+    close(regular);
+    close(evfd);
+    usbsim_ring_destroy(r);
+}
+
+/* Block policy, the application takes the ring, never drains it and exits: the producer waiting
+ * for room notices and returns USBSIM_EPEER (the packet counted), with no stop call. */
+static void t_blocked_producer_sees_consumer_leave(void)
+{
+    setup();
+    struct driver x;
+    CU_ASSERT_EQUAL_FATAL(driver_open(&x, 8, USBSIM_RING_BLOCK, 0), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct usbsim_client *c = usbsim_client_connect(path, 10000, err);
+        while (c && usbsim_client_wait(c, 1000) < 8) {
+        }
+        usleep(100000);
+        _exit(c ? 0 : 1); /* never drains */
+    }
+    alarm(60);
+    CU_ASSERT_EQUAL_FATAL(usbsim_server_accept(&x.s, 10000), 0);
+    for (uint64_t i = 0; i < 8; i++)
+        CU_ASSERT_EQUAL(push_seq(&x, i), USBSIM_OK);
+    CU_ASSERT_EQUAL(push_seq(&x, 8), USBSIM_EPEER); /* waited, then saw the application go */
+    CU_ASSERT_PTR_NOT_NULL(strstr(usbsim_ring_error(x.r), "consumer went away"));
+    struct usbsim_ring_stats s;
+    usbsim_ring_stats(x.r, &s);
+    CU_ASSERT_EQUAL(s.dropped[USBSIM_RING_DROP_BLOCK_ABORT], 1);
+    CU_ASSERT_EQUAL(child_status(pid), 0);
+    alarm(0);
+    driver_close(&x);
+    teardown();
 }
 
 /* Default SIGSEGV action, past any sanitizer's handler. */
@@ -430,6 +535,8 @@ static CU_TestInfo tests[] = {
     {"hostile header: refused at connect", t_hostile_header},
     {"hostile indices: errors, no crash", t_hostile_indices},
     {"hostile hello: refused", t_hostile_hello},
+    {"hostile descriptors: refused; a blocking doorbell never blocks", t_hostile_descriptors},
+    {"blocked producer sees the consumer leave", t_blocked_producer_sees_consumer_leave},
     {"slots and producer page are read-only", t_read_only},
     {"another user is refused (SO_PEERCRED)", t_credentials},
     CU_TEST_INFO_NULL,

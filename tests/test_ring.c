@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -380,11 +382,9 @@ static void unfault(void)
     syscall(SYS_rt_sigaction, SIGSEGV, &sa, NULL, sizeof sa.mask);
 }
 
-static void t_readonly_and_posix(void)
+static void t_readonly(void)
 {
-    struct usbsim_ring_config cfg = {8, 64, USBSIM_RING_BLOCK, 0, 0, &usbsim_ring_shm_posix};
-    struct usbsim_ring *p = usbsim_ring_create(&cfg, err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    struct usbsim_ring *p = mk(8, 64, USBSIM_RING_BLOCK, 0);
     struct usbsim_ring *c = consumer_of(p);
     push_n(p, 0, 1, USBSIM_OK);
     uint64_t next = 0;
@@ -404,6 +404,58 @@ static void t_readonly_and_posix(void)
     CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
     CU_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
     usbsim_ring_destroy(c);
+    usbsim_ring_destroy(p);
+}
+
+/* A copy of ring p's memory (header and slots, so the geometry is right) in fd, truncated. */
+static int copy_ring_into(struct usbsim_ring *p, int fd)
+{
+    struct stat st;
+    CU_ASSERT_EQUAL_FATAL(fstat(usbsim_ring_fd(p), &st), 0);
+    void *src = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, usbsim_ring_fd(p), 0);
+    CU_ASSERT_FATAL(src != MAP_FAILED);
+    ssize_t n = pwrite(fd, src, (size_t)st.st_size, 0);
+    munmap(src, (size_t)st.st_size);
+    return n == st.st_size ? 0 : -1;
+}
+
+/* What a hostile driver could send as "the ring": only a memfd sealed against shrinking is
+ * mapped, whatever its contents; the rest would let the producer pull memory from under the
+ * mapping (SIGBUS) after attach. */
+static void t_attach_refuses_unsealed(void)
+{
+    struct usbsim_ring *p = mk(8, 64, USBSIM_RING_BLOCK, 0);
+    char path[] = "/tmp/usbsim-ring-XXXXXX";
+    int file = mkstemp(path);
+    CU_ASSERT_FATAL(file >= 0);
+    unlink(path);
+    CU_ASSERT_EQUAL(copy_ring_into(p, file), 0);
+    CU_ASSERT_PTR_NULL(usbsim_ring_attach_consumer(file, err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a memfd"));
+    close(file);
+
+    char name[64];
+    snprintf(name, sizeof name, "/usbsim-test-%ld", (long)getpid());
+    int shm = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    CU_ASSERT_FATAL(shm >= 0);
+    shm_unlink(name);
+    CU_ASSERT_EQUAL(copy_ring_into(p, shm), 0);
+    CU_ASSERT_PTR_NULL(usbsim_ring_attach_consumer(shm, err)); /* its seals forbid sealing */
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not sealed against shrinking"));
+    close(shm);
+
+    int unsealed = memfd_create("unsealed", MFD_CLOEXEC);
+    CU_ASSERT_FATAL(unsealed >= 0);
+    CU_ASSERT_EQUAL(copy_ring_into(p, unsealed), 0);
+    CU_ASSERT_PTR_NULL(usbsim_ring_attach_consumer(unsealed, err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not sealed against shrinking"));
+    close(unsealed);
+
+    int zero = open("/dev/zero", O_RDWR);
+    CU_ASSERT_FATAL(zero >= 0);
+    CU_ASSERT_PTR_NULL(usbsim_ring_attach_consumer(zero, err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a memfd"));
+    close(zero);
     usbsim_ring_destroy(p);
 }
 
@@ -433,7 +485,8 @@ static CU_TestInfo tests[] = {
     {"block timeout and stop are counted", t_block_timeout_stop},
     {"hostile header fields", t_hostile_header},
     {"hostile indices and slots", t_hostile_indices},
-    {"read-only slots, POSIX shm backend", t_readonly_and_posix},
+    {"read-only slots", t_readonly},
+    {"attach refuses a file, POSIX shm, an unsealed memfd, a device", t_attach_refuses_unsealed},
     {"config errors and names", t_config_errors},
     CU_TEST_INFO_NULL,
 };
