@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -58,21 +60,43 @@ static int cred_check(int fd, const char *who, char *err)
 }
 
 /* ---- driver side ---- */
+/* PATH.lock, held with flock while this driver serves: a second driver on the same path learns it
+ * is not alone before it touches the socket. */
+static int lock_path(struct usbsim_server *s, const char *path)
+{
+    char lock[sizeof s->path + 8];
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    s->lockfd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (s->lockfd < 0)
+        return failf(s->err, USBSIM_ESYS, "cannot create %s: %s", lock, strerror(errno));
+    if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(s->lockfd);
+        s->lockfd = -1;
+        return failf(s->err, USBSIM_ESYS, e == EWOULDBLOCK
+                     ? "another driver is serving on %s" : "cannot lock %s: %s", path, strerror(e));
+    }
+    return 0;
+}
+
 int usbsim_server_listen(struct usbsim_server *s, const char *path, struct usbsim_ring *r, struct usbsim_doorbell *d)
 {
     struct sockaddr_un a;
-    *s = (struct usbsim_server){.lfd = -1, .cfd = -1, .ring = r, .db = d, .serviced_fd = -1};
-    if (make_addr(&a, path, s->err) != 0)
+    *s = (struct usbsim_server){.lfd = -1, .cfd = -1, .lockfd = -1, .ring = r, .db = d,
+                                .serviced_fd = -1};
+    if (make_addr(&a, path, s->err) != 0 || strlen(path) + 5 >= sizeof s->path)
+        return failf(s->err, USBSIM_ESYS, "socket path too long: %s", path);
+    if (lock_path(s, path) != 0)
         return USBSIM_ESYS;
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-        unlink(path); /* stale socket of an earlier run */
+        unlink(path); /* stale: its driver no longer holds the lock */
     s->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(s->lfd, 4) != 0) {
+    /* Nobody can connect before listen(): 0600 is set in between, whatever the umask. */
+    if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&a, sizeof a) != 0 || chmod(path, 0600) != 0 ||
+        listen(s->lfd, 4) != 0) {
         int e = errno;
-        if (s->lfd >= 0)
-            close(s->lfd);
-        s->lfd = -1;
+        usbsim_server_close(s);
         return failf(s->err, USBSIM_ESYS, "cannot listen on %s: %s", path, strerror(e));
     }
     snprintf(s->path, sizeof s->path, "%s", path);
@@ -118,28 +142,48 @@ static int server_gone(void *ctx)
     return peer_state(s->cfd, s->err, "application") != 0;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 int usbsim_server_accept(struct usbsim_server *s, int timeout_ms)
 {
-    struct pollfd p = {s->lfd, POLLIN, 0};
-    int n = poll(&p, 1, timeout_ms);
-    if (n == 0)
-        return failf(s->err, USBSIM_ETIMEDOUT, "no application connected within %d ms", timeout_ms);
-    int fd = n > 0 ? accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC) : -1;
-    if (fd < 0)
-        return failf(s->err, USBSIM_ESYS, "accept on %s: %s", s->path, strerror(errno));
-    int st = cred_check(fd, "application", s->err);
-    if (st == 0)
-        st = send_hello(s, fd);
-    if (st != 0) {
-        close(fd);
-        return st;
+    int64_t end = timeout_ms < 0 ? INT64_MAX : mono_ms() + timeout_ms;
+    unsigned refused = 0;
+    for (;;) {
+        int64_t left = end == INT64_MAX ? -1 : end - mono_ms();
+        if (end != INT64_MAX && left < 0)
+            left = 0;
+        struct pollfd p = {s->lfd, POLLIN, 0};
+        int n = poll(&p, 1, left < 0 || left > INT32_MAX ? -1 : (int)left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0)
+            return refused ? USBSIM_ECRED
+                           : failf(s->err, USBSIM_ETIMEDOUT, "no application connected within %d ms",
+                                   timeout_ms);
+        int fd = n > 0 ? accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC) : -1;
+        if (fd < 0)
+            return failf(s->err, USBSIM_ESYS, "accept on %s: %s", s->path, strerror(errno));
+        int st = cred_check(fd, "application", s->err);
+        if (st == 0)
+            st = send_hello(s, fd);
+        if (st != 0) { /* refused, or gone before its hello: wait for the next one */
+            close(fd);
+            if (st == USBSIM_ECRED)
+                refused++, s->refused++;
+            continue;
+        }
+        if (s->cfd >= 0)
+            close(s->cfd);
+        s->cfd = fd;
+        /* A blocking producer must not wait for room from an application that is gone. */
+        usbsim_ring_set_wait_check(s->ring, server_gone, s);
+        return 0;
     }
-    if (s->cfd >= 0)
-        close(s->cfd);
-    s->cfd = fd;
-    /* A blocking producer must not wait for room from an application that is gone. */
-    usbsim_ring_set_wait_check(s->ring, server_gone, s);
-    return 0;
 }
 
 /* 0 while the peer is there, USBSIM_EPEER once it closed (or anything unexpected arrived). */
@@ -171,9 +215,17 @@ void usbsim_server_close(struct usbsim_server *s)
         close(s->cfd);
     if (s->lfd >= 0) {
         close(s->lfd);
-        unlink(s->path);
+        if (s->path[0])
+            unlink(s->path);
     }
-    s->cfd = s->lfd = -1;
+    if (s->lockfd >= 0) { /* the lock file goes while still held: the next driver makes its own */
+        char lock[sizeof s->path + 8];
+        snprintf(lock, sizeof lock, "%s.lock", s->path);
+        if (s->path[0])
+            unlink(lock);
+        close(s->lockfd);
+    }
+    s->cfd = s->lfd = s->lockfd = -1;
 }
 
 /* ---- application side ---- */

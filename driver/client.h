@@ -34,6 +34,8 @@ struct usbsim_hello {
 
 struct usbsim_server {
     int lfd, cfd;
+    int lockfd;        /* PATH.lock, held (flock) while serving: one driver per socket path */
+    unsigned refused;  /* applications refused by usbsim_server_accept (another user) */
     struct usbsim_ring *ring;
     struct usbsim_doorbell *db;
     char path[108];
@@ -41,10 +43,15 @@ struct usbsim_server {
     char err[USBSIM_CLIENT_ERR_MAX];
 };
 
-/* Driver side. listen: 0 or USBSIM_ESYS (message in s->err). Any stale socket at path is replaced. */
+/* Driver side. listen: 0 or USBSIM_ESYS (message in s->err). One driver per path: the driver holds
+ * an flock on PATH.lock while it serves, so a second one is refused ("another driver is serving
+ * on PATH") and never removes a live socket; a stale socket (its driver gone) is replaced. The
+ * socket is created 0600 whatever the umask. */
 int usbsim_server_listen(struct usbsim_server *s, const char *path, struct usbsim_ring *r, struct usbsim_doorbell *d);
 /* Accepts one application (timeout_ms < 0: no limit) and hands it the ring: 0, USBSIM_ETIMEDOUT,
- * USBSIM_ECRED (that client was refused and disconnected), USBSIM_ESYS. */
+ * USBSIM_ECRED (the time ran out after refusing a client of another user: s->err names it),
+ * USBSIM_ESYS. A refused client (another user, or one that is gone before its hello) is
+ * disconnected, counted in s->refused, and the wait goes on: it never ends the server. */
 int usbsim_server_accept(struct usbsim_server *s, int timeout_ms);
 /* 0 while the application is connected, USBSIM_EPEER once it closed or died (then the driver should
  * usbsim_ring_stop() a blocking producer). Never blocks. */

@@ -512,19 +512,73 @@ static void t_credentials(void)
     CU_ASSERT_EQUAL_FATAL(driver_open(&x, 8, USBSIM_RING_BLOCK, 0), 0);
     chmod(dir, 0755);
     chmod(path, 0777);
-    pid_t pid = fork();
-    if (pid == 0) {
+    pid_t other = fork();
+    if (other == 0) {
         if (setuid(65534) != 0)
             _exit(3);
         struct usbsim_client *c = usbsim_client_connect(path, 10000, err);
         _exit(c ? 1 : strstr(err, "closed the connection") ? 0 : 2);
     }
     alarm(60);
-    CU_ASSERT_EQUAL(usbsim_server_accept(&x.s, 10000), USBSIM_ECRED);
+    /* Refused, and the server goes on waiting: only the time running out ends the call. */
+    CU_ASSERT_EQUAL(usbsim_server_accept(&x.s, 2000), USBSIM_ECRED);
     CU_ASSERT_PTR_NOT_NULL(strstr(x.s.err, "uid 65534"));
-    CU_ASSERT_EQUAL(child_status(pid), 0);
+    CU_ASSERT_EQUAL(x.s.refused, 1);
+    CU_ASSERT_EQUAL(child_status(other), 0);
+    /* A refused client, then the right one, in one accept. */
+    other = fork();
+    if (other == 0) {
+        if (setuid(65534) != 0)
+            _exit(3);
+        _exit(usbsim_client_connect(path, 10000, err) ? 1 : 0);
+    }
+    CU_ASSERT_EQUAL(child_status(other), 0);
+    pid_t mine = fork();
+    if (mine == 0) {
+        struct usbsim_client *c = usbsim_client_connect(path, 10000, err);
+        _exit(c && usbsim_client_wait(c, 10000) == 1 ? 0 : 1);
+    }
+    CU_ASSERT_EQUAL(usbsim_server_accept(&x.s, 10000), 0);
+    CU_ASSERT_EQUAL(x.s.refused, 2);
+    CU_ASSERT_EQUAL(push_seq(&x, 0), USBSIM_OK);
+    CU_ASSERT_EQUAL(child_status(mine), 0);
     alarm(0);
     driver_close(&x);
+    teardown();
+}
+
+/* One driver per socket path: a second one is refused and leaves the first one's socket alone;
+ * the socket is 0600 whatever the umask; a stale socket is replaced. */
+static void t_one_driver_per_path(void)
+{
+    setup();
+    mode_t old = umask(0);
+    struct driver x, y;
+    CU_ASSERT_EQUAL_FATAL(driver_open(&x, 8, USBSIM_RING_BLOCK, 0), 0);
+    umask(old);
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(path, &st), 0);
+    CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
+    CU_ASSERT_NOT_EQUAL(driver_open(&y, 8, USBSIM_RING_BLOCK, 0), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(y.s.err, "another driver is serving on"));
+    usbsim_doorbell_close(&y.d);
+    usbsim_ring_destroy(y.r);
+    CU_ASSERT_EQUAL(stat(path, &st), 0); /* still there, still served */
+    struct usbsim_client *c = connect_via_thread(&x);
+    CU_ASSERT_PTR_NOT_NULL(c);
+    usbsim_client_close(c);
+    /* A driver that died left its socket: the next one replaces it. */
+    int lfd = x.s.lfd;
+    x.s.lfd = -1;
+    usbsim_server_close(&x.s); /* releases the lock but, like a crash, leaves the socket */
+    CU_ASSERT_EQUAL(stat(path, &st), 0);
+    CU_ASSERT_EQUAL(usbsim_server_listen(&x.s, path, x.r, &x.d), 0);
+    close(lfd);
+    c = connect_via_thread(&x);
+    CU_ASSERT_PTR_NOT_NULL(c);
+    usbsim_client_close(c);
+    driver_close(&x);
+    CU_ASSERT_NOT_EQUAL(stat(path, &st), 0); /* gone with its driver */
     teardown();
 }
 
@@ -538,7 +592,8 @@ static CU_TestInfo tests[] = {
     {"hostile descriptors: refused; a blocking doorbell never blocks", t_hostile_descriptors},
     {"blocked producer sees the consumer leave", t_blocked_producer_sees_consumer_leave},
     {"slots and producer page are read-only", t_read_only},
-    {"another user is refused (SO_PEERCRED)", t_credentials},
+    {"another user is refused (SO_PEERCRED), the server goes on", t_credentials},
+    {"one driver per socket path, 0600, stale socket replaced", t_one_driver_per_path},
     CU_TEST_INFO_NULL,
 };
 
