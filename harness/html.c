@@ -21,8 +21,6 @@ struct page {
     struct hfig_buckets *b; /* one series at a time */
 };
 
-static const char *dur(double ms, char *buf, size_t len) { return hfig_dur(ms, buf, len); }
-
 static const char *ns_dur(int64_t ns, char *buf, size_t len)
 {
     return hfig_dur(ns / 1e6, buf, len);
@@ -44,11 +42,11 @@ static void event_shading(const struct page *p, const struct svg_chart *c)
         const struct hfig_band *e = &bands[i];
         char d1[32], d2[32], t[96];
         if (e->point) {
-            snprintf(t, sizeof t, "%s at %s", e->what, dur(e->a_ms, d1, sizeof d1));
+            snprintf(t, sizeof t, "%s at %s", e->what, hfig_dur(e->a_ms, d1, sizeof d1));
             svg_marker(c, e->a_ms, e->cls, t);
         } else {
-            snprintf(t, sizeof t, "%s %s – %s", e->what, dur(e->a_ms, d1, sizeof d1),
-                     dur(e->b_ms, d2, sizeof d2));
+            snprintf(t, sizeof t, "%s %s – %s", e->what, hfig_dur(e->a_ms, d1, sizeof d1),
+                     hfig_dur(e->b_ms, d2, sizeof d2));
             svg_band(c, e->a_ms, e->b_ms, e->cls, t);
         }
     }
@@ -68,7 +66,7 @@ static void log_axis(const struct svg_chart *c)
 {
     for (double e = ceil(c->y0); e <= c->y1 + 1e-9; e++) {
         char l[32];
-        svg_y_tick(c, pow(10, e), dur(pow(10, e), l, sizeof l));
+        svg_y_tick(c, pow(10, e), hfig_dur(pow(10, e), l, sizeof l));
     }
 }
 
@@ -82,7 +80,7 @@ static void envelope(const struct page *p, const struct svg_chart *c, const char
     svg_path_end(c);
 }
 
-/* A tick from y down len units per bucket that has any, titled with its count. */
+/* Per bucket that has any, a tick from y to y + len (viewBox units) titled with its count. */
 static void bucket_ticks(const struct page *p, const struct svg_chart *c, double y, double len,
                          const char *cls, const char *what)
 {
@@ -90,7 +88,8 @@ static void bucket_ticks(const struct page *p, const struct svg_chart *c, double
         if (p->b->n[i]) {
             char d[32], t[96];
             double ms = hfig_bucket_ms(&p->fr, i), x = svg_x(c, ms);
-            snprintf(t, sizeof t, "%" PRIu64 " %s near %s", p->b->n[i], what, dur(ms, d, sizeof d));
+            snprintf(t, sizeof t, "%" PRIu64 " %s near %s", p->b->n[i], what,
+                     hfig_dur(ms, d, sizeof d));
             svg_line(c, cls, x, x, y, y + len, t);
         }
 }
@@ -112,7 +111,7 @@ static void chart_timeline(struct page *p)
         double a = svg_x(&c, e->a_ms), z = svg_x(&c, e->b_ms);
         char cls[32], d[32], t[96];
         snprintf(cls, sizeof cls, "%s lane", e->cls);
-        snprintf(t, sizeof t, "%s at %s", e->what, dur(e->a_ms, d, sizeof d));
+        snprintf(t, sizeof t, "%s at %s", e->what, hfig_dur(e->a_ms, d, sizeof d));
         double y = lane[e->device ? 0 : 1], w = e->point ? 3 : fmax(z - a, 1);
         svg_rect(&c, cls, e->point ? a - 1.5 : a, y, w, 28, e->device ? t : NULL);
         svg_text(&c, "lbl", a + 4, y + 18, NULL, e->device ? e->what : "stall");
@@ -244,12 +243,13 @@ static int chart_histogram(const struct page *p)
     for (int k = 0; k < h.nb; k++) {
         char d1[32], d2[32], t[96];
         snprintf(t, sizeof t, "%" PRIu64 " between %s and %s", h.cnt[k],
-                 k ? dur(hfig_hist_edge(k - 1), d1, 32) : "0", dur(hfig_hist_edge(k), d2, 32));
+                 k ? hfig_dur(hfig_hist_edge(k - 1), d1, 32) : "0",
+                 hfig_dur(hfig_hist_edge(k), d2, 32));
         svg_bar(&c, k, k + 1, (double)h.cnt[k], 0.5, "s-hist", t);
     }
     for (double e = HFIG_HIST_LO; e <= h.hi_log + 1e-9; e++) {
         char l[32];
-        svg_x_tick(&c, hfig_hist_pos(e), dur(pow(10, e), l, sizeof l), "middle");
+        svg_x_tick(&c, hfig_hist_pos(e), hfig_dur(pow(10, e), l, sizeof l), "middle");
     }
     double xp = svg_x(&c, hfig_hist_pos(log10(hfig_run_ms(&p->fr, p->sc->device.period_ns))));
     svg_line(&c, "limit", xp, xp, SVG_MT, c.h - SVG_MB, NULL);
@@ -454,19 +454,19 @@ static void events_table(const struct page *p)
     for (size_t i = 0; i < sc->device.n_events; i++) {
         const struct scn_dev_event *e = &sc->device.events[i];
         fprintf(p->f, "<tr><td>%s</td><td>device</td><td>%s",
-                dur(hfig_run_ms(&p->fr, e->at_ns), d1, 32), scn_event_name(e->kind));
+                hfig_dur(hfig_run_ms(&p->fr, e->at_ns), d1, 32), scn_event_name(e->kind));
         if (e->kind == SCN_EV_BURST || e->kind == SCN_EV_CORRUPT)
             fprintf(p->f, " %u packets", e->count);
         else
-            fprintf(p->f, " for %s%s", dur(hfig_run_ms(&p->fr, e->dur_ns), d2, 32),
+            fprintf(p->f, " for %s%s", hfig_dur(hfig_run_ms(&p->fr, e->dur_ns), d2, 32),
                     e->kind == SCN_EV_STALL ? e->mode == SCN_STALL_HOLD ? " (hold)" : " (drop)"
                                             : "");
         fputs("</td></tr>\n", p->f);
     }
     for (size_t i = 0; i < sc->consumer.n_events; i++)
         fprintf(p->f, "<tr><td>%s</td><td>consumer</td><td>stall for %s</td></tr>\n",
-                dur(hfig_run_ms(&p->fr, sc->consumer.events[i].at_ns), d1, 32),
-                dur(hfig_run_ms(&p->fr, sc->consumer.events[i].dur_ns), d2, 32));
+                hfig_dur(hfig_run_ms(&p->fr, sc->consumer.events[i].at_ns), d1, 32),
+                hfig_dur(hfig_run_ms(&p->fr, sc->consumer.events[i].dur_ns), d2, 32));
     fputs("</table></div></figure>\n", p->f);
 }
 
