@@ -108,9 +108,10 @@ double hfig_nice_step(double range, int n);
 double hfig_axis_top(double top, double headroom);
 /* The time axis' tick step, ms, and the unit of its labels (1 ms, or 1000 from 2 s on). */
 double hfig_time_step(double end_ms, double *unit);
-/* The top of the ring chart: the peak, backlog_max, and the ring's slots when near. */
+/* The top of the ring chart's y axis (hfig_axis_top, 8% headroom) over the peak, backlog_max,
+ * and the ring's slots when they are within 4 times the rest. */
 double hfig_ring_top(const struct scn_scenario *sc, double peak);
-/* The top of the rate chart: the busiest window and rate_hz.max. */
+/* The top of the rate chart's y axis (10% headroom) over the busiest window and rate_hz.max. */
 double hfig_rate_top(const struct scn_scenario *sc, const struct vfy_result *res);
 
 /* "850 µs", "12.3 ms", "1.50 s" from ms. Returns buf. */
