@@ -1,4 +1,4 @@
-/* html — see html.h. */
+/* html — see html.h. The figures come from html_fig, the drawing from svg. */
 #include "harness/html.h"
 
 #include <errno.h>
@@ -8,381 +8,122 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/packet.h"
-
-/* Chart geometry, in viewBox units. */
-#define W 720.0
-#define ML 72.0
-#define MR 22.0
-#define MT 14.0
-#define MB 30.0
-#define PW (W - ML - MR)
-#define NB HTML_MAX_BUCKETS
-
-/* P_EVICTED: lost at the ring to an anonymous ring-drop row (drop-oldest evicts the oldest). */
-enum place { P_NONE, P_DEVICE, P_RING, P_CRC, P_UNEXPLAINED, P_EVICTED, P_COUNT };
-static const char *const place_name[P_COUNT] = {"", "device", "ring", "crc", "unexplained",
-                                                "ring"};
+#include "harness/html_fig.h"
+#include "harness/svg.h"
+#include "harness/xml.h"
 
 struct page {
     FILE *f;
     const struct scn_scenario *sc;
     const struct rec_run *run;
     const struct vfy_result *res;
-    double x;         /* time scale: scenario ns = real ns * x */
-    int64_t t0;       /* real ns of the device start */
-    double end_ms;    /* right end of every time axis, scenario ms */
-    uint8_t *place;   /* per device row: enum place */
+    struct hfig_frame fr;
+    struct hfig_buckets *b; /* one series at a time */
 };
 
-struct chart {
-    double y0, y1; /* data range (log10 values when logy) */
-    int logy;
-    double h;      /* total height */
-};
-
-/* ---- small helpers ---- */
-
-static void esc(FILE *f, const char *s)
+static const char *ns_dur(int64_t ns, char *buf, size_t len)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default:
-            fputc((unsigned char)*s < 0x20 ? '?' : *s, f);
+    return hfig_dur(ns / 1e6, buf, len);
+}
+
+/* A time chart: x in page ms up to the frame's end. */
+static struct svg_chart time_chart(const struct page *p, double h)
+{
+    return (struct svg_chart){.f = p->f, .x_end = p->fr.end_ms, .y0 = 0, .y1 = 1, .h = h};
+}
+
+/* ---- chart parts ---- */
+
+static void event_shading(const struct page *p, const struct svg_chart *c)
+{
+    struct hfig_band bands[HFIG_MAX_BANDS];
+    size_t n = hfig_bands(&p->fr, p->sc, bands);
+    for (size_t i = 0; i < n; i++) {
+        const struct hfig_band *e = &bands[i];
+        char d1[32], d2[32], t[96];
+        if (e->point) {
+            snprintf(t, sizeof t, "%s at %s", e->what, hfig_dur(e->a_ms, d1, sizeof d1));
+            svg_marker(c, e->a_ms, e->cls, t);
+        } else {
+            snprintf(t, sizeof t, "%s %s – %s", e->what, hfig_dur(e->a_ms, d1, sizeof d1),
+                     hfig_dur(e->b_ms, d2, sizeof d2));
+            svg_band(c, e->a_ms, e->b_ms, e->cls, t);
         }
     }
 }
 
-/* real absolute ns -> scenario ms from the start */
-static double t_ms(const struct page *p, int64_t real_ns)
+static void time_axis(const struct page *p, const struct svg_chart *c)
 {
-    return (double)(real_ns - p->t0) * p->x / 1e6;
-}
-
-/* scenario-as-run ns (event times, already divided by x) -> scenario ms */
-static double ev_ms(const struct page *p, int64_t run_ns) { return (double)run_ns * p->x / 1e6; }
-
-static double px(const struct page *p, double ms)
-{
-    double v = ML + ms / (p->end_ms > 0 ? p->end_ms : 1) * PW;
-    return v < ML ? ML : v > ML + PW ? ML + PW : v;
-}
-
-static double py(const struct chart *c, double v)
-{
-    if (c->logy)
-        v = log10(v > 0 ? v : pow(10, c->y0));
-    double ph = c->h - MT - MB, r = (v - c->y0) / (c->y1 - c->y0);
-    r = r < 0 ? 0 : r > 1 ? 1 : r;
-    return MT + ph * (1 - r);
-}
-
-static int bucket_of(const struct page *p, double ms)
-{
-    int b = (int)(ms / (p->end_ms > 0 ? p->end_ms : 1) * NB);
-    return b < 0 ? 0 : b >= NB ? NB - 1 : b;
-}
-
-static double bucket_ms(const struct page *p, int b) { return (b + 0.5) * p->end_ms / NB; }
-
-/* 1, 2 or 5 times a power of ten, near range/n. */
-static double nice_step(double range, int n)
-{
-    double raw = range / n, mag = pow(10, floor(log10(raw > 0 ? raw : 1)));
-    double r = raw / mag;
-    return mag * (r < 1.5 ? 1 : r < 3.5 ? 2 : r < 7.5 ? 5 : 10);
-}
-
-/* "850 µs", "12.3 ms", "1.50 s" from ms */
-static const char *dur(double ms, char *buf, size_t len)
-{
-    if (fabs(ms) < 1)
-        snprintf(buf, len, "%.0f µs", ms * 1000);
-    else if (fabs(ms) < 1000)
-        snprintf(buf, len, "%.*f ms", fabs(ms) < 10 ? 2 : 1, ms);
-    else
-        snprintf(buf, len, "%.2f s", ms / 1000);
-    return buf;
-}
-
-static const char *ns_dur(int64_t ns, char *buf, size_t len) { return dur(ns / 1e6, buf, len); }
-
-/* ---- chart frame ---- */
-
-static void band(const struct page *p, const struct chart *c, double a_ms, double b_ms,
-                 const char *cls, const char *what)
-{
-    char d1[32], d2[32];
-    double x0 = px(p, a_ms), x1 = px(p, b_ms);
-    fprintf(p->f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
-            "<title>%s %s – %s</title></rect>\n", cls, x0, MT, x1 - x0 > 1 ? x1 - x0 : 1,
-            c->h - MT - MB, what, dur(a_ms, d1, sizeof d1), dur(b_ms, d2, sizeof d2));
-}
-
-static void marker(const struct page *p, const struct chart *c, double ms, const char *cls,
-                   const char *what)
-{
-    char d[32];
-    double x = px(p, ms);
-    fprintf(p->f, "<line class=\"%s\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\">"
-            "<title>%s at %s</title></line>\n", cls, x, x, MT, c->h - MB, what,
-            dur(ms, d, sizeof d));
-}
-
-static const char *dev_event_class(const struct scn_dev_event *e)
-{
-    switch (e->kind) {
-    case SCN_EV_STALL: return e->mode == SCN_STALL_HOLD ? "ev-hold" : "ev-drop";
-    case SCN_EV_HALT: return "ev-halt";
-    case SCN_EV_DISCONNECT: return "ev-disc";
-    case SCN_EV_BURST: return "ev-burst";
-    default: return "ev-corrupt";
-    }
-}
-
-static void event_shading(const struct page *p, const struct chart *c)
-{
-    for (size_t i = 0; i < p->sc->device.n_events; i++) {
-        const struct scn_dev_event *e = &p->sc->device.events[i];
-        const char *what = scn_event_name(e->kind);
-        if (e->kind == SCN_EV_BURST || e->kind == SCN_EV_CORRUPT)
-            marker(p, c, ev_ms(p, e->at_ns), dev_event_class(e), what);
-        else
-            band(p, c, ev_ms(p, e->at_ns), ev_ms(p, e->at_ns + e->dur_ns), dev_event_class(e),
-                 what);
-    }
-    for (size_t i = 0; i < p->sc->consumer.n_events; i++) {
-        const struct scn_con_event *e = &p->sc->consumer.events[i];
-        band(p, c, ev_ms(p, e->at_ns), ev_ms(p, e->at_ns + e->dur_ns), "ev-cons",
-             "consumer stall");
-    }
-}
-
-static void time_axis(const struct page *p, const struct chart *c)
-{
-    double unit = p->end_ms >= 2000 ? 1000 : 1, step = nice_step(p->end_ms / unit, 8) * unit;
-    for (double t = 0; t <= p->end_ms + 1e-9; t += step) {
-        double x = px(p, t);
-        fprintf(p->f, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%g%s</text>\n",
-                x, x, MT, c->h - MB, x, c->h - MB + 16, x > ML + PW - 20 ? "end" : "middle",
-                t / unit, t == 0 ? "" : unit > 1 ? " s" : " ms");
-    }
-}
-
-static void y_tick(const struct page *p, const struct chart *c, double v, const char *label)
-{
-    double y = py(c, v);
-    fprintf(p->f, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-            "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-            ML, ML + PW, y, y, ML - 6, y + 4, label);
-}
-
-static void linear_y_axis(const struct page *p, const struct chart *c)
-{
-    double step = nice_step(c->y1 - c->y0, 4);
-    for (double v = c->y0; v <= c->y1 + 1e-9; v += step) {
+    double unit, step = hfig_time_step(p->fr.end_ms, &unit);
+    for (double t = 0; t <= p->fr.end_ms + 1e-9; t += step) {
         char l[32];
-        snprintf(l, sizeof l, "%g", v);
-        y_tick(p, c, v, l);
+        snprintf(l, sizeof l, "%g%s", t / unit, t == 0 ? "" : unit > 1 ? " s" : " ms");
+        svg_x_tick(c, t, l, NULL);
     }
 }
 
-static void chart_begin(const struct page *p, const char *id, const char *title,
-                        const char *desc, const struct chart *c, int with_events)
+static void log_axis(const struct svg_chart *c)
 {
-    fprintf(p->f, "<figure id=\"%s\"><figcaption>%s <span class=\"sub\">%s</span></figcaption>\n"
-            "<div class=\"scroll\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f "
-            "%.0f\" role=\"img\" aria-label=\"%s\">\n", id, title, desc, W, c->h, title);
-    fprintf(p->f, "<rect class=\"plot\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n",
-            ML, MT, PW, c->h - MT - MB);
-    if (with_events)
-        event_shading(p, c);
-}
-
-/* legend: "cls|label" pairs */
-static void chart_end(const struct page *p, const char *const *legend, size_t n)
-{
-    fputs("</svg></div>\n<p class=\"legend\">", p->f);
-    for (size_t i = 0; i < n; i++) {
-        const char *bar = strchr(legend[i], '|');
-        fprintf(p->f, "<span><i class=\"sw %.*s\"></i>%s</span>", (int)(bar - legend[i]),
-                legend[i], bar + 1);
+    for (double e = ceil(c->y0); e <= c->y1 + 1e-9; e++) {
+        char l[32];
+        svg_y_tick(c, pow(10, e), hfig_dur(pow(10, e), l, sizeof l));
     }
-    fputs("</p></figure>\n", p->f);
-}
-
-/* A horizontal line at v, labelled at the left (right == 0) or right end. */
-static void hline(const struct page *p, const struct chart *c, double v, const char *cls,
-                  const char *label, int right)
-{
-    double y = py(c, v);
-    fprintf(p->f, "<line class=\"%s\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-            "<text class=\"lbl %s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", cls, ML,
-            ML + PW, y, y, cls, right ? ML + PW - 4 : ML + 4, y - 4, right ? "end" : "start");
-    esc(p->f, label);
-    fputs("</text>\n", p->f);
-}
-
-/* ---- bucketed series ---- */
-
-struct buckets {
-    double lo[NB], hi[NB];
-    uint64_t n[NB];
-};
-
-static void bk_reset(struct buckets *b)
-{
-    for (int i = 0; i < NB; i++) {
-        b->lo[i] = INFINITY;
-        b->hi[i] = -INFINITY;
-        b->n[i] = 0;
-    }
-}
-
-static void bk_add(const struct page *p, struct buckets *b, double ms, double v)
-{
-    int i = bucket_of(p, ms);
-    b->lo[i] = fmin(b->lo[i], v);
-    b->hi[i] = fmax(b->hi[i], v);
-    b->n[i]++;
 }
 
 /* Per bucket a vertical stroke from min to max: an envelope that keeps every spike. */
-static void bk_envelope(const struct page *p, const struct chart *c, const struct buckets *b,
-                        const char *cls)
+static void envelope(const struct page *p, const struct svg_chart *c, const char *cls)
 {
-    fprintf(p->f, "<path class=\"%s\" d=\"", cls);
-    for (int i = 0; i < NB; i++)
-        if (b->n[i]) {
-            double y0 = py(c, b->lo[i]), y1 = py(c, b->hi[i]);
-            fprintf(p->f, "M%.1f %.1fV%.1f", px(p, bucket_ms(p, i)), y0 + 0.6,
-                    y1 - 0.6 < y0 ? y1 - 0.6 : y0 - 0.6);
-        }
-    fputs("\"/>\n", p->f);
+    svg_path_begin(c, cls);
+    for (int i = 0; i < HFIG_NB; i++)
+        if (p->b->n[i])
+            svg_path_stroke(c, hfig_bucket_ms(&p->fr, i), p->b->lo[i], p->b->hi[i]);
+    svg_path_end(c);
 }
 
-/* Ticks along the top (row 0) or bottom band of a chart, one per bucket that has any. */
-static void bk_ticks(const struct page *p, const struct chart *c, const struct buckets *b,
-                     double y, double len, const char *cls, const char *what)
+/* Per bucket that has any, a tick from y to y + len (viewBox units) titled with its count. */
+static void bucket_ticks(const struct page *p, const struct svg_chart *c, double y, double len,
+                         const char *cls, const char *what)
 {
-    for (int i = 0; i < NB; i++)
-        if (b->n[i]) {
-            char d[32];
-            double x = px(p, bucket_ms(p, i));
-            fprintf(p->f, "<line class=\"%s\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\">"
-                    "<title>%" PRIu64 " %s near %s</title></line>\n", cls, x, x, y, y + len,
-                    b->n[i], what, dur(bucket_ms(p, i), d, sizeof d));
+    for (int i = 0; i < HFIG_NB; i++)
+        if (p->b->n[i]) {
+            char d[32], t[96];
+            double ms = hfig_bucket_ms(&p->fr, i), x = svg_x(c, ms);
+            snprintf(t, sizeof t, "%" PRIu64 " %s near %s", p->b->n[i], what,
+                     hfig_dur(ms, d, sizeof d));
+            svg_line(c, cls, x, x, y, y + len, t);
         }
-    (void)c;
-}
-
-/* ---- losses, seq by seq (the same rules as verify) ---- */
-
-static long find_seq(const struct rec_run *r, int64_t seq)
-{
-    size_t lo = 0, hi = r->n_device;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if ((int64_t)r->device[mid].seq < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return seq >= 0 && lo < r->n_device && r->device[lo].seq == seq ? (long)lo : -1;
-}
-
-/* place[k] for every device row k: where it was lost, P_NONE when delivered. */
-static uint8_t *loss_places(const struct rec_run *r)
-{
-    uint8_t *pl = calloc(r->n_device + 1, 1), *got = calloc(r->n_device + 1, 1);
-    uint64_t anon[P_COUNT] = {0};
-    if (!pl || !got) {
-        free(pl);
-        free(got);
-        return NULL;
-    }
-    for (size_t i = 0; i < r->n_app; i++) {
-        long k = find_seq(r, r->app[i].seq);
-        if (k >= 0)
-            got[k] = 1;
-    }
-    for (size_t i = 0; i < r->n_driver; i++) {
-        const struct rec_driver_row *d = &r->driver[i];
-        enum place at = d->status == REC_ST_CRC ? P_CRC : d->status == REC_ST_RING_DROP ? P_RING
-                                                                                        : P_NONE;
-        long k = find_seq(r, d->seq);
-        if (at == P_NONE)
-            continue;
-        if (k >= 0 && !got[k] && (pl[k] == P_NONE || at == P_CRC))
-            pl[k] = (uint8_t)at;
-        else if (k < 0)
-            anon[at]++;
-    }
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t k = 0; k < r->n_device; k++) {
-            if (got[k] || pl[k] != P_NONE)
-                continue;
-            int corrupt = (r->device[k].flags & PKT_F_CORRUPT) != 0;
-            if (r->device[k].fate == REC_DROPPED)
-                pl[k] = P_DEVICE;
-            else if (anon[P_CRC] && (pass == 1 || corrupt))
-                anon[P_CRC]--, pl[k] = P_CRC;
-            else if (pass == 1 && anon[P_RING])
-                anon[P_RING]--, pl[k] = P_EVICTED;
-            else if (pass == 1)
-                pl[k] = P_UNEXPLAINED;
-        }
-    free(got);
-    return pl;
 }
 
 /* ---- the charts ---- */
 
-static void chart_timeline(const struct page *p, struct buckets *b)
+static void chart_timeline(struct page *p)
 {
-    const struct rec_run *r = p->run;
-    struct chart c = {.y0 = 0, .y1 = 1, .h = 150};
-    chart_begin(p, "timeline", "Timeline",
-                "scenario events, and every lost packet at its due time", &c, 0);
-    double lane[3] = {MT + 4, MT + 40, MT + 76}; /* device, consumer, losses */
+    struct svg_chart c = time_chart(p, 150);
+    svg_begin(&c, "timeline", "Timeline", "scenario events, and every lost packet at its due time");
+    double lane[3] = {SVG_MT + 4, SVG_MT + 40, SVG_MT + 76}; /* device, consumer, losses */
     const char *lane_name[3] = {"device", "consumer", "lost"};
     for (int i = 0; i < 3; i++)
-        fprintf(p->f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                ML - 6, lane[i] + 18, lane_name[i]);
-    for (size_t i = 0; i < p->sc->device.n_events; i++) {
-        const struct scn_dev_event *e = &p->sc->device.events[i];
-        double a = px(p, ev_ms(p, e->at_ns)), z = px(p, ev_ms(p, e->at_ns + e->dur_ns));
-        int point = e->kind == SCN_EV_BURST || e->kind == SCN_EV_CORRUPT;
-        char d[32];
-        fprintf(p->f, "<rect class=\"%s lane\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                "height=\"28\"><title>%s at %s</title></rect>", dev_event_class(e),
-                point ? a - 1.5 : a, lane[0], point ? 3 : fmax(z - a, 1),
-                scn_event_name(e->kind), dur(ev_ms(p, e->at_ns), d, sizeof d));
-        fprintf(p->f, "<text class=\"lbl\" x=\"%.1f\" y=\"%.1f\">%s</text>\n", a + 4,
-                lane[0] + 18, scn_event_name(e->kind));
+        svg_text(&c, "tick", SVG_ML - 6, lane[i] + 18, "end", lane_name[i]);
+    struct hfig_band bands[HFIG_MAX_BANDS];
+    size_t n = hfig_bands(&p->fr, p->sc, bands);
+    for (size_t i = 0; i < n; i++) {
+        const struct hfig_band *e = &bands[i];
+        double a = svg_x(&c, e->a_ms), z = svg_x(&c, e->b_ms);
+        char cls[32], d[32], t[96];
+        snprintf(cls, sizeof cls, "%s lane", e->cls);
+        snprintf(t, sizeof t, "%s at %s", e->what, hfig_dur(e->a_ms, d, sizeof d));
+        double y = lane[e->device ? 0 : 1], w = e->point ? 3 : fmax(z - a, 1);
+        svg_rect(&c, cls, e->point ? a - 1.5 : a, y, w, 28, e->device ? t : NULL);
+        svg_text(&c, "lbl", a + 4, y + 18, NULL, e->device ? e->what : "stall");
     }
-    for (size_t i = 0; i < p->sc->consumer.n_events; i++) {
-        const struct scn_con_event *e = &p->sc->consumer.events[i];
-        double a = px(p, ev_ms(p, e->at_ns)), z = px(p, ev_ms(p, e->at_ns + e->dur_ns));
-        fprintf(p->f, "<rect class=\"ev-cons lane\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                "height=\"28\"/><text class=\"lbl\" x=\"%.1f\" y=\"%.1f\">stall</text>\n", a,
-                lane[1], fmax(z - a, 1), a + 4, lane[1] + 18);
-    }
-    for (int place = P_DEVICE; place < P_EVICTED; place++) {
-        bk_reset(b);
-        for (size_t k = 0; k < r->n_device; k++)
-            if (p->place[k] == place || (place == P_RING && p->place[k] == P_EVICTED))
-                bk_add(p, b, t_ms(p, r->device[k].due_ns), 1);
+    static const char *const cls[VFY_PLACE_COUNT] = {"loss-dev", "loss-ring", "loss-crc",
+                                                     "loss-unexpl"};
+    for (int place = 0; place < VFY_PLACE_COUNT; place++) {
+        int unexpl = place == VFY_PLACE_UNEXPLAINED;
         char what[48];
-        snprintf(what, sizeof what, "lost (%s)", place_name[place]);
-        bk_ticks(p, &c, b, lane[2] + (place == P_UNEXPLAINED ? 0 : 6),
-                 place == P_UNEXPLAINED ? 34 : 22, place == P_UNEXPLAINED ? "loss-unexpl"
-                 : place == P_RING ? "loss-ring" : place == P_CRC ? "loss-crc" : "loss-dev", what);
+        hfig_lost(&p->fr, p->run, p->res, (enum vfy_place)place, p->b);
+        snprintf(what, sizeof what, "lost (%s)", vfy_place_name((enum vfy_place)place));
+        bucket_ticks(p, &c, lane[2] + (unexpl ? 0 : 6), unexpl ? 34 : 22, cls[place], what);
     }
     time_axis(p, &c);
     static const char *const legend[] = {
@@ -390,264 +131,133 @@ static void chart_timeline(const struct page *p, struct buckets *b)
         "ev-disc|disconnect", "ev-burst|burst", "ev-corrupt|corrupt", "ev-cons|consumer stall",
         "loss-dev|lost at device", "loss-ring|lost at ring", "loss-crc|lost at crc",
         "loss-unexpl|lost unexplained"};
-    chart_end(p, legend, sizeof legend / sizeof legend[0]);
+    svg_end(&c, legend, sizeof legend / sizeof legend[0]);
 }
 
-struct step {
-    int64_t t;
-    int d;
-};
-
-static int cmp_step(const void *a, const void *b)
-{
-    const struct step *x = a, *y = b;
-    if (x->t != y->t)
-        return (x->t > y->t) - (x->t < y->t);
-    return x->d - y->d;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Packets evicted from the ring: in it from (about) their produce time to an eviction row,
- * paired oldest seq first with the earliest eviction. Appends the steps; returns their count. */
-static size_t eviction_steps(const struct page *p, struct step *s)
-{
-    const struct rec_run *r = p->run;
-    size_t n = 0, m = 0;
-    int64_t *ev = malloc((r->n_driver + 1) * sizeof *ev);
-    if (!ev)
-        return 0;
-    for (size_t i = 0; i < r->n_driver; i++)
-        if (r->driver[i].status == REC_ST_RING_DROP && r->driver[i].seq < 0)
-            ev[m++] = r->driver[i].ingress_ns;
-    qsort(ev, m, sizeof *ev, cmp_i64);
-    for (size_t k = 0, j = 0; k < r->n_device && j < m; k++)
-        if (p->place[k] == P_EVICTED) {
-            const struct rec_device_row *d = &r->device[k];
-            int64_t in = d->produce_ns > 0 ? d->produce_ns : d->due_ns;
-            s[n++] = (struct step){in < ev[j] ? in : ev[j], +1};
-            s[n++] = (struct step){ev[j++], -1};
-        }
-    free(ev);
-    return n;
-}
-
-/* Ring occupancy per bucket (min/max), the level carried through quiet buckets. */
-static int occupancy(const struct page *p, struct buckets *b, double *peak)
-{
-    const struct rec_run *r = p->run;
-    struct step *s = malloc((2 * r->n_app + 2 * r->n_driver + 1) * sizeof *s);
-    if (!s)
-        return -1;
-    for (size_t i = 0; i < r->n_app; i++) {
-        s[2 * i] = (struct step){r->app[i].ingress_ns, +1};
-        s[2 * i + 1] = (struct step){r->app[i].recv_ns, -1};
-    }
-    size_t n = 2 * r->n_app + eviction_steps(p, s + 2 * r->n_app);
-    qsort(s, n, sizeof *s, cmp_step);
-    bk_reset(b);
-    long level = 0;
-    int last = -1;
-    *peak = 0;
-    /* The estimated ingress of an evicted packet may overlap its successor's by a moment. */
-    double cap = (double)p->sc->transport.ring_slots, v = 0;
-    for (size_t i = 0; i < n; i++) {
-        int k = bucket_of(p, t_ms(p, s[i].t));
-        for (int j = last + 1; last >= 0 && j < k; j++)
-            bk_add(p, b, bucket_ms(p, j), v);
-        level += s[i].d;
-        v = fmin((double)level, cap);
-        bk_add(p, b, t_ms(p, s[i].t), v);
-        last = k;
-        *peak = fmax(*peak, v);
-    }
-    free(s);
-    return 0;
-}
-
-static void driver_ticks(const struct page *p, const struct chart *c, struct buckets *b,
-                         enum rec_status st, const char *cls, const char *what)
-{
-    bk_reset(b);
-    for (size_t i = 0; i < p->run->n_driver; i++)
-        if (p->run->driver[i].status == st)
-            bk_add(p, b, t_ms(p, p->run->driver[i].ingress_ns), 1);
-    bk_ticks(p, c, b, c->h - MB - 14, 14, cls, what);
-}
-
-static int chart_ring(const struct page *p, struct buckets *b)
+static int chart_ring(struct page *p)
 {
     double peak;
-    if (occupancy(p, b, &peak) != 0)
+    if (hfig_occupancy(&p->fr, p->sc, p->run, p->res, p->b, &peak) != 0)
         return -1;
     const struct scn_scenario *sc = p->sc;
-    double top = fmax(peak, 1);
-    if (sc->expect.has_backlog_max)
-        top = fmax(top, (double)sc->expect.backlog_max);
-    if (sc->transport.ring_slots <= 4 * top)
-        top = fmax(top, (double)sc->transport.ring_slots);
-    struct chart c = {.y0 = 0, .h = 220};
-    c.y1 = ceil(top * 1.08 / nice_step(top, 4)) * nice_step(top, 4);
-    chart_begin(p, "ring", "Ring occupancy",
-                "packets ingressed by the driver and not yet received by the application", &c, 1);
-    linear_y_axis(p, &c);
+    struct svg_chart c = time_chart(p, 220);
+    c.y1 = hfig_ring_top(sc, peak);
+    svg_begin(&c, "ring", "Ring occupancy",
+              "packets ingressed by the driver and not yet received by the application");
+    event_shading(p, &c);
+    svg_y_linear(&c, hfig_nice_step(c.y1 - c.y0, 4));
     char l[64];
     if (sc->transport.ring_slots <= c.y1) {
         snprintf(l, sizeof l, "ring %u slots", sc->transport.ring_slots);
-        hline(p, &c, sc->transport.ring_slots, "cap", l, 0);
+        svg_hline(&c, sc->transport.ring_slots, "cap", l, 0);
     }
     if (sc->expect.has_backlog_max) {
         snprintf(l, sizeof l, "backlog_max %" PRIu64, sc->expect.backlog_max);
-        hline(p, &c, (double)sc->expect.backlog_max, "limit", l, 1);
+        svg_hline(&c, (double)sc->expect.backlog_max, "limit", l, 1);
     }
-    bk_envelope(p, &c, b, "s-occ");
-    driver_ticks(p, &c, b, REC_ST_RING_DROP, "loss-ring", "ring-drop rows");
-    driver_ticks(p, &c, b, REC_ST_CRC, "loss-crc", "crc rows");
+    envelope(p, &c, "s-occ");
+    hfig_driver_rows(&p->fr, p->run, REC_ST_RING_DROP, p->b);
+    bucket_ticks(p, &c, c.h - SVG_MB - 14, 14, "loss-ring", "ring-drop rows");
+    hfig_driver_rows(&p->fr, p->run, REC_ST_CRC, p->b);
+    bucket_ticks(p, &c, c.h - SVG_MB - 14, 14, "loss-crc", "crc rows");
     time_axis(p, &c);
     static const char *const legend[] = {("s-occ|in the ring (evicted packets: from their "
                                           "produce time to their eviction)"),
                                          "loss-ring|ring drop", "loss-crc|crc reject",
                                          "ev-cons|consumer stall", "ev-hold|device event"};
-    chart_end(p, legend, sizeof legend / sizeof legend[0]);
+    svg_end(&c, legend, sizeof legend / sizeof legend[0]);
     return 0;
 }
 
-static void log_axis(const struct page *p, const struct chart *c)
+static void chart_latency(struct page *p)
 {
-    for (double e = ceil(c->y0); e <= c->y1 + 1e-9; e++) {
-        char l[32];
-        y_tick(p, c, pow(10, e), dur(pow(10, e), l, sizeof l));
-    }
-}
-
-static void chart_latency(const struct page *p, struct buckets *b)
-{
-    const struct rec_run *r = p->run;
-    double hi = 0.01;
-    for (size_t i = 0; i < r->n_app; i++)
-        hi = fmax(hi, (double)(r->app[i].recv_ns - r->app[i].produce_ns) * p->x / 1e6);
-    struct chart c = {.logy = 1, .y0 = -2, .y1 = fmax(ceil(log10(hi)), -1), .h = 240};
-    chart_begin(p, "latency", "Latency",
-                "per packet, by its produce time (log scale)", &c, 1);
-    log_axis(p, &c);
+    struct svg_chart c = time_chart(p, 240);
+    c.logy = 1;
+    c.y0 = -2;
+    c.y1 = fmax(ceil(log10(hfig_latency_max_ms(&p->fr, p->run))), -1);
+    svg_begin(&c, "latency", "Latency", "per packet, by its produce time (log scale)");
+    event_shading(p, &c);
+    log_axis(&c);
     const struct scn_expect *e = &p->sc->expect;
     char l[64], d[32];
     if (e->has_latency_p99_max) {
         snprintf(l, sizeof l, "p99_max %s (device→app)", ns_dur(e->latency_p99_max_ns, d, 32));
-        hline(p, &c, ev_ms(p, e->latency_p99_max_ns), "limit", l, 0);
+        svg_hline(&c, hfig_run_ms(&p->fr, e->latency_p99_max_ns), "limit", l, 0);
     }
     if (e->has_latency_max) {
         snprintf(l, sizeof l, "max %s (device→app)", ns_dur(e->latency_max_ns, d, 32));
-        hline(p, &c, ev_ms(p, e->latency_max_ns), "limit", l, 1);
+        svg_hline(&c, hfig_run_ms(&p->fr, e->latency_max_ns), "limit", l, 1);
     }
     for (int stage = 0; stage < 2; stage++) {
-        bk_reset(b);
-        for (size_t i = 0; i < r->n_app; i++) {
-            const struct rec_app_row *a = &r->app[i];
-            int64_t v = stage == 0 ? a->ingress_ns - a->produce_ns : a->recv_ns - a->ingress_ns;
-            bk_add(p, b, t_ms(p, a->produce_ns), (double)v * p->x / 1e6);
-        }
-        bk_envelope(p, &c, b, stage == 0 ? "s-dd" : "s-da");
+        hfig_latency(&p->fr, p->run, stage, p->b);
+        envelope(p, &c, stage == 0 ? "s-dd" : "s-da");
     }
     time_axis(p, &c);
     static const char *const legend[] = {"s-dd|device → driver", "s-da|driver → application",
                                          "limit|expect (device → application)"};
-    chart_end(p, legend, sizeof legend / sizeof legend[0]);
+    svg_end(&c, legend, sizeof legend / sizeof legend[0]);
 }
 
 static void chart_rate(const struct page *p)
 {
     const struct vfy_result *res = p->res;
     const struct scn_expect *e = &p->sc->expect;
-    double top = fmax(res->window_max_hz, 1);
-    if (e->has_rate_max)
-        top = fmax(top, e->rate_max_hz);
-    struct chart c = {.y0 = 0, .h = 180};
-    c.y1 = ceil(top * 1.1 / nice_step(top, 4)) * nice_step(top, 4);
-    chart_begin(p, "rate", "Rate", "packets received per 1 s window", &c, 1);
-    linear_y_axis(p, &c);
+    struct svg_chart c = time_chart(p, 180);
+    c.y1 = hfig_rate_top(p->sc, res);
+    svg_begin(&c, "rate", "Rate", "packets received per 1 s window");
+    event_shading(p, &c);
+    svg_y_linear(&c, hfig_nice_step(c.y1 - c.y0, 4));
     for (size_t k = 0; k < res->n_windows; k++) {
         const struct vfy_window *w = &res->windows[k];
-        double a = px(p, w->start_ns / 1e6), z = px(p, w->start_ns / 1e6 + 1000);
-        double y = py(&c, (double)w->packets);
-        fprintf(p->f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
-                "<title>%" PRIu64 " Hz from %.0f s%s</title></rect>\n",
-                w->checked ? "s-rate" : "s-rate-unchecked", a + 1, y, fmax(z - a - 2, 1),
-                py(&c, 0) - y, w->packets, w->start_ns / 1e9,
-                w->checked ? "" : " (not checked: an event is near)");
+        char t[96];
+        snprintf(t, sizeof t, "%" PRIu64 " Hz from %.0f s%s", w->packets, w->start_ns / 1e9,
+                 w->checked ? "" : " (not checked: an event is near)");
+        svg_bar(&c, w->start_ns / 1e6, w->start_ns / 1e6 + 1000, (double)w->packets, 1,
+                w->checked ? "s-rate" : "s-rate-unchecked", t);
     }
     char l[48];
     if (e->has_rate_min) {
         snprintf(l, sizeof l, "min %g Hz", e->rate_min_hz);
-        hline(p, &c, e->rate_min_hz, "limit", l, 0);
+        svg_hline(&c, e->rate_min_hz, "limit", l, 0);
     }
     if (e->has_rate_max) {
         snprintf(l, sizeof l, "max %g Hz", e->rate_max_hz);
-        hline(p, &c, e->rate_max_hz, "limit", l, 1);
+        svg_hline(&c, e->rate_max_hz, "limit", l, 1);
     }
     time_axis(p, &c);
     static const char *const legend[] = {"s-rate|window checked against rate_hz",
                                          "s-rate-unchecked|window near an event (not checked)"};
-    chart_end(p, legend, sizeof legend / sizeof legend[0]);
+    svg_end(&c, legend, sizeof legend / sizeof legend[0]);
 }
 
-#define HB_PER_DECADE 8
-#define HB_LO (-3.0) /* 1 µs in log10(ms) */
-
-static void chart_histogram(const struct page *p)
+static int chart_histogram(const struct page *p)
 {
-    const struct rec_run *r = p->run;
-    double hi_log = 1;
-    for (size_t i = 1; i < r->n_app; i++) {
-        double ms = (double)(r->app[i].recv_ns - r->app[i - 1].recv_ns) * p->x / 1e6;
-        if (ms > 0)
-            hi_log = fmax(hi_log, ceil(log10(ms)));
+    struct hfig_hist h;
+    if (hfig_interarrival(&p->fr, p->run, &h) != 0)
+        return -1;
+    struct svg_chart c = {.f = p->f, .x_end = h.nb, .y0 = 0, .h = 200};
+    c.y1 = hfig_axis_top((double)h.top, 1.1);
+    svg_begin(&c, "interarrival", "Inter-arrival at the application",
+              "time between consecutive packets taken from the ring (log bins)");
+    svg_y_linear(&c, hfig_nice_step(c.y1 - c.y0, 4));
+    for (int k = 0; k < h.nb; k++) {
+        char d1[32], d2[32], t[96];
+        snprintf(t, sizeof t, "%" PRIu64 " between %s and %s", h.cnt[k],
+                 k ? hfig_dur(hfig_hist_edge(k - 1), d1, 32) : "0",
+                 hfig_dur(hfig_hist_edge(k), d2, 32));
+        svg_bar(&c, k, k + 1, (double)h.cnt[k], 0.5, "s-hist", t);
     }
-    int nb = (int)((hi_log - HB_LO) * HB_PER_DECADE) + 1; /* bin 0: below 1 µs */
-    uint64_t *cnt = calloc((size_t)nb, sizeof *cnt), top = 1;
-    if (!cnt)
-        return;
-    for (size_t i = 1; i < r->n_app; i++) {
-        double ms = (double)(r->app[i].recv_ns - r->app[i - 1].recv_ns) * p->x / 1e6;
-        int k = ms <= 0 ? 0 : (int)floor((log10(ms) - HB_LO) * HB_PER_DECADE) + 1;
-        k = k < 0 ? 0 : k >= nb ? nb - 1 : k;
-        if (++cnt[k] > top)
-            top = cnt[k];
-    }
-    struct chart c = {.y0 = 0, .h = 200};
-    c.y1 = ceil((double)top * 1.1 / nice_step((double)top, 4)) * nice_step((double)top, 4);
-    chart_begin(p, "interarrival", "Inter-arrival at the application",
-                "time between consecutive packets taken from the ring (log bins)", &c, 0);
-    linear_y_axis(p, &c);
-    double bw = PW / nb;
-    for (int k = 0; k < nb; k++) {
-        double y = py(&c, (double)cnt[k]);
-        char d1[32], d2[32];
-        fprintf(p->f, "<rect class=\"s-hist\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                "height=\"%.1f\"><title>%" PRIu64 " between %s and %s</title></rect>\n",
-                ML + k * bw + 0.5, y, fmax(bw - 1, 0.5), py(&c, 0) - y, cnt[k],
-                k ? dur(pow(10, HB_LO + (k - 1.0) / HB_PER_DECADE), d1, 32) : "0",
-                dur(pow(10, HB_LO + (double)k / HB_PER_DECADE), d2, 32));
-    }
-    for (double e = HB_LO; e <= hi_log + 1e-9; e++) {
-        double x = ML + ((e - HB_LO) * HB_PER_DECADE + 1) * bw;
+    for (double e = HFIG_HIST_LO; e <= h.hi_log + 1e-9; e++) {
         char l[32];
-        fprintf(p->f, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                x, x, MT, c.h - MB, x, c.h - MB + 16, dur(pow(10, e), l, sizeof l));
+        svg_x_tick(&c, hfig_hist_pos(e), hfig_dur(pow(10, e), l, sizeof l), "middle");
     }
-    double period = ev_ms(p, p->sc->device.period_ns);
-    double xp = ML + ((log10(period) - HB_LO) * HB_PER_DECADE + 1) * bw;
-    fprintf(p->f, "<line class=\"limit\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
-            "<text class=\"lbl limit\" x=\"%.1f\" y=\"%.1f\">period</text>\n", xp, xp, MT,
-            c.h - MB, xp + 4, MT + 12);
-    free(cnt);
+    double xp = svg_x(&c, hfig_hist_pos(log10(hfig_run_ms(&p->fr, p->sc->device.period_ns))));
+    svg_line(&c, "limit", xp, xp, SVG_MT, c.h - SVG_MB, NULL);
+    svg_text(&c, "lbl limit", xp + 4, SVG_MT + 12, NULL, "period");
+    hfig_hist_free(&h);
     static const char *const legend[] = {"s-hist|packets", "limit|the device's period"};
-    chart_end(p, legend, sizeof legend / sizeof legend[0]);
+    svg_end(&c, legend, sizeof legend / sizeof legend[0]);
+    return 0;
 }
 
 /* ---- the top of the page ---- */
@@ -730,7 +340,7 @@ static int over(int has, int64_t limit_run_ns, int64_t v_ns, const struct page *
     l[0] = 0;
     if (!has)
         return 0;
-    int64_t lim = (int64_t)llround((double)limit_run_ns * p->x);
+    int64_t lim = (int64_t)llround((double)limit_run_ns * p->fr.x);
     snprintf(l, len, "limit %s", ns_dur(lim, d, sizeof d));
     return v_ns > lim;
 }
@@ -804,24 +414,25 @@ static void head(const struct page *p)
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
           p->f);
     fprintf(p->f, "%s ", r->pass ? "PASS" : "FAIL");
-    esc(p->f, r->name);
+    xml_text(p->f, r->name);
     fprintf(p->f, " — usbsim</title>\n<style>%s</style></head><body>\n", CSS);
     fprintf(p->f, "<header class=\"verdict %s\"><b>%s</b><span>", r->pass ? "pass" : "fail",
             r->pass ? "PASS" : "FAIL");
-    esc(p->f, r->name);
-    fprintf(p->f, "</span><span>backend %s · seed %" PRIu64 " · time scale %g · %.1f s</span>"
-            "</header>\n", r->backend[0] ? r->backend : "?", r->seed, r->time_scale,
-            (double)p->sc->duration_ns * p->x / 1e9);
+    xml_text(p->f, r->name);
+    fputs("</span><span>backend ", p->f);
+    xml_text(p->f, r->backend[0] ? r->backend : "?");
+    fprintf(p->f, " · seed %" PRIu64 " · time scale %g · %.1f s</span></header>\n", r->seed,
+            r->time_scale, (double)p->sc->duration_ns * p->fr.x / 1e9);
     if (p->sc->file[0]) {
         fputs("<p class=\"sub\">scenario ", p->f);
-        esc(p->f, p->sc->file);
+        xml_text(p->f, p->sc->file);
         fputs(". Every time on this page is scenario time from the device's start.</p>\n", p->f);
     }
     if (r->n_failures) {
         fputs("<ul class=\"failures\" id=\"failures\">\n", p->f);
         for (size_t i = 0; i < r->n_failures; i++) {
             fputs("<li>", p->f);
-            esc(p->f, r->failures[i]);
+            xml_text(p->f, r->failures[i]);
             fputs("</li>\n", p->f);
         }
         fputs("</ul>\n", p->f);
@@ -842,64 +453,46 @@ static void events_table(const struct page *p)
     char d1[32], d2[32];
     for (size_t i = 0; i < sc->device.n_events; i++) {
         const struct scn_dev_event *e = &sc->device.events[i];
-        fprintf(p->f, "<tr><td>%s</td><td>device</td><td>%s", dur(ev_ms(p, e->at_ns), d1, 32),
-                scn_event_name(e->kind));
+        fprintf(p->f, "<tr><td>%s</td><td>device</td><td>%s",
+                hfig_dur(hfig_run_ms(&p->fr, e->at_ns), d1, 32), scn_event_name(e->kind));
         if (e->kind == SCN_EV_BURST || e->kind == SCN_EV_CORRUPT)
             fprintf(p->f, " %u packets", e->count);
         else
-            fprintf(p->f, " for %s%s", dur(ev_ms(p, e->dur_ns), d2, 32),
+            fprintf(p->f, " for %s%s", hfig_dur(hfig_run_ms(&p->fr, e->dur_ns), d2, 32),
                     e->kind == SCN_EV_STALL ? e->mode == SCN_STALL_HOLD ? " (hold)" : " (drop)"
                                             : "");
         fputs("</td></tr>\n", p->f);
     }
     for (size_t i = 0; i < sc->consumer.n_events; i++)
         fprintf(p->f, "<tr><td>%s</td><td>consumer</td><td>stall for %s</td></tr>\n",
-                dur(ev_ms(p, sc->consumer.events[i].at_ns), d1, 32),
-                dur(ev_ms(p, sc->consumer.events[i].dur_ns), d2, 32));
+                hfig_dur(hfig_run_ms(&p->fr, sc->consumer.events[i].at_ns), d1, 32),
+                hfig_dur(hfig_run_ms(&p->fr, sc->consumer.events[i].dur_ns), d2, 32));
     fputs("</table></div></figure>\n", p->f);
 }
 
-/* The device start and the right end of the time axes. */
-static void time_frame(struct page *p)
-{
-    const struct rec_run *r = p->run;
-    int64_t t0 = r ? r->start_ns : 0, end = 0;
-    if (r && t0 == 0) {
-        t0 = INT64_MAX;
-        for (size_t i = 0; i < r->n_device; i++)
-            t0 = r->device[i].due_ns < t0 ? r->device[i].due_ns : t0;
-        if (t0 == INT64_MAX)
-            t0 = r->n_app ? r->app[0].recv_ns : 0;
-    }
-    for (size_t i = 0; r && i < r->n_app; i++)
-        end = r->app[i].recv_ns - t0 > end ? r->app[i].recv_ns - t0 : end;
-    p->t0 = t0;
-    p->end_ms = fmax((double)end * p->x / 1e6, ev_ms(p, p->sc->duration_ns));
-    if (p->end_ms <= 0)
-        p->end_ms = 1;
-}
 
 static int body(struct page *p)
 {
-    static struct buckets b; /* large: not on the stack */
+    hfig_frame(&p->fr, p->sc, p->run);
     head(p);
-    time_frame(p);
     events_table(p);
     if (!p->run) {
         fputs("<p>No records: nothing to chart.</p>\n", p->f);
         return 0;
     }
-    p->place = loss_places(p->run);
-    if (!p->place)
+    p->b = malloc(sizeof *p->b); /* large: not on the stack */
+    if (!p->b)
         return -1;
-    chart_timeline(p, &b);
-    int rc = chart_ring(p, &b);
-    free(p->place);
+    chart_timeline(p);
+    int rc = chart_ring(p);
+    if (rc == 0) {
+        chart_latency(p);
+        chart_rate(p);
+        rc = chart_histogram(p);
+    }
+    free(p->b);
     if (rc != 0)
         return -1;
-    chart_latency(p, &b);
-    chart_rate(p);
-    chart_histogram(p);
     fputs("<p class=\"sub\">usbsim report. Charts keep the minimum and maximum of every pixel "
           "column; hover a mark for its figures.</p>\n</body></html>\n", p->f);
     return 0;
@@ -913,8 +506,7 @@ int html_write(const char *path, const struct scn_scenario *sc, const struct rec
         snprintf(err, HTML_ERR_MAX, "%s: %s", path, strerror(errno));
         return -1;
     }
-    struct page p = {.f = f, .sc = sc, .run = run, .res = res,
-                     .x = sc->time_scale > 0 ? sc->time_scale : 1.0};
+    struct page p = {.f = f, .sc = sc, .run = run, .res = res};
     if (body(&p) != 0) {
         snprintf(err, HTML_ERR_MAX, "%s: out of memory", path);
         fclose(f);
@@ -937,3 +529,4 @@ int html_path_for(const char *path, const char *name, size_t n, char *out, size_
                    : snprintf(out, cap, "%.*s-%s%s", (int)(dot - path), path, name, dot);
     return w < 0 || (size_t)w >= cap ? -1 : 0;
 }
+

@@ -9,7 +9,9 @@
  *  - Charts (x: scenario time from the device start, ms; see verify.h on time_scale):
  *      timeline   the scenario's device events (stall, halt, disconnect as bands; burst and
  *                 corrupt as markers), consumer stalls, and every lost packet at its due time,
- *                 by place (device, ring, crc, unexplained — the last in red);
+ *                 by place (device, ring, crc, unexplained — the last in red), as the
+ *                 verifier accounted it (res->lost; none shown when res has none, e.g. a
+ *                 result read back from JSON);
  *      ring       occupancy: packets ingressed by the driver and not yet received by the
  *                 application (from app rows), ring capacity and backlog_max, ring-drop and
  *                 crc rows marked where they happened;
@@ -19,7 +21,9 @@
  *    Every time chart shades the event windows. Each series is reduced to at most
  *    HTML_MAX_BUCKETS buckets (min and max kept), so the file stays small for any run length.
  *  - Readable on a phone (viewBox + width 100%, charts scroll sideways below a minimum width,
- *    responsive grid) and in print (@media print). Every text from the inputs is escaped.
+ *    responsive grid) and in print (@media print). Every text from the inputs is escaped
+ *    (xml.h).
+ *  - The figures are computed in html_fig.h, drawn with svg.h; this module lays out the page.
  *  - run may be NULL (no records): the page then has the verdict and figures only.
  *  - Returns 0, or -1 with "PATH: why" in err (a partial file may remain).
  * Prefix: html_.

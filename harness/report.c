@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/xml.h"
+
 #define REPORT_FORMAT "usbsim-report"
 #define REPORT_VERSION 1
 
@@ -409,28 +411,10 @@ void rpt_results_free(struct vfy_result *results, size_t n)
 
 /* ---- JUnit ---- */
 
-/* XML-escaped text; in an attribute, newlines and tabs are kept as character references. */
-static void xml_put(FILE *f, const char *s, int attr)
-{
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        switch (ch) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
-        case '\n': fputs(attr ? "&#10;" : "\n", f); break;
-        case '\t': fputs(attr ? "&#9;" : "\t", f); break;
-        default: fputc(ch < 0x20 || ch == 0x7f ? '?' : ch, f);
-        }
-    }
-}
-
 static void junit_case(FILE *f, const struct vfy_result *r)
 {
     fputs("    <testcase classname=\"usbsim\" name=\"", f);
-    xml_put(f, r->name, 1);
+    xml_attr(f, r->name);
     fprintf(f, "\" time=\"%.3f\"", r->wall_s);
     if (r->pass) {
         fputs("/>\n", f);
@@ -439,11 +423,11 @@ static void junit_case(FILE *f, const struct vfy_result *r)
     fputs(">\n      <failure type=\"expectation\" message=\"", f);
     for (size_t i = 0; i < r->n_failures; i++) {
         fputs(i ? "; " : "", f);
-        xml_put(f, r->failures[i], 1);
+        xml_attr(f, r->failures[i]);
     }
     fputs("\">", f);
     for (size_t i = 0; i < r->n_failures; i++) {
-        xml_put(f, r->failures[i], 0);
+        xml_text(f, r->failures[i]);
         fputc('\n', f);
     }
     fputs("</failure>\n    </testcase>\n", f);

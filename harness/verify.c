@@ -84,12 +84,20 @@ void vfy_free(struct vfy_result *out)
         free(out->failures[i]);
     free(out->failures);
     free(out->windows);
+    free(out->lost);
     out->failures = NULL;
     out->windows = NULL;
-    out->n_failures = out->n_windows = 0;
+    out->lost = NULL;
+    out->n_failures = out->n_windows = out->n_lost = 0;
 }
 
 const char *vfy_verdict(const struct vfy_result *r) { return r->pass ? "pass" : "fail"; }
+
+const char *vfy_place_name(enum vfy_place p)
+{
+    static const char *const name[VFY_PLACE_COUNT] = {"device", "ring", "crc", "unexplained"};
+    return (unsigned)p < VFY_PLACE_COUNT ? name[p] : "?";
+}
 
 /* ---- the check ---- */
 
@@ -243,6 +251,31 @@ static void tally_loss(struct ctx *c)
     if (c->anon_crc || c->anon_ring)
         vfy_add_failure(o, "driver log: %llu crc and %llu ring-drop rows match no lost packet",
                         (unsigned long long)c->anon_crc, (unsigned long long)c->anon_ring);
+}
+
+/* out->lost: every lost seq with its place and due time, in device-log (seq) order. */
+static void list_lost(struct ctx *c)
+{
+    static const enum vfy_place place[] = {[AT_DEVICE] = VFY_PLACE_DEVICE,
+                                           [AT_CRC] = VFY_PLACE_CRC, [AT_RING] = VFY_PLACE_RING,
+                                           [AT_UNEXPLAINED] = VFY_PLACE_UNEXPLAINED};
+    const struct rec_run *r = c->run;
+    size_t n = 0;
+    for (size_t k = 0; k < r->n_device; k++)
+        n += c->st[k].lost_at != AT_NONE;
+    if (n == 0)
+        return;
+    struct vfy_lost *l = calloc(n, sizeof(*l));
+    if (!l) {
+        vfy_add_failure(c->out, "out of memory for %zu lost packets", n);
+        return;
+    }
+    c->out->lost = l;
+    for (size_t k = 0; k < r->n_device; k++)
+        if (c->st[k].lost_at != AT_NONE)
+            c->out->lost[c->out->n_lost++] = (struct vfy_lost){
+                .seq = r->device[k].seq, .due_ns = scn_ns(c, r->device[k].due_ns - r->start_ns),
+                .place = place[c->st[k].lost_at]};
 }
 
 static uint64_t count_status(const struct rec_run *r, enum rec_status st)
@@ -553,6 +586,7 @@ int vfy_check(const struct scn_scenario *sc, const struct rec_run *run, struct v
     scan_app(&c);
     account_loss(&c);
     tally_loss(&c);
+    list_lost(&c);
     free(c.st);
     check_loss(&c);
     long_run_rate(&c);

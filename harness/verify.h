@@ -14,7 +14,7 @@
  *    at crc (a driver crc row with its seq), at the ring (a ring-drop row with its seq), or by a
  *    driver row with seq -1 (crc rows first go to corrupted packets, then crc, then ring-drop);
  *    what is left is lost_unexplained. So produced == delivered + lost_accounted.{device,ring,crc}
- *    + lost_unexplained.
+ *    + lost_unexplained. lost[] names each of these packets with its place (one place each).
  *  - duplicates; reordered (a seq lower than the highest one before it); crc_errors (packets the
  *    device corrupted on purpose that reached the application); every corrupted packet must have
  *    been rejected by the driver.
@@ -67,6 +67,13 @@ struct vfy_drain {
     int64_t drain_ns;
 };
 
+/* Where a lost packet is accounted (lost_accounted.device/.ring/.crc, lost_unexplained). */
+enum vfy_place { VFY_PLACE_DEVICE, VFY_PLACE_RING, VFY_PLACE_CRC, VFY_PLACE_UNEXPLAINED,
+                 VFY_PLACE_COUNT };
+const char *vfy_place_name(enum vfy_place p); /* "device", "ring", "crc", "unexplained" */
+/* due_ns: the packet's due time from the device start (device log), in scenario time. */
+struct vfy_lost { uint64_t seq; int64_t due_ns; enum vfy_place place; };
+
 struct vfy_result {
     char name[SCN_MAX_NAME + 1];
     char backend[32];
@@ -80,6 +87,7 @@ struct vfy_result {
         uint64_t device, ring, crc;
     } lost_accounted;
     uint64_t lost_unexplained, duplicates, reordered, crc_errors;
+    struct vfy_lost *lost; size_t n_lost; /* owned; every lost seq with its place, by seq */
 
     double rate_hz;                     /* long-run, at the application */
     double window_min_hz, window_max_hz; /* over every window; 0 when there is none */

@@ -155,6 +155,10 @@ static void test_failing_page(void)
     CU_ASSERT(strstr(page, "lost (unexplained) near 1.50 s") != NULL);
     CU_ASSERT(self_contained(page));
     CU_ASSERT(strstr(page, "stall &lt;b&gt;&amp;amp;&lt;/b&gt;") != NULL);
+    /* losses as the verifier placed them: exactly one mark, the unexplained one */
+    CU_ASSERT_EQUAL(count(page, "lost (unexplained) near"), 1);
+    CU_ASSERT_EQUAL(count(page, "lost (device) near") + count(page, "lost (ring) near") +
+                        count(page, "lost (crc) near"), 0);
     CU_ASSERT(strstr(page, "<b>&amp;</b>") == NULL);
     const char *keep = getenv("USBSIM_HTML_OUT");
     if (keep) {
@@ -194,6 +198,35 @@ static void test_passing_page_and_no_records(void)
     CU_ASSERT_FATAL(page != NULL);
     CU_ASSERT(strstr(page, ">FAIL<") && strstr(page, "device killed by signal 9"));
     CU_ASSERT(strstr(page, "<svg") == NULL && self_contained(page));
+    free(page);
+    vfy_free(&res);
+    rec_free(&r);
+    remove_dir();
+}
+
+/* A result read back from JSON has no per-packet losses: the page has no loss marks, the rest
+ * stays (the figures still count the loss). */
+static void test_result_without_lost_list(void)
+{
+    make_dir();
+    struct scn_scenario sc;
+    scenario(&sc, "from-json", 4000);
+    struct rec_run r;
+    records(&r, 400, 150);
+    struct vfy_result res;
+    size_t len;
+    vfy_check(&sc, &r, &res);
+    CU_ASSERT_EQUAL(res.n_lost, 1);
+    free(res.lost);
+    res.lost = NULL;
+    res.n_lost = 0;
+    char err[HTML_ERR_MAX];
+    CU_ASSERT_FATAL(html_write(file, &sc, &r, &res, err) == 0);
+    char *page = slurp(file, &len);
+    CU_ASSERT_FATAL(page != NULL);
+    CU_ASSERT(strstr(page, "lost (") == NULL);
+    CU_ASSERT(strstr(page, "missing: seq 150") != NULL);
+    CU_ASSERT(count(page, "<svg") >= 5 && count(page, "<svg") == count(page, "</svg>"));
     free(page);
     vfy_free(&res);
     rec_free(&r);
@@ -250,6 +283,7 @@ static void test_errors_and_paths(void)
 static CU_TestInfo tests[] = {
     {"failing run: verdict, failures, events, losses", test_failing_page},
     {"passing run, and a run without records", test_passing_page_and_no_records},
+    {"a result without per-packet losses (from JSON)", test_result_without_lost_list},
     {"a long run stays small", test_long_run_stays_small},
     {"write errors and per-scenario paths", test_errors_and_paths},
     CU_TEST_INFO_NULL,

@@ -194,6 +194,56 @@ static void test_ring_and_anonymous(void)
     rec_free(&r);
 }
 
+/* Loss in every place: each lost seq listed once, by seq, with its place and its due time in
+ * scenario time from the device start; the counts by place are the accounted figures. */
+static void test_lost_places(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    sc.time_scale = 2.0;
+    perfect_run(&r, 20, 10 * MS);
+    for (size_t i = 0; i < r.n_device; i++)
+        r.device[i].due_ns += START;
+    r.device[2].fate = REC_DROPPED;
+    r.device[7].flags = r.device[11].flags = PKT_F_CORRUPT;
+    uint32_t gone[] = {2, 5, 7, 9, 11, 13};
+    for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+        drop_app(&r, gone[i]);
+    add_driver(&r, 5, REC_ST_RING_DROP);
+    add_driver(&r, 7, REC_ST_CRC);
+    add_driver(&r, -1, REC_ST_RING_DROP); /* 9: the ring, after the corrupted packets */
+    add_driver(&r, -1, REC_ST_CRC);       /* 11: corrupted, goes first */
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1); /* 13 is unexplained */
+    const struct vfy_lost want[] = {
+        {2, 40 * MS, VFY_PLACE_DEVICE}, {5, 100 * MS, VFY_PLACE_RING},
+        {7, 140 * MS, VFY_PLACE_CRC},   {9, 180 * MS, VFY_PLACE_RING},
+        {11, 220 * MS, VFY_PLACE_CRC},  {13, 260 * MS, VFY_PLACE_UNEXPLAINED}};
+    CU_ASSERT_EQUAL_FATAL(v.n_lost, sizeof want / sizeof want[0]);
+    uint64_t by[VFY_PLACE_COUNT] = {0};
+    for (size_t i = 0; i < v.n_lost; i++) {
+        CU_ASSERT_EQUAL(v.lost[i].seq, want[i].seq);
+        CU_ASSERT_EQUAL(v.lost[i].due_ns, want[i].due_ns);
+        CU_ASSERT_EQUAL(v.lost[i].place, want[i].place);
+        by[v.lost[i].place]++;
+    }
+    CU_ASSERT_EQUAL(by[VFY_PLACE_DEVICE], v.lost_accounted.device);
+    CU_ASSERT_EQUAL(by[VFY_PLACE_RING], v.lost_accounted.ring);
+    CU_ASSERT_EQUAL(by[VFY_PLACE_CRC], v.lost_accounted.crc);
+    CU_ASSERT_EQUAL(by[VFY_PLACE_UNEXPLAINED], v.lost_unexplained);
+    CU_ASSERT_EQUAL(v.lost_accounted.device + v.lost_accounted.ring + v.lost_accounted.crc +
+                        v.lost_unexplained, 6);
+    CU_ASSERT_STRING_EQUAL(vfy_place_name(VFY_PLACE_DEVICE), "device");
+    CU_ASSERT_STRING_EQUAL(vfy_place_name(VFY_PLACE_RING), "ring");
+    CU_ASSERT_STRING_EQUAL(vfy_place_name(VFY_PLACE_CRC), "crc");
+    CU_ASSERT_STRING_EQUAL(vfy_place_name(VFY_PLACE_UNEXPLAINED), "unexplained");
+    vfy_free(&v);
+    CU_ASSERT_PTR_NULL(v.lost);
+    CU_ASSERT_EQUAL(v.n_lost, 0);
+    rec_free(&r);
+}
+
 static void test_duplicate(void)
 {
     struct scn_scenario sc;
@@ -454,6 +504,7 @@ static CU_TestInfo tests[] = {
     {"missing seq is unexplained and named", test_missing_seq},
     {"device drop accounted; lost_max; ratio", test_device_drop_accounted},
     {"ring drops by seq and anonymous", test_ring_and_anonymous},
+    {"every lost seq with its place and due time", test_lost_places},
     {"duplicate", test_duplicate},
     {"reorder", test_reorder},
     {"corrupt packets", test_corrupt},
