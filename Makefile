@@ -222,6 +222,7 @@ check: deps
 	@$(MAKE) --no-print-directory fuzz-faults
 	@$(MAKE) --no-print-directory vm-check
 	@bash tests/install.sh $(BUILD)
+	@bash tests/hostile.sh $(BUILD)
 	@echo "make check: every test passed"
 
 clean:

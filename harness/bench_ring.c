@@ -1,5 +1,6 @@
 /* bench_ring — see bench_ring.h. */
 #include "harness/bench_ring.h"
+#include "harness/proc.h"
 
 #include <ck_pr.h>
 #include <ck_ring.h>
@@ -256,15 +257,22 @@ static void teardown(struct xfer *x)
 static int (*const consumers[])(struct xfer *) = {consume_ring, consume_ck, consume_sock};
 static int (*const producers[])(struct xfer *, uint64_t) = {produce_ring, produce_ck, produce_sock};
 
+static int consume_entry(void *arg)
+{
+    struct xfer *x = arg;
+    return consumers[x->kind](x);
+}
+
 /* Runs one transfer between two processes; fills *s. 0 ok, 1 lost/corrupt, -1 cannot run. */
 static int measure(struct xfer *x, struct sample *s)
 {
     x->sh = shared_alloc(sizeof *x->sh);
     if (!x->sh || setup(x) != 0)
         return -1;
-    pid_t pid = fork();
-    if (pid == 0)
-        _exit(consumers[x->kind](x));
+    /* The consumer is a proc_start child: it dies with this process (a bench killed midway
+     * leaves no consumer spinning). */
+    struct proc child;
+    pid_t pid = proc_start(&child, "consumer", consume_entry, x) == 0 ? child.pid : -1;
     while (pid > 0 && !atomic_load(&x->sh->ready) && waitpid(pid, NULL, WNOHANG) == 0)
         usleep(100);
     uint64_t t0 = now_ns();
