@@ -314,15 +314,27 @@ static struct usbsim_client *client_fail(struct usbsim_client *c, char *err)
 
 struct usbsim_client *usbsim_client_connect(const char *path, int timeout_ms, char err[USBSIM_CLIENT_ERR_MAX])
 {
+    char derr[USBSIM_CLIENT_ERR_MAX];
+    int sock = dial(path, timeout_ms, derr);
+    if (sock < 0) {
+        snprintf(err, USBSIM_CLIENT_ERR_MAX, "%s", derr);
+        return NULL;
+    }
+    return usbsim_client_from_socket(sock, err);
+}
+
+struct usbsim_client *usbsim_client_from_socket(int sock, char err[USBSIM_CLIENT_ERR_MAX])
+{
     struct usbsim_client *c = calloc(1, sizeof *c);
     if (!c) {
+        close(sock);
         failf(err, USBSIM_ESYS, "out of memory");
         return NULL;
     }
     c->db.rfd = c->db.wfd = -1;
     c->serviced_fd = -1;
-    c->sock = dial(path, timeout_ms, c->err);
-    if (c->sock < 0 || cred_check(c->sock, "driver", c->err) != 0)
+    c->sock = sock;
+    if (cred_check(c->sock, "driver", c->err) != 0)
         return client_fail(c, err);
     int fds[3] = {-1, -1, -1};
     int st = recv_hello(c->sock, &c->hello, fds, c->err);
@@ -336,14 +348,17 @@ struct usbsim_client *usbsim_client_connect(const char *path, int timeout_ms, ch
         c->ring = usbsim_ring_attach_consumer(fds[0], rerr);
         if (!c->ring)
             failf(c->err, USBSIM_EPROTO, "%s", rerr);
-        else if (usbsim_ring_slots(c->ring) != c->hello.slots || usbsim_ring_payload(c->ring) != c->hello.slot_payload)
+        else if (usbsim_ring_slots(c->ring) != c->hello.slots ||
+                 usbsim_ring_payload(c->ring) != c->hello.slot_payload)
             failf(c->err, st = USBSIM_EPROTO, "hello geometry %u x %u differs from the ring's %u x %u",
-                  c->hello.slots, c->hello.slot_payload, usbsim_ring_slots(c->ring), usbsim_ring_payload(c->ring));
+                  c->hello.slots, c->hello.slot_payload, usbsim_ring_slots(c->ring),
+                  usbsim_ring_payload(c->ring));
     }
     if (fds[0] >= 0)
         close(fds[0]); /* the mapping stays */
-    /* usbsim_doorbell_pipe's drain reads until empty: right for an eventfd and for a pipe */
-    usbsim_doorbell_adopt(&c->db, fds[1], -1, (enum usbsim_doorbell_mode)c->hello.db_mode, &usbsim_doorbell_pipe);
+    /* usbsim_doorbell_pipe's drain reads what is there: right for an eventfd and for a pipe */
+    usbsim_doorbell_adopt(&c->db, fds[1], -1, (enum usbsim_doorbell_mode)c->hello.db_mode,
+                          &usbsim_doorbell_pipe);
     c->db.owned = 1;
     if (st != 0 || !c->ring)
         return client_fail(c, err);

@@ -65,6 +65,9 @@ void usbsim_server_set_serviced(struct usbsim_server *s, int fd);
 struct usbsim_client;
 /* Connects (retrying for up to timeout_ms while the path does not exist yet). NULL + err. */
 struct usbsim_client *usbsim_client_connect(const char *path, int timeout_ms, char err[USBSIM_CLIENT_ERR_MAX]);
+/* The same over a SOCK_SEQPACKET socket already connected to the driver (inherited from a
+ * launcher, say), which it takes over (closed by usbsim_client_close, or at once on failure). */
+struct usbsim_client *usbsim_client_from_socket(int sock, char err[USBSIM_CLIENT_ERR_MAX]);
 /* Waits for packets: > 0 pending, 0 timeout, USBSIM_EPEER (producer gone, nothing left), USBSIM_ECLOSED
  * (producer closed the ring, nothing left), or a negative ring status (corrupt shared memory). */
 int usbsim_client_wait(struct usbsim_client *c, int timeout_ms);
