@@ -244,8 +244,8 @@ static void invariants_name_what_broke(void)
     s.consumer.n_events = 0;
 
     clean_result(&r, &s);
-    vfy_add_failure(&r, "app: exited 1");
-    vfy_add_failure(&r, "duplicated: seq 4");
+    vfy_add_failure(&r, VFY_KIND_PROCESS_FAILED, "app: exited 1");
+    vfy_add_failure(&r, VFY_KIND_DUPLICATE, "duplicated: seq 4");
     unsigned m = check(&s, &r, why);
     CU_ASSERT_EQUAL(m, (1u << FZ_INV_PROCESS) | (1u << FZ_INV_DUPLICATE));
     CU_ASSERT_EQUAL(fz_first(m), FZ_INV_PROCESS);
