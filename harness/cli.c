@@ -173,9 +173,9 @@ static int finish_run(const struct cli_opts *o, const struct vfy_result *res, si
 {
     int color = isatty(STDOUT_FILENO);
     for (size_t i = 0; i < n; i++) {
-        if (!o->quiet || !res[i].pass)
+        if (!o->quiet || !vfy_ok(&res[i]))
             rpt_line(stdout, &res[i], color);
-        if (!res[i].pass && rc == CLI_OK)
+        if (!vfy_ok(&res[i]) && rc == CLI_OK)
             rc = CLI_FAIL;
     }
     fflush(stdout);
@@ -231,10 +231,11 @@ static int cmd_run(struct cli_opts *o)
             rc = CLI_ENV;
             break;
         }
-        if (!o->quiet || !res[n].pass)
+        vfy_apply_expect(&sc[i], &res[n]);
+        if (!o->quiet || !vfy_ok(&res[n]))
             rpt_line(stdout, &res[n], isatty(STDOUT_FILENO));
         fflush(stdout);
-        if (!res[n++].pass && rc == CLI_OK)
+        if (!vfy_ok(&res[n++]) && rc == CLI_OK)
             rc = CLI_FAIL;
     }
     if (!res)

@@ -171,20 +171,36 @@ int proc_wait_all(struct proc *ps, size_t n, int64_t deadline_ns, bool first_fai
     return bad;
 }
 
+enum vfy_kind proc_kind(const struct proc *p)
+{
+    if (p->pid <= 0 || !p->done)
+        return VFY_KIND_PROCESS_FAILED;
+    if (p->killed)
+        return strcmp(p->stop_reason, "watchdog") == 0 ? VFY_KIND_PROCESS_HANG
+                                                       : VFY_KIND_PROCESS_STOPPED;
+    return WIFSIGNALED(p->status) ? VFY_KIND_PROCESS_CRASH : VFY_KIND_PROCESS_FAILED;
+}
+
 const char *proc_describe(const struct proc *p, double watchdog_s, char *buf, size_t len)
 {
-    if (p->pid <= 0)
-        snprintf(buf, len, "%s: not started", p->name);
-    else if (!p->done)
-        snprintf(buf, len, "%s: still running", p->name);
-    else if (p->killed && strcmp(p->stop_reason, "watchdog") == 0)
+    switch (proc_kind(p)) {
+    case VFY_KIND_PROCESS_HANG:
         snprintf(buf, len, "%s: hung: stopped after the %.1f s watchdog", p->name, watchdog_s);
-    else if (p->killed)
+        break;
+    case VFY_KIND_PROCESS_STOPPED:
         snprintf(buf, len, "%s: stopped (%s)", p->name, p->stop_reason);
-    else if (WIFSIGNALED(p->status))
+        break;
+    case VFY_KIND_PROCESS_CRASH:
         snprintf(buf, len, "%s: crashed: signal %d (%s)", p->name, WTERMSIG(p->status),
                  strsignal(WTERMSIG(p->status)));
-    else
-        snprintf(buf, len, "%s: exited %d", p->name, WEXITSTATUS(p->status));
+        break;
+    default:
+        if (p->pid <= 0)
+            snprintf(buf, len, "%s: not started", p->name);
+        else if (!p->done)
+            snprintf(buf, len, "%s: still running", p->name);
+        else
+            snprintf(buf, len, "%s: exited %d", p->name, WEXITSTATUS(p->status));
+    }
     return buf;
 }

@@ -8,7 +8,10 @@
  *    then it stops the ones still running: SIGTERM, a grace period, SIGKILL. Every child is
  *    reaped on every path: nothing is left running and no zombie is left behind.
  *  - proc_describe() says in words how a child ended ("exited 0", "crashed: signal 11
- *    (Segmentation fault)", "hung: killed after the 12.0 s watchdog").
+ *    (Segmentation fault)", "hung: killed after the 12.0 s watchdog"), proc_kind() as the
+ *    verifier's failure kind: process_crash (a signal), process_hang (the watchdog),
+ *    process_stopped (stopped because another process failed, or by an interrupt: a
+ *    consequence, not a culprit), process_failed (exited non-zero, or never started).
  *  - proc_interrupted() is true once SIGINT or SIGTERM reached the harness after
  *    proc_catch_signals(); proc_wait_all() then stops the children at once.
  * Prefix: proc_.
@@ -20,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "harness/verify.h"
 
 struct proc {
     const char *name; /* "device", "driver", "app" */
@@ -43,6 +48,8 @@ size_t proc_poll(struct proc *ps, size_t n);
 void proc_signal(struct proc *p, int sig);
 /* How the child ended, in words, into buf. */
 const char *proc_describe(const struct proc *p, double watchdog_s, char *buf, size_t len);
+/* How a child that did not end well (proc_ok() false) failed, as a failure kind. */
+enum vfy_kind proc_kind(const struct proc *p);
 bool proc_ok(const struct proc *p);
 
 void proc_catch_signals(void);

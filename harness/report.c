@@ -32,9 +32,9 @@ static void put_ms(FILE *f, int64_t ns)
 
 void rpt_line(FILE *f, const struct vfy_result *r, int color)
 {
-    const char *word = r->pass ? "PASS" : "FAIL";
+    const char *word = r->pass ? "PASS" : r->xfail ? "XFAIL" : "FAIL";
     if (color)
-        fprintf(f, "\033[1;%dm%s\033[0m", r->pass ? 32 : 31, word);
+        fprintf(f, "\033[1;%dm%s\033[0m", r->pass ? 32 : r->xfail ? 33 : 31, word);
     else
         fputs(word, f);
     fprintf(f, " %s  %" PRIu64 "/%" PRIu64 " delivered, lost %" PRIu64, r->name, r->delivered,
@@ -62,6 +62,17 @@ void rpt_line(FILE *f, const struct vfy_result *r, int color)
 }
 
 /* ---- JSON out ---- */
+
+/* "-" names standard output: written, flushed, never closed. */
+static int is_stdout(const char *path) { return strcmp(path, "-") == 0; }
+
+static int dump_stdout(const json_t *root, size_t flags)
+{
+    int rc = json_dumpf(root, stdout, flags);
+    if (rc == 0 && (fputc('\n', stdout) == EOF || fflush(stdout) != 0))
+        rc = -1;
+    return rc;
+}
 
 static json_t *ju64(uint64_t v)
 {
@@ -114,12 +125,21 @@ static json_t *jfailures(const struct vfy_result *r)
     return a;
 }
 
+static json_t *jkinds(const struct vfy_result *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < r->n_failures; i++)
+        json_array_append_new(a, json_string(vfy_kind_name(r->failure_kinds[i])));
+    return a;
+}
+
 static json_t *jresult(const struct vfy_result *r)
 {
     return json_pack(
-        "{s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:f, s:o, s:o, "
+        "{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:f, s:o, s:o, "
         "s:f, s:o, s:o, s:o, s:s, s:o, s:f, s:{s:o, s:o}, s:{s:f, s:f, s:o}, s:s, s:o, s:f}",
-        "name", r->name, "verdict", vfy_verdict(r), "failures", jfailures(r),
+        "name", r->name, "verdict", vfy_verdict(r), "xfail", r->xfail,
+        "failures", jfailures(r), "failure_kinds", jkinds(r),
         "produced", ju64(r->produced), "delivered", ju64(r->delivered),
         "lost_accounted", "device", ju64(r->lost_accounted.device),
         "ring", ju64(r->lost_accounted.ring), "crc", ju64(r->lost_accounted.crc),
@@ -128,7 +148,8 @@ static json_t *jresult(const struct vfy_result *r)
         "rate_hz", r->rate_hz, "latency_us", jlat(&r->latency),
         "backlog_max", ju64(r->backlog_max), "drain_ms_max", r->drain_max_ns / 1e6,
         "doorbells", ju64(r->doorbells), "wakeups", ju64(r->wakeups),
-        "missed_wakeups", ju64(r->missed_wakeups), "backend", r->backend, "seed", jseed(r->seed), "time_scale", r->time_scale,
+        "missed_wakeups", ju64(r->missed_wakeups), "backend", r->backend,
+        "seed", jseed(r->seed), "time_scale", r->time_scale,
         "latency_stage_us", "device_driver", jlat(&r->lat_dev_drv),
         "driver_app", jlat(&r->lat_drv_app),
         "rate_window_hz", "min", r->window_min_hz, "max", r->window_max_hz,
@@ -141,7 +162,7 @@ int rpt_json_write(const char *path, const struct vfy_result *results, size_t n,
                    char err[RPT_ERR_MAX])
 {
     json_t *list = json_array();
-    size_t passed = 0;
+    size_t passed = 0, xfailed = 0;
     for (size_t i = 0; list && i < n; i++) {
         json_t *o = jresult(&results[i]);
         if (!o || json_array_append_new(list, o) != 0) {
@@ -149,10 +170,12 @@ int rpt_json_write(const char *path, const struct vfy_result *results, size_t n,
             list = NULL;
         }
         passed += results[i].pass;
+        xfailed += !results[i].pass && results[i].xfail;
     }
-    json_t *root = list ? json_pack("{s:s, s:i, s:I, s:I, s:o}", "format", REPORT_FORMAT,
+    json_t *root = list ? json_pack("{s:s, s:i, s:I, s:I, s:I, s:o}", "format", REPORT_FORMAT,
                                     "version", REPORT_VERSION, "passed", (json_int_t)passed,
-                                    "failed", (json_int_t)(n - passed), "scenarios", list)
+                                    "failed", (json_int_t)(n - passed - xfailed), "xfailed",
+                                    (json_int_t)xfailed, "scenarios", list)
                         : NULL;
     if (!root) {
         snprintf(err, RPT_ERR_MAX, "%s: cannot build the report (out of memory or a number "
@@ -160,7 +183,8 @@ int rpt_json_write(const char *path, const struct vfy_result *results, size_t n,
         return -1;
     }
     errno = 0;
-    int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+    size_t flags = JSON_INDENT(2) | JSON_REAL_PRECISION(17);
+    int rc = is_stdout(path) ? dump_stdout(root, flags) : json_dump_file(root, path, flags);
     json_decref(root);
     if (rc != 0)
         snprintf(err, RPT_ERR_MAX, "%s: cannot write: %s", path,
@@ -259,17 +283,37 @@ static void rd_seed(struct rd *rd, json_t *o, const char *where, uint64_t *seed)
     }
 }
 
+/* The kind of failure i: from failure_kinds when the file has it (same length as failures,
+ * known names), else "other" (a report written before kinds). */
+static enum vfy_kind rd_kind(struct rd *rd, json_t *kinds, const char *where, size_t i)
+{
+    enum vfy_kind k = VFY_KIND_OTHER;
+    json_t *v = json_array_get(kinds, i);
+    if (kinds && !json_is_string(v))
+        rd_fail(rd, "%s.failure_kinds[%zu]: expected a string", where, i);
+    else if (kinds && vfy_kind_parse(json_string_value(v), &k) != 0)
+        rd_fail(rd, "%s.failure_kinds[%zu]: unknown kind '%s'", where, i, json_string_value(v));
+    return k;
+}
+
 static void rd_failures(struct rd *rd, json_t *o, const char *where, struct vfy_result *r)
 {
     json_t *a = rd_get(rd, o, where, "failures", is_array, "an array of strings");
+    json_t *kinds = json_object_get(o, "failure_kinds");
+    if (kinds && !json_is_array(kinds))
+        rd_fail(rd, "%s.failure_kinds: wrong type, expected an array of strings", where);
+    else if (kinds && json_array_size(kinds) != json_array_size(a))
+        rd_fail(rd, "%s.failure_kinds: %zu kinds for %zu failures", where,
+                json_array_size(kinds), json_array_size(a));
     size_t i;
     json_t *s;
     json_array_foreach(a, i, s)
     {
+        enum vfy_kind k = rd_kind(rd, kinds, where, i);
         if (!json_is_string(s))
             rd_fail(rd, "%s.failures[%zu]: expected a string", where, i);
         else
-            vfy_add_failure(r, "%s", json_string_value(s));
+            vfy_add_failure(r, k, "%s", json_string_value(s));
     }
 }
 
@@ -324,6 +368,12 @@ static void rd_result(struct rd *rd, json_t *o, const char *w, struct vfy_result
     r->pass = strcmp(verdict, "pass") == 0;
     if (!r->pass && strcmp(verdict, "fail") != 0)
         rd_fail(rd, "%s.verdict: '%s', expected pass or fail", w, verdict);
+    json_t *xf = json_object_get(o, "xfail"); /* absent before expected failures: false */
+    if (xf && !json_is_boolean(xf))
+        rd_fail(rd, "%s.xfail: wrong type, expected true or false", w);
+    r->xfail = json_is_true(xf);
+    if (r->xfail && r->pass)
+        rd_fail(rd, "%s.xfail: true with the verdict pass", w);
     r->produced = rd_u64(rd, o, w, "produced");
     r->delivered = rd_u64(rd, o, w, "delivered");
     snprintf(path, sizeof(path), "%s.lost_accounted", w);
@@ -411,6 +461,15 @@ void rpt_results_free(struct vfy_result *results, size_t n)
 
 /* ---- JUnit ---- */
 
+/* Every reason joined by "; ", as an attribute value. */
+static void junit_message(FILE *f, const struct vfy_result *r)
+{
+    for (size_t i = 0; i < r->n_failures; i++) {
+        fputs(i ? "; " : "", f);
+        xml_attr(f, r->failures[i]);
+    }
+}
+
 static void junit_case(FILE *f, const struct vfy_result *r)
 {
     fputs("    <testcase classname=\"usbsim\" name=\"", f);
@@ -420,13 +479,18 @@ static void junit_case(FILE *f, const struct vfy_result *r)
         fputs("/>\n", f);
         return;
     }
-    fputs(">\n      <failure type=\"expectation\" message=\"", f);
-    for (size_t i = 0; i < r->n_failures; i++) {
-        fputs(i ? "; " : "", f);
-        xml_attr(f, r->failures[i]);
+    if (r->xfail) { /* an expected failure is a skipped test (pytest's xfail convention) */
+        fputs(">\n      <skipped message=\"expected failure: ", f);
+        junit_message(f, r);
+        fputs("\"/>\n    </testcase>\n", f);
+        return;
     }
+    fprintf(f, ">\n      <failure type=\"%s\" message=\"",
+            vfy_kind_name(r->n_failures ? r->failure_kinds[0] : VFY_KIND_OTHER));
+    junit_message(f, r);
     fputs("\">", f);
     for (size_t i = 0; i < r->n_failures; i++) {
+        fprintf(f, "[%s] ", vfy_kind_name(r->failure_kinds[i]));
         xml_text(f, r->failures[i]);
         fputc('\n', f);
     }
@@ -436,27 +500,28 @@ static void junit_case(FILE *f, const struct vfy_result *r)
 int rpt_junit_write(const char *path, const struct vfy_result *results, size_t n,
                     char err[RPT_ERR_MAX])
 {
-    FILE *f = fopen(path, "w");
+    FILE *f = is_stdout(path) ? stdout : fopen(path, "w");
     if (!f) {
         snprintf(err, RPT_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    size_t failed = 0;
+    size_t failed = 0, skipped = 0;
     double time = 0;
     for (size_t i = 0; i < n; i++) {
-        failed += !results[i].pass;
+        skipped += !results[i].pass && results[i].xfail;
+        failed += !results[i].pass && !results[i].xfail;
         time += results[i].wall_s;
     }
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
     fprintf(f, "<testsuites name=\"usbsim\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
                "time=\"%.3f\">\n", n, failed, time);
     fprintf(f, "  <testsuite name=\"usbsim\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
-               "skipped=\"0\" time=\"%.3f\">\n", n, failed, time);
+               "skipped=\"%zu\" time=\"%.3f\">\n", n, failed, skipped, time);
     for (size_t i = 0; i < n; i++)
         junit_case(f, &results[i]);
     fputs("  </testsuite>\n</testsuites>\n", f);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
+    int bad = fflush(f) != 0 || ferror(f);
+    if ((f != stdout && fclose(f) != 0) || bad) {
         snprintf(err, RPT_ERR_MAX, "%s: cannot write: %s", path, strerror(errno));
         return -1;
     }

@@ -5,11 +5,15 @@
  *      "PASS steady  500/500 delivered, lost 0, 100.0 Hz, latency p50 300 us p99 1.2 ms max 4.0 ms,
  *       backlog 3" (a loss is broken down: "lost 20 (device 11, ring 5, crc 3, unexplained 1)")
  *    then, when it failed, one line per reason indented by four spaces ("    - reason").
+ *    An expected failure (xfail) starts with "XFAIL" instead of "FAIL" (yellow, not red).
  *    ANSI colour only when color != 0 (the caller decides, e.g. isatty()).
  *  - rpt_json_write(): the SPEC "Report" as ONE JSON OBJECT
- *      {"format": "usbsim-report", "version": 1, "passed": P, "failed": F,
+ *      {"format": "usbsim-report", "version": 1, "passed": P, "failed": F, "xfailed": X,
  *       "scenarios": [ {...}, ... ]}
- *    Each scenario object has every SPEC key: name, verdict ("pass"|"fail"), failures [strings],
+ *    (P + F + X scenarios: an expected failure counts in X only.)
+ *    Each scenario object has every SPEC key: name, verdict ("pass"|"fail"; "fail" for an
+ *    expected failure too), xfail (true|false), failures [strings], failure_kinds [the kind
+ *    names (vfy_kind_name), same order as failures],
  *    produced, delivered, lost_accounted {device, ring, crc}, lost_unexplained, duplicates,
  *    reordered, crc_errors, rate_hz, latency_us {p50, p99, max}, backlog_max, drain_ms_max,
  *    doorbells, wakeups (null when not measured), backend, seed, time_scale; and also:
@@ -19,15 +23,21 @@
  *    Every time is in scenario time (see verify.h); latencies in microseconds, as numbers that
  *    read back to the same nanosecond. A seed above 2^63-1 is written as a decimal string.
  *  - rpt_json_read(): reads such a file back (a bare array of scenario objects is accepted too)
- *    into a new array of results; each key of the list above is required with its type; on error
+ *    into a new array of results; each key of the list above is required with its type, except
+ *    failure_kinds (absent in older reports: every kind is "other"; an unknown name is an
+ *    error) and xfail (absent: false; true with verdict pass is an error); on error
  *    -1 and one line in err, "FILE: what is wrong" (with the JSON line:column when it does not
  *    parse, or the key path, e.g. "scenarios[1].latency_us.p99: expected a number").
  *  - rpt_junit_write(): JUnit XML: <testsuites> with one <testsuite name="usbsim"> holding
- *    tests/failures/errors/time counts, one <testcase classname="usbsim" name=SCENARIO time=S>
- *    per scenario, and for a failure <failure message="reasons joined by '; '"
- *    type="expectation"> with one reason per line as text. Everything XML-escaped; control
- *    characters that XML 1.0 cannot carry become '?'.
- *  - Writers return 0, or -1 with errno-based message in err ("FILE: ...").
+ *    tests/failures/errors/skipped/time counts, one <testcase classname="usbsim"
+ *    name=SCENARIO time=S> per scenario, and for a failure <failure message="reasons joined by
+ *    '; '" type=KIND-OF-THE-FIRST-REASON> with one reason per line as text, each prefixed by
+ *    its kind in brackets ("[loss] lost 180 packets ..."). An expected failure is skipped
+ *    (pytest's xfail convention): <skipped message="expected failure: reasons joined by '; '"/>,
+ *    counted in skipped, not in failures. Everything XML-escaped; control characters that
+ *    XML 1.0 cannot carry become '?'.
+ *  - Writers: the path "-" is standard output (flushed, never closed). They return 0, or -1
+ *    with an errno-based message in err ("FILE: ...").
  * Prefix: rpt_.
  */
 #ifndef USBSIM_HARNESS_REPORT_H

@@ -252,10 +252,11 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
     for (int i = 0; i < 3; i++)
         if (!proc_ok(&ps[i])) {
             char how[160];
-            vfy_add_failure(out, "%s", proc_describe(&ps[i], watchdog_s, how, sizeof how));
+            vfy_add_failure(out, proc_kind(&ps[i]), "%s",
+                            proc_describe(&ps[i], watchdog_s, how, sizeof how));
         }
     if (!loaded)
-        vfy_add_failure(out, "no records to judge: %s", err);
+        vfy_add_failure(out, VFY_KIND_PROCESS_FAILED, "no records to judge: %s", err);
     char herr[HTML_ERR_MAX];
     if (r->o->html_path && html_write(r->o->html_path, r->sc, loaded ? &run : NULL, out, herr) != 0)
         fprintf(stderr, "usbsim run: %s\n", herr);

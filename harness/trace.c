@@ -311,10 +311,12 @@ int trace_judge(const struct scn_scenario *sc, const struct rec_run *run,
         for (size_t i = 0; i < shown; i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%" PRIu32,
                      i ? ", " : "", info->payload_seq[i]);
-        vfy_add_failure(out, "payload is not the scenario's (seed %" PRIu64 "?): seq %s%s", sc->seed,
+        vfy_add_failure(out, VFY_KIND_INTEGRITY,
+                        "payload is not the scenario's (seed %" PRIu64 "?): seq %s%s", sc->seed,
                         list, info->payload_bad > shown ? " and more" : "");
     }
-    return out->pass ? 0 : 1;
+    vfy_apply_expect(sc, out);
+    return vfy_ok(out) ? 0 : 1;
 }
 
 /* ---- usbsim verify ---- */
@@ -423,7 +425,7 @@ int trace_main(int argc, char **argv)
                         "relative to the fastest packet\n");
     struct vfy_result res;
     rc = trace_judge(&sc, &run, &info, &res);
-    if (!o.quiet || !res.pass)
+    if (!o.quiet || !vfy_ok(&res))
         rpt_line(stdout, &res, isatty(STDOUT_FILENO));
     fflush(stdout);
     if (write_outputs(&o, &sc, &run, &res))

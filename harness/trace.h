@@ -30,8 +30,8 @@
  *
  * Contract: trace_load() never crashes on any input and fails with exactly one line in err,
  * "FILE:LINE: what is wrong" (or "FILE: ..."). trace_main() is `usbsim verify`: same verdict
- * line, --json/--junit reports and exit codes as `usbsim run` (0 pass, 1 fail, 2 bad usage,
- * scenario or trace: one line on stderr).
+ * line, --json/--junit reports and exit codes as `usbsim run` (0 pass or expected failure,
+ * 1 fail, 2 bad usage, scenario or trace: one line on stderr).
  * Prefix: trace_.
  */
 #ifndef USBSIM_HARNESS_TRACE_H
@@ -60,7 +60,8 @@ struct trace_info {
  * backend "trace"). 0, or -1 with err set and *run empty. */
 int trace_load(const char *path, const struct scn_scenario *sc, struct rec_run *run,
                struct trace_info *info, char err[TRACE_ERR_MAX]);
-/* vfy_check plus what only a trace can show (wrong payloads). 0 pass, 1 fail. */
+/* vfy_check plus what only a trace can show (wrong payloads), then vfy_apply_expect. 0 when
+ * vfy_ok (passed, or failed as the scenario expects), 1 otherwise. */
 int trace_judge(const struct scn_scenario *sc, const struct rec_run *run,
                 const struct trace_info *info, struct vfy_result *out);
 /* `usbsim verify --scenario FILE --trace TRACE [--seed N] [--time-scale X] [--json F]

@@ -43,12 +43,41 @@ static const char *list_text(const struct list *l, char *buf, size_t len)
 }
 
 /* One failure per non-empty list: "<head>: seq <items><tail>". */
-static void list_fail(struct vfy_result *out, const struct list *l, const char *head,
-                      const char *tail)
+static void list_fail(struct vfy_result *out, enum vfy_kind kind, const struct list *l,
+                      const char *head, const char *tail)
 {
     char buf[VFY_LIST_MAX * 50];
     if (l->n)
-        vfy_add_failure(out, "%s: seq %s%s", head, list_text(l, buf, sizeof(buf)), tail);
+        vfy_add_failure(out, kind, "%s: seq %s%s", head, list_text(l, buf, sizeof(buf)), tail);
+}
+
+/* ---- kinds ---- */
+
+#define KIND_NAME_(e, name, doc) [VFY_KIND_##e] = name,
+#define KIND_DOC_(e, name, doc) [VFY_KIND_##e] = doc,
+static const char *const kind_names[VFY_KIND_COUNT] = {VFY_KIND_MAP(KIND_NAME_)};
+static const char *const kind_docs[VFY_KIND_COUNT] = {VFY_KIND_MAP(KIND_DOC_)};
+#undef KIND_NAME_
+#undef KIND_DOC_
+
+const char *vfy_kind_name(enum vfy_kind kind)
+{
+    return (unsigned)kind < VFY_KIND_COUNT ? kind_names[kind] : "?";
+}
+
+const char *vfy_kind_doc(enum vfy_kind kind)
+{
+    return (unsigned)kind < VFY_KIND_COUNT ? kind_docs[kind] : "?";
+}
+
+int vfy_kind_parse(const char *name, enum vfy_kind *out)
+{
+    for (int k = 0; name && k < VFY_KIND_COUNT; k++)
+        if (strcmp(name, kind_names[k]) == 0) {
+            *out = (enum vfy_kind)k;
+            return 0;
+        }
+    return -1;
 }
 
 /* ---- result life cycle ---- */
@@ -64,28 +93,59 @@ void vfy_init(struct vfy_result *out, const struct scn_scenario *sc, const char 
     out->doorbells = out->wakeups = out->missed_wakeups = VFY_MISSING;
 }
 
-void vfy_add_failure(struct vfy_result *out, const char *fmt, ...)
+void vfy_add_failure(struct vfy_result *out, enum vfy_kind kind, const char *fmt, ...)
 {
     out->pass = false;
     char **f = realloc(out->failures, (out->n_failures + 1) * sizeof(*f));
     if (!f)
         return;
     out->failures = f;
+    enum vfy_kind *k = realloc(out->failure_kinds, (out->n_failures + 1) * sizeof(*k));
+    if (!k)
+        return;
+    out->failure_kinds = k;
     va_list ap;
     va_start(ap, fmt);
     if (vasprintf(&f[out->n_failures], fmt, ap) >= 0)
-        out->n_failures++;
+        k[out->n_failures++] = (unsigned)kind < VFY_KIND_COUNT ? kind : VFY_KIND_OTHER;
     va_end(ap);
 }
+
+/* Does failure i match what the scenario says it should fail with ("" matches any)? */
+static bool matches(const struct vfy_result *r, size_t i, const char *want)
+{
+    return !*want || strstr(r->failures[i], want) ||
+           strcmp(vfy_kind_name(r->failure_kinds[i]), want) == 0;
+}
+
+void vfy_apply_expect(const struct scn_scenario *sc, struct vfy_result *r)
+{
+    const struct scn_expect *e = &sc->expect;
+    r->xfail = false;
+    if (e->verdict != SCN_VERDICT_FAIL)
+        return;
+    if (r->pass) {
+        vfy_add_failure(r, VFY_KIND_UNEXPECTED_PASS, "meant to fail%s%s%s (expect.verdict: fail), "
+                        "but passed", *e->failure ? " with '" : "", e->failure,
+                        *e->failure ? "'" : "");
+        return;
+    }
+    for (size_t i = 0; i < r->n_failures && !r->xfail; i++)
+        r->xfail = r->failure_kinds[i] != VFY_KIND_UNEXPECTED_PASS && matches(r, i, e->failure);
+}
+
+bool vfy_ok(const struct vfy_result *r) { return r->pass || r->xfail; }
 
 void vfy_free(struct vfy_result *out)
 {
     for (size_t i = 0; i < out->n_failures; i++)
         free(out->failures[i]);
     free(out->failures);
+    free(out->failure_kinds);
     free(out->windows);
     free(out->lost);
     out->failures = NULL;
+    out->failure_kinds = NULL;
     out->windows = NULL;
     out->lost = NULL;
     out->n_failures = out->n_windows = out->n_lost = 0;
@@ -181,11 +241,14 @@ static void scan_app(struct ctx *c)
     c->out->duplicates = dup.n;
     c->out->reordered = reord.n;
     c->out->crc_errors = corrupt.n;
-    list_fail(c->out, &dup, "duplicated", "");
-    list_fail(c->out, &reord, "reordered", "");
-    list_fail(c->out, &corrupt, "corrupted packet delivered (crc_errors)", "");
-    list_fail(c->out, &unknown, "delivered but never produced by the device", "");
-    list_fail(c->out, &dropped, "delivered but the device log says dropped", "");
+    list_fail(c->out, VFY_KIND_DUPLICATE, &dup, "duplicated", "");
+    list_fail(c->out, VFY_KIND_REORDER, &reord, "reordered", "");
+    list_fail(c->out, VFY_KIND_CORRUPTION, &corrupt, "corrupted packet delivered (crc_errors)",
+              "");
+    list_fail(c->out, VFY_KIND_INTEGRITY, &unknown, "delivered but never produced by the device",
+              "");
+    list_fail(c->out, VFY_KIND_INTEGRITY, &dropped, "delivered but the device log says dropped",
+              "");
 }
 
 /* Where produced-but-not-delivered row k was lost; pass 0 gives anonymous crc rows to
@@ -245,11 +308,14 @@ static void tally_loss(struct ctx *c)
     char head[96];
     snprintf(head, sizeof(head), "%llu packets lost unexplained, missing",
              (unsigned long long)missing.n);
-    list_fail(o, &missing, head, " (not accounted anywhere)");
-    list_fail(o, &unrejected, "corrupted packet not rejected by the driver (no crc row)", "");
-    list_fail(o, &extra, "delivered but also counted lost by the driver", "");
+    list_fail(o, VFY_KIND_UNEXPLAINED_LOSS, &missing, head, " (not accounted anywhere)");
+    list_fail(o, VFY_KIND_CORRUPTION, &unrejected,
+              "corrupted packet not rejected by the driver (no crc row)", "");
+    list_fail(o, VFY_KIND_ACCOUNTING, &extra, "delivered but also counted lost by the driver",
+              "");
     if (c->anon_crc || c->anon_ring)
-        vfy_add_failure(o, "driver log: %llu crc and %llu ring-drop rows match no lost packet",
+        vfy_add_failure(o, VFY_KIND_ACCOUNTING,
+                        "driver log: %llu crc and %llu ring-drop rows match no lost packet",
                         (unsigned long long)c->anon_crc, (unsigned long long)c->anon_ring);
 }
 
@@ -267,7 +333,7 @@ static void list_lost(struct ctx *c)
         return;
     struct vfy_lost *l = calloc(n, sizeof(*l));
     if (!l) {
-        vfy_add_failure(c->out, "out of memory for %zu lost packets", n);
+        vfy_add_failure(c->out, VFY_KIND_OTHER, "out of memory for %zu lost packets", n);
         return;
     }
     c->out->lost = l;
@@ -289,7 +355,7 @@ static uint64_t count_status(const struct rec_run *r, enum rec_status st)
 static void check_counter(struct vfy_result *o, const char *what, uint64_t counter, uint64_t rows)
 {
     if (counter != REC_MISSING && counter != rows)
-        vfy_add_failure(o, "the driver counted %llu %s, its log lists %llu",
+        vfy_add_failure(o, VFY_KIND_ACCOUNTING, "the driver counted %llu %s, its log lists %llu",
                         (unsigned long long)counter, what, (unsigned long long)rows);
 }
 
@@ -300,8 +366,8 @@ static void check_loss(struct ctx *c)
     uint64_t lost = o->lost_accounted.device + o->lost_accounted.ring + o->lost_accounted.crc +
                     o->lost_unexplained;
     if (e->has_lost_max && lost > e->lost_max)
-        vfy_add_failure(o, "lost %llu packets with lost_max %llu (device %llu, ring %llu, "
-                        "crc %llu; unexplained %llu)", (unsigned long long)lost,
+        vfy_add_failure(o, VFY_KIND_LOSS, "lost %llu packets with lost_max %llu (device %llu, "
+                        "ring %llu, crc %llu; unexplained %llu)", (unsigned long long)lost,
                         (unsigned long long)e->lost_max,
                         (unsigned long long)o->lost_accounted.device,
                         (unsigned long long)o->lost_accounted.ring,
@@ -309,7 +375,7 @@ static void check_loss(struct ctx *c)
                         (unsigned long long)o->lost_unexplained);
     double ratio = o->produced ? (double)o->delivered / (double)o->produced : 0.0;
     if (e->has_delivered_min_ratio && ratio < e->delivered_min_ratio)
-        vfy_add_failure(o, "delivered %llu/%llu = %.4f below delivered_min_ratio %g",
+        vfy_add_failure(o, VFY_KIND_LOSS, "delivered %llu/%llu = %.4f below delivered_min_ratio %g",
                         (unsigned long long)o->delivered, (unsigned long long)o->produced, ratio,
                         e->delivered_min_ratio);
     check_counter(o, "ring drops", c->run->counters.ring_drops,
@@ -323,9 +389,9 @@ static void check_loss(struct ctx *c)
 static void check_rate_value(struct vfy_result *o, const struct scn_expect *e, double hz)
 {
     if (e->has_rate_min && hz < e->rate_min_hz)
-        vfy_add_failure(o, "rate %.1f Hz below min %g", hz, e->rate_min_hz);
+        vfy_add_failure(o, VFY_KIND_RATE, "rate %.1f Hz below min %g", hz, e->rate_min_hz);
     if (e->has_rate_max && hz > e->rate_max_hz)
-        vfy_add_failure(o, "rate %.1f Hz above max %g", hz, e->rate_max_hz);
+        vfy_add_failure(o, VFY_KIND_RATE, "rate %.1f Hz above max %g", hz, e->rate_max_hz);
 }
 
 static void long_run_rate(struct ctx *c)
@@ -334,7 +400,7 @@ static void long_run_rate(struct ctx *c)
     const struct scn_expect *e = &c->sc->expect;
     if (r->n_app < 2) {
         if (e->has_rate_min || e->has_rate_max)
-            vfy_add_failure(c->out, "rate unknown: %zu packets delivered", r->n_app);
+            vfy_add_failure(c->out, VFY_KIND_RATE, "rate unknown: %zu packets delivered", r->n_app);
         return;
     }
     int64_t first = r->app[0].recv_ns, last = r->app[0].recv_ns;
@@ -381,13 +447,13 @@ static void check_windows(struct ctx *c)
     }
     char buf[VFY_LIST_MAX * 50];
     if (low.n)
-        vfy_add_failure(c->out, "rate below min %g Hz in %llu windows of 1 s (1 packet of "
-                        "tolerance): %s", e->rate_min_hz, (unsigned long long)low.n,
-                        list_text(&low, buf, sizeof(buf)));
+        vfy_add_failure(c->out, VFY_KIND_RATE_WINDOW, "rate below min %g Hz in %llu windows "
+                        "of 1 s (1 packet of tolerance): %s", e->rate_min_hz,
+                        (unsigned long long)low.n, list_text(&low, buf, sizeof(buf)));
     if (high.n)
-        vfy_add_failure(c->out, "rate above max %g Hz in %llu windows of 1 s (1 packet of "
-                        "tolerance): %s", e->rate_max_hz, (unsigned long long)high.n,
-                        list_text(&high, buf, sizeof(buf)));
+        vfy_add_failure(c->out, VFY_KIND_RATE_WINDOW, "rate above max %g Hz in %llu windows "
+                        "of 1 s (1 packet of tolerance): %s", e->rate_max_hz,
+                        (unsigned long long)high.n, list_text(&high, buf, sizeof(buf)));
 }
 
 static void window_rates(struct ctx *c)
@@ -398,7 +464,7 @@ static void window_rates(struct ctx *c)
         return;
     struct vfy_window *w = calloc(n, sizeof(*w));
     if (!w) {
-        vfy_add_failure(c->out, "out of memory for %zu rate windows", n);
+        vfy_add_failure(c->out, VFY_KIND_OTHER, "out of memory for %zu rate windows", n);
         return;
     }
     for (size_t i = 0; i < c->run->n_app; i++) {
@@ -464,7 +530,7 @@ static void latencies(struct ctx *c)
     size_t n = c->run->n_app;
     int64_t *v = malloc((n ? n : 1) * sizeof(*v));
     if (!v) {
-        vfy_add_failure(c->out, "out of memory for %zu latencies", n);
+        vfy_add_failure(c->out, VFY_KIND_OTHER, "out of memory for %zu latencies", n);
         return;
     }
     struct vfy_latency *dst[] = {&c->out->latency, &c->out->lat_dev_drv, &c->out->lat_drv_app};
@@ -477,11 +543,11 @@ static void latencies(struct ctx *c)
     const struct scn_expect *e = &c->sc->expect;
     const struct vfy_latency *l = &c->out->latency;
     if (e->has_latency_p99_max && l->p99_ns > scn_ns(c, e->latency_p99_max_ns))
-        vfy_add_failure(c->out, "latency p99 %.3f ms above p99_max %g ms", ms(l->p99_ns),
-                        ms(scn_ns(c, e->latency_p99_max_ns)));
+        vfy_add_failure(c->out, VFY_KIND_LATENCY, "latency p99 %.3f ms above p99_max %g ms",
+                        ms(l->p99_ns), ms(scn_ns(c, e->latency_p99_max_ns)));
     if (e->has_latency_max && l->max_ns > scn_ns(c, e->latency_max_ns))
-        vfy_add_failure(c->out, "latency max %.3f ms above max %g ms", ms(l->max_ns),
-                        ms(scn_ns(c, e->latency_max_ns)));
+        vfy_add_failure(c->out, VFY_KIND_LATENCY, "latency max %.3f ms above max %g ms",
+                        ms(l->max_ns), ms(scn_ns(c, e->latency_max_ns)));
 }
 
 /* ---- backlog and drain ---- */
@@ -504,7 +570,7 @@ static uint64_t backlog_from_records(struct ctx *c)
     size_t n = c->run->n_app;
     struct step *s = malloc((2 * n + 1) * sizeof(*s));
     if (!s) {
-        vfy_add_failure(c->out, "out of memory for the backlog of %zu packets", n);
+        vfy_add_failure(c->out, VFY_KIND_OTHER, "out of memory for the backlog of %zu packets", n);
         return 0;
     }
     for (size_t i = 0; i < n; i++) {
@@ -529,7 +595,7 @@ static void backlog(struct ctx *c)
                                              : c->run->counters.ring_high_water;
     const struct scn_expect *e = &c->sc->expect;
     if (e->has_backlog_max && o->backlog_max > e->backlog_max)
-        vfy_add_failure(o, "backlog %llu above backlog_max %llu%s",
+        vfy_add_failure(o, VFY_KIND_BACKLOG, "backlog %llu above backlog_max %llu%s",
                         (unsigned long long)o->backlog_max, (unsigned long long)e->backlog_max,
                         o->backlog_from_records ? " (from the records)" : "");
 }
@@ -559,9 +625,9 @@ static void drains(struct ctx *c)
         if (d->drain_ns > o->drain_max_ns)
             o->drain_max_ns = d->drain_ns;
         if (e->has_drain_max && d->drain_ns > scn_ns(c, e->drain_max_ns))
-            vfy_add_failure(o, "drain %.3f ms after the consumer stall ending at %.3f ms above "
-                            "drain_ms_max %g", ms(d->drain_ns), ms(d->stall_end_ns),
-                            ms(scn_ns(c, e->drain_max_ns)));
+            vfy_add_failure(o, VFY_KIND_DRAIN, "drain %.3f ms after the consumer stall ending "
+                            "at %.3f ms above drain_ms_max %g", ms(d->drain_ns),
+                            ms(d->stall_end_ns), ms(scn_ns(c, e->drain_max_ns)));
     }
 }
 
@@ -574,12 +640,13 @@ int vfy_check(const struct scn_scenario *sc, const struct rec_run *run, struct v
     out->wakeups = run->counters.wakeups;
     out->missed_wakeups = run->counters.missed_wakeups;
     if (out->missed_wakeups != VFY_MISSING && out->missed_wakeups > 0)
-        vfy_add_failure(out, "lost wake-ups: %" PRIu64 " time(s) the application slept with packets "
-                        "waiting and no doorbell came (the transport must never do this)",
+        vfy_add_failure(out, VFY_KIND_MISSED_WAKEUP, "lost wake-ups: %" PRIu64 " time(s) the "
+                        "application slept with packets waiting and no doorbell came (the "
+                        "transport must never do this)",
                         out->missed_wakeups);
     c.st = calloc(run->n_device ? run->n_device : 1, sizeof(*c.st));
     if (!c.st) {
-        vfy_add_failure(out, "out of memory for %zu device rows", run->n_device);
+        vfy_add_failure(out, VFY_KIND_OTHER, "out of memory for %zu device rows", run->n_device);
         return 1;
     }
     scan_driver(&c);

@@ -33,7 +33,18 @@
  * Failures regardless of expect: a lost wake-up (the application slept with packets waiting and
  * no doorbell came), unexplained loss, duplicates, reordering, a corrupted packet
  * delivered or not rejected, a delivered packet the device dropped or never produced, driver
- * rows or counters that match no loss. expect.verdict / expect.failure are not used here.
+ * rows or counters that match no loss. expect.verdict / expect.failure are used only by
+ * vfy_apply_expect(), after the verdict is known.
+ *
+ * Failures are data: each one has a kind (enum vfy_kind, VFY_KIND_MAP below) besides its text,
+ * in the parallel array failure_kinds. Programs decide by the kind, never by the text; the kind's
+ * name is stable (reports, the fuzzer's invariants, expect.failure).
+ *
+ * Expected failures (XFAIL): a scenario with expect.verdict: fail is meant to fail. When it fails
+ * and one of its failures' text contains expect.failure, or its kind's name equals it (an empty
+ * expect.failure matches any failure), the result is an expected failure: xfail is set, pass
+ * stays false. When it passes, a failure of kind unexpected_pass is added. When it fails for
+ * another reason, it stays a plain failure. vfy_ok() is what an exit code is made of.
  *
  * Never crashes on inconsistent records: they become failures. Out of memory becomes a failure.
  * Prefix: vfy_.
@@ -49,6 +60,44 @@
 #include "sim/scenario.h"
 
 #define VFY_MISSING UINT64_MAX
+
+/* X(ENUM, "name", "what it means"): every kind of failure, in a stable order; names are lower
+ * case and never change (reports carry them). */
+#define VFY_KIND_MAP(X)                                                                           \
+    X(LOSS, "loss", "more packets lost than expect.lost_max, or delivered below "                 \
+      "expect.delivered_min_ratio")                                                               \
+    X(UNEXPLAINED_LOSS, "unexplained_loss", "a packet lost and accounted nowhere")                \
+    X(DUPLICATE, "duplicate", "a packet delivered twice")                                         \
+    X(REORDER, "reorder", "a packet delivered after a later one")                                 \
+    X(CORRUPTION, "corruption", "a corrupted packet delivered, or not rejected by the driver")    \
+    X(INTEGRITY, "integrity", "a packet delivered that the device never produced or dropped, "    \
+      "or whose payload is not the scenario's")                                                   \
+    X(ACCOUNTING, "accounting", "driver rows or counters that match no loss")                     \
+    X(RATE, "rate", "the long-run rate outside expect.rate_hz")                                   \
+    X(RATE_WINDOW, "rate_window", "the rate of 1 s windows outside expect.rate_hz")               \
+    X(LATENCY, "latency", "latency above expect.latency_ms")                                      \
+    X(BACKLOG, "backlog", "the ring's high-water mark above expect.backlog_max")                  \
+    X(DRAIN, "drain", "the drain after a consumer stall above expect.drain_ms_max")               \
+    X(MISSED_WAKEUP, "missed_wakeup", "the application slept with packets waiting and no "        \
+      "doorbell came")                                                                            \
+    X(PROCESS_CRASH, "process_crash", "a process was killed by a signal")                         \
+    X(PROCESS_HANG, "process_hang", "a process was stopped by the watchdog")                      \
+    X(PROCESS_FAILED, "process_failed", "a process exited non-zero, or left no records")          \
+    X(PROCESS_STOPPED, "process_stopped", "a process was stopped because another one failed "     \
+      "(a consequence, not a culprit)")                                                           \
+    X(UNEXPECTED_PASS, "unexpected_pass", "a scenario meant to fail passed")                      \
+    X(OTHER, "other", "anything else (out of memory; a report written without kinds)")
+
+#define VFY_KIND_ENUM_(e, name, doc) VFY_KIND_##e,
+enum vfy_kind { VFY_KIND_MAP(VFY_KIND_ENUM_) VFY_KIND_COUNT };
+#undef VFY_KIND_ENUM_
+
+/* The kind's stable name ("loss"), or "?" out of range. */
+const char *vfy_kind_name(enum vfy_kind kind);
+/* One sentence saying what the kind means, or "?" out of range. */
+const char *vfy_kind_doc(enum vfy_kind kind);
+/* The kind named name: 0 and *out set, or -1 when no kind has that name. */
+int vfy_kind_parse(const char *name, enum vfy_kind *out);
 #define VFY_LIST_MAX 10 /* seqs named in one failure, then "and N more" */
 
 struct vfy_latency {
@@ -81,6 +130,7 @@ struct vfy_result {
     double time_scale;
     double wall_s; /* real duration of the run, set by the caller (JUnit time); 0 if unknown */
     bool pass;
+    bool xfail; /* failed as its scenario said it would (see vfy_apply_expect); pass is false */
 
     uint64_t produced, delivered;
     struct {
@@ -109,6 +159,7 @@ struct vfy_result {
 
     size_t n_failures;
     char **failures; /* owned */
+    enum vfy_kind *failure_kinds; /* owned; failure_kinds[i] is the kind of failures[i] */
 };
 
 /* Empty result for scenario sc: pass, zero figures, identity (name, seed, time_scale, backend
@@ -117,10 +168,14 @@ void vfy_init(struct vfy_result *out, const struct scn_scenario *sc, const char 
 /* vfy_init(out, sc, run->backend), then compute and check everything. Returns 0 when the
  * verdict is pass, 1 when fail. Free with vfy_free. */
 int vfy_check(const struct scn_scenario *sc, const struct rec_run *run, struct vfy_result *out);
-/* Appends a failure (printf format) and makes the verdict fail, e.g. for a process that
- * crashed: vfy_add_failure(&r, "driver killed by signal 11"). */
-void vfy_add_failure(struct vfy_result *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* Appends a failure of the given kind (printf format) and makes the verdict fail, e.g. for a
+ * process that crashed: vfy_add_failure(&r, VFY_KIND_PROCESS_CRASH, "driver: crashed: ..."). */
+void vfy_add_failure(struct vfy_result *out, enum vfy_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Once the verdict is known: applies sc's expect.verdict / expect.failure (see the top). */
+void vfy_apply_expect(const struct scn_scenario *sc, struct vfy_result *r);
+/* Passed, or failed as expected: what counts as success for an exit code. */
+bool vfy_ok(const struct vfy_result *r);
 void vfy_free(struct vfy_result *out);
 /* p50/p99/max by nearest rank of n values (sorts v in place); all zero when n is 0. */
 void vfy_summarize(struct vfy_latency *l, int64_t *v, size_t n);

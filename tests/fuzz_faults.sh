@@ -4,8 +4,10 @@
 #
 #  1. Builds the faults build (make FAULTS=1 BUILD=build/faults: driver/fault.h plants are live).
 #  2. For each planted bug, runs `USBSIM_FAULT=NAME usbsim fuzz --seed 1 --runs N --time-scale 20`
-#     and asserts: exit 1, a failure naming the expected invariant, a kept scenario and a shrunk
-#     .min.yaml that is smaller (fewer events or a shorter duration). Prints how many runs it took.
+#     and asserts: exit 1, a failure attributed to a specific invariant (never "other": the
+#     fuzzer maps the verifier's failure kinds to invariants) and the expected one, a kept
+#     scenario and a shrunk .min.yaml that is smaller (fewer events or a shorter duration).
+#     Prints how many runs it took.
 #  3. A clean campaign on the normal build (--seed 1 --runs 200 --time-scale 20) exits 0.
 #  4. `--list` twice gives identical output; shards 1/2 and 2/2 partition the list.
 #
@@ -62,6 +64,10 @@ check_fault() {
     line=$(grep -m1 '^FAIL ' "$out.log")
     runs=$(sed -n 's/^FAIL [^ ]* (run \([0-9]*\)).*/\1/p' <<<"$line")
     inv=$(sed -n 's/^FAIL [^ ]* (run [0-9]*) \[\([a-z]*\)\].*/\1/p' <<<"$line")
+    # Attributed to a specific invariant (by the failure's kind), never to "other".
+    if [ -z "$inv" ] || [ "$inv" = other ]; then
+        fail "$fault: attributed to '${inv:-nothing}', not to a specific invariant: $line"
+    fi
     [[ "$inv" =~ ^($(expected_invariant "$fault"))$ ]] ||
         fail "$fault: invariant '$inv', expected $(expected_invariant "$fault"): $line"
     min=$(ls "$out"/fail-1-*.min.yaml 2>/dev/null | head -1)

@@ -192,7 +192,7 @@ static void test_passing_page_and_no_records(void)
     free(page);
     /* no records at all: the verdict and the figures, no chart */
     char err[HTML_ERR_MAX];
-    vfy_add_failure(&res, "device killed by signal 9");
+    vfy_add_failure(&res, VFY_KIND_PROCESS_CRASH, "device killed by signal 9");
     CU_ASSERT_FATAL(html_write(file, &sc, NULL, &res, err) == 0);
     page = slurp(file, &len);
     CU_ASSERT_FATAL(page != NULL);

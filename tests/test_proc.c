@@ -44,6 +44,7 @@ static void test_exit_codes(void)
     CU_ASSERT_FALSE(proc_ok(&p[1]));
     char buf[128];
     CU_ASSERT_STRING_EQUAL(proc_describe(&p[1], 1, buf, sizeof buf), "b: exited 3");
+    CU_ASSERT_EQUAL(proc_kind(&p[1]), VFY_KIND_PROCESS_FAILED);
 }
 
 static void test_crash_is_named(void)
@@ -54,6 +55,7 @@ static void test_crash_is_named(void)
     char buf[128];
     proc_describe(&p, 1, buf, sizeof buf);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "driver: crashed: signal 11"));
+    CU_ASSERT_EQUAL(proc_kind(&p), VFY_KIND_PROCESS_CRASH);
 }
 
 static void test_hang_is_stopped_by_watchdog(void)
@@ -65,6 +67,7 @@ static void test_hang_is_stopped_by_watchdog(void)
     char buf[128];
     CU_ASSERT_STRING_EQUAL(proc_describe(&p, 0.05, buf, sizeof buf),
                            "app: hung: stopped after the 0.1 s watchdog");
+    CU_ASSERT_EQUAL(proc_kind(&p), VFY_KIND_PROCESS_HANG);
     CU_ASSERT_EQUAL(kill(p.pid, 0), -1); /* reaped: the pid is gone */
 }
 
@@ -80,6 +83,8 @@ static void test_failure_stops_the_others(void)
     CU_ASSERT_STRING_EQUAL(proc_describe(&p[0], 60, buf, sizeof buf),
                            "device: stopped (another process failed)");
     CU_ASSERT_STRING_EQUAL(proc_describe(&p[1], 60, buf, sizeof buf), "driver: exited 2");
+    CU_ASSERT_EQUAL(proc_kind(&p[0]), VFY_KIND_PROCESS_STOPPED); /* a consequence */
+    CU_ASSERT_EQUAL(proc_kind(&p[1]), VFY_KIND_PROCESS_FAILED);  /* the culprit */
 }
 
 static void test_grandchildren_go_too(void)

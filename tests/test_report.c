@@ -50,9 +50,18 @@ static void sample(struct vfy_result *r, int pass)
     r->drains[1] = (struct vfy_drain){3000 * MS, 0};
     r->drain_max_ns = pass ? 0 : 40123456;
     if (!pass) {
-        vfy_add_failure(r, "rate 97.2 Hz below min 99");
-        vfy_add_failure(r, "odd <tag> & \"quote\" 'apos'\nsecond line\ttab\x01");
+        vfy_add_failure(r, VFY_KIND_RATE, "rate 97.2 Hz below min 99");
+        vfy_add_failure(r, VFY_KIND_INTEGRITY,
+                        "odd <tag> & \"quote\" 'apos'\nsecond line\ttab\x01");
     }
+}
+
+/* A failed result that its scenario expected (XFAIL). */
+static void sample_xfail(struct vfy_result *r)
+{
+    sample(r, 0);
+    strcpy(r->name, "meant-to-fail");
+    r->xfail = true;
 }
 
 static void same_latency(const struct vfy_latency *a, const struct vfy_latency *b)
@@ -71,6 +80,7 @@ static void same(const struct vfy_result *a, const struct vfy_result *b)
     CU_ASSERT_DOUBLE_EQUAL(a->time_scale, b->time_scale, 0);
     CU_ASSERT_DOUBLE_EQUAL(a->wall_s, b->wall_s, 0);
     CU_ASSERT_EQUAL(a->pass, b->pass);
+    CU_ASSERT_EQUAL(a->xfail, b->xfail);
     CU_ASSERT_EQUAL(a->produced, b->produced);
     CU_ASSERT_EQUAL(a->delivered, b->delivered);
     CU_ASSERT_EQUAL(a->lost_accounted.device, b->lost_accounted.device);
@@ -103,31 +113,45 @@ static void same(const struct vfy_result *a, const struct vfy_result *b)
     CU_ASSERT_EQUAL(a->doorbells, b->doorbells);
     CU_ASSERT_EQUAL(a->wakeups, b->wakeups);
     CU_ASSERT_EQUAL_FATAL(a->n_failures, b->n_failures);
-    for (size_t k = 0; k < a->n_failures; k++)
+    for (size_t k = 0; k < a->n_failures; k++) {
         CU_ASSERT_STRING_EQUAL(a->failures[k], b->failures[k]);
+        CU_ASSERT_EQUAL(a->failure_kinds[k], b->failure_kinds[k]);
+    }
 }
 
 static void test_json_round_trip(void)
 {
-    struct vfy_result r[2], *back = NULL;
+    struct vfy_result r[3], *back = NULL;
     size_t n = 0;
     char err[RPT_ERR_MAX] = "";
     sample(&r[0], 1);
     sample(&r[1], 0);
-    CU_ASSERT_EQUAL_FATAL(rpt_json_write(json_path, r, 2, err), 0);
+    sample_xfail(&r[2]);
+    CU_ASSERT_EQUAL_FATAL(rpt_json_write(json_path, r, 3, err), 0);
     int rc = rpt_json_read(json_path, &back, &n, err);
     if (rc)
         fprintf(stderr, "%s\n", err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    CU_ASSERT_EQUAL_FATAL(n, 2);
-    same(&r[0], &back[0]);
-    same(&r[1], &back[1]);
+    CU_ASSERT_EQUAL_FATAL(n, 3);
+    for (size_t i = 0; i < 3; i++)
+        same(&r[i], &back[i]);
+    CU_ASSERT_TRUE(back[2].xfail && !back[2].pass);
     /* the SPEC names, as a reader of the file sees them */
     json_t *root = json_load_file(json_path, 0, NULL);
     CU_ASSERT_FATAL(root != NULL);
     json_t *s1 = json_array_get(json_object_get(root, "scenarios"), 1);
+    json_t *s2 = json_array_get(json_object_get(root, "scenarios"), 2);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(root, "passed")), 1);
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(root, "failed")), 1);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(root, "xfailed")), 1);
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s1, "verdict")), "fail");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s2, "verdict")), "fail");
+    CU_ASSERT_TRUE(json_is_false(json_object_get(s1, "xfail")));
+    CU_ASSERT_TRUE(json_is_true(json_object_get(s2, "xfail")));
+    json_t *kinds = json_object_get(s1, "failure_kinds");
+    CU_ASSERT_EQUAL(json_array_size(kinds), 2);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(kinds, 0)), "rate");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(kinds, 1)), "integrity");
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(s1, "seed")),
                            "18446744073709551615");
     CU_ASSERT_TRUE(json_is_null(json_object_get(s1, "doorbells")));
@@ -148,9 +172,110 @@ static void test_json_round_trip(void)
              json_path);
     CU_ASSERT_STRING_EQUAL(err, want);
     CU_ASSERT_PTR_NULL(back);
+    for (size_t i = 0; i < 3; i++)
+        vfy_free(&r[i]);
+    unlink(json_path);
+}
+
+/* Writes r, edits its scenario 0 with edit, reads it back: rpt_json_read's return value. */
+static int reread(struct vfy_result *r, void (*edit)(json_t *s), struct vfy_result **back,
+                  size_t *n, char *err)
+{
+    CU_ASSERT_EQUAL_FATAL(rpt_json_write(json_path, r, 1, err), 0);
+    json_t *root = json_load_file(json_path, 0, NULL);
+    CU_ASSERT_FATAL(root != NULL);
+    edit(json_array_get(json_object_get(root, "scenarios"), 0));
+    CU_ASSERT_EQUAL(json_dump_file(root, json_path, 0), 0);
+    json_decref(root);
+    return rpt_json_read(json_path, back, n, err);
+}
+
+static void drop_kinds(json_t *s)
+{
+    json_object_del(s, "failure_kinds");
+    json_object_del(s, "xfail");
+}
+
+static void bogus_kind(json_t *s)
+{
+    json_array_set_new(json_object_get(s, "failure_kinds"), 1, json_string("bogus"));
+}
+
+static void short_kinds(json_t *s) { json_array_remove(json_object_get(s, "failure_kinds"), 0); }
+
+static void xfail_pass(json_t *s) { json_object_set_new(s, "verdict", json_string("pass")); }
+
+static void test_json_kinds_compat(void)
+{
+    struct vfy_result r, *back = NULL;
+    size_t n = 0;
+    char err[RPT_ERR_MAX] = "", want[256];
+    sample_xfail(&r);
+    /* a report written before kinds and expected failures: every kind is "other" */
+    CU_ASSERT_EQUAL_FATAL(reread(&r, drop_kinds, &back, &n, err), 0);
+    CU_ASSERT_EQUAL_FATAL(back[0].n_failures, 2);
+    CU_ASSERT_EQUAL(back[0].failure_kinds[0], VFY_KIND_OTHER);
+    CU_ASSERT_EQUAL(back[0].failure_kinds[1], VFY_KIND_OTHER);
+    CU_ASSERT_FALSE(back[0].xfail);
+    CU_ASSERT_FALSE(back[0].pass);
+    rpt_results_free(back, n);
+    /* an unknown kind is named with its path */
+    CU_ASSERT_EQUAL(reread(&r, bogus_kind, &back, &n, err), -1);
+    snprintf(want, sizeof want, "%s: scenarios[0].failure_kinds[1]: unknown kind 'bogus'",
+             json_path);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    CU_ASSERT_PTR_NULL(back);
+    CU_ASSERT_EQUAL(reread(&r, short_kinds, &back, &n, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "scenarios[0].failure_kinds: 1 kinds for 2 failures"));
+    CU_ASSERT_EQUAL(reread(&r, xfail_pass, &back, &n, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "scenarios[0].xfail: true with the verdict pass"));
+    vfy_free(&r);
+    unlink(json_path);
+}
+
+/* Runs write(path "-") with standard output sent to a file; returns that file's text. stdout
+ * must still be open afterwards: a line printed after the writer lands in the file too. */
+static char *to_stdout(int (*write)(const char *, const struct vfy_result *, size_t, char *),
+                       const struct vfy_result *r, size_t n)
+{
+    static char text[1 << 16];
+    char err[RPT_ERR_MAX], path[160];
+    snprintf(path, sizeof path, "%s/stdout.txt", dir);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_FATAL(saved >= 0 && f != NULL);
+    dup2(fileno(f), STDOUT_FILENO);
+    fclose(f);
+    CU_ASSERT_EQUAL(write("-", r, n, err), 0);
+    CU_ASSERT(printf("after\n") > 0);
+    CU_ASSERT_EQUAL(fflush(stdout), 0);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    f = fopen(path, "r");
+    CU_ASSERT_FATAL(f != NULL);
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    text[len] = '\0';
+    fclose(f);
+    unlink(path);
+    return text;
+}
+
+static void test_dash_is_stdout(void)
+{
+    struct vfy_result r[2];
+    sample(&r[0], 1);
+    sample_xfail(&r[1]);
+    char *t = to_stdout(rpt_json_write, r, 2);
+    CU_ASSERT_EQUAL(strncmp(t, "{", 1), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "\"xfailed\": 1"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "}\nafter\n"));
+    t = to_stdout(rpt_junit_write, r, 2);
+    CU_ASSERT_EQUAL(strncmp(t, "<?xml", 5), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "</testsuites>\nafter\n"));
+    CU_ASSERT_EQUAL(access("-", F_OK), -1); /* no file named "-" */
     vfy_free(&r[0]);
     vfy_free(&r[1]);
-    unlink(json_path);
 }
 
 static void test_json_bad_input(void)
@@ -195,38 +320,48 @@ static char *slurp(const char *path)
 
 static void test_junit(void)
 {
-    struct vfy_result r[2];
+    struct vfy_result r[3];
     char err[RPT_ERR_MAX];
     sample(&r[0], 1);
     sample(&r[1], 0);
-    CU_ASSERT_EQUAL_FATAL(rpt_junit_write(xml_path, r, 2, err), 0);
+    sample_xfail(&r[2]);
+    CU_ASSERT_EQUAL_FATAL(rpt_junit_write(xml_path, r, 3, err), 0);
     const char *x = slurp(xml_path);
-    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<testsuites name=\"usbsim\" tests=\"2\" failures=\"1\" "
-                                     "errors=\"0\" time=\"6.750\">"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<testsuite name=\"usbsim\" tests=\"2\" failures=\"1\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<testsuites name=\"usbsim\" tests=\"3\" failures=\"1\" "
+                                     "errors=\"0\" time=\"8.250\">"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<testsuite name=\"usbsim\" tests=\"3\" failures=\"1\" "
+                                     "errors=\"0\" skipped=\"1\" time=\"8.250\">"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<failure type=\"rate\" message=\"rate 97.2 Hz"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<testcase classname=\"usbsim\" name=\"meant-to-fail\" "
+                                     "time=\"1.500\">\n      <skipped message=\"expected "
+                                     "failure: rate 97.2 Hz below min 99; odd"));
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "<testcase classname=\"usbsim\" name=\"steady\" "
                                      "time=\"5.250\"/>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "name=\"stall &lt;&quot;x&quot;&gt; &amp; &apos;y&apos;\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "message=\"rate 97.2 Hz below min 99; odd &lt;tag&gt; "
                                      "&amp; &quot;quote&quot; &apos;apos&apos;&#10;second "
                                      "line&#9;tab?\">"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(x, ">rate 97.2 Hz below min 99\nodd &lt;tag&gt;"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, ">[rate] rate 97.2 Hz below min 99\n[integrity] odd "
+                                     "&lt;tag&gt;"));
     CU_ASSERT_PTR_NULL(strchr(x, '\x01'));
     const char *c = x;
-    int cases = 0, failures = 0;
+    int cases = 0, failures = 0, skipped = 0;
     while ((c = strstr(c, "<testcase ")) != NULL)
         cases++, c++;
     for (c = x; (c = strstr(c, "<failure ")) != NULL; c++)
         failures++;
-    CU_ASSERT_EQUAL(cases, 2);
+    for (c = x; (c = strstr(c, "<skipped ")) != NULL; c++)
+        skipped++;
+    CU_ASSERT_EQUAL(cases, 3);
     CU_ASSERT_EQUAL(failures, 1);
+    CU_ASSERT_EQUAL(skipped, 1);
     if (access("/usr/bin/xmllint", X_OK) == 0) {
         char cmd[256];
         snprintf(cmd, sizeof(cmd), "/usr/bin/xmllint --noout '%s'", xml_path);
         CU_ASSERT_EQUAL(system(cmd), 0);
     }
-    vfy_free(&r[0]);
-    vfy_free(&r[1]);
+    for (size_t i = 0; i < 3; i++)
+        vfy_free(&r[i]);
     unlink(xml_path);
 }
 
@@ -254,6 +389,18 @@ static void test_line(void)
                                        "max 4.0 ms, backlog 3\n"
                                        "    - rate 97.2 Hz below min 99\n    - odd"));
     free(buf);
+    vfy_free(&r[1]);
+    sample_xfail(&r[1]);
+    f = open_memstream(&buf, &len);
+    CU_ASSERT_FATAL(f != NULL);
+    rpt_line(f, &r[1], 1);
+    rpt_line(f, &r[1], 0);
+    fclose(f);
+    const char *head = "\033[1;33mXFAIL\033[0m meant-to-fail  480/500";
+    CU_ASSERT_EQUAL(strncmp(buf, head, strlen(head)), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nXFAIL meant-to-fail  480/500 delivered"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "backlog 3\n    - rate 97.2 Hz below min 99\n"));
+    free(buf);
     vfy_free(&r[0]);
     vfy_free(&r[1]);
 }
@@ -263,6 +410,8 @@ static void test_cleanup(void) { CU_ASSERT_EQUAL(rmdir(dir), 0); }
 static CU_TestInfo tests[] = {
     {"JSON round trip of every field", test_json_round_trip},
     {"JSON bad input", test_json_bad_input},
+    {"JSON without kinds reads as other; bad kinds named", test_json_kinds_compat},
+    {"\"-\" writes to standard output and leaves it open", test_dash_is_stdout},
     {"JUnit escaped and counted", test_junit},
     {"one line per scenario", test_line},
     {"no files left behind", test_cleanup},

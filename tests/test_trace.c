@@ -177,6 +177,7 @@ static void test_bad_bytes_fail(void)
     CU_ASSERT(judge(&sc, &res, &info) == 1);
     CU_ASSERT(info.payload_bad == 100);
     CU_ASSERT(has_failure(&res, "payload is not the scenario's"));
+    CU_ASSERT(res.failure_kinds[res.n_failures - 1] == VFY_KIND_INTEGRITY);
     vfy_free(&res);
     cleanup_dir();
 }
@@ -311,6 +312,39 @@ static void test_verify_command(void)
     cleanup_dir();
 }
 
+/* A scenario meant to fail: failing as it says is an expected failure (exit 0); passing is not. */
+static void test_expected_failure(void)
+{
+    setup_dir();
+    char yaml[128], text[512];
+    snprintf(yaml, sizeof yaml, "%s/x.yaml", dir);
+    snprintf(text, sizeof text, "%s  verdict: fail\n  failure: unexplained_loss\n", STEADY);
+    FILE *f = fopen(yaml, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs(text, f);
+    fclose(f);
+    struct scn_scenario sc;
+    scenario(text, &sc);
+    struct gen g = FULL;
+    g.skip = 7;
+    write_trace(&sc, &g);
+    struct vfy_result res;
+    struct trace_info info;
+    CU_ASSERT(judge(&sc, &res, &info) == 0);
+    CU_ASSERT(res.xfail && !res.pass);
+    vfy_free(&res);
+    CU_ASSERT(verify("--scenario", yaml, "--trace", file, "--quiet", NULL) == 0);
+    g.skip = -1; /* nothing lost: meant to fail, but passes */
+    write_trace(&sc, &g);
+    CU_ASSERT(judge(&sc, &res, &info) == 1);
+    CU_ASSERT(!res.xfail && !res.pass && res.n_failures == 1);
+    CU_ASSERT(res.failure_kinds[0] == VFY_KIND_UNEXPECTED_PASS);
+    vfy_free(&res);
+    CU_ASSERT(verify("--scenario", yaml, "--trace", file, "--quiet", NULL) == 1);
+    unlink(yaml);
+    cleanup_dir();
+}
+
 static CU_TestInfo tests[] = {
     {"a full trace passes (with and without bytes)", test_full_trace_passes},
     {"a missing line fails naming its seq", test_missing_line_fails_naming_it},
@@ -318,6 +352,7 @@ static CU_TestInfo tests[] = {
     {"corruption, device drops and another clock", test_corrupt_gap_and_clock},
     {"malformed lines give FILE:LINE errors", test_malformed_lines},
     {"usbsim verify exit codes", test_verify_command},
+    {"an expected failure exits 0, an unexpected pass 1", test_expected_failure},
     CU_TEST_INFO_NULL,
 };
 

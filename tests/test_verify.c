@@ -56,13 +56,29 @@ static void add_driver(struct rec_run *r, int64_t seq, enum rec_status st)
     r->driver[r->n_driver++] = (struct rec_driver_row){.seq = seq, .status = (uint8_t)st};
 }
 
-/* Whether some failure contains text. */
-static int has_failure(const struct vfy_result *v, const char *text)
+/* Whether some failure of the given kind contains text. */
+static int has_failure(const struct vfy_result *v, enum vfy_kind kind, const char *text)
 {
     for (size_t i = 0; i < v->n_failures; i++)
-        if (strstr(v->failures[i], text))
+        if (strstr(v->failures[i], text) && v->failure_kinds[i] == kind)
             return 1;
     return 0;
+}
+
+#define HAS(kind, text) has_failure(&v, VFY_KIND_##kind, text)
+
+/* Whether every failure is of one of the kinds in mask (a bit per kind, K(NAME)). */
+#define K(kind) (1u << VFY_KIND_##kind)
+static int only(const struct vfy_result *v, unsigned mask)
+{
+    int ok = 1;
+    for (size_t i = 0; i < v->n_failures; i++)
+        if (!(mask & (1u << v->failure_kinds[i]))) {
+            fprintf(stderr, "\n  unexpected kind %s: %s", vfy_kind_name(v->failure_kinds[i]),
+                    v->failures[i]);
+            ok = 0;
+        }
+    return ok;
 }
 
 static void dump(const struct vfy_result *v)
@@ -108,9 +124,9 @@ static void test_perfect(void)
     CU_ASSERT_EQUAL(v.doorbells, VFY_MISSING);
     CU_ASSERT_STRING_EQUAL(v.backend, "usbip");
     CU_ASSERT_STRING_EQUAL(vfy_verdict(&v), "pass");
-    vfy_add_failure(&v, "driver killed by signal %d", 11);
+    vfy_add_failure(&v, VFY_KIND_PROCESS_CRASH, "driver killed by signal %d", 11);
     CU_ASSERT_FALSE(v.pass);
-    CU_ASSERT_TRUE(has_failure(&v, "driver killed by signal 11"));
+    CU_ASSERT_TRUE(HAS(PROCESS_CRASH, "driver killed by signal 11"));
     vfy_free(&v);
     rec_free(&r);
 }
@@ -126,14 +142,16 @@ static void test_missing_seq(void)
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
     CU_ASSERT_EQUAL(v.lost_unexplained, 1);
     CU_ASSERT_EQUAL(v.delivered, 499);
-    CU_ASSERT_TRUE(has_failure(&v, "missing: seq 17 (not accounted anywhere)"));
+    CU_ASSERT_TRUE(HAS(UNEXPLAINED_LOSS, "missing: seq 17 (not accounted anywhere)"));
+    CU_ASSERT_TRUE(only(&v, K(UNEXPLAINED_LOSS)));
     vfy_free(&v);
     for (uint32_t s = 100; s < 115; s++)
         drop_app(&r, s);
     vfy_check(&sc, &r, &v);
     CU_ASSERT_EQUAL(v.lost_unexplained, 16);
-    CU_ASSERT_TRUE(has_failure(&v, "16 packets lost unexplained, missing: seq 17, 100, 101, "
-                                   "102, 103, 104, 105, 106, 107, 108 and 6 more"));
+    CU_ASSERT_TRUE(HAS(UNEXPLAINED_LOSS, "16 packets lost unexplained, missing: seq 17, 100, 101, "
+                                         "102, 103, 104, 105, 106, 107, 108 and 6 more"));
+    CU_ASSERT_TRUE(only(&v, K(UNEXPLAINED_LOSS)));
     vfy_free(&v);
     rec_free(&r);
 }
@@ -155,15 +173,17 @@ static void test_device_drop_accounted(void)
     sc.expect.has_lost_max = true;
     sc.expect.lost_max = 0;
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
-    CU_ASSERT_TRUE(has_failure(&v, "lost 1 packets with lost_max 0 (device 1, ring 0, crc 0; "
-                                   "unexplained 0)"));
+    CU_ASSERT_TRUE(HAS(LOSS, "lost 1 packets with lost_max 0 (device 1, ring 0, crc 0; "
+                             "unexplained 0)"));
+    CU_ASSERT_TRUE(only(&v, K(LOSS)));
     vfy_free(&v);
     sc.expect.lost_max = 1;
     sc.expect.has_delivered_min_ratio = true;
     sc.expect.delivered_min_ratio = 1.0;
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
     CU_ASSERT_EQUAL(v.n_failures, 1);
-    CU_ASSERT_TRUE(has_failure(&v, "delivered 499/500 = 0.9980 below delivered_min_ratio 1"));
+    CU_ASSERT_TRUE(HAS(LOSS, "delivered 499/500 = 0.9980 below delivered_min_ratio 1"));
+    CU_ASSERT_TRUE(only(&v, K(LOSS)));
     vfy_free(&v);
     rec_free(&r);
 }
@@ -188,8 +208,9 @@ static void test_ring_and_anonymous(void)
     vfy_free(&v);
     add_driver(&r, -1, REC_ST_RING_DROP); /* one more than was lost */
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
-    CU_ASSERT_TRUE(has_failure(&v, "driver log: 0 crc and 1 ring-drop rows match no lost packet"));
-    CU_ASSERT_TRUE(has_failure(&v, "the driver counted 2 ring drops, its log lists 3"));
+    CU_ASSERT_TRUE(HAS(ACCOUNTING, "driver log: 0 crc and 1 ring-drop rows match no lost packet"));
+    CU_ASSERT_TRUE(HAS(ACCOUNTING, "the driver counted 2 ring drops, its log lists 3"));
+    CU_ASSERT_TRUE(only(&v, K(ACCOUNTING)));
     vfy_free(&v);
     rec_free(&r);
 }
@@ -256,8 +277,9 @@ static void test_duplicate(void)
     CU_ASSERT_EQUAL(v.duplicates, 1);
     CU_ASSERT_EQUAL(v.reordered, 0);
     CU_ASSERT_EQUAL(v.lost_unexplained, 1);
-    CU_ASSERT_TRUE(has_failure(&v, "duplicated: seq 29"));
-    CU_ASSERT_TRUE(has_failure(&v, "missing: seq 499"));
+    CU_ASSERT_TRUE(HAS(DUPLICATE, "duplicated: seq 29"));
+    CU_ASSERT_TRUE(HAS(UNEXPLAINED_LOSS, "missing: seq 499"));
+    CU_ASSERT_TRUE(only(&v, K(DUPLICATE) | K(UNEXPLAINED_LOSS)));
     vfy_free(&v);
     rec_free(&r);
 }
@@ -276,7 +298,8 @@ static void test_reorder(void)
     CU_ASSERT_EQUAL(v.reordered, 1);
     CU_ASSERT_EQUAL(v.duplicates, 0);
     CU_ASSERT_EQUAL(v.lost_unexplained, 0);
-    CU_ASSERT_TRUE(has_failure(&v, "reordered: seq 41 after 42"));
+    CU_ASSERT_TRUE(HAS(REORDER, "reordered: seq 41 after 42"));
+    CU_ASSERT_TRUE(only(&v, K(REORDER)));
     CU_ASSERT_EQUAL(v.n_failures, 1);
     vfy_free(&v);
     rec_free(&r);
@@ -306,9 +329,11 @@ static void test_corrupt(void)
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
     CU_ASSERT_EQUAL(v.crc_errors, 1);
     CU_ASSERT_EQUAL(v.lost_unexplained, 1);
-    CU_ASSERT_TRUE(has_failure(&v, "corrupted packet delivered (crc_errors): seq 50"));
-    CU_ASSERT_TRUE(has_failure(&v, "corrupted packet not rejected by the driver (no crc row): "
+    CU_ASSERT_TRUE(HAS(CORRUPTION, "corrupted packet delivered (crc_errors): seq 50"));
+    CU_ASSERT_TRUE(HAS(CORRUPTION, "corrupted packet not rejected by the driver (no crc row): "
                                    "seq 80"));
+    CU_ASSERT_TRUE(only(&v, K(CORRUPTION) | K(UNEXPLAINED_LOSS)));
+    CU_ASSERT_TRUE(HAS(UNEXPLAINED_LOSS, "missing: seq 80"));
     vfy_free(&v);
     rec_free(&r);
 }
@@ -323,14 +348,16 @@ static void test_rate_bounds(void)
     sc.expect.rate_min_hz = 101;
     perfect_run(&r, 500, 10 * MS);
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
-    CU_ASSERT_TRUE(has_failure(&v, "rate 100.0 Hz below min 101"));
-    CU_ASSERT_FALSE(has_failure(&v, "windows of 1 s")); /* 100 + 1 packet of tolerance */
+    CU_ASSERT_TRUE(HAS(RATE, "rate 100.0 Hz below min 101"));
+    CU_ASSERT_FALSE(HAS(RATE_WINDOW, "windows of 1 s")); /* 100 + 1 packet of tolerance */
+    CU_ASSERT_TRUE(only(&v, K(RATE)));
     vfy_free(&v);
     sc.expect.rate_min_hz = 99;
     sc.expect.has_rate_max = true;
     sc.expect.rate_max_hz = 99.5;
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
-    CU_ASSERT_TRUE(has_failure(&v, "rate 100.0 Hz above max 99.5"));
+    CU_ASSERT_TRUE(HAS(RATE, "rate 100.0 Hz above max 99.5"));
+    CU_ASSERT_TRUE(only(&v, K(RATE)));
     vfy_free(&v);
     /* window 2 s..3 s loses 10 packets: only the window check sees it clearly */
     sc.expect.rate_max_hz = 101;
@@ -342,8 +369,9 @@ static void test_rate_bounds(void)
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
     CU_ASSERT_DOUBLE_EQUAL(v.window_min_hz, 90, 1e-9);
     CU_ASSERT_DOUBLE_EQUAL(v.window_max_hz, 100, 1e-9);
-    CU_ASSERT_TRUE(has_failure(&v, "rate below min 99 Hz in 1 windows of 1 s (1 packet of "
-                                   "tolerance): 2 s (90)"));
+    CU_ASSERT_TRUE(HAS(RATE_WINDOW, "rate below min 99 Hz in 1 windows of 1 s (1 packet of "
+                                    "tolerance): 2 s (90)"));
+    CU_ASSERT_TRUE(only(&v, K(RATE) | K(RATE_WINDOW)));
     vfy_free(&v);
     /* the same loss inside a device event's window (and the second after) is not checked */
     sc.expect.rate_min_hz = 97; /* long-run 489 / 4.99 s = 98.0 Hz */
@@ -383,8 +411,9 @@ static void test_latency_percentiles(void)
     CU_ASSERT_EQUAL(v.latency.max_ns, 200 * MS);
     CU_ASSERT_EQUAL(v.lat_dev_drv.p50_ns, 25 * MS);
     CU_ASSERT_EQUAL(v.lat_drv_app.max_ns, 150 * MS);
-    CU_ASSERT_TRUE(has_failure(&v, "latency p99 198.000 ms above p99_max 50 ms"));
-    CU_ASSERT_TRUE(has_failure(&v, "latency max 200.000 ms above max 100 ms"));
+    CU_ASSERT_TRUE(HAS(LATENCY, "latency p99 198.000 ms above p99_max 50 ms"));
+    CU_ASSERT_TRUE(HAS(LATENCY, "latency max 200.000 ms above max 100 ms"));
+    CU_ASSERT_TRUE(only(&v, K(LATENCY)));
     vfy_free(&v);
     rec_free(&r);
 }
@@ -421,8 +450,9 @@ static void test_drain(void)
     CU_ASSERT_EQUAL(v.drains[0].stall_end_ns, 1400 * MS);
     CU_ASSERT_EQUAL(v.drains[0].drain_ns, 40 * MS); /* seqs 100..139, one per ms */
     CU_ASSERT_EQUAL(v.drain_max_ns, 40 * MS);
-    CU_ASSERT_TRUE(has_failure(&v, "drain 40.000 ms after the consumer stall ending at "
-                                   "1400.000 ms above drain_ms_max 30"));
+    CU_ASSERT_TRUE(HAS(DRAIN, "drain 40.000 ms after the consumer stall ending at "
+                              "1400.000 ms above drain_ms_max 30"));
+    CU_ASSERT_TRUE(only(&v, K(DRAIN)));
     CU_ASSERT_EQUAL(v.backlog_max, 41); /* 100..140 in the ring at 1400.1 ms */
     CU_ASSERT_FALSE(v.windows[1].checked);
     CU_ASSERT_FALSE(v.windows[2].checked);
@@ -434,7 +464,8 @@ static void test_drain(void)
     sc.expect.backlog_max = 50;
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
     CU_ASSERT_FALSE(v.backlog_from_records);
-    CU_ASSERT_TRUE(has_failure(&v, "backlog 64 above backlog_max 50"));
+    CU_ASSERT_TRUE(HAS(BACKLOG, "backlog 64 above backlog_max 50"));
+    CU_ASSERT_TRUE(only(&v, K(BACKLOG)));
     vfy_free(&v);
     rec_free(&r);
 }
@@ -469,8 +500,9 @@ static void test_time_scale(void)
     vfy_free(&v);
     sc.expect.drain_max_ns = 3 * MS; /* 30 ms in scenario time */
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
-    CU_ASSERT_TRUE(has_failure(&v, "drain 40.000 ms after the consumer stall ending at "
-                                   "1400.000 ms above drain_ms_max 30"));
+    CU_ASSERT_TRUE(HAS(DRAIN, "drain 40.000 ms after the consumer stall ending at "
+                              "1400.000 ms above drain_ms_max 30"));
+    CU_ASSERT_TRUE(only(&v, K(DRAIN)));
     vfy_free(&v);
     rec_free(&r);
 }
@@ -487,16 +519,121 @@ static void test_inconsistent_records(void)
     r.app[99].seq = 5000; /* never produced; 99 missing */
     add_driver(&r, 7, REC_ST_CRC); /* delivered anyway */
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
-    CU_ASSERT_TRUE(has_failure(&v, "delivered but the device log says dropped: seq 3"));
-    CU_ASSERT_TRUE(has_failure(&v, "delivered but never produced by the device: seq 5000"));
-    CU_ASSERT_TRUE(has_failure(&v, "delivered but also counted lost by the driver: seq 7"));
-    CU_ASSERT_TRUE(has_failure(&v, "missing: seq 99"));
+    CU_ASSERT_TRUE(HAS(INTEGRITY, "delivered but the device log says dropped: seq 3"));
+    CU_ASSERT_TRUE(HAS(INTEGRITY, "delivered but never produced by the device: seq 5000"));
+    CU_ASSERT_TRUE(HAS(ACCOUNTING, "delivered but also counted lost by the driver: seq 7"));
+    CU_ASSERT_TRUE(HAS(UNEXPLAINED_LOSS, "missing: seq 99"));
+    CU_ASSERT_TRUE(only(&v, K(INTEGRITY) | K(ACCOUNTING) | K(UNEXPLAINED_LOSS)));
     vfy_free(&v);
     rec_free(&r);
     rec_init(&r); /* nothing recorded at all */
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
     CU_ASSERT_EQUAL(v.produced, 0);
     vfy_free(&v);
+}
+
+static void test_missed_wakeups(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    perfect_run(&r, 100, 10 * MS);
+    r.counters.missed_wakeups = 2;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.missed_wakeups, 2);
+    CU_ASSERT_TRUE(HAS(MISSED_WAKEUP, "lost wake-ups: 2 time(s)"));
+    CU_ASSERT_TRUE(only(&v, K(MISSED_WAKEUP)));
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+static void test_kind_names(void)
+{
+    for (int k = 0; k < VFY_KIND_COUNT; k++) {
+        const char *name = vfy_kind_name((enum vfy_kind)k);
+        enum vfy_kind back = VFY_KIND_COUNT;
+        CU_ASSERT_EQUAL(vfy_kind_parse(name, &back), 0);
+        CU_ASSERT_EQUAL(back, k);
+        CU_ASSERT(*name && strspn(name, "abcdefghijklmnopqrstuvwxyz_") == strlen(name));
+        CU_ASSERT(strlen(vfy_kind_doc((enum vfy_kind)k)) > 10);
+        for (int j = 0; j < k; j++)
+            CU_ASSERT(strcmp(name, vfy_kind_name((enum vfy_kind)j)) != 0);
+    }
+    CU_ASSERT_STRING_EQUAL(vfy_kind_name(VFY_KIND_LOSS), "loss");
+    CU_ASSERT_STRING_EQUAL(vfy_kind_name(VFY_KIND_PROCESS_STOPPED), "process_stopped");
+    CU_ASSERT_STRING_EQUAL(vfy_kind_name(VFY_KIND_OTHER), "other");
+    CU_ASSERT_STRING_EQUAL(vfy_kind_name(VFY_KIND_COUNT), "?");
+    enum vfy_kind k = VFY_KIND_LOSS;
+    CU_ASSERT_EQUAL(vfy_kind_parse("Loss", &k), -1);
+    CU_ASSERT_EQUAL(vfy_kind_parse("", &k), -1);
+    CU_ASSERT_EQUAL(k, VFY_KIND_LOSS); /* untouched on failure */
+    /* a kind out of range is kept as "other" */
+    struct scn_scenario sc;
+    struct vfy_result v;
+    scenario(&sc);
+    vfy_init(&v, &sc, NULL);
+    vfy_add_failure(&v, (enum vfy_kind)VFY_KIND_COUNT, "odd");
+    CU_ASSERT_TRUE(HAS(OTHER, "odd"));
+    vfy_free(&v);
+}
+
+/* Scenario sc (meant to fail with `failure`) judged on run r: xfail, ok. */
+static void judge_expect(struct scn_scenario *sc, const struct rec_run *r, const char *failure,
+                         struct vfy_result *v)
+{
+    sc->expect.verdict = SCN_VERDICT_FAIL;
+    snprintf(sc->expect.failure, sizeof sc->expect.failure, "%s", failure);
+    vfy_check(sc, r, v);
+    vfy_apply_expect(sc, v);
+}
+
+static void test_expected_failure(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    perfect_run(&r, 100, 10 * MS);
+    drop_app(&r, 17); /* "1 packets lost unexplained, ..." of kind unexplained_loss */
+    const char *xfails[] = {"lost unexplained", "unexplained_loss", ""};
+    for (size_t i = 0; i < sizeof xfails / sizeof xfails[0]; i++) {
+        judge_expect(&sc, &r, xfails[i], &v);
+        CU_ASSERT_TRUE(v.xfail);
+        CU_ASSERT_FALSE(v.pass);
+        CU_ASSERT_TRUE(vfy_ok(&v));
+        CU_ASSERT_STRING_EQUAL(vfy_verdict(&v), "fail");
+        CU_ASSERT_TRUE(only(&v, K(UNEXPLAINED_LOSS)));
+        vfy_free(&v);
+    }
+    /* failing for another reason stays a failure; a kind name must match whole */
+    const char *others[] = {"duplicated", "duplicate", "loss"};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        judge_expect(&sc, &r, others[i], &v);
+        CU_ASSERT_FALSE(v.xfail);
+        CU_ASSERT_FALSE(vfy_ok(&v));
+        CU_ASSERT_TRUE(only(&v, K(UNEXPLAINED_LOSS)));
+        vfy_free(&v);
+    }
+    rec_free(&r);
+    /* meant to fail, but passed */
+    perfect_run(&r, 100, 10 * MS);
+    judge_expect(&sc, &r, "lost", &v);
+    CU_ASSERT_FALSE(v.pass);
+    CU_ASSERT_FALSE(v.xfail);
+    CU_ASSERT_FALSE(vfy_ok(&v));
+    CU_ASSERT_EQUAL(v.n_failures, 1);
+    CU_ASSERT_TRUE(HAS(UNEXPECTED_PASS, "meant to fail with 'lost'"));
+    vfy_apply_expect(&sc, &v); /* once more: the unexpected pass is not an expected failure */
+    CU_ASSERT_FALSE(v.xfail);
+    vfy_free(&v);
+    /* an ordinary scenario is left alone */
+    sc.expect.verdict = SCN_VERDICT_PASS;
+    vfy_check(&sc, &r, &v);
+    vfy_apply_expect(&sc, &v);
+    CU_ASSERT_TRUE(v.pass && vfy_ok(&v) && !v.xfail);
+    vfy_free(&v);
+    rec_free(&r);
 }
 
 static CU_TestInfo tests[] = {
@@ -513,6 +650,9 @@ static CU_TestInfo tests[] = {
     {"drain time and backlog", test_drain},
     {"time scale", test_time_scale},
     {"inconsistent records", test_inconsistent_records},
+    {"lost wake-ups", test_missed_wakeups},
+    {"kind names are stable and parse back", test_kind_names},
+    {"expected failures (XFAIL) and unexpected passes", test_expected_failure},
     CU_TEST_INFO_NULL,
 };
 

@@ -1,9 +1,9 @@
-/* Tests of the fuzzer's pure parts: generation, shards, invariants, shrink candidates. */
+/* Tests of harness/fuzz_gen: generation, summaries, shards. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/fuzz.h"
+#include "harness/fuzz_gen.h"
 #include "sim/scenario.h"
 #include "tests/cu.h"
 
@@ -141,136 +141,19 @@ static void shards_partition_a_campaign(void)
     CU_ASSERT_FALSE(fz_in_shard(0, 1, 0));
 }
 
-static void shrink_candidates_are_valid_and_smaller(void)
+static void distribution_bounds(void)
 {
-    static struct scn_scenario s, c;
-    char err[SCN_ERR_MAX];
-    unsigned with_candidates = 0, total = 0;
-    for (uint64_t i = 0; i < 300; i++) {
-        fz_generate(3, i, &s);
-        double cost = fz_cost(&s);
-        unsigned n = 0;
-        int st;
-        for (unsigned k = 0; (st = fz_shrink_step(&s, k, &c)) >= 0; k++) {
-            CU_ASSERT_FATAL(k < 100000);
-            if (st == 0)
-                continue;
-            n++;
-            CU_ASSERT_EQUAL(scn_check(&c, err), 0);
-            CU_ASSERT(fz_cost(&c) < cost);
-            CU_ASSERT(c.device.n_events + c.consumer.n_events <=
-                      s.device.n_events + s.consumer.n_events);
-            CU_ASSERT(c.duration_ns <= s.duration_ns);
-        }
-        with_candidates += n > 0;
-        total += n;
-    }
-    CU_ASSERT_EQUAL(with_candidates, 300); /* every generated scenario can shrink */
-    CU_ASSERT(total > 300 * 5);
-}
-
-/* Following the first candidate again and again ends: the cost falls every time. */
-static void shrinking_terminates_at_a_fixed_point(void)
-{
-    static struct scn_scenario s, c;
-    fz_generate(11, 4, &s);
-    unsigned steps = 0;
-    for (;;) {
-        unsigned k = 0;
-        int st;
-        while ((st = fz_shrink_step(&s, k, &c)) == 0)
-            k++;
-        if (st < 0)
-            break;
-        s = c;
-        CU_ASSERT_FATAL(++steps < 10000);
-    }
-    CU_ASSERT_EQUAL(s.device.n_events + s.consumer.n_events, 0);
-    CU_ASSERT_EQUAL(s.device.jitter.kind, SCN_DIST_NONE);
-    CU_ASSERT_EQUAL(s.transport.ring_slots, 256);
-    CU_ASSERT(s.duration_ns < 200000000LL); /* halved down to the floor */
-}
-
-static void clean_result(struct vfy_result *r, const struct scn_scenario *s)
-{
-    vfy_init(r, s, "usbip");
-    r->produced = r->delivered = 100;
-    r->doorbells = 40;
-    r->wakeups = 41;
-    r->backlog_max = 5;
-    r->lat_drv_app.n = 100;
-    r->lat_drv_app.max_ns = 2000000;
-}
-
-static unsigned check(const struct scn_scenario *s, const struct vfy_result *r, char *why)
-{
-    return fz_violations(s, r, why, 256);
-}
-
-static void invariants_name_what_broke(void)
-{
-    static struct scn_scenario s;
-    scn_defaults(&s);
-    snprintf(s.name, sizeof s.name, "x");
-    s.duration_ns = 1000000000LL;
-    struct vfy_result r;
-    char why[256];
-    clean_result(&r, &s);
-    CU_ASSERT_EQUAL(check(&s, &r, why), 0);
-    CU_ASSERT_STRING_EQUAL(why, "");
-
-    r.lost_unexplained = 1;
-    CU_ASSERT_EQUAL(check(&s, &r, why), 1u << FZ_INV_LOSS);
-    clean_result(&r, &s);
-    r.backlog_max = 257;
-    CU_ASSERT_EQUAL(check(&s, &r, why), 1u << FZ_INV_BACKLOG);
-    clean_result(&r, &s);
-    r.wakeups = 42; /* one more than the doorbells and the end-of-run kick */
-    CU_ASSERT_EQUAL(check(&s, &r, why), 1u << FZ_INV_WAKEUPS);
-    clean_result(&r, &s);
-    r.lat_drv_app.max_ns = 100000000; /* a 100 ms wait slice: a missed wake-up */
-    CU_ASSERT_EQUAL(check(&s, &r, why), 1u << FZ_INV_LATENCY);
-    CU_ASSERT_PTR_NOT_NULL(strstr(why, "wake-up"));
-    clean_result(&r, &s);
-    r.n_drains = 1;
-    r.drains[0] = (struct vfy_drain){.stall_end_ns = 300000000, .drain_ns = 100000000};
-    s.consumer.n_events = 1;
-    s.consumer.events[0] = (struct scn_con_event){.at_ns = 100000000, .dur_ns = 200000000};
-    CU_ASSERT_EQUAL(check(&s, &r, why), 1u << FZ_INV_DRAIN);
-    /* a second stall right after the first one: the drain may wait for it too */
-    s.consumer.n_events = 2;
-    s.consumer.events[1] = (struct scn_con_event){.at_ns = 310000000, .dur_ns = 100000000};
-    CU_ASSERT_EQUAL(check(&s, &r, why), 0);
-    s.consumer.n_events = 0;
-
-    clean_result(&r, &s);
-    vfy_add_failure(&r, "app: exited 1");
-    vfy_add_failure(&r, "duplicated: seq 4");
-    unsigned m = check(&s, &r, why);
-    CU_ASSERT_EQUAL(m, (1u << FZ_INV_PROCESS) | (1u << FZ_INV_DUPLICATE));
-    CU_ASSERT_EQUAL(fz_first(m), FZ_INV_PROCESS);
-    CU_ASSERT_STRING_EQUAL(why, "app: exited 1");
-    vfy_free(&r);
-    CU_ASSERT_EQUAL(fz_first(0), FZ_INV_COUNT);
-    CU_ASSERT_STRING_EQUAL(fz_inv_name(FZ_INV_LATENCY), "latency");
-}
-
-/* At time scale 20 the bounds grow with it: the same real-time slack is 20 times more
- * scenario time. */
-static void bounds_follow_the_time_scale(void)
-{
-    static struct scn_scenario s;
-    scn_defaults(&s);
-    snprintf(s.name, sizeof s.name, "x");
-    s.duration_ns = 1000000000LL;
-    struct vfy_result r;
-    char why[256];
-    clean_result(&r, &s);
-    r.lat_drv_app.max_ns = 2 * FZ_MARGIN_REAL_NS;
-    CU_ASSERT_EQUAL(check(&s, &r, why), 1u << FZ_INV_LATENCY);
-    scn_time_scale(&s, 20);
-    CU_ASSERT_EQUAL(check(&s, &r, why), 0);
-    vfy_free(&r);
+    struct scn_dist d = {.kind = SCN_DIST_NONE};
+    CU_ASSERT_EQUAL(fz_dist_bound(&d), 0);
+    d = (struct scn_dist){.kind = SCN_DIST_UNIFORM, .max_ns = 300 * FZ_US};
+    CU_ASSERT_EQUAL(fz_dist_bound(&d), 300 * FZ_US);
+    d = (struct scn_dist){.kind = SCN_DIST_NORMAL, .stddev_ns = 40 * FZ_US};
+    CU_ASSERT_EQUAL(fz_dist_bound(&d), 400 * FZ_US);
+    d = (struct scn_dist){.kind = SCN_DIST_PARETO, .scale_ns = 10 * FZ_US, .alpha = 2};
+    CU_ASSERT_EQUAL(fz_dist_bound(&d), 1000 * FZ_US);
+    CU_ASSERT_TRUE(fz_is_window(SCN_EV_STALL) && fz_is_window(SCN_EV_HALT) &&
+                   fz_is_window(SCN_EV_DISCONNECT));
+    CU_ASSERT_FALSE(fz_is_window(SCN_EV_BURST) || fz_is_window(SCN_EV_CORRUPT));
 }
 
 static CU_TestInfo tests[] = {
@@ -280,14 +163,11 @@ static CU_TestInfo tests[] = {
      generated_scenarios_are_valid_and_cover_the_space},
     {"generated scenarios round-trip through YAML", generated_scenarios_round_trip_through_yaml},
     {"shards partition a campaign", shards_partition_a_campaign},
-    {"shrink candidates are valid and smaller", shrink_candidates_are_valid_and_smaller},
-    {"shrinking terminates at a fixed point", shrinking_terminates_at_a_fixed_point},
-    {"invariants name what broke", invariants_name_what_broke},
-    {"bounds follow the time scale", bounds_follow_the_time_scale},
+    {"distribution bounds", distribution_bounds},
     CU_TEST_INFO_NULL,
 };
 
 int main(void)
 {
-    return cu_main("fuzz", tests);
+    return cu_main("fuzz_gen", tests);
 }
