@@ -47,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harness/cli.h"
 #include "harness/verify.h"
 #include "sim/scenario.h"
 
@@ -89,7 +90,14 @@ int fz_shrink_step(const struct scn_scenario *cur, unsigned k, struct scn_scenar
  * differ from the defaults. */
 double fz_cost(const struct scn_scenario *s);
 
-/* `usbsim fuzz ...` (argv[0] is "fuzz"); returns the exit code. */
-int fz_main(int argc, char **argv);
+/* `usbsim fuzz`: its own options, by index in fz_cmd.opts (o->own[FZ_OPT_...]). */
+enum fz_opt {
+    FZ_OPT_RUNS, FZ_OPT_BUDGET, FZ_OPT_SHARD, FZ_OPT_OUT, FZ_OPT_JSON, FZ_OPT_SHRINK,
+    FZ_OPT_MAXFAIL, FZ_OPT_LIST, FZ_OPT_COUNT
+};
+/* The command's declaration, in cli.c's table. */
+extern const struct cli_cmd fz_cmd;
+/* `usbsim fuzz` with its parsed options; returns the exit code. */
+int fz_main(struct cli_opts *o);
 
 #endif
