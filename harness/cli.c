@@ -280,12 +280,10 @@ static const struct arg_opt common_opts[CLI_COMMON_COUNT] = {
     [CLI_SEED] = {.name = "seed", .kind = ARG_U64, .hi = UINT64_MAX,
                   .help = "override the scenario's seed (decimal)"},
     [CLI_TIME_SCALE] = {.name = "time-scale", .kind = ARG_DOUBLE, .min = 0.001, .max = 10000,
-                        .help = "divide every time in the scenario by X; figures stay in "
-                                "scenario time"},
+                        .help = "divide every time in the scenario by X"},
     [CLI_BACKEND] = {.name = "backend", .kind = ARG_ENUM},
     [CLI_UDC] = {.name = "udc", .kind = ARG_TEXT, .meta = "NAME",
-                 .help = "the USB device controller to bind (default dummy_udc.0; see "
-                         "/sys/class/udc)"},
+                 .help = "the USB device controller to bind (default dummy_udc.0)"},
     [CLI_JSON] = {.name = "json", .kind = ARG_OUTPUT,
                   .help = "write the report as JSON (-: standard output)"},
     [CLI_JUNIT] = {.name = "junit", .kind = ARG_OUTPUT,
