@@ -281,7 +281,7 @@ static const struct arg_opt common_opts[CLI_COMMON_COUNT] = {
                   .help = "override the scenario's seed (decimal)"},
     [CLI_TIME_SCALE] = {.name = "time-scale", .kind = ARG_DOUBLE, .min = 0.001, .max = 10000,
                         .help = "divide every time in the scenario by X"},
-    [CLI_BACKEND] = {.name = "backend", .kind = ARG_ENUM},
+    [CLI_BACKEND] = {.name = "backend", .kind = ARG_ENUM, .help = "where it runs"},
     [CLI_UDC] = {.name = "udc", .kind = ARG_TEXT, .meta = "NAME",
                  .help = "the USB device controller to bind (default dummy_udc.0)"},
     [CLI_JSON] = {.name = "json", .kind = ARG_OUTPUT,
@@ -308,9 +308,11 @@ static const struct arg_opt validate_opts[VALIDATE_COUNT] = {
 };
 static const struct cli_cmd validate_cmd = {
     .name = "validate", .args = "FILE.yaml...", .min_args = 1, .max_args = -1,
-    .help = "Parse and check scenarios; run nothing. Errors are FILE:LINE:COL: message, exit 2.\n"
-            "With --quiet, nothing is printed for valid files.\n",
-    .common = CLI_O(CLI_QUIET), .opts = validate_opts, .nopts = VALIDATE_COUNT,
+    .help = "Parse and check scenarios; run nothing. Errors are FILE:LINE:COL: message, exit 2.\n",
+    .common = CLI_O(CLI_QUIET),
+    .shared_help = (const char *const[CLI_COMMON_COUNT]){
+        [CLI_QUIET] = "print nothing for valid files"},
+    .opts = validate_opts, .nopts = VALIDATE_COUNT,
     .run = cmd_validate};
 
 static const struct arg_opt plan_opts[PLAN_COUNT] = {
@@ -339,10 +341,13 @@ static const struct cli_cmd run_cmd = {
               CLI_O(CLI_JSON) | CLI_O(CLI_JUNIT) | CLI_O(CLI_HTML) | CLI_O(CLI_PCAP) |
               CLI_O(CLI_QUIET) | CLI_O(CLI_KEEP_LOGS) | CLI_O(CLI_VERBOSE),
     .backends = run_backends,
-    .backend_help = "usbip (default: no root, no kernel modules); kernel: the device as a\n"
-                    "FunctionFS gadget on dummy_hcd (root, the USB gadget modules), the driver\n"
-                    "on libusb; vm: the kernel backend inside a Debian kernel in qemu (built\n"
-                    "and cached under build/vm/ on first use)",
+    .shared_help = (const char *const[CLI_COMMON_COUNT]){
+        [CLI_BACKEND] = "usbip (default: no root, no kernel modules); kernel: the device as a\n"
+                        "FunctionFS gadget on dummy_hcd (root, the USB gadget modules), the\n"
+                        "driver on libusb; vm: the kernel backend inside a Debian kernel in qemu\n"
+                        "(built and cached under build/vm/ on first use)",
+        [CLI_UDC] = "kernel: the USB device controller to bind (default dummy_udc.0)",
+        [CLI_SEED] = "override each scenario's seed (decimal)"},
     .run = cmd_run};
 
 static const char *const gadget_backends[] = {"usbip", "ffs", NULL};
@@ -360,8 +365,12 @@ static const struct cli_cmd gadget_cmd = {
     .common = CLI_O(CLI_BACKEND) | CLI_O(CLI_UDC) | CLI_O(CLI_PCAP) | CLI_O(CLI_SEED) |
               CLI_O(CLI_TIME_SCALE) | CLI_O(CLI_QUIET),
     .backends = gadget_backends,
-    .backend_help = "usbip (default): a USB/IP server, attach with `usbip attach`;\n"
-                    "ffs: a FunctionFS gadget on a USB device controller (root)",
+    .shared_help = (const char *const[CLI_COMMON_COUNT]){
+        [CLI_BACKEND] = "usbip (default): a USB/IP server, attach with `usbip attach`;\n"
+                        "ffs: a FunctionFS gadget on a USB device controller (root)",
+        [CLI_UDC] = "ffs: the USB device controller to bind (default dummy_udc.0; see\n"
+                    "/sys/class/udc)",
+        [CLI_QUIET] = "no banner, only errors"},
     .opts = gadget_opts, .nopts = GADGET_COUNT, .run = cmd_gadget};
 
 static const char *const drv_sources[] = {"usbip", "libusb", NULL};
@@ -430,7 +439,7 @@ struct optlist {
     const struct arg_opt *p[CLI_COMMON_COUNT + CLI_OWN_MAX];
     int id[CLI_COMMON_COUNT + CLI_OWN_MAX];
     size_t n;
-    struct arg_opt backend;
+    struct arg_opt shared[CLI_COMMON_COUNT]; /* the shared options as this command words them */
 };
 
 static void add(struct optlist *l, const struct arg_opt *o, int id)
@@ -448,14 +457,12 @@ static void optlist_for(const struct cli_cmd *c, struct optlist *l)
     for (int k = 0; k < CLI_HELP; k++) {
         if (!(c->common & CLI_O(k)))
             continue;
-        if (k == CLI_BACKEND) {
-            l->backend = common_opts[k];
-            l->backend.values = c->backends;
-            l->backend.help = c->backend_help;
-            add(l, &l->backend, -1 - k);
-        } else {
-            add(l, &common_opts[k], -1 - k);
-        }
+        l->shared[k] = common_opts[k];
+        if (k == CLI_BACKEND)
+            l->shared[k].values = c->backends;
+        if (c->shared_help && c->shared_help[k])
+            l->shared[k].help = c->shared_help[k];
+        add(l, &l->shared[k], -1 - k);
     }
     for (size_t i = 0; i < c->nopts; i++)
         if (!c->opts[i].required)

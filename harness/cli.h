@@ -9,9 +9,10 @@
  *
  * Every command is one `struct cli_cmd` in cli.c's table `commands[]`; its help, its synopsis in
  * `usbsim --help` and its options all come from that declaration. A command takes:
- *  - shared options, by bit (CLI_O_*), declared once in cli.c: their values land in the named
- *    fields of struct cli_opts (--backend's allowed values are the command's `backends`, the
- *    first being the default);
+ *  - shared options, by bit (CLI_O(CLI_...)), declared once in cli.c: their values land in the
+ *    named fields of struct cli_opts (--backend's allowed values are the command's `backends`,
+ *    the first being the default); a command may word a shared option's help its own way
+ *    (`shared_help`);
  *  - its own options, an array of struct arg_opt (args.h) indexed by an enum of the command's:
  *    option i's value is o->own[i];
  *  - positional words (o->files[0..nfiles)), between min_args and max_args (-1: any);
@@ -51,7 +52,9 @@ struct cli_cmd {
     const char *help;               /* what it does, for its --help (lines end in '\n') */
     unsigned common;                /* CLI_O(CLI_...) bits */
     const char *const *backends;    /* with CLI_O(CLI_BACKEND): allowed values, NULL-terminated */
-    const char *backend_help;       /* with CLI_O(CLI_BACKEND): its help line */
+    const char *const *shared_help; /* NULL, or per CLI_... the help of a shared option as this
+                                     * command means it (NULL entries: the shared help); required
+                                     * for CLI_BACKEND */
     const struct arg_opt *opts;     /* its own options */
     size_t nopts;                   /* <= CLI_OWN_MAX */
     int (*run)(struct cli_opts *o); /* NULL when it has sub-commands */

@@ -760,9 +760,6 @@ static const char help_text[] =
     "loss, no duplicate, no reorder, every corrupted packet caught, no crash or hang, ring\n"
     "occupancy within its slots, wake-ups within packets, drain and wake-up latency bounded.\n"
     "A failure is kept as DIR/fail-SEED-I.yaml, then shrunk to DIR/fail-SEED-I.min.yaml.\n"
-    "The campaign's seed is --seed (default 1): the same seed and shard give the same\n"
-    "scenarios on every machine. --time-scale 20 makes a fast campaign. With --quiet, no\n"
-    "progress line: only failures and the summary.\n"
     "Exit 0 no failure, 1 a failure, 2 bad usage, 3 backend unusable.\n";
 
 static int usage(const char *fmt, const char *arg)
@@ -901,7 +898,12 @@ const struct cli_cmd fz_cmd = {
     .name = "fuzz", .help = help_text,
     .common = CLI_O(CLI_SEED) | CLI_O(CLI_TIME_SCALE) | CLI_O(CLI_BACKEND) | CLI_O(CLI_QUIET),
     .backends = fz_backends,
-    .backend_help = "usbip (default); kernel: FunctionFS gadget + libusb (root, the USB\n"
-                    "gadget modules); vm: the kernel backend inside a Debian kernel in qemu,\n"
-                    "failures and the summary brought back to --out",
+    .shared_help = (const char *const[CLI_COMMON_COUNT]){
+        [CLI_BACKEND] = "usbip (default); kernel: FunctionFS gadget + libusb (root, the USB\n"
+                        "gadget modules); vm: the kernel backend inside a Debian kernel in qemu,\n"
+                        "failures and the summary brought back to --out",
+        [CLI_SEED] = "the campaign's seed (decimal, default 1): same seed and shard, same\n"
+                     "scenarios",
+        [CLI_TIME_SCALE] = "divide every time by X (e.g. 20 for fast campaigns)",
+        [CLI_QUIET] = "no progress line, only failures and the summary"},
     .opts = fz_opts, .nopts = FZ_OPT_COUNT, .run = fz_main};

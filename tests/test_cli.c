@@ -29,7 +29,9 @@ static void check_declaration(const struct cli_cmd *c, const char *full)
     CU_ASSERT((c->run != NULL) != (c->nsubs > 0));
     CU_ASSERT(c->nopts <= CLI_OWN_MAX);
     CU_ASSERT((c->backends != NULL) == ((c->common & CLI_O(CLI_BACKEND)) != 0));
-    CU_ASSERT(!c->backends || c->backend_help);
+    CU_ASSERT(!c->backends || (c->shared_help && c->shared_help[CLI_BACKEND]));
+    for (int k = 0; c->shared_help && k < CLI_COMMON_COUNT; k++)
+        CU_ASSERT(!c->shared_help[k] || (c->common & CLI_O(k))); /* words only what it takes */
     CU_ASSERT(c->max_args < 0 || c->max_args >= c->min_args);
     CU_ASSERT(c->min_args == 0 || c->args);
     for (size_t i = 0; i < c->nopts; i++) {
