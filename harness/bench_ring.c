@@ -43,11 +43,11 @@ CK_RING_PROTOTYPE(pkt, ck_pkt)
 
 struct xfer {
     enum kind kind;
-    enum db_mode mode;
+    enum usbsim_doorbell_mode mode;
     uint64_t n;
     int64_t period_ns;      /* 0: saturation */
-    struct ring *r;         /* K_RING */
-    struct db d;
+    struct usbsim_ring *r;         /* K_RING */
+    struct usbsim_doorbell d;
     struct ck_ring *ck;     /* K_CK: in shared memory */
     struct ck_pkt *ckbuf;
     int sock[2];            /* K_SOCK */
@@ -97,30 +97,30 @@ static void note(struct xfer *x, uint64_t seq, uint64_t ingress)
 
 static int consume_ring(struct xfer *x)
 {
-    char err[RING_ERR_MAX];
-    struct ring *c = ring_attach_consumer(ring_fd(x->r), err);
+    char err[USBSIM_RING_ERR_MAX];
+    struct usbsim_ring *c = usbsim_ring_attach_consumer(usbsim_ring_fd(x->r), err);
     if (!c)
         return fprintf(stderr, "bench ring: %s\n", err), 1;
-    struct db d;
-    db_adopt(&d, x->d.rfd, -1, x->mode, &db_pipe);
-    db_set_spin(&d, x->period_ns ? 0 : SPIN);
+    struct usbsim_doorbell d;
+    usbsim_doorbell_adopt(&d, x->d.rfd, -1, x->mode, &usbsim_doorbell_pipe);
+    usbsim_doorbell_set_spin(&d, x->period_ns ? 0 : SPIN);
     atomic_store(&x->sh->ready, 1);
     while (x->sh->got < x->n) {
-        int k = ring_peek(c, 256);
+        int k = usbsim_ring_peek(c, 256);
         if (k == 0)
-            k = db_wait(&d, c, 5000, -1) > 0 ? ring_peek(c, 256) : -1;
+            k = usbsim_doorbell_wait(&d, c, 5000, -1) > 0 ? usbsim_ring_peek(c, 256) : -1;
         if (k < 0)
-            return fprintf(stderr, "bench ring: consumer stuck or error: %s\n", ring_error(c)), 1;
+            return fprintf(stderr, "bench ring: consumer stuck or error: %s\n", usbsim_ring_error(c)), 1;
         for (int i = 0; i < k; i++) {
-            struct ring_pkt p;
-            if (ring_get(c, (uint32_t)i, &p) != RING_OK)
+            struct usbsim_ring_pkt p;
+            if (usbsim_ring_get(c, (uint32_t)i, &p) != USBSIM_OK)
                 return 1;
             note(x, seq_of(p.bytes), p.ingress_ns);
         }
-        ring_release(c, (uint32_t)k);
+        usbsim_ring_release(c, (uint32_t)k);
     }
     x->sh->t_end = now_ns();
-    ring_destroy(c);
+    usbsim_ring_destroy(c);
     return 0;
 }
 
@@ -167,21 +167,21 @@ static int produce_ring(struct xfer *x, uint64_t t0)
 {
     uint8_t tmpl[PKT];
     packet(tmpl, 0);
-    uint32_t batch = x->period_ns || x->mode == DB_ALWAYS ? 1 : BATCH; /* always: per packet */
+    uint32_t batch = x->period_ns || x->mode == USBSIM_DOORBELL_ALWAYS ? 1 : BATCH; /* always: per packet */
     for (uint64_t sent = 0; sent < x->n;) {
         pace(x, t0, sent);
         uint32_t got, want = x->n - sent < batch ? (uint32_t)(x->n - sent) : batch;
-        if (ring_reserve(x->r, want, &got) != RING_OK)
+        if (usbsim_ring_reserve(x->r, want, &got) != USBSIM_OK)
             return -1;
         uint64_t t = now_ns(); /* one ingress time per batch, as a USB transfer has */
         for (uint32_t k = 0; k < got; k++) {
-            uint8_t *b = ring_slot_bytes(x->r, k);
+            uint8_t *b = usbsim_ring_slot_bytes(x->r, k);
             uint64_t seq = sent + k;
             memcpy(b, tmpl, PKT);
             memcpy(b, &seq, 8);
-            ring_slot_meta(x->r, k, PKT, 0, t);
+            usbsim_ring_slot_meta(x->r, k, PKT, 0, t);
         }
-        db_commit(&x->d, x->r, got);
+        usbsim_doorbell_commit(&x->d, x->r, got);
         sent += got;
     }
     return 0;
@@ -220,11 +220,11 @@ static int produce_sock(struct xfer *x, uint64_t t0)
 /* ---- one measurement ---- */
 static int setup(struct xfer *x)
 {
-    char err[RING_ERR_MAX];
+    char err[USBSIM_RING_ERR_MAX];
     if (x->kind == K_RING) {
-        struct ring_config cfg = {SLOTS, PKT, RING_BLOCK, 10000000000ull, 0, NULL};
-        x->r = ring_create(&cfg, err);
-        if (!x->r || db_open(&x->d, x->mode, NULL) != 0)
+        struct usbsim_ring_config cfg = {SLOTS, PKT, USBSIM_RING_BLOCK, 10000000000ull, 0, NULL};
+        x->r = usbsim_ring_create(&cfg, err);
+        if (!x->r || usbsim_doorbell_open(&x->d, x->mode, NULL) != 0)
             return fprintf(stderr, "bench ring: %s\n", x->r ? "no doorbell" : err), -1;
     } else if (x->kind == K_CK) {
         size_t bytes = sizeof(struct ck_ring) + 64 + SLOTS * sizeof(struct ck_pkt);
@@ -243,8 +243,8 @@ static int setup(struct xfer *x)
 static void teardown(struct xfer *x)
 {
     if (x->kind == K_RING) {
-        db_close(&x->d);
-        ring_destroy(x->r);
+        usbsim_doorbell_close(&x->d);
+        usbsim_ring_destroy(x->r);
     } else if (x->kind == K_CK) {
         munmap(x->ck, sizeof(struct ck_ring) + 64 + SLOTS * sizeof(struct ck_pkt));
     } else {
@@ -281,8 +281,8 @@ static int measure(struct xfer *x, struct sample *s)
     s->mpps = ok ? (double)x->n / (double)(x->sh->t_end - t0) * 1e3 : 0;
     s->wakeups_pp = s->doorbells_pp = 0;
     if (x->kind == K_RING) {
-        struct ring_stats rs;
-        ring_stats(x->r, &rs);
+        struct usbsim_ring_stats rs;
+        usbsim_ring_stats(x->r, &rs);
         s->wakeups_pp = (double)rs.wakeups / (double)x->n;
         s->doorbells_pp = (double)rs.doorbells / (double)x->n;
     }
@@ -334,7 +334,7 @@ struct results {
     int failures, runs;
 };
 
-static int run_one(struct results *R, enum kind k, enum db_mode m, uint64_t n, int64_t period,
+static int run_one(struct results *R, enum kind k, enum usbsim_doorbell_mode m, uint64_t n, int64_t period,
                    struct sample *s)
 {
     struct xfer x = {.kind = k, .mode = m, .n = n, .period_ns = period};
@@ -352,10 +352,10 @@ static int run_all(struct results *R, uint64_t n_sat)
 {
     for (int i = 0; i < R->runs; i++) {
         struct sample a, b, c, d;
-        if (run_one(R, K_RING, DB_SUPPRESSED, n_sat, 0, &a) < 0 ||
-            run_one(R, K_CK, DB_SUPPRESSED, n_sat / 2, 0, &b) < 0 ||
-            run_one(R, K_SOCK, DB_SUPPRESSED, n_sat / 20, 0, &c) < 0 ||
-            run_one(R, K_RING, DB_ALWAYS, n_sat / 20, 0, &d) < 0)
+        if (run_one(R, K_RING, USBSIM_DOORBELL_SUPPRESSED, n_sat, 0, &a) < 0 ||
+            run_one(R, K_CK, USBSIM_DOORBELL_SUPPRESSED, n_sat / 2, 0, &b) < 0 ||
+            run_one(R, K_SOCK, USBSIM_DOORBELL_SUPPRESSED, n_sat / 20, 0, &c) < 0 ||
+            run_one(R, K_RING, USBSIM_DOORBELL_ALWAYS, n_sat / 20, 0, &d) < 0)
             return -1;
         add(&R->ring, a.mpps), add(&R->ck, b.mpps), add(&R->sock, c.mpps);
         add(&R->ring_always, d.mpps);
@@ -366,8 +366,8 @@ static int run_all(struct results *R, uint64_t n_sat)
     int slow_runs = R->runs < 3 ? R->runs : 3;
     for (int i = 0; i < slow_runs; i++) {
         struct sample a, d;
-        if (run_one(R, K_RING, DB_SUPPRESSED, 100, 10000000, &a) < 0 ||
-            run_one(R, K_RING, DB_ALWAYS, 100, 10000000, &d) < 0)
+        if (run_one(R, K_RING, USBSIM_DOORBELL_SUPPRESSED, 100, 10000000, &a) < 0 ||
+            run_one(R, K_RING, USBSIM_DOORBELL_ALWAYS, 100, 10000000, &d) < 0)
             return -1;
         add(&R->wk_100, a.wakeups_pp), add(&R->wk_100_always, d.wakeups_pp);
         add(&R->db_100, a.doorbells_pp);

@@ -233,7 +233,7 @@ static void on_driver_signal(int sig)
 static int cmd_driver(struct cli_opts *o)
 {
     struct drv_opts d = {.source = "usbip", .src = {.libusb = {.vid = 0x1209, .pid = 0x0001}},
-                         .slots = 256, .policy = RING_BLOCK, .doorbell = DB_SUPPRESSED,
+                         .slots = 256, .policy = USBSIM_RING_BLOCK, .doorbell = USBSIM_DOORBELL_SUPPRESSED,
                          .accept_timeout_ms = -1, .linger_timeout_ms = 1000,
                          .open_timeout_ms = 10000, .stop = &driver_stop};
     const struct arg_val *v = o->own;
@@ -259,9 +259,9 @@ static int cmd_driver(struct cli_opts *o)
         d.slots = (uint32_t)v[DRV_SLOTS].u;
     if (v[DRV_PACKET_SIZE].set)
         d.packet_size = (uint32_t)v[DRV_PACKET_SIZE].u;
-    if (v[DRV_OVERFLOW].set && ring_policy_parse(v[DRV_OVERFLOW].s, &d.policy) != 0)
+    if (v[DRV_OVERFLOW].set && usbsim_ring_policy_parse(v[DRV_OVERFLOW].s, &d.policy) != 0)
         return usage_error("driver", "--overflow: the ring does not know '%s'", v[DRV_OVERFLOW].s);
-    if (v[DRV_DOORBELL].set && db_mode_parse(v[DRV_DOORBELL].s, &d.doorbell) != 0)
+    if (v[DRV_DOORBELL].set && usbsim_doorbell_mode_parse(v[DRV_DOORBELL].s, &d.doorbell) != 0)
         return usage_error("driver", "--doorbell: the doorbell does not know '%s'",
                            v[DRV_DOORBELL].s);
     struct sigaction sa;
@@ -388,7 +388,7 @@ static const struct arg_opt driver_opts[DRV_COUNT] = {
     [DRV_DEVICE] = {.name = "device", .kind = ARG_VIDPID,
                     .help = "libusb: the device by vendor and product id, hexadecimal\n"
                             "(default 1209:0001)"},
-    [DRV_SLOTS] = {.name = "slots", .kind = ARG_POW2, .lo = 8, .hi = RING_MAX_SLOTS,
+    [DRV_SLOTS] = {.name = "slots", .kind = ARG_POW2, .lo = 8, .hi = USBSIM_RING_MAX_SLOTS,
                    .help = "ring size, a power of two (default 256)"},
     [DRV_PACKET_SIZE] = {.name = "packet-size", .kind = ARG_U64, .lo = 32, .hi = 1024,
                          .help = "expected packet size in bytes (default: any up to 1024)"},
