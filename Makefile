@@ -4,10 +4,11 @@
 #   make demo     set up, build, run the default scenario on the default backend, print the verdict
 #   make check    set up, build, run every test: plain, under ASan+UBSan, ring tests under TSan,
 #                 the doorbell model (spin), the fuzz targets briefly, the scenario suite
-#   make asan | tsan | model | fuzz-smoke | fuzz | suite | clean
+#   make asan | tsan | model | fuzz-smoke | fuzz | suite | cli-check | clean
 #   make lib      the transport as a library others link: build/libusbsim-ring.{so.1,a}, headers
 #   make install [PREFIX=/usr/local] [DESTDIR=...]   program, library, headers, usbsim-ring.pc,
-#                 man page, bash completion; make uninstall removes exactly that (its manifest)
+#                 man page, bash completion, the guides in share/doc/usbsim; make uninstall
+#                 removes exactly that (its manifest)
 #   make docs     regenerates docs/scenario-format.md from the loader's key tables
 #
 # Everything is built out of tree under $(BUILD) (default build/); variants live in build/asan and
@@ -47,7 +48,8 @@ LIBS := $(BUILD)/libharness.a $(BUILD)/libdriver.a $(BUILD)/libsim.a
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all deps demo check test asan tsan model fuzz fuzz-smoke suite vm-check fuzz-faults clean
+.PHONY: all deps demo check test asan tsan model fuzz fuzz-smoke suite vm-check fuzz-faults clean \
+        cli-check
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/usbsim
@@ -135,6 +137,8 @@ $(BUILD)/examples/consumer: examples/consumer.c $(RING_A) $(RING_INC)
 # ---- install / uninstall: every file installed (and every directory created) is listed in a
 # manifest installed with them, $(PREFIX)/share/usbsim/install-manifest; uninstall follows it.
 MANIFEST := $(PREFIX)/share/usbsim/install-manifest
+# The guides, the scenario reference and the trace format, installed under share/doc/usbsim.
+DOCS := $(wildcard docs/*.md)
 
 install: all lib
 	@set -e; root='$(DESTDIR)'; p='$(PREFIX)'; list=$$(mktemp); [ -z "$$root" ] || mkdir -p "$$root"; \
@@ -153,6 +157,7 @@ install: all lib
 	put 644 $(BUILD)/usbsim-ring.pc "$$p/lib/pkgconfig/usbsim-ring.pc"; \
 	put 644 docs/usbsim.1 "$$p/share/man/man1/usbsim.1"; \
 	put 644 completion/usbsim.bash "$$p/share/bash-completion/completions/usbsim"; \
+	for d in $(DOCS); do put 644 "$$d" "$$p/share/doc/usbsim/$${d##*/}"; done; \
 	mkd "$$p/share/usbsim"; echo "f $(MANIFEST)" >>"$$list"; \
 	install -m 644 "$$list" "$$root$(MANIFEST)"; rm -f "$$list"; echo "  $$root$(MANIFEST)"
 
@@ -179,6 +184,10 @@ docs-check: $(GEN_DOC)
 # and shrinks each one; also a clean campaign, determinism and sharding.
 fuzz-faults: $(BUILD)/usbsim
 	@bash tests/fuzz_faults.sh
+
+# The man page and the bash completion against every command's --help (tests/cli_docs.sh).
+cli-check: $(BUILD)/usbsim
+	@bash tests/cli_docs.sh $(BUILD)
 
 deps:
 	@bash ci/deps.sh
@@ -214,6 +223,7 @@ suite: $(BUILD)/usbsim
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory cli-check
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory tsan
 	@$(MAKE) --no-print-directory model

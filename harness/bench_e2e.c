@@ -2,7 +2,6 @@
 #include "harness/bench_e2e.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,45 +128,11 @@ static void print_mode(const char *name, const struct series *s, int n)
            total);
 }
 
-static int usage(const char *msg, const char *arg)
+int bench_e2e_main(struct cli_opts *o)
 {
-    return arg_usage("bench e2e", msg, arg);
-}
-
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    uint64_t v;
-    if (arg_u64(s, (uint64_t)lo, (uint64_t)hi, &v) != 0)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-int bench_e2e_main(int argc, char **argv)
-{
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                         {"runs", required_argument, NULL, 'r'},
-                                         {"seconds", required_argument, NULL, 's'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int json = 0, runs = 3, secs = 5, ch;
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (ch == 'j')
-            json = 1;
-        else if (ch == 'r' && parse_int(optarg, 1, MAX_RUNS, &runs) != 0)
-            return usage("--runs takes 1..50, not '%s'", optarg);
-        else if (ch == 's' && parse_int(optarg, 1, 600, &secs) != 0)
-            return usage("--seconds takes 1..600, not '%s'", optarg);
-        else if (ch == 'h') {
-            printf("usage: usbsim bench e2e [--json] [--runs N] [--seconds S]\n");
-            return 0;
-        } else if (ch == '?' || ch == ':')
-            return usage("bad option '%s'", argv[optind - 1]);
-    }
-    if (optind < argc)
-        return usage("unexpected '%s'", argv[optind]);
+    int json = o->own[BENCH_E2E_JSON].set;
+    int runs = o->own[BENCH_E2E_RUNS].set ? (int)o->own[BENCH_E2E_RUNS].u : 3;
+    int secs = o->own[BENCH_E2E_SECONDS].set ? (int)o->own[BENCH_E2E_SECONDS].u : 5;
 
     char yaml[256], err[SCN_ERR_MAX];
     snprintf(yaml, sizeof yaml, "name: bench-e2e\nduration_ms: %d\nexpect:\n  lost_max: 0\n"
@@ -212,3 +177,20 @@ int bench_e2e_main(int argc, char **argv)
     }
     return s[SUPPRESSED].failed || s[ALWAYS].failed ? 1 : 0;
 }
+
+static const struct arg_opt bench_e2e_opts[BENCH_E2E_COUNT] = {
+    [BENCH_E2E_JSON] = {.name = "json", .kind = ARG_FLAG,
+                        .help = "print the figures as one JSON object on standard output"},
+    [BENCH_E2E_RUNS] = {.name = "runs", .kind = ARG_U64, .lo = 1, .hi = MAX_RUNS,
+                        .help = "runs of each doorbell mode; medians are reported (default 3)"},
+    [BENCH_E2E_SECONDS] = {.name = "seconds", .kind = ARG_U64, .meta = "S", .lo = 1, .hi = 600,
+                           .help = "length of each run (default 5)"},
+};
+
+const struct cli_cmd bench_e2e_cmd = {
+    .name = "e2e",
+    .help = "Run the steady scenario end to end at 100 packets/s with the suppressed doorbell\n"
+            "and with one wake-up per packet (doorbell: always); print medians of the device's\n"
+            "period error, device->application latency, each process's CPU, and the machine's\n"
+            "timer floor.\n",
+    .opts = bench_e2e_opts, .nopts = BENCH_E2E_COUNT, .run = bench_e2e_main};

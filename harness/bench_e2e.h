@@ -16,6 +16,11 @@
 #ifndef USBSIM_HARNESS_BENCH_E2E_H
 #define USBSIM_HARNESS_BENCH_E2E_H
 
-int bench_e2e_main(int argc, char **argv);
+#include "harness/cli.h"
+
+/* Its own options, by index in bench_e2e_cmd.opts; the declaration is a sub-command of bench. */
+enum bench_e2e_opt { BENCH_E2E_JSON, BENCH_E2E_RUNS, BENCH_E2E_SECONDS, BENCH_E2E_COUNT };
+extern const struct cli_cmd bench_e2e_cmd;
+int bench_e2e_main(struct cli_opts *o);
 
 #endif

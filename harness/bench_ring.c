@@ -428,34 +428,10 @@ static int print_json(struct results *R, double p50, double p99, double mx)
     return rc;
 }
 
-static int usage(FILE *f)
+int bench_ring_main(struct cli_opts *o)
 {
-    fprintf(f, "usage: usbsim bench ring [--json] [--runs N]\n"
-               "  Measures the ring transport between two processes against ck_ring and one\n"
-               "  SOCK_SEQPACKET message per packet (medians of N runs, default 5, 1..%d).\n",
-               MAX_RUNS);
-    return f == stdout ? 0 : 2;
-}
-
-int bench_ring_main(int argc, char **argv)
-{
-    int json = 0, runs = 5;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > MAX_RUNS)
-                return fprintf(stderr, "usbsim bench ring: --runs wants 1..%d\n", MAX_RUNS), 2;
-            runs = (int)v;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            return usage(stdout);
-        } else {
-            fprintf(stderr, "usbsim bench ring: unknown option '%s'\n", argv[i]);
-            return usage(stderr);
-        }
-    }
+    int json = o->own[BENCH_RING_JSON].set;
+    int runs = o->own[BENCH_RING_RUNS].set ? (int)o->own[BENCH_RING_RUNS].u : 5;
     struct results R = {.runs = runs};
     R.lat = calloc(MAX_LAT, sizeof *R.lat);
     if (!R.lat || run_all(&R, 2000000) != 0) {
@@ -472,3 +448,17 @@ int bench_ring_main(int argc, char **argv)
     free(R.lat);
     return R.failures ? 1 : 0;
 }
+
+static const struct arg_opt bench_ring_opts[BENCH_RING_COUNT] = {
+    [BENCH_RING_JSON] = {.name = "json", .kind = ARG_FLAG,
+                         .help = "print the figures as one JSON object on standard output"},
+    [BENCH_RING_RUNS] = {.name = "runs", .kind = ARG_U64, .lo = 1, .hi = MAX_RUNS,
+                         .help = "runs of each measurement; medians are reported (default 5)"},
+};
+
+const struct cli_cmd bench_ring_cmd = {
+    .name = "ring",
+    .help = "Measure the ring transport between two processes against ck_ring and one\n"
+            "SOCK_SEQPACKET message per packet: packets per second, ns per packet, wake-ups per\n"
+            "packet at saturation and at 100 packets/s, enqueue-to-dequeue latency.\n",
+    .opts = bench_ring_opts, .nopts = BENCH_RING_COUNT, .run = bench_ring_main};

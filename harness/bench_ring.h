@@ -15,6 +15,11 @@
 #ifndef USBSIM_HARNESS_BENCH_RING_H
 #define USBSIM_HARNESS_BENCH_RING_H
 
-int bench_ring_main(int argc, char **argv);
+#include "harness/cli.h"
+
+/* Its own options, by index in bench_ring_cmd.opts; the declaration is a sub-command of bench. */
+enum bench_ring_opt { BENCH_RING_JSON, BENCH_RING_RUNS, BENCH_RING_COUNT };
+extern const struct cli_cmd bench_ring_cmd;
+int bench_ring_main(struct cli_opts *o);
 
 #endif

@@ -2,7 +2,6 @@
 #include "harness/cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <math.h>
 #include <stdint.h>
@@ -31,54 +30,13 @@
 #define USBSIM_VERSION "unknown"
 #endif
 
-/* Every option any command takes; each command says which of them it accepts. */
-enum opt_id {
-    O_HELP, O_CSV, O_SEED, O_TIME_SCALE, O_JSON, O_JUNIT, O_QUIET, O_BACKEND, O_LISTEN, O_LOG,
-    O_EXPLAIN, O_KEEP, O_VERBOSE, O_HTML, O_PCAP, O_UDC, O_COUNT
-};
-#define BIT(o) (1u << (o))
 
-static const struct option long_opts[] = {
-    [O_HELP] = {"help", no_argument, NULL, 'h'},
-    [O_CSV] = {"csv", no_argument, NULL, O_CSV + 256},
-    [O_SEED] = {"seed", required_argument, NULL, O_SEED + 256},
-    [O_TIME_SCALE] = {"time-scale", required_argument, NULL, O_TIME_SCALE + 256},
-    [O_JSON] = {"json", required_argument, NULL, O_JSON + 256},
-    [O_JUNIT] = {"junit", required_argument, NULL, O_JUNIT + 256},
-    [O_QUIET] = {"quiet", no_argument, NULL, 'q'},
-    [O_BACKEND] = {"backend", required_argument, NULL, O_BACKEND + 256},
-    [O_LISTEN] = {"listen", required_argument, NULL, O_LISTEN + 256},
-    [O_LOG] = {"log", required_argument, NULL, O_LOG + 256},
-    [O_EXPLAIN] = {"explain", no_argument, NULL, O_EXPLAIN + 256},
-    [O_KEEP] = {"keep-logs", no_argument, NULL, O_KEEP + 256},
-    [O_VERBOSE] = {"verbose", no_argument, NULL, 'v'},
-    [O_HTML] = {"html", required_argument, NULL, O_HTML + 256},
-    [O_PCAP] = {"pcap", required_argument, NULL, O_PCAP + 256},
-    [O_UDC] = {"udc", required_argument, NULL, O_UDC + 256},
-    [O_COUNT] = {NULL, 0, NULL, 0},
-};
-
-struct cli_opts {
-    const char *cmd;
-    int csv, quiet, explain, keep, verbose;
-    int has_seed;
-    uint64_t seed;
-    double time_scale;
-    const char *json, *junit, *backend, *listen, *log, *html, *pcap, *udc;
-    int nfiles;
-    char **files;
-};
-
-struct cli_cmd {
-    const char *name;
-    const char *synopsis;
-    const char *help;
-    unsigned opts;  /* BIT(O_...) it accepts */
-    int min_files;  /* positional FILE arguments */
-    int max_files;  /* -1: any number */
-    int (*run)(struct cli_opts *o);
-};
-
+/* The own options of the commands declared in this file, by index in their tables below. */
+enum { VALIDATE_EXPLAIN, VALIDATE_COUNT };
+enum { PLAN_CSV, PLAN_COUNT };
+enum { GADGET_LISTEN, GADGET_LOG, GADGET_COUNT };
+enum { DRV_SOCKET, DRV_SOURCE, DRV_CONNECT, DRV_BUSID, DRV_DEVICE, DRV_SLOTS, DRV_PACKET_SIZE,
+       DRV_OVERFLOW, DRV_DOORBELL, DRV_COUNT };
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg)
 {
@@ -111,7 +69,7 @@ static int cmd_validate(struct cli_opts *o)
             bad = 1;
             continue;
         }
-        if (o->explain) {
+        if (o->own[VALIDATE_EXPLAIN].set) {
             printf("# %s, with every default filled in\n", o->files[i]);
             scn_write_yaml(&sc, stdout);
         } else if (!o->quiet) {
@@ -134,7 +92,7 @@ static int cmd_plan(struct cli_opts *o)
         fprintf(stderr, "%s: %s\n", o->files[0], err);
         return CLI_USAGE;
     }
-    int rc = sched_print(&plan, stdout, o->csv);
+    int rc = sched_print(&plan, stdout, o->own[PLAN_CSV].set);
     sched_free(&plan);
     if (rc != 0 || fflush(stdout) != 0) {
         fprintf(stderr, "usbsim plan: cannot write the plan: %s\n", strerror(errno));
@@ -171,10 +129,10 @@ static int write_reports(const struct cli_opts *o, const struct vfy_result *res,
 /* Prints each result and writes the reports; the exit code for them. */
 static int finish_run(const struct cli_opts *o, const struct vfy_result *res, size_t n, int rc)
 {
-    int color = isatty(STDOUT_FILENO);
+    int color = o->color;
     for (size_t i = 0; i < n; i++) {
         if (!o->quiet || !vfy_ok(&res[i]))
-            rpt_line(stdout, &res[i], color);
+            rpt_line(o->out, &res[i], color);
         if (!vfy_ok(&res[i]) && rc == CLI_OK)
             rc = CLI_FAIL;
     }
@@ -233,7 +191,7 @@ static int cmd_run(struct cli_opts *o)
         }
         vfy_apply_expect(&sc[i], &res[n]);
         if (!o->quiet || !vfy_ok(&res[n]))
-            rpt_line(stdout, &res[n], isatty(STDOUT_FILENO));
+            rpt_line(o->out, &res[n], o->color);
         fflush(stdout);
         if (!vfy_ok(&res[n++]) && rc == CLI_OK)
             rc = CLI_FAIL;
@@ -257,73 +215,13 @@ static int cmd_gadget(struct cli_opts *o)
     if (load_scenario(o, o->files[0], &sc) != 0)
         return CLI_USAGE;
     struct gadget_opts g = {.sc = &sc, .backend = o->backend ? o->backend : "usbip",
-                            .listen = o->listen, .udc = o->udc, .log_path = o->log,
+                            .listen = o->own[GADGET_LISTEN].s, .udc = o->udc,
+                            .log_path = o->own[GADGET_LOG].s,
                             .quiet = o->quiet,
                             .pcap_path = o->pcap};
     return gadget_run(&g);
 }
 
-static const struct cli_cmd commands[] = {
-    {"validate", "validate FILE.yaml... [--explain] [--quiet]",
-     "Parse and check scenarios; run nothing. Errors are FILE:LINE:COL: message, exit 2.\n"
-     "  --explain   print each scenario back with every default filled in\n"
-     "  --quiet     print nothing for valid files\n",
-     BIT(O_HELP) | BIT(O_QUIET) | BIT(O_EXPLAIN), 1, -1, cmd_validate},
-    {"plan", "plan FILE.yaml [--csv] [--seed N] [--time-scale X]",
-     "Print the device's deterministic timeline: one row per sample (seq, due time, send time,\n"
-     "fate, flags), then the totals. The same file and seed give the same plan on every machine.\n"
-     "  --csv            comma-separated, with a header row\n"
-     "  --seed N         override the scenario's seed\n"
-     "  --time-scale X   divide every time in the scenario by X\n",
-     BIT(O_HELP) | BIT(O_CSV) | BIT(O_SEED) | BIT(O_TIME_SCALE), 1, 1, cmd_plan},
-    {"run", "run FILE.yaml... [--backend usbip|kernel|vm] [--seed N] [--time-scale X] [--json FILE]\n"
-            "             [--junit FILE] [--quiet] [--keep-logs] [--verbose]",
-     "Run each scenario end to end: the device (USB/IP server on loopback), the driver (USB/IP\n"
-     "client -> shared ring -> doorbell) and the application (drains the ring in batches), as\n"
-     "three processes; verify rate, order, integrity, loss accounting, backlog and latency.\n"
-     "One line per scenario (PASS/FAIL and key figures), then the reasons of a failure.\n"
-     "Exit 0 all pass, 1 an expectation failed, 2 bad scenario (nothing run), 3 backend unusable.\n"
-     "  --backend B      usbip (default: no root, no kernel modules); kernel: the device as a\n"
-     "                   FunctionFS gadget on dummy_hcd (root, the USB gadget modules), the\n"
-     "                   driver on libusb; vm: the kernel backend inside a Debian kernel in qemu\n"
-     "                   (built and cached under build/vm/ on first use)\n"
-     "  --udc NAME       kernel: the USB device controller to bind (default dummy_udc.0)\n"
-     "  --seed N         override each scenario's seed\n"
-     "  --time-scale X   divide every time in the scenario by X; figures stay in scenario time\n"
-     "  --json FILE      write the report as JSON (see README, Reports)\n"
-     "  --junit FILE     write JUnit XML, one testcase per scenario\n"
-     "  --quiet          print only failures\n"
-     "  --keep-logs      keep each run's device/driver/app logs and print where they are\n"
-     "  --verbose        show the device's and driver's informational lines\n"
-     "  --html FILE      write a self-contained HTML page per scenario (charts, events, losses)\n"
-     "  --pcap FILE      capture what crossed the USB link (usbmon pcap, for Wireshark/tshark)\n"
-     "  (with several scenarios, FILE gets the scenario's name: out.html -> out-NAME.html)\n",
-     BIT(O_HELP) | BIT(O_BACKEND) | BIT(O_SEED) | BIT(O_TIME_SCALE) | BIT(O_JSON) | BIT(O_JUNIT) |
-         BIT(O_QUIET) | BIT(O_KEEP) | BIT(O_VERBOSE) | BIT(O_HTML) | BIT(O_PCAP) | BIT(O_UDC),
-     1, -1, cmd_run},
-    {"gadget", "gadget FILE.yaml [--backend usbip|ffs] [--listen ADDR:PORT] [--udc NAME] [--log FILE]\n"
-               "             [--seed N] [--time-scale X] [--quiet]",
-     "Run only the emulated device, to develop another driver against it. It waits for a host,\n"
-     "plays the scenario's timeline from the first IN request, and ends when it is over.\n"
-     "  --backend B      usbip (default): a USB/IP server, attach with `usbip attach`;\n"
-     "                   ffs: a FunctionFS gadget on a USB device controller (root)\n"
-     "  --udc NAME       ffs: the controller to bind (default dummy_udc.0; see /sys/class/udc)\n"
-     "  --listen A:P     usbip: address and port to listen on (default 127.0.0.1:3240)\n"
-     "  --log FILE       write the device log (seq, due, produce time, fate) as CSV\n"
-     "  --pcap FILE      capture what crossed the USB link (usbmon pcap, for Wireshark/tshark)\n"
-     "  --seed N, --time-scale X, --quiet  as for run\n",
-     BIT(O_HELP) | BIT(O_BACKEND) | BIT(O_LISTEN) | BIT(O_LOG) | BIT(O_SEED) | BIT(O_TIME_SCALE) |
-         BIT(O_QUIET) | BIT(O_PCAP) | BIT(O_UDC),
-     1, 1, cmd_gadget},
-};
-
-static const struct cli_cmd *find_cmd(const char *name)
-{
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            return &commands[i];
-    return NULL;
-}
 
 /* usbsim driver: the driver process alone, for an application of the user's to map its ring. */
 static volatile sig_atomic_t driver_stop;
@@ -333,84 +231,40 @@ static void on_driver_signal(int sig)
     driver_stop = 1;
 }
 
-static int parse_vid_pid(const char *s, struct src_config *c)
+static int cmd_driver(struct cli_opts *o)
 {
-    uint64_t vid, pid;
-    char v[16], p[16];
-    if (sscanf(s, "%15[^:]:%15s", v, p) != 2 || arg_u64(v, 0, 0xffff, &vid) != 0 ||
-        arg_u64(p, 0, 0xffff, &pid) != 0)
-        return -1;
-    c->libusb.vid = (uint16_t)vid;
-    c->libusb.pid = (uint16_t)pid;
-    return 0;
-}
-
-static int parse_host_port(const char *s, struct src_config *c, char *host, size_t len)
-{
-    const char *colon = strrchr(s, ':');
-    uint64_t port;
-    if (!colon || (size_t)(colon - s) >= len || arg_u64(colon + 1, 1, 65535, &port) != 0)
-        return -1;
-    snprintf(host, len, "%.*s", (int)(colon - s), s);
-    c->usbip.host = host;
-    c->usbip.port = (uint16_t)port;
-    return 0;
-}
-
-static const char driver_help[] =
-    "usage: usbsim driver --socket PATH [--source usbip|libusb] [--connect HOST:PORT]\n"
-    "                     [--busid ID] [--device VID:PID] [--slots N] [--packet-size N]\n"
-    "                     [--overflow block|drop-newest|drop-oldest] [--doorbell suppressed|always]\n\n"
-    "Run the driver alone: read the device (USB/IP client, default 127.0.0.1:3240 bus id 1-1, or\n"
-    "libusb by VID:PID, default 1209:0001), check each packet's CRC, push it into the shared ring\n"
-    "and serve the ring on the UNIX socket PATH to one application (see examples/consumer.c and\n"
-    "driver/client.h). Runs until Ctrl-C.\n";
-
-static int cmd_driver(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"socket", required_argument, NULL, 's'}, {"source", required_argument, NULL, 'S'},
-        {"connect", required_argument, NULL, 'c'}, {"busid", required_argument, NULL, 'b'},
-        {"device", required_argument, NULL, 'd'}, {"slots", required_argument, NULL, 'n'},
-        {"packet-size", required_argument, NULL, 'p'}, {"overflow", required_argument, NULL, 'o'},
-        {"doorbell", required_argument, NULL, 'D'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     struct drv_opts d = {.source = "usbip", .src = {.libusb = {.vid = 0x1209, .pid = 0x0001}},
                          .slots = 256, .policy = USBSIM_RING_BLOCK, .doorbell = USBSIM_DOORBELL_SUPPRESSED,
                          .accept_timeout_ms = -1, .linger_timeout_ms = 1000,
                          .open_timeout_ms = 10000, .stop = &driver_stop};
+    const struct arg_val *v = o->own;
     char host[256];
-    uint64_t v;
-    int ch;
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (ch) {
-        case 'h': return fputs(driver_help, stdout), CLI_OK;
-        case 's': d.socket_path = optarg; break;
-        case 'S': d.source = optarg; bad = strcmp(optarg, "usbip") && strcmp(optarg, "libusb"); break;
-        case 'c': bad = parse_host_port(optarg, &d.src, host, sizeof host); break;
-        case 'b': d.src.usbip.busid = optarg; break;
-        case 'd': bad = parse_vid_pid(optarg, &d.src); break;
-        case 'n':
-            bad = arg_u64(optarg, 8, USBSIM_RING_MAX_SLOTS, &v) || (v & (v - 1));
-            d.slots = (uint32_t)v;
-            break;
-        case 'p':
-            bad = arg_u64(optarg, 32, 1024, &v);
-            d.packet_size = (uint32_t)v;
-            break;
-        case 'o': bad = usbsim_ring_policy_parse(optarg, &d.policy) != 0; break;
-        case 'D': bad = usbsim_doorbell_mode_parse(optarg, &d.doorbell) != 0; break;
-        case ':': return usage_error("driver", "option '%s' needs a value", argv[optind - 1]);
-        default: return usage_error("driver", "unknown option '%s'", argv[optind - 1]);
-        }
-        if (bad)
-            return usage_error("driver", "bad value '%s' (see 'usbsim driver --help')", optarg);
+    d.socket_path = v[DRV_SOCKET].s;
+    if (v[DRV_SOURCE].set)
+        d.source = v[DRV_SOURCE].s;
+    if (v[DRV_CONNECT].set) {
+        if (v[DRV_CONNECT].u2 >= sizeof host)
+            return usage_error("driver", "--connect: the host name is too long in '%s'",
+                               v[DRV_CONNECT].s);
+        snprintf(host, sizeof host, "%.*s", (int)v[DRV_CONNECT].u2, v[DRV_CONNECT].s);
+        d.src.usbip.host = host;
+        d.src.usbip.port = (uint16_t)v[DRV_CONNECT].u;
     }
-    if (!d.socket_path || optind < argc)
-        return usage_error("driver", "%s", optind < argc ? "takes no FILE" : "needs --socket PATH");
+    if (v[DRV_BUSID].set)
+        d.src.usbip.busid = v[DRV_BUSID].s;
+    if (v[DRV_DEVICE].set) {
+        d.src.libusb.vid = (uint16_t)v[DRV_DEVICE].u;
+        d.src.libusb.pid = (uint16_t)v[DRV_DEVICE].u2;
+    }
+    if (v[DRV_SLOTS].set)
+        d.slots = (uint32_t)v[DRV_SLOTS].u;
+    if (v[DRV_PACKET_SIZE].set)
+        d.packet_size = (uint32_t)v[DRV_PACKET_SIZE].u;
+    if (v[DRV_OVERFLOW].set && usbsim_ring_policy_parse(v[DRV_OVERFLOW].s, &d.policy) != 0)
+        return usage_error("driver", "--overflow: the ring does not know '%s'", v[DRV_OVERFLOW].s);
+    if (v[DRV_DOORBELL].set && usbsim_doorbell_mode_parse(v[DRV_DOORBELL].s, &d.doorbell) != 0)
+        return usage_error("driver", "--doorbell: the doorbell does not know '%s'",
+                           v[DRV_DOORBELL].s);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_driver_signal;
@@ -420,122 +274,380 @@ static int cmd_driver(int argc, char **argv)
     return rc == 3 ? CLI_ENV : rc ? CLI_FAIL : CLI_OK;
 }
 
-/* Benchmarks: each parses its own options. */
-static const struct {
-    const char *name;
-    int (*entry)(int argc, char **argv);
-} benches[] = {
-    {"ring", bench_ring_main},
-    {"e2e", bench_e2e_main},
+/* ---- the table ------------------------------------------------------------------------------- */
+
+/* The shared options. --backend's values and help are each command's. */
+static const struct arg_opt common_opts[CLI_COMMON_COUNT] = {
+    [CLI_SEED] = {.name = "seed", .kind = ARG_U64, .hi = UINT64_MAX,
+                  .help = "override the scenario's seed (decimal)"},
+    [CLI_TIME_SCALE] = {.name = "time-scale", .kind = ARG_DOUBLE, .min = 0.001, .max = 10000,
+                        .help = "divide every time in the scenario by X"},
+    [CLI_BACKEND] = {.name = "backend", .kind = ARG_ENUM, .help = "where it runs"},
+    [CLI_UDC] = {.name = "udc", .kind = ARG_TEXT, .meta = "NAME",
+                 .help = "the USB device controller to bind (default dummy_udc.0)"},
+    [CLI_JSON] = {.name = "json", .kind = ARG_OUTPUT,
+                  .help = "write the report as JSON (-: standard output)"},
+    [CLI_JUNIT] = {.name = "junit", .kind = ARG_OUTPUT,
+                   .help = "write JUnit XML, one testcase per scenario (-: standard output)"},
+    [CLI_HTML] = {.name = "html", .kind = ARG_PATH,
+                  .help = "write a self-contained HTML page per scenario (charts, events, losses)"},
+    [CLI_PCAP] = {.name = "pcap", .kind = ARG_PATH,
+                  .help = "capture what crossed the USB link (usbmon pcap, for Wireshark/tshark)"},
+    [CLI_KEEP_LOGS] = {.name = "keep-logs", .kind = ARG_FLAG,
+                       .help = "keep each run's device/driver/app logs and print where they are"},
+    [CLI_QUIET] = {.name = "quiet", .letter = 'q', .kind = ARG_FLAG,
+                   .help = "print only failures and errors"},
+    [CLI_VERBOSE] = {.name = "verbose", .letter = 'v', .kind = ARG_FLAG,
+                     .help = "show the device's and driver's informational lines"},
+    [CLI_HELP] = {.name = "help", .letter = 'h', .kind = ARG_FLAG,
+                  .help = "print this help and exit"},
 };
 
-static int cmd_bench(int argc, char **argv)
+static const struct arg_opt validate_opts[VALIDATE_COUNT] = {
+    [VALIDATE_EXPLAIN] = {.name = "explain", .kind = ARG_FLAG,
+                          .help = "print each scenario back with every default filled in"},
+};
+static const struct cli_cmd validate_cmd = {
+    .name = "validate", .args = "FILE.yaml...", .min_args = 1, .max_args = -1,
+    .help = "Parse and check scenarios; run nothing. Errors are FILE:LINE:COL: message, exit 2.\n",
+    .common = CLI_O(CLI_QUIET),
+    .shared_help = (const char *const[CLI_COMMON_COUNT]){
+        [CLI_QUIET] = "print nothing for valid files"},
+    .opts = validate_opts, .nopts = VALIDATE_COUNT,
+    .run = cmd_validate};
+
+static const struct arg_opt plan_opts[PLAN_COUNT] = {
+    [PLAN_CSV] = {.name = "csv", .kind = ARG_FLAG, .help = "comma-separated, with a header row"},
+};
+static const struct cli_cmd plan_cmd = {
+    .name = "plan", .args = "FILE.yaml", .min_args = 1, .max_args = 1,
+    .help = "Print the device's deterministic timeline: one row per sample (seq, due time, send\n"
+            "time, fate, flags), then the totals. The same file and seed give the same plan on\n"
+            "every machine.\n",
+    .common = CLI_O(CLI_SEED) | CLI_O(CLI_TIME_SCALE), .opts = plan_opts, .nopts = PLAN_COUNT,
+    .run = cmd_plan};
+
+static const char *const run_backends[] = {"usbip", "kernel", "vm", NULL};
+static const struct cli_cmd run_cmd = {
+    .name = "run", .args = "FILE.yaml...", .min_args = 1, .max_args = -1,
+    .help = "Run each scenario end to end: the device (USB/IP server on loopback), the driver\n"
+            "(USB/IP client -> shared ring -> doorbell) and the application (drains the ring in\n"
+            "batches), as three processes; verify rate, order, integrity, loss accounting,\n"
+            "backlog and latency. One line per scenario (PASS/FAIL and key figures), then the\n"
+            "reasons of a failure. With several scenarios, each --html/--pcap FILE gets the\n"
+            "scenario's name (out.html -> out-NAME.html).\n"
+            "Exit 0 all pass, 1 an expectation failed, 2 bad scenario (nothing run), 3 backend\n"
+            "unusable.\n",
+    .common = CLI_O(CLI_BACKEND) | CLI_O(CLI_UDC) | CLI_O(CLI_SEED) | CLI_O(CLI_TIME_SCALE) |
+              CLI_O(CLI_JSON) | CLI_O(CLI_JUNIT) | CLI_O(CLI_HTML) | CLI_O(CLI_PCAP) |
+              CLI_O(CLI_QUIET) | CLI_O(CLI_KEEP_LOGS) | CLI_O(CLI_VERBOSE),
+    .backends = run_backends,
+    .shared_help = (const char *const[CLI_COMMON_COUNT]){
+        [CLI_BACKEND] = "usbip (default: no root, no kernel modules); kernel: the device as a\n"
+                        "FunctionFS gadget on dummy_hcd (root, the USB gadget modules), the\n"
+                        "driver on libusb; vm: the kernel backend inside a Debian kernel in qemu\n"
+                        "(built and cached under build/vm/ on first use)",
+        [CLI_UDC] = "kernel: the USB device controller to bind (default dummy_udc.0)",
+        [CLI_SEED] = "override each scenario's seed (decimal)"},
+    .run = cmd_run};
+
+static const char *const gadget_backends[] = {"usbip", "ffs", NULL};
+static const struct arg_opt gadget_opts[GADGET_COUNT] = {
+    [GADGET_LISTEN] = {.name = "listen", .kind = ARG_TEXT, .meta = "ADDR:PORT",
+                       .help = "usbip: address and port to listen on (default 127.0.0.1:3240)"},
+    [GADGET_LOG] = {.name = "log", .kind = ARG_PATH,
+                    .help = "write the device log (seq, due, produce time, fate) as CSV"},
+};
+static const struct cli_cmd gadget_cmd = {
+    .name = "gadget", .args = "FILE.yaml", .min_args = 1, .max_args = 1,
+    .help = "Run only the emulated device, to develop another driver against it. It waits for a\n"
+            "host, plays the scenario's timeline from the first IN request, and ends when it is\n"
+            "over.\n",
+    .common = CLI_O(CLI_BACKEND) | CLI_O(CLI_UDC) | CLI_O(CLI_PCAP) | CLI_O(CLI_SEED) |
+              CLI_O(CLI_TIME_SCALE) | CLI_O(CLI_QUIET),
+    .backends = gadget_backends,
+    .shared_help = (const char *const[CLI_COMMON_COUNT]){
+        [CLI_BACKEND] = "usbip (default): a USB/IP server, attach with `usbip attach`;\n"
+                        "ffs: a FunctionFS gadget on a USB device controller (root)",
+        [CLI_UDC] = "ffs: the USB device controller to bind (default dummy_udc.0; see\n"
+                    "/sys/class/udc)",
+        [CLI_QUIET] = "no banner, only errors"},
+    .opts = gadget_opts, .nopts = GADGET_COUNT, .run = cmd_gadget};
+
+static const char *const drv_sources[] = {"usbip", "libusb", NULL};
+static const char *const drv_overflows[] = {"block", "drop-newest", "drop-oldest", NULL};
+static const char *const drv_doorbells[] = {"suppressed", "always", NULL};
+static const struct arg_opt driver_opts[DRV_COUNT] = {
+    [DRV_SOCKET] = {.name = "socket", .kind = ARG_PATH, .meta = "PATH", .required = true,
+                    .help = "the UNIX socket the application connects to"},
+    [DRV_SOURCE] = {.name = "source", .kind = ARG_ENUM, .values = drv_sources,
+                    .help = "how the device is read (default usbip)"},
+    [DRV_CONNECT] = {.name = "connect", .kind = ARG_HOSTPORT,
+                     .help = "usbip: the USB/IP server (default 127.0.0.1:3240)"},
+    [DRV_BUSID] = {.name = "busid", .kind = ARG_TEXT, .meta = "ID",
+                   .help = "usbip: the exported device's bus id (default 1-1)"},
+    [DRV_DEVICE] = {.name = "device", .kind = ARG_VIDPID,
+                    .help = "libusb: the device by vendor and product id, hexadecimal\n"
+                            "(default 1209:0001)"},
+    [DRV_SLOTS] = {.name = "slots", .kind = ARG_POW2, .lo = 8, .hi = USBSIM_RING_MAX_SLOTS,
+                   .help = "ring size, a power of two (default 256)"},
+    [DRV_PACKET_SIZE] = {.name = "packet-size", .kind = ARG_U64, .lo = 32, .hi = 1024,
+                         .help = "expected packet size in bytes (default: any up to 1024)"},
+    [DRV_OVERFLOW] = {.name = "overflow", .kind = ARG_ENUM, .values = drv_overflows,
+                      .help = "what a full ring does (default block)"},
+    [DRV_DOORBELL] = {.name = "doorbell", .kind = ARG_ENUM, .values = drv_doorbells,
+                      .help = "ring only when the application may sleep, or every packet\n"
+                              "(default suppressed)"},
+};
+static const struct cli_cmd driver_cmd = {
+    .name = "driver",
+    .help = "Run the driver alone: read the device (USB/IP client, or libusb by VID:PID), check\n"
+            "each packet's CRC, push it into the shared ring and serve the ring on the UNIX\n"
+            "socket PATH to one application (see examples/consumer.c and driver/client.h).\n"
+            "Runs until Ctrl-C.\n",
+    .opts = driver_opts, .nopts = DRV_COUNT, .run = cmd_driver};
+
+static const struct cli_cmd *const bench_subs[] = {&bench_ring_cmd, &bench_e2e_cmd};
+static const struct cli_cmd bench_cmd = {
+    .name = "bench",
+    .help = "Measure the transport (ring) or the whole path (e2e), side by side with their\n"
+            "baselines. 'usbsim bench NAME --help' tells more.\n",
+    .subs = bench_subs, .nsubs = sizeof bench_subs / sizeof bench_subs[0]};
+
+static int cmd_help(struct cli_opts *o);
+static const struct cli_cmd help_cmd = {
+    .name = "help", .args = "[COMMAND [SUB]]", .min_args = 0, .max_args = 2,
+    .help = "Print the program's usage, or one command's help (as 'usbsim COMMAND --help').\n",
+    .run = cmd_help};
+
+/* Every command of `usbsim`, in the order `usbsim --help` lists them. */
+static const struct cli_cmd *const commands[] = {
+    &run_cmd, &validate_cmd, &plan_cmd, &gadget_cmd, &fz_cmd, &trace_cmd, &driver_cmd,
+    &bench_cmd, &help_cmd,
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+const struct cli_cmd *cli_command(size_t i)
 {
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: usbsim bench ring|e2e [--json]\n\nMeasure the transport (ring) or the "
-               "whole path (e2e), side by side with their baselines.\n"
-               "'usbsim bench NAME --help' tells more.\n");
-        return CLI_OK;
+    return i < N_COMMANDS ? commands[i] : NULL;
+}
+
+/* ---- the parser ------------------------------------------------------------------------------ */
+
+/* The options a command accepts, in synopsis order: its required own options, the shared ones,
+ * its other own options, --help last. id >= 0: own option id; id < 0: shared option -1 - id. */
+struct optlist {
+    const struct arg_opt *p[CLI_COMMON_COUNT + CLI_OWN_MAX];
+    int id[CLI_COMMON_COUNT + CLI_OWN_MAX];
+    size_t n;
+    struct arg_opt shared[CLI_COMMON_COUNT]; /* the shared options as this command words them */
+};
+
+static void add(struct optlist *l, const struct arg_opt *o, int id)
+{
+    l->p[l->n] = o;
+    l->id[l->n++] = id;
+}
+
+static void optlist_for(const struct cli_cmd *c, struct optlist *l)
+{
+    l->n = 0;
+    for (size_t i = 0; i < c->nopts; i++)
+        if (c->opts[i].required)
+            add(l, &c->opts[i], (int)i);
+    for (int k = 0; k < CLI_HELP; k++) {
+        if (!(c->common & CLI_O(k)))
+            continue;
+        l->shared[k] = common_opts[k];
+        if (k == CLI_BACKEND)
+            l->shared[k].values = c->backends;
+        if (c->shared_help && c->shared_help[k])
+            l->shared[k].help = c->shared_help[k];
+        add(l, &l->shared[k], -1 - k);
     }
-    for (size_t i = 0; argc >= 2 && i < sizeof benches / sizeof benches[0]; i++)
-        if (strcmp(argv[1], benches[i].name) == 0)
-            return benches[i].entry(argc - 1, argv + 1);
-    return usage_error("bench", "needs what to measure: ring or e2e%s", "");
+    for (size_t i = 0; i < c->nopts; i++)
+        if (!c->opts[i].required)
+            add(l, &c->opts[i], (int)i);
+    add(l, &common_opts[CLI_HELP], -1 - CLI_HELP);
+}
+
+/* "usbsim NAME ARGS [--opt ...]..." after `prefix`, wrapped; --help left out. */
+static void synopsis(FILE *f, const char *prefix, const char *full, const struct cli_cmd *c)
+{
+    struct optlist l;
+    char lead[256];
+    if (c->nsubs) {
+        for (size_t i = 0; i < c->nsubs; i++) {
+            char sub[128];
+            snprintf(sub, sizeof sub, "%s %s", full, c->subs[i]->name);
+            synopsis(f, prefix, sub, c->subs[i]);
+        }
+        return;
+    }
+    optlist_for(c, &l);
+    snprintf(lead, sizeof lead, "%susbsim %s%s%s", prefix, full, c->args ? " " : "",
+             c->args ? c->args : "");
+    arg_synopsis(f, lead, (size_t)snprintf(NULL, 0, "%susbsim %s ", prefix, full), l.p, l.n - 1);
+}
+
+static void command_help(const struct cli_cmd *c, const char *full)
+{
+    synopsis(stdout, "usage: ", full, c);
+    printf("\n%s", c->help);
+    if (c->nsubs)
+        return;
+    struct optlist l;
+    optlist_for(c, &l);
+    printf("\noptions:\n");
+    arg_help(stdout, l.p, l.n);
 }
 
 static void print_usage(FILE *f)
 {
     fprintf(f, "usbsim — emulate a USB device from YAML scenarios and prove a ring-and-doorbell\n"
                "transport delivers every packet, in order, on time.\n\nusage:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  usbsim %s\n", commands[i].synopsis);
-    fprintf(f, "  usbsim bench ring|e2e [--json]\n");
-    fprintf(f, "  usbsim driver --socket PATH [--source usbip|libusb] [--connect HOST:PORT] ...\n");
-    fprintf(f, "  usbsim fuzz [--seed S] [--runs N | --budget-s T] [--time-scale X] [--shard K/N]\n"
-               "              [--out DIR] [--json FILE] [--list]\n");
-    fprintf(f, "  usbsim verify --scenario FILE.yaml --trace TRACE.csv [--json F] [--junit F] "
-               "[--html F]\n");
-    fprintf(f, "  usbsim --version\n");
-    fprintf(f, "\n'usbsim COMMAND --help' tells more. Exit codes: 0 pass, 1 an expectation failed,\n"
-               "2 bad usage or bad scenario, 3 the environment cannot run the chosen backend.\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        synopsis(f, "  ", commands[i]->name, commands[i]);
+    fprintf(f, "  usbsim --version | -V\n");
+    fprintf(f, "\n'usbsim help COMMAND' tells more. Exit codes: 0 pass, 1 an expectation failed,\n"
+               "2 bad usage or bad scenario, 3 the environment cannot run the chosen backend.\n"
+               "NO_COLOR (set, not empty) turns colour off.\n");
+}
+
+static const struct cli_cmd *find_in(const struct cli_cmd *const *list, size_t n, const char *name)
+{
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp(list[i]->name, name) == 0)
+            return list[i];
+    return NULL;
+}
+
+static int cmd_help(struct cli_opts *o)
+{
+    if (o->nfiles == 0)
+        return print_usage(stdout), CLI_OK;
+    const struct cli_cmd *c = find_in(commands, N_COMMANDS, o->files[0]);
+    if (!c) {
+        fprintf(stderr, "usbsim help: there is no command '%s'; the commands are", o->files[0]);
+        for (size_t i = 0; i < N_COMMANDS; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", commands[i]->name);
+        fprintf(stderr, "\n");
+        return CLI_USAGE;
+    }
+    char full[128];
+    snprintf(full, sizeof full, "%s", c->name);
+    if (o->nfiles == 2) {
+        const struct cli_cmd *sub = find_in(c->subs, c->nsubs, o->files[1]);
+        if (!sub)
+            return usage_error(c->name, "there is no sub-command '%s'", o->files[1]);
+        snprintf(full, sizeof full, "%s %s", c->name, sub->name);
+        c = sub;
+    }
+    command_help(c, full);
+    return CLI_OK;
+}
+
+static bool asks_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+/* Colour on f: a terminal, and NO_COLOR unset or empty (https://no-color.org). */
+static int color_for(FILE *f)
+{
+    const char *no = getenv("NO_COLOR");
+    return isatty(fileno(f)) && !(no && *no);
+}
+
+static void set_common(struct cli_opts *o, int k, const struct arg_val *v)
+{
+    switch (k) {
+    case CLI_SEED: o->has_seed = true, o->seed = v->u; break;
+    case CLI_TIME_SCALE: o->time_scale = v->d; break;
+    case CLI_BACKEND: o->backend = v->s; break;
+    case CLI_UDC: o->udc = v->s; break;
+    case CLI_JSON: o->json = v->s; break;
+    case CLI_JUNIT: o->junit = v->s; break;
+    case CLI_HTML: o->html = v->s; break;
+    case CLI_PCAP: o->pcap = v->s; break;
+    case CLI_KEEP_LOGS: o->keep = 1; break;
+    case CLI_QUIET: o->quiet = 1; break;
+    case CLI_VERBOSE: o->verbose = 1; break;
+    }
+}
+
+static int dispatch(const struct cli_cmd *c, const char *full, int argc, char **argv)
+{
+    if (c->nsubs) {
+        const struct cli_cmd *sub = argc >= 2 ? find_in(c->subs, c->nsubs, argv[1]) : NULL;
+        if (!sub && asks_help(argc, argv))
+            return command_help(c, full), CLI_OK;
+        if (!sub) {
+            char names[256] = "";
+            for (size_t i = 0; i < c->nsubs; i++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                         i ? (i + 1 < c->nsubs ? ", " : " or ") : "", c->subs[i]->name);
+            fprintf(stderr, "usbsim %s: needs %s%s%s%s (try 'usbsim %s --help')\n", full, names,
+                    argc >= 2 ? ", not '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "",
+                    full);
+            return CLI_USAGE;
+        }
+        char sub_full[128];
+        snprintf(sub_full, sizeof sub_full, "%s %s", full, sub->name);
+        return dispatch(sub, sub_full, argc - 1, argv + 1);
+    }
+    if (asks_help(argc, argv))
+        return command_help(c, full), CLI_OK;
+    struct optlist l;
+    optlist_for(c, &l);
+    struct arg_val vals[CLI_COMMON_COUNT + CLI_OWN_MAX];
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    struct cli_opts o = {.cmd = full, .c = c, .time_scale = 1.0, .files = pos,
+                         .backend = c->backends ? c->backends[0] : NULL};
+    char err[ARG_ERR_MAX];
+    if (!pos)
+        return fprintf(stderr, "usbsim: out of memory\n"), CLI_ENV;
+    int rc = CLI_USAGE;
+    if (arg_parse(l.p, l.n, argc, argv, vals, pos, &o.nfiles, err, sizeof err) != 0) {
+        usage_error(full, "%s", err);
+    } else if (o.nfiles < c->min_args) {
+        usage_error(full, "needs %s", c->args);
+    } else if (c->max_args >= 0 && o.nfiles > c->max_args) {
+        char what[160];
+        if (c->max_args)
+            snprintf(what, sizeof what, "takes only %s, not also '%%s'", c->args);
+        else
+            snprintf(what, sizeof what, "takes no argument, not '%%s'");
+        usage_error(full, what, pos[c->max_args]);
+    } else {
+        for (size_t i = 0; i < l.n; i++)
+            if (vals[i].set && l.id[i] >= 0)
+                o.own[l.id[i]] = vals[i];
+            else if (vals[i].set)
+                set_common(&o, -1 - l.id[i], &vals[i]);
+        bool report_to_stdout = (o.json && strcmp(o.json, "-") == 0) ||
+                                (o.junit && strcmp(o.junit, "-") == 0);
+        o.out = report_to_stdout ? stderr : stdout;
+        o.color = color_for(o.out);
+        rc = c->run(&o);
+    }
+    free(pos);
+    return rc;
 }
 
 int cli_main(int argc, char **argv)
 {
     if (argc < 2)
         return print_usage(stderr), CLI_USAGE;
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0)
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
         return print_usage(stdout), CLI_OK;
-    if (strcmp(argv[1], "--version") == 0)
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
         return printf("usbsim %s\n", USBSIM_VERSION), CLI_OK;
-    if (strcmp(argv[1], "bench") == 0)
-        return cmd_bench(argc - 1, argv + 1);
-    if (strcmp(argv[1], "driver") == 0)
-        return cmd_driver(argc - 1, argv + 1);
-    if (strcmp(argv[1], "fuzz") == 0)
-        return fz_main(argc - 1, argv + 1);
-    if (strcmp(argv[1], "verify") == 0)
-        return trace_main(argc - 1, argv + 1);
-    const struct cli_cmd *c = find_cmd(argv[1]);
+    const struct cli_cmd *c = find_in(commands, N_COMMANDS, argv[1]);
     if (!c)
         return usage_error(NULL, "unknown command '%s'", argv[1]);
-
-    struct cli_opts o = {.cmd = c->name, .time_scale = 1.0};
-    optind = 1;
-    opterr = 0;
-    int sub_argc = argc - 1;
-    char **sub_argv = argv + 1;
-    for (;;) {
-        int idx = -1;
-        int ch = getopt_long(sub_argc, sub_argv, ":hqv", long_opts, &idx);
-        if (ch == -1)
-            break;
-        if (ch == '?')
-            return usage_error(c->name, "unknown option '%s'", sub_argv[optind - 1]);
-        if (ch == ':')
-            return usage_error(c->name, "option '%s' needs a value", sub_argv[optind - 1]);
-        int id = ch == 'h' ? O_HELP : ch == 'q' ? O_QUIET : ch == 'v' ? O_VERBOSE : ch - 256;
-        if (!(c->opts & BIT(id)))
-            return usage_error(c->name, "this command does not take '%s'", sub_argv[optind - 1]);
-        switch (id) {
-        case O_HELP:
-            printf("usage: usbsim %s\n\n%s", c->synopsis, c->help);
-            return CLI_OK;
-        case O_CSV: o.csv = 1; break;
-        case O_QUIET: o.quiet = 1; break;
-        case O_EXPLAIN: o.explain = 1; break;
-        case O_KEEP: o.keep = 1; break;
-        case O_VERBOSE: o.verbose = 1; break;
-        case O_SEED:
-            if (arg_u64(optarg, 0, UINT64_MAX, &o.seed) != 0)
-                return usage_error(c->name, "--seed takes a whole number from 0 to 2^64-1, not '%s'",
-                                   optarg);
-            o.has_seed = 1;
-            break;
-        case O_TIME_SCALE:
-            if (arg_double(optarg, 0.001, 10000, &o.time_scale) != 0)
-                return usage_error(c->name, "--time-scale takes a number from 0.001 to 10000, not '%s'",
-                                   optarg);
-            break;
-        case O_JSON: o.json = optarg; break;
-        case O_JUNIT: o.junit = optarg; break;
-        case O_BACKEND: o.backend = optarg; break;
-        case O_LISTEN: o.listen = optarg; break;
-        case O_LOG: o.log = optarg; break;
-        case O_HTML: o.html = optarg; break;
-        case O_PCAP: o.pcap = optarg; break;
-        case O_UDC: o.udc = optarg; break;
-        }
-    }
-    o.files = sub_argv + optind;
-    o.nfiles = sub_argc - optind;
-    if (o.nfiles < c->min_files)
-        return usage_error(c->name, "%s", c->min_files == 1 && c->max_files == 1
-                                              ? "needs one scenario FILE"
-                                              : "needs at least one scenario FILE");
-    if (c->max_files >= 0 && o.nfiles > c->max_files)
-        return usage_error(c->name, "takes one scenario FILE, not more (extra: '%s')",
-                           o.files[c->max_files]);
-    return c->run(&o);
+    return dispatch(c, c->name, argc - 1, argv + 1);
 }

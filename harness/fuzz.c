@@ -260,12 +260,6 @@ static int write_json(const struct fz *z, double wall)
 
 /* ---- options --------------------------------------------------------------------------------- */
 
-#define SYNOPSIS                                                                                 \
-    "usbsim fuzz [--seed S] [--runs N | --budget-s T] [--time-scale X] [--shard K/N]\n"          \
-    "                   [--out DIR] [--json FILE] [--shrink-runs N] [--max-failures N]\n"       \
-    "                   [--list] [--quiet]"                                                      \
-    " [--backend usbip|kernel|vm]"
-
 static const char help_text[] =
     "Generate timing scenarios from a seed (jitter, device stalls, bursts, halts, disconnects,\n"
     "corruption, consumer work and stalls, ring sizes, overflow policies, doorbell modes), run\n"
@@ -273,46 +267,11 @@ static const char help_text[] =
     "loss, no duplicate, no reorder, every corrupted packet caught, no crash or hang, ring\n"
     "occupancy within its slots, wake-ups within packets, drain and wake-up latency bounded.\n"
     "A failure is kept as DIR/fail-SEED-I.yaml, then shrunk to DIR/fail-SEED-I.min.yaml.\n"
-    "Exit 0 no failure, 1 a failure, 2 bad usage, 3 backend unusable.\n"
-    "  --seed S          campaign seed (default 1); same seed and shard, same scenarios\n"
-    "  --runs N          run N scenarios (indices 0..N-1; default 100)\n"
-    "  --budget-s T      instead of --runs: keep going for T seconds\n"
-    "  --time-scale X    divide every time by X (e.g. 20 for fast campaigns)\n"
-    "  --shard K/N       run only the indices i with i mod N == K-1 (split a campaign)\n"
-    "  --out DIR         where failures are written (default fuzz-out)\n"
-    "  --json FILE       write a summary: runs, failures with files and invariants, runs/s\n"
-    "  --shrink-runs N   runs spent shrinking each failure (default 40, 0: no shrinking)\n"
-    "  --max-failures N  stop the campaign after N failures (default 0: never)\n"
-    "  --list            print the scenarios (index and one-line summary), run nothing\n"
-    "  --quiet           no progress line, only failures and the summary\n"
-    "  --backend B       usbip (default); kernel: FunctionFS gadget + libusb (root, the USB\n"
-    "                    gadget modules); vm: the kernel backend inside a Debian kernel in qemu,\n"
-    "                    failures and the summary brought back to --out\n";
+    "Exit 0 no failure, 1 a failure, 2 bad usage, 3 backend unusable.\n";
 
 static int usage(const char *fmt, const char *arg)
 {
     return arg_usage("fuzz", fmt, arg);
-}
-
-
-
-static int parse_shard(const char *s, unsigned *k, unsigned *n)
-{
-    unsigned a, b;
-    char tail;
-    if (sscanf(s, "%u/%u%c", &a, &b, &tail) != 2 || b < 1 || b > 1000000 || a < 1 || a > b)
-        return -1;
-    *k = a;
-    *n = b;
-    return 0;
-}
-
-static int check_backend(struct fz *z, const char *b)
-{
-    if (strcmp(b, "usbip") != 0 && strcmp(b, "kernel") != 0 && strcmp(b, "vm") != 0)
-        return usage("--backend is usbip, kernel or vm, not '%s'", b);
-    z->backend = b;
-    return 0;
 }
 
 /* --backend vm: the same campaign with --backend kernel inside the VM (one boot); failures and
@@ -353,87 +312,37 @@ static int campaign_in_vm(const struct fz *z, bool has_budget)
     return rc < 0 ? 1 : rc;
 }
 
-enum { O_SEED = 256, O_RUNS, O_BUDGET, O_SCALE, O_SHARD, O_OUT, O_JSON, O_SHRINK, O_MAXFAIL,
-       O_LIST, O_BACKEND };
-
-static int parse_one(struct fz *z, int ch, const char *arg, bool *has_budget)
+/* The campaign from the parsed options; 0, or the exit code of bad usage. */
+static int parse_args(struct fz *z, const struct cli_opts *o)
 {
-    uint64_t v;
-    switch (ch) {
-    case O_SEED:
-        if (arg_u64(arg, 0, UINT64_MAX, &z->seed) != 0)
-            return usage("--seed takes a whole number from 0 to 2^64-1, not '%s'", arg);
-        return 0;
-    case O_RUNS:
-        if (arg_u64(arg, 1, 100000000, &z->runs) != 0)
-            return usage("--runs takes 1..100000000, not '%s'", arg);
-        z->has_runs = true;
-        return 0;
-    case O_BUDGET:
-        *has_budget = true;
-        return arg_double(arg, 1, 1e7, &z->budget_s) ? usage("--budget-s takes 1..1e7 seconds, "
-                                                               "not '%s'", arg) : 0;
-    case O_SCALE:
-        return arg_double(arg, 0.001, 10000, &z->scale)
-                   ? usage("--time-scale takes a number from 0.001 to 10000, not '%s'", arg) : 0;
-    case O_SHARD:
-        return parse_shard(arg, &z->shard_k, &z->shard_n)
-                   ? usage("--shard takes K/N with 1 <= K <= N, not '%s'", arg) : 0;
-    case O_SHRINK:
-        if (arg_u64(arg, 0, 100000, &v) != 0)
-            return usage("--shrink-runs takes 0..100000, not '%s'", arg);
-        z->shrink_runs = (unsigned)v;
-        return 0;
-    case O_MAXFAIL:
-        if (arg_u64(arg, 0, 1000000, &v) != 0)
-            return usage("--max-failures takes 0..1000000, not '%s'", arg);
-        z->max_failures = (unsigned)v;
-        return 0;
-    case O_OUT: z->out = arg; return 0;
-    case O_JSON: z->json = arg; return 0;
-    case O_LIST: z->list = true; return 0;
-    case 'q': z->quiet = true; return 0;
-    case O_BACKEND: return check_backend(z, arg);
-    default: return usage("bad option '%s'", arg ? arg : "?");
+    const struct arg_val *v = o->own;
+    if (o->has_seed)
+        z->seed = o->seed;
+    z->scale = o->time_scale;
+    z->backend = o->backend;
+    z->quiet = o->quiet;
+    z->has_runs = v[FZ_OPT_RUNS].set || !v[FZ_OPT_BUDGET].set;
+    if (v[FZ_OPT_RUNS].set)
+        z->runs = v[FZ_OPT_RUNS].u;
+    if (v[FZ_OPT_BUDGET].set)
+        z->budget_s = v[FZ_OPT_BUDGET].d;
+    if (v[FZ_OPT_SHARD].set) {
+        z->shard_k = (unsigned)v[FZ_OPT_SHARD].u;
+        z->shard_n = (unsigned)v[FZ_OPT_SHARD].u2;
     }
-}
-
-static int parse_args(struct fz *z, int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"seed", required_argument, NULL, O_SEED}, {"runs", required_argument, NULL, O_RUNS},
-        {"budget-s", required_argument, NULL, O_BUDGET},
-        {"time-scale", required_argument, NULL, O_SCALE},
-        {"shard", required_argument, NULL, O_SHARD}, {"out", required_argument, NULL, O_OUT},
-        {"json", required_argument, NULL, O_JSON},
-        {"shrink-runs", required_argument, NULL, O_SHRINK},
-        {"max-failures", required_argument, NULL, O_MAXFAIL}, {"list", no_argument, NULL, O_LIST},
-        {"quiet", no_argument, NULL, 'q'}, {"backend", required_argument, NULL, O_BACKEND},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    bool has_budget = false;
-    optind = 1;
-    opterr = 0;
-    for (int ch; (ch = getopt_long(argc, argv, ":hq", opts, NULL)) != -1;) {
-        if (ch == 'h') {
-            printf("usage: %s\n\n%s", SYNOPSIS, help_text);
-            return -1;
-        }
-        if (ch == '?')
-            return usage("unknown option '%s'", argv[optind - 1]);
-        if (ch == ':')
-            return usage("option '%s' needs a value", argv[optind - 1]);
-        int rc = parse_one(z, ch, optarg, &has_budget);
-        if (rc != 0)
-            return rc;
-    }
-    if (optind < argc)
-        return usage("takes no file, not '%s'", argv[optind]);
-    if (has_budget && z->has_runs)
+    if (v[FZ_OPT_OUT].set)
+        z->out = v[FZ_OPT_OUT].s;
+    if (v[FZ_OPT_JSON].set)
+        z->json = v[FZ_OPT_JSON].s;
+    if (v[FZ_OPT_SHRINK].set)
+        z->shrink_runs = (unsigned)v[FZ_OPT_SHRINK].u;
+    if (v[FZ_OPT_MAXFAIL].set)
+        z->max_failures = (unsigned)v[FZ_OPT_MAXFAIL].u;
+    z->list = v[FZ_OPT_LIST].set;
+    if (v[FZ_OPT_BUDGET].set && v[FZ_OPT_RUNS].set)
         return usage("%sgive --runs or --budget-s, not both", "");
-    if (has_budget && z->list)
+    if (v[FZ_OPT_BUDGET].set && z->list)
         return usage("%s--list needs --runs (a budget has no fixed list)", "");
-    if (!has_budget)
-        z->has_runs = true;
     return 0;
 }
 
@@ -446,13 +355,13 @@ static void summary(const struct fz *z, double wall)
            fault_active() ? fault_active() : "");
 }
 
-int fz_main(int argc, char **argv)
+int fz_main(struct cli_opts *o)
 {
     struct fz z = {.seed = 1, .runs = 100, .scale = 1.0, .shard_k = 1, .shard_n = 1,
                    .shrink_runs = 40, .out = "fuzz-out", .backend = "usbip"};
-    int rc = parse_args(&z, argc, argv);
+    int rc = parse_args(&z, o);
     if (rc != 0)
-        return rc < 0 ? 0 : rc;
+        return rc;
     if (z.list)
         return list(&z);
     if (strcmp(z.backend, "vm") == 0)
@@ -471,3 +380,37 @@ int fz_main(int argc, char **argv)
     free(z.fails);
     return rc;
 }
+
+static const char *const fz_backends[] = {"usbip", "kernel", "vm", NULL};
+static const struct arg_opt fz_opts[FZ_OPT_COUNT] = {
+    [FZ_OPT_RUNS] = {.name = "runs", .kind = ARG_U64, .lo = 1, .hi = 100000000,
+                     .help = "run N scenarios (indices 0..N-1; default 100)"},
+    [FZ_OPT_BUDGET] = {.name = "budget-s", .kind = ARG_DOUBLE, .meta = "T", .min = 1, .max = 1e7,
+                       .help = "instead of --runs: keep going for T seconds"},
+    [FZ_OPT_SHARD] = {.name = "shard", .kind = ARG_SHARD,
+                      .help = "run only the indices i with i mod N == K-1 (split a campaign)"},
+    [FZ_OPT_OUT] = {.name = "out", .kind = ARG_PATH, .meta = "DIR",
+                    .help = "where failures are written (default fuzz-out)"},
+    [FZ_OPT_JSON] = {.name = "json", .kind = ARG_PATH,
+                     .help = "write a summary: runs, failures with files and invariants, runs/s"},
+    [FZ_OPT_SHRINK] = {.name = "shrink-runs", .kind = ARG_U64, .hi = 100000,
+                       .help = "runs spent shrinking each failure (default 40, 0: no shrinking)"},
+    [FZ_OPT_MAXFAIL] = {.name = "max-failures", .kind = ARG_U64, .hi = 1000000,
+                        .help = "stop the campaign after N failures (default 0: never)"},
+    [FZ_OPT_LIST] = {.name = "list", .kind = ARG_FLAG,
+                     .help = "print the scenarios (index and one-line summary), run nothing"},
+};
+
+const struct cli_cmd fz_cmd = {
+    .name = "fuzz", .help = help_text,
+    .common = CLI_O(CLI_SEED) | CLI_O(CLI_TIME_SCALE) | CLI_O(CLI_BACKEND) | CLI_O(CLI_QUIET),
+    .backends = fz_backends,
+    .shared_help = (const char *const[CLI_COMMON_COUNT]){
+        [CLI_BACKEND] = "usbip (default); kernel: FunctionFS gadget + libusb (root, the USB\n"
+                        "gadget modules); vm: the kernel backend inside a Debian kernel in qemu,\n"
+                        "failures and the summary brought back to --out",
+        [CLI_SEED] = "the campaign's seed (decimal, default 1): same seed and shard, same\n"
+                     "scenarios",
+        [CLI_TIME_SCALE] = "divide every time by X (e.g. 20 for fast campaigns)",
+        [CLI_QUIET] = "no progress line, only failures and the summary"},
+    .opts = fz_opts, .nopts = FZ_OPT_COUNT, .run = fz_main};

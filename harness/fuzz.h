@@ -23,8 +23,16 @@
 #include "harness/fuzz_gen.h"
 #include "harness/fuzz_inv.h"
 #include "harness/fuzz_shrink.h"
+#include "harness/cli.h"
 
-/* `usbsim fuzz ...` (argv[0] is "fuzz"); returns the exit code. */
-int fz_main(int argc, char **argv);
+/* `usbsim fuzz`: its own options, by index in fz_cmd.opts (o->own[FZ_OPT_...]). */
+enum fz_opt {
+    FZ_OPT_RUNS, FZ_OPT_BUDGET, FZ_OPT_SHARD, FZ_OPT_OUT, FZ_OPT_JSON, FZ_OPT_SHRINK,
+    FZ_OPT_MAXFAIL, FZ_OPT_LIST, FZ_OPT_COUNT
+};
+/* The command's declaration, in cli.c's table. */
+extern const struct cli_cmd fz_cmd;
+/* `usbsim fuzz` with its parsed options; returns the exit code. */
+int fz_main(struct cli_opts *o);
 
 #endif

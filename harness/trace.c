@@ -2,7 +2,6 @@
 #include "harness/trace.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -333,55 +332,17 @@ static int usage(const char *fmt, const char *arg)
     return arg_usage("verify", fmt, arg);
 }
 
-static void help(void)
+/* The command's options into verify_opts; 0, or the exit code of bad usage. */
+static int parse_args(const struct cli_opts *c, struct verify_opts *o)
 {
-    printf("usage: usbsim verify --scenario FILE.yaml --trace TRACE.csv [--seed N] "
-           "[--time-scale X]\n"
-           "                     [--json FILE] [--junit FILE] [--html FILE] [--quiet]\n\n"
-           "Judge a receive log written by another driver or application against the scenario:\n"
-           "same verdict, reports and exit codes as 'usbsim run'. TRACE is CSV with the header\n"
-           "'seq,recv_ns' or 'seq,recv_ns,bytes_hex' (see docs/trace-format.md).\n");
-}
-
-static int parse_args(int argc, char **argv, struct verify_opts *o)
-{
-    static const struct option opts[] = {
-        {"scenario", required_argument, NULL, 's'}, {"trace", required_argument, NULL, 't'},
-        {"seed", required_argument, NULL, 'S'},     {"time-scale", required_argument, NULL, 'X'},
-        {"json", required_argument, NULL, 'j'},     {"junit", required_argument, NULL, 'u'},
-        {"html", required_argument, NULL, 'H'},     {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-    *o = (struct verify_opts){.time_scale = 1.0};
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 's': o->scenario = optarg; break;
-        case 't': o->trace = optarg; break;
-        case 'j': o->json = optarg; break;
-        case 'u': o->junit = optarg; break;
-        case 'H': o->html = optarg; break;
-        case 'q': o->quiet = 1; break;
-        case 'h': help(); return 0;
-        case 'S':
-            if (arg_u64(optarg, 0, UINT64_MAX, &o->seed) != 0)
-                return usage("--seed expects an unsigned integer, not '%s'", optarg);
-            o->has_seed = 1;
-            break;
-        case 'X':
-            if (arg_double(optarg, 0.001, 10000, &o->time_scale) != 0)
-                return usage("--time-scale expects a number 0.001..10000, not '%s'", optarg);
-            break;
-        default:
-            return usage("unknown option or missing value: '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return usage("unexpected argument '%s'", argv[optind]);
+    *o = (struct verify_opts){.scenario = c->own[TRACE_OPT_SCENARIO].s,
+                              .trace = c->own[TRACE_OPT_TRACE].s, .json = c->json,
+                              .junit = c->junit, .html = c->html, .quiet = c->quiet,
+                              .has_seed = c->has_seed, .seed = c->seed,
+                              .time_scale = c->time_scale};
     if (!o->scenario || !o->trace)
         return usage("%s", "--scenario FILE and --trace FILE are both required");
-    return -1; /* go on */
+    return 0;
 }
 
 static int write_outputs(const struct verify_opts *o, const struct scn_scenario *sc,
@@ -398,11 +359,11 @@ static int write_outputs(const struct verify_opts *o, const struct scn_scenario 
     return bad;
 }
 
-int trace_main(int argc, char **argv)
+int trace_main(struct cli_opts *c)
 {
     struct verify_opts o;
-    int rc = parse_args(argc, argv, &o);
-    if (rc >= 0)
+    int rc = parse_args(c, &o);
+    if (rc != 0)
         return rc;
     struct scn_scenario sc;
     char err[TRACE_ERR_MAX > SCN_ERR_MAX ? TRACE_ERR_MAX : SCN_ERR_MAX];
@@ -426,7 +387,7 @@ int trace_main(int argc, char **argv)
     struct vfy_result res;
     rc = trace_judge(&sc, &run, &info, &res);
     if (!o.quiet || !vfy_ok(&res))
-        rpt_line(stdout, &res, isatty(STDOUT_FILENO));
+        rpt_line(c->out, &res, c->color);
     fflush(stdout);
     if (write_outputs(&o, &sc, &run, &res))
         rc = 1;
@@ -434,3 +395,20 @@ int trace_main(int argc, char **argv)
     rec_free(&run);
     return rc;
 }
+
+static const struct arg_opt trace_opts[TRACE_OPT_COUNT] = {
+    [TRACE_OPT_SCENARIO] = {.name = "scenario", .kind = ARG_PATH, .meta = "FILE.yaml",
+                            .required = true, .help = "the scenario the device ran"},
+    [TRACE_OPT_TRACE] = {.name = "trace", .kind = ARG_PATH, .meta = "TRACE.csv", .required = true,
+                         .help = "the receive log (docs/trace-format.md)"},
+};
+
+const struct cli_cmd trace_cmd = {
+    .name = "verify",
+    .help = "Judge a receive log written by another driver or application against the scenario:\n"
+            "same verdict, reports and exit codes as 'usbsim run'. TRACE is CSV with the header\n"
+            "'seq,recv_ns' or 'seq,recv_ns,bytes_hex' (see docs/trace-format.md). Give --seed and\n"
+            "--time-scale the device ran with.\n",
+    .common = CLI_O(CLI_SEED) | CLI_O(CLI_TIME_SCALE) | CLI_O(CLI_JSON) | CLI_O(CLI_JUNIT) |
+              CLI_O(CLI_HTML) | CLI_O(CLI_QUIET),
+    .opts = trace_opts, .nopts = TRACE_OPT_COUNT, .run = trace_main};

@@ -40,6 +40,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "harness/cli.h"
 #include "harness/records.h"
 #include "harness/verify.h"
 #include "sim/scenario.h"
@@ -65,7 +66,10 @@ int trace_load(const char *path, const struct scn_scenario *sc, struct rec_run *
 int trace_judge(const struct scn_scenario *sc, const struct rec_run *run,
                 const struct trace_info *info, struct vfy_result *out);
 /* `usbsim verify --scenario FILE --trace TRACE [--seed N] [--time-scale X] [--json F]
- * [--junit F] [--html F] [--quiet]`; argv[0] is the command's name. Returns the exit code. */
-int trace_main(int argc, char **argv);
+ * [--junit F] [--html F] [--quiet]`: its own options by index in trace_cmd.opts, the command's
+ * declaration in cli.c's table. trace_main() takes the parsed options; returns the exit code. */
+enum trace_opt { TRACE_OPT_SCENARIO, TRACE_OPT_TRACE, TRACE_OPT_COUNT };
+extern const struct cli_cmd trace_cmd;
+int trace_main(struct cli_opts *o);
 
 #endif

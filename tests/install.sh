@@ -23,7 +23,8 @@ make --no-print-directory BUILD="$build" install DESTDIR="$root" PREFIX="$prefix
 for f in bin/usbsim lib/libusbsim-ring.so.2 lib/libusbsim-ring.so lib/libusbsim-ring.a \
          include/usbsim/ring.h include/usbsim/doorbell.h include/usbsim/client.h \
          include/usbsim/dataqueue.h include/usbsim/status.h lib/pkgconfig/usbsim-ring.pc share/man/man1/usbsim.1 \
-         share/bash-completion/completions/usbsim share/usbsim/install-manifest; do
+         share/bash-completion/completions/usbsim share/usbsim/install-manifest \
+         $(cd docs && printf 'share/doc/usbsim/%s ' *.md); do
   check "installed $prefix/$f" test -e "$root$prefix/$f"
 done
 soname=$(objdump -p "$root$prefix/lib/libusbsim-ring.so.2" | awk '/SONAME/ {print $2}')
@@ -36,6 +37,7 @@ check "libusbsim-ring exports only usbsim_* (also: ${stray:-nothing})" test -z "
 check "libusbsim-ring exports the public API (usbsim_ring_create, usbsim_strerror)" \
   bash -c "grep -qx usbsim_ring_create <<<'$exports' && grep -qx usbsim_strerror <<<'$exports'"
 check "usbsim --version" bash -c "'$root$prefix/bin/usbsim' --version | grep -Eq '^usbsim [0-9]+\.[0-9]+\.[0-9]+$'"
+check "usbsim -V is --version" test "$("$root$prefix/bin/usbsim" -V)" = "$("$root$prefix/bin/usbsim" --version)"
 
 # 2. build against the installed tree with pkg-config only (nothing from the source tree)
 export PKG_CONFIG_LIBDIR="$root$prefix/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$root"

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/cli.h"
 #include "harness/trace.h"
 #include "sim/packet.h"
 #include "sim/schedule.h"
@@ -274,13 +275,13 @@ static void test_malformed_lines(void)
 static int verify(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5,
                   const char *a6)
 {
-    char *argv[] = {"verify", (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5,
-                    (char *)a6, NULL};
-    int argc = 1;
+    char *argv[] = {"usbsim", "verify", (char *)a1, (char *)a2, (char *)a3, (char *)a4,
+                    (char *)a5, (char *)a6, NULL};
+    int argc = 2;
     while (argv[argc])
         argc++;
     fflush(stdout);
-    return trace_main(argc, argv);
+    return cli_main(argc, argv);
 }
 
 static void test_verify_command(void)
