@@ -73,7 +73,8 @@ static int device_main(void *arg)
     char log[128];
     path_in(r, REC_DEVICE_CSV, log, sizeof log);
     struct gadget_opts g = {.sc = r->sc, .backend = r->kernel ? "ffs" : "usbip",
-                            .listen = "127.0.0.1:0", .udc = r->o->udc, .log_path = log,
+                            .listen = r->kernel ? NULL : "127.0.0.1:0",
+                            .udc = r->kernel ? r->o->udc : NULL, .log_path = log,
                             .quiet = !r->o->verbose, .ready_fd = r->kernel ? -1 : r->ready[1],
                             .pcap_path = r->o->pcap_path};
     return gadget_run(&g);
