@@ -25,7 +25,8 @@
 #define SCN_MAX_EVENTS 64
 #define SCN_ERR_MAX 512
 
-enum scn_dist_kind { SCN_DIST_NONE, SCN_DIST_UNIFORM, SCN_DIST_NORMAL, SCN_DIST_PARETO };
+enum scn_dist_kind { SCN_DIST_NONE, SCN_DIST_UNIFORM, SCN_DIST_NORMAL, SCN_DIST_PARETO,
+                     SCN_DIST_COUNT };
 
 /* A random time distribution: none | uniform(max) | normal(stddev) | pareto(scale, alpha).
  * Draws are non-negative delays in ns (see rng.h). */
@@ -37,8 +38,8 @@ struct scn_dist {
     double alpha;      /* pareto shape, 0.5..10 */
 };
 
-enum scn_endpoint { SCN_EP_INTERRUPT, SCN_EP_BULK };
-enum scn_stall_mode { SCN_STALL_HOLD, SCN_STALL_DROP };
+enum scn_endpoint { SCN_EP_INTERRUPT, SCN_EP_BULK, SCN_EP_COUNT };
+enum scn_stall_mode { SCN_STALL_HOLD, SCN_STALL_DROP, SCN_STALL_COUNT };
 
 enum scn_dev_event_kind {
     SCN_EV_STALL,      /* device stops sending for dur_ns; mode hold or drop */
@@ -47,6 +48,8 @@ enum scn_dev_event_kind {
     SCN_EV_DISCONNECT, /* device gone for dur_ns, then back */
     SCN_EV_CORRUPT,    /* the next count packets carry a bad CRC */
 };
+/* The number of kinds (a macro: switches over the kinds need no case for it). */
+#define SCN_EV_COUNT (SCN_EV_CORRUPT + 1)
 
 struct scn_dev_event {
     enum scn_dev_event_kind kind;
@@ -63,9 +66,9 @@ struct scn_con_event {
     int line, col;
 };
 
-enum scn_overflow { SCN_OVF_BLOCK, SCN_OVF_DROP_NEWEST, SCN_OVF_DROP_OLDEST };
-enum scn_doorbell { SCN_DB_SUPPRESSED, SCN_DB_ALWAYS };
-enum scn_verdict { SCN_VERDICT_PASS, SCN_VERDICT_FAIL };
+enum scn_overflow { SCN_OVF_BLOCK, SCN_OVF_DROP_NEWEST, SCN_OVF_DROP_OLDEST, SCN_OVF_COUNT };
+enum scn_doorbell { SCN_DB_SUPPRESSED, SCN_DB_ALWAYS, SCN_DB_COUNT };
+enum scn_verdict { SCN_VERDICT_PASS, SCN_VERDICT_FAIL, SCN_VERDICT_COUNT };
 
 struct scn_expect {
     bool has_delivered_min_ratio;

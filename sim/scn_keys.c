@@ -26,6 +26,16 @@ static const char *const verdict_names[] = {"pass", "fail"};
 static const char *const order_names[] = {NULL, "strict"};
 static const char *const event_names[] = {"stall", "burst", "halt", "disconnect", "corrupt"};
 
+#define NAMED(a, n) _Static_assert(sizeof a / sizeof a[0] == n, #a " names every value")
+NAMED(dist_names, SCN_DIST_COUNT);
+NAMED(ep_names, SCN_EP_COUNT);
+NAMED(mode_names, SCN_STALL_COUNT);
+NAMED(ovf_names, SCN_OVF_COUNT);
+NAMED(db_names, SCN_DB_COUNT);
+NAMED(verdict_names, SCN_VERDICT_COUNT);
+NAMED(order_names, 2); /* order: absent (not strict) or strict */
+NAMED(event_names, SCN_EV_COUNT);
+
 int scnk_failf(struct scnk_fail *f, int line, int col, const char *fmt, ...)
 {
     va_list ap;
@@ -246,7 +256,8 @@ static const char *dist_ctx(const void *base)
 {
     static const char *const w[] = {"distribution none", "distribution uniform",
                                     "distribution normal", "distribution pareto"};
-    return scnk_name(w, 4, ((const struct scn_dist *)base)->kind);
+    NAMED(w, SCN_DIST_COUNT);
+    return scnk_name(w, SCN_DIST_COUNT, ((const struct scn_dist *)base)->kind);
 }
 
 #define DIST_TIME(nm, fld) \
@@ -267,7 +278,8 @@ enum { EV_AT, EV_STALL, EV_MODE, EV_BURST, EV_HALT, EV_DISC, EV_CORRUPT };
 static const int ev_key[] = {[SCN_EV_STALL] = EV_STALL, [SCN_EV_BURST] = EV_BURST,
                              [SCN_EV_HALT] = EV_HALT, [SCN_EV_DISCONNECT] = EV_DISC,
                              [SCN_EV_CORRUPT] = EV_CORRUPT};
-#define N_EV_KINDS 5
+#define N_EV_KINDS SCN_EV_COUNT
+NAMED(ev_key, SCN_EV_COUNT);
 
 static enum scnk_need devev_need(const void *base, int i)
 {
@@ -283,6 +295,7 @@ static const char *devev_ctx(const void *base)
 {
     static const char *const w[] = {"a stall event", "a burst event", "a halt event",
                                     "a disconnect event", "a corrupt event"};
+    NAMED(w, SCN_EV_COUNT);
     return scnk_name(w, N_EV_KINDS, ((const struct scn_dev_event *)base)->kind);
 }
 
@@ -618,7 +631,7 @@ void scn_keys(scn_key_fn fn, void *ctx)
     keys_walk(&scnk_top, (const char *)&d, "", 0, fn, ctx);
 }
 
-const char *scn_dist_name(enum scn_dist_kind k) { return scnk_name(dist_names, 4, k); }
-const char *scn_event_name(enum scn_dev_event_kind k) { return scnk_name(event_names, 5, k); }
-const char *scn_overflow_name(enum scn_overflow o) { return scnk_name(ovf_names, 3, o); }
-const char *scn_doorbell_name(enum scn_doorbell d) { return scnk_name(db_names, 2, d); }
+const char *scn_dist_name(enum scn_dist_kind k) { return scnk_name(dist_names, SCN_DIST_COUNT, k); }
+const char *scn_event_name(enum scn_dev_event_kind k) { return scnk_name(event_names, SCN_EV_COUNT, k); }
+const char *scn_overflow_name(enum scn_overflow o) { return scnk_name(ovf_names, SCN_OVF_COUNT, o); }
+const char *scn_doorbell_name(enum scn_doorbell d) { return scnk_name(db_names, SCN_DB_COUNT, d); }

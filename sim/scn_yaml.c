@@ -125,7 +125,7 @@ static int value_error(struct ctx *c, const struct scnk_key *k, const char *what
     return scnk_failf(&c->f, AT(c->ev.start_mark), "%s: %s; allowed: %s", k->name, what, a);
 }
 
-enum { NUM_OK, NUM_NOT, NUM_HEX, NUM_ZERO, NUM_RANGE };
+enum { NUM_OK, NUM_NOT, NUM_HEX, NUM_ZERO, NUM_RANGE, NUM_COUNT };
 
 static int parse_uint(const char *t, size_t n, bool hex_ok, uint64_t *v)
 {
@@ -201,6 +201,7 @@ static int parse_number(struct ctx *c, const struct scnk_key *k, char *p)
     static const char *const why[] = {
         [NUM_NOT] = "is not an integer", [NUM_HEX] = "is hex, allowed only for vid and pid",
         [NUM_ZERO] = "has a leading zero", [NUM_RANGE] = "is out of range"};
+    _Static_assert(sizeof why / sizeof why[0] == NUM_COUNT, "a reason for every outcome");
     int rc = parse_uint(t, n, (k->flags & SCNK_HEX) != 0, &v);
     if (rc != NUM_OK) {
         snprintf(what, sizeof what, "'%s' %s", show(e, sh), why[rc]);

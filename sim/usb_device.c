@@ -496,8 +496,13 @@ enum usbdev_fate usbdev_fate_of(const struct usbdev *u, uint32_t seq, uint8_t *d
 const char *usbdev_fate_name(enum usbdev_fate f)
 {
     static const char *const names[] = {"unproduced", "unsent", "sent", "dropped"};
-    return (unsigned)f < 4 ? names[f] : "?";
+    _Static_assert(sizeof names / sizeof names[0] == USBDEV_FATE_COUNT, "every fate named");
+    return (unsigned)f < USBDEV_FATE_COUNT ? names[f] : "?";
 }
+
+_Static_assert((int)SCHED_DROP_COUNT == (int)LF_DROP_END && (int)SCHED_DROP_FIFO == (int)LF_DROP_FIFO &&
+                   (int)SCHED_DROP_DISCONNECT == (int)LF_DROP_DISCONNECT,
+               "the model's drop causes are the log's words, then end");
 
 int usbdev_write_log(const struct usbdev *u, FILE *f)
 {

@@ -49,7 +49,8 @@ struct usbdev;
 
 enum usbdev_in { USBDEV_IN_READY, USBDEV_IN_NAK, USBDEV_IN_STALL, USBDEV_IN_OVERFLOW };
 enum usbdev_ctrl { USBDEV_CTRL_OK, USBDEV_CTRL_STALL };
-enum usbdev_fate { USBDEV_FATE_UNPRODUCED, USBDEV_FATE_QUEUED, USBDEV_FATE_SENT, USBDEV_FATE_DROPPED };
+enum usbdev_fate { USBDEV_FATE_UNPRODUCED, USBDEV_FATE_QUEUED, USBDEV_FATE_SENT, USBDEV_FATE_DROPPED,
+                   USBDEV_FATE_COUNT };
 
 struct usbdev_stats {
     uint64_t produced, sent, in_fifo, fifo_max;
