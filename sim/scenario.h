@@ -84,7 +84,7 @@ struct scn_expect {
     uint64_t backlog_max;
     bool has_drain_max;
     int64_t drain_max_ns;
-    /* What this file is meant to produce (extension to the SPEC, for the suite's self-check):
+    /* What this file is meant to produce (for the suite's self-check; docs/scenario-format.md):
      * verdict: pass|fail (default pass); failure: a text the failure reasons must contain. */
     enum scn_verdict verdict;
     char failure[128];

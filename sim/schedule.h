@@ -15,7 +15,8 @@
  *    (the next N that leave the device at or after the event).
  *  - Windows: every stall, halt and disconnect as [start, end), in time order.
  *  - Counts add up: produced == sent + held + sum(dropped[*]).
- *  - The running device (device.h) follows this plan; what really happened is its own log.
+ *  - The running device (usb_device.h) follows this plan in real time; what really happened is
+ *    its own log.
  * Prefix: sched_.
  */
 #ifndef USBSIM_SIM_SCHEDULE_H

@@ -2,7 +2,8 @@
  *
  * Contract:
  *  - Serves one device (a usbdev) under one bus id (default "1-1") on ADDR:PORT (default
- *    127.0.0.1:3240; port 0 = an ephemeral port, read it back with usrv_port()). Speaks
+ *    127.0.0.1:3240; port 0 = an ephemeral port, read it back with usrv_port()), to at most 8
+ *    peers at once (a further connection is refused and closed). Speaks
  *    OP_REQ_DEVLIST (reply, then close) and OP_REQ_IMPORT (one importer at a time), then
  *    CMD_SUBMIT / CMD_UNLINK: control transfers on endpoint 0 go to usbdev_control(); IN transfers
  *    on endpoint 1 queue in arrival order and complete when usbdev_in_request() says READY
