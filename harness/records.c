@@ -350,44 +350,57 @@ static uint64_t *counter_field(struct rec_counters *c, enum lf_counter k)
     return f[k];
 }
 
+/* One line of a counters file into *line (its '\n' stripped); "" when fine, else what is wrong. */
+static const char *counters_line(FILE *fp, char **line, size_t *cap)
+{
+    ssize_t len = getline(line, cap, fp);
+    return len < 0 ? "missing (truncated file?)" : line_problem(*line, len);
+}
+
+/* The names on line 1 as counters: key[i] for names[i]. */
+static int counter_keys(char **names, size_t n, int *key, struct why *w)
+{
+    for (size_t i = 0; i < n; i++) {
+        key[i] = -1;
+        for (int k = 0; k < LF_C_COUNT; k++)
+            if (strcmp(names[i], lf_counter_names[k]) == 0)
+                key[i] = k;
+        if (key[i] < 0)
+            return bad(w, "unknown counter '%.40s'", names[i]);
+        for (size_t j = 0; j < i; j++)
+            if (key[j] == key[i])
+                return bad(w, "counter '%.40s' appears twice", names[i]);
+    }
+    return 0;
+}
+
 /* Line 1: the names; line 2: the values. Sets the counters only when the whole file is good. */
 static int read_counters(FILE *fp, struct rec_counters *c, unsigned long *lineno, struct why *w)
 {
     char *line[2] = {NULL, NULL}, *names[LF_C_COUNT + 1], *vals[LF_C_COUNT + 1];
-    size_t cap[2] = {0, 0}, n = 0;
-    int rc = 0, key[LF_C_COUNT];
+    size_t cap[2] = {0, 0}, n = 0, nv = 0;
+    int key[LF_C_COUNT];
     int64_t v[LF_C_COUNT];
-    for (*lineno = 1; rc == 0 && *lineno <= 2; ++*lineno) {
-        ssize_t len = getline(&line[*lineno - 1], &cap[*lineno - 1], fp);
-        const char *p = len < 0 ? "missing (truncated file?)" : line_problem(line[*lineno - 1], len);
-        if (*p)
-            rc = bad(w, "%s", p);
-    }
-    --*lineno;
-    if (rc == 0 && fgetc(fp) != EOF)
-        rc = bad(w, "more than two lines (names, then values)");
-    if (rc == 0) {
-        *lineno = 1;
-        n = split(line[0], names, LF_C_COUNT);
-        for (size_t i = 0; rc == 0 && i < n; i++) {
-            key[i] = -1;
-            for (int k = 0; k < LF_C_COUNT; k++)
-                if (strcmp(names[i], lf_counter_names[k]) == 0)
-                    key[i] = k;
-            for (size_t j = 0; rc == 0 && j < i; j++)
-                if (key[j] == key[i] && key[i] >= 0)
-                    rc = bad(w, "counter '%.40s' appears twice", names[i]);
-            if (rc == 0 && (key[i] < 0 || i >= LF_C_COUNT))
-                rc = bad(w, "unknown counter '%.40s'", names[i]);
-        }
-    }
+    const char *p = counters_line(fp, &line[0], &cap[0]);
+    int rc = *p ? bad(w, "%s", p) : 0;
+    *lineno = 1;
+    if (rc == 0 && (n = split(line[0], names, LF_C_COUNT)) > LF_C_COUNT)
+        rc = bad(w, "more than %d counters", LF_C_COUNT);
+    if (rc == 0)
+        rc = counter_keys(names, n, key, w);
     if (rc == 0) {
         *lineno = 2;
-        size_t nv = split(line[1], vals, LF_C_COUNT);
-        if (nv != n)
-            rc = bad(w, "%zu values for %zu counters", nv, n);
-        for (size_t i = 0; rc == 0 && i < n; i++)
-            rc = num(w, names[i], vals[i], 0, INT64_MAX, &v[i]);
+        p = counters_line(fp, &line[1], &cap[1]);
+        rc = *p ? bad(w, "%s", p) : 0;
+    }
+    if (rc == 0 && (nv = split(line[1], vals, LF_C_COUNT)) != n)
+        rc = nv > LF_C_COUNT ? bad(w, "more than %d values", LF_C_COUNT)
+                             : bad(w, "%zu values for %zu counters", nv, n);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = num(w, names[i], vals[i], 0, INT64_MAX, &v[i]);
+    if (rc == 0 && fgetc(fp) != EOF) {
+        *lineno = 3;
+        rc = bad(w, "more than two lines (names, then values)");
     }
     for (size_t i = 0; rc == 0 && i < n; i++)
         *counter_field(c, (enum lf_counter)key[i]) = (uint64_t)v[i];

@@ -38,8 +38,8 @@ static void model_string(const struct usbdev *u, uint8_t idx, char *out, size_t 
 }
 
 /* The gadget's directories under its configfs directory, in creation order; %s = the name. */
-static const char *const gadget_dirs[] = {"strings/0x409", "configs/c.1", "configs/c.1/strings/0x409",
-                                          "functions/ffs.%s"};
+static const char *const gadget_dirs[] = {"strings/0x409", "configs/c.1",
+                                          "configs/c.1/strings/0x409", "functions/ffs.%s"};
 #define N_GADGET_DIRS (sizeof gadget_dirs / sizeof gadget_dirs[0])
 
 static void gadget_path(const struct ffsc *g, const char *rel, char *out, size_t cap)

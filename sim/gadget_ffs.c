@@ -62,8 +62,10 @@ int ffs_check_env(const char *udc, char *err, size_t cap)
         return 3;
     }
     if (access(FFSC_ROOT, F_OK) != 0) {
-        set_err(err, cap, "no %s: load the gadget modules and mount configfs (modprobe libcomposite "
-                "usb_f_fs; mount -t configfs none /sys/kernel/config)%s", FFSC_ROOT, hint);
+        set_err(err, cap,
+                "no %s: load the gadget modules and mount configfs (modprobe libcomposite "
+                "usb_f_fs; mount -t configfs none /sys/kernel/config)%s",
+                FFSC_ROOT, hint);
         return 3;
     }
     snprintf(path, sizeof path, "/sys/class/udc/%s", udc);

@@ -17,7 +17,9 @@
 #include "sim/scn_keys.h"
 #include "sim/scn_yaml.h"
 
-/* ---- checking a struct built in code --------------------------------------------------------- */
+typedef struct scn_scenario SC;
+
+/* ---- checking a struct built in code -------------------------------------------------------- */
 
 /* The value of a present key in a struct built in code. */
 static int check_field(const struct scnk_key *k, const char *p, double ts, struct scnk_fail *f)
@@ -61,16 +63,17 @@ static int check_zero(const struct scnk_table *t, const void *base, int i, struc
             return 0;
     for (size_t b = 0; b < k->size; b++)
         if (p[b])
-            return scnk_failf(f, 0, 0, "%s is set but is absent or does not apply to %s; allowed: 0",
-                         k->name, scnk_ctx(t, base));
+            return scnk_failf(f, 0, 0,
+                              "%s is set but is absent or does not apply to %s; allowed: 0",
+                              k->name, scnk_ctx(t, base));
     return 0;
 }
 
-static int check_map(const struct scnk_table *t, const void *base, const struct scn_scenario *s, struct scnk_fail *f, int line,
-                     int col);
+static int check_map(const struct scnk_table *t, const void *base, const SC *s, struct scnk_fail *f,
+                     int line, int col);
 
-static int check_list(const struct scnk_key *k, const char *base, const struct scn_scenario *s, struct scnk_fail *f, int line,
-                      int col)
+static int check_list(const struct scnk_key *k, const char *base, const SC *s, struct scnk_fail *f,
+                      int line, int col)
 {
     size_t n = (size_t)scnk_get(base + k->count_off, sizeof(size_t));
     if (n > k->hi)
@@ -86,8 +89,8 @@ static int check_list(const struct scnk_key *k, const char *base, const struct s
     return 0;
 }
 
-static int check_map(const struct scnk_table *t, const void *base, const struct scn_scenario *s, struct scnk_fail *f, int line,
-                     int col)
+static int check_map(const struct scnk_table *t, const void *base, const SC *s, struct scnk_fail *f,
+                     int line, int col)
 {
     for (int i = 0; i < t->n; i++) {
         const struct scnk_key *k = &t->keys[i];
@@ -121,21 +124,21 @@ static void report(char err[SCN_ERR_MAX], const char *file, const struct scnk_fa
             *p = ' ';
 }
 
-static void set_file(struct scn_scenario *s, const char *name)
+static void set_file(SC *s, const char *name)
 {
     size_t n = strnlen(name, sizeof s->file - 1);
     memcpy(s->file, name, n);
     s->file[n] = 0;
 }
 
-static int check_all(const struct scn_scenario *s, struct scnk_fail *f)
+static int check_all(const SC *s, struct scnk_fail *f)
 {
     if (!isfinite(s->time_scale) || s->time_scale <= 0)
         return scnk_failf(f, 1, 1, "time_scale %g; allowed: a finite number > 0", s->time_scale);
     return check_map(&scnk_top, s, s, f, 1, 1);
 }
 
-int scn_parse(const char *name, const char *buf, size_t len, struct scn_scenario *out,
+int scn_parse(const char *name, const char *buf, size_t len, SC *out,
               char err[SCN_ERR_MAX])
 {
     struct scnk_fail f = {{0}, 0, 0};
@@ -153,7 +156,7 @@ int scn_parse(const char *name, const char *buf, size_t len, struct scn_scenario
     return 0;
 }
 
-int scn_load(const char *path, struct scn_scenario *out, char err[SCN_ERR_MAX])
+int scn_load(const char *path, SC *out, char err[SCN_ERR_MAX])
 {
     struct stat st;
     const char *why = NULL;
@@ -192,9 +195,9 @@ int scn_load(const char *path, struct scn_scenario *out, char err[SCN_ERR_MAX])
     return rc;
 }
 
-/* ---- defaults, check, scale ------------------------------------------------------------------- */
+/* ---- defaults, check, scale ----------------------------------------------------------------- */
 
-void scn_defaults(struct scn_scenario *s)
+void scn_defaults(SC *s)
 {
     memset(s, 0, sizeof *s);
     s->seed = 1;
@@ -215,7 +218,7 @@ void scn_defaults(struct scn_scenario *s)
 }
 
 /* Errors name s->file (or "(scenario)") and the event's line:col when known, else 1:1. */
-int scn_check(const struct scn_scenario *s, char err[SCN_ERR_MAX])
+int scn_check(const SC *s, char err[SCN_ERR_MAX])
 {
     struct scnk_fail f = {{0}, 0, 0};
     if (check_all(s, &f) == 0)
@@ -266,7 +269,7 @@ static void fix_span(int64_t *at, int64_t *dur, int64_t duration, int64_t **win_
     *win_dur = dur;
 }
 
-void scn_time_scale(struct scn_scenario *s, double x)
+void scn_time_scale(SC *s, double x)
 {
     if (!(x > 0) || !isfinite(x))
         return;
@@ -274,7 +277,8 @@ void scn_time_scale(struct scn_scenario *s, double x)
     int64_t *wa = NULL, *wd = NULL;
     for (size_t i = 0; i < s->device.n_events && i < SCN_MAX_EVENTS; i++) {
         struct scn_dev_event *e = &s->device.events[i];
-        bool win = e->kind == SCN_EV_STALL || e->kind == SCN_EV_HALT || e->kind == SCN_EV_DISCONNECT;
+        bool win = e->kind == SCN_EV_STALL || e->kind == SCN_EV_HALT ||
+                   e->kind == SCN_EV_DISCONNECT;
         int64_t zero = 0;
         fix_span(&e->at_ns, win ? &e->dur_ns : &zero, s->duration_ns, &wa, &wd);
     }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct scn_scenario SC;
+
 _Static_assert(sizeof(enum scn_dist_kind) == sizeof(uint32_t), "enums are stored as 32 bits");
 _Static_assert(sizeof(enum scn_overflow) == sizeof(uint32_t), "enums are stored as 32 bits");
 
@@ -74,7 +76,7 @@ const char *scnk_name(const char *const *names, int n, unsigned v)
 {
     return v < (unsigned)n && names[v] ? names[v] : "?";
 }
-/* ---- schema helpers ---------------------------------------------------------------------- */
+/* ---- schema helpers ------------------------------------------------------------------------- */
 
 enum scnk_need scnk_need_of(const struct scnk_table *t, const void *base, int i)
 {
@@ -97,7 +99,8 @@ bool scnk_present(const struct scnk_table *t, const void *base, int i)
     return true;
 }
 
-void scnk_key_list(const struct scnk_table *t, const void *base, enum scnk_list m, char *o, size_t n)
+void scnk_key_list(const struct scnk_table *t, const void *base, enum scnk_list m, char *o,
+                   size_t n)
 {
     size_t len = 0;
     o[0] = 0;
@@ -143,7 +146,8 @@ void scnk_allowed(const struct scnk_key *k, char *o, size_t n)
         break;
     case SCNK_T_STR:
         snprintf(o, n, "1..%llu %s", (unsigned long long)k->hi,
-                 (k->flags & SCNK_NAME) ? "characters of [A-Za-z0-9._-]" : "printable ASCII characters");
+                 (k->flags & SCNK_NAME) ? "characters of [A-Za-z0-9._-]"
+                                        : "printable ASCII characters");
         break;
     case SCNK_T_MAP:
         scnk_key_list(k->sub, NULL, SCNK_L_ALL, l, sizeof l);
@@ -151,7 +155,8 @@ void scnk_allowed(const struct scnk_key *k, char *o, size_t n)
         break;
     case SCNK_T_LIST:
         scnk_key_list(k->sub, NULL, SCNK_L_ALL, l, sizeof l);
-        snprintf(o, n, "a list of at most %llu mappings with keys %s", (unsigned long long)k->hi, l);
+        snprintf(o, n, "a list of at most %llu mappings with keys %s",
+                 (unsigned long long)k->hi, l);
         break;
     }
 }
@@ -220,10 +225,12 @@ int scnk_check_time(const struct scnk_key *k, int64_t v, double ts, struct scnk_
     int64_t lo, hi;
     time_range(k, ts, &lo, &hi);
     if (v < lo || v > hi)
-        return scnk_failf(f, 0, 0, "%s: %lld ns is out of range at time scale %g; allowed: %lld..%lld ns",
+        return scnk_failf(f, 0, 0, "%s: %lld ns is out of range at time scale %g; allowed: "
+                          "%lld..%lld ns",
                      k->name, (long long)v, ts, (long long)lo, (long long)hi);
     if (ts == 1.0 && v % k->unit)
-        return scnk_failf(f, 0, 0, "%s: %lld ns is not a whole number of %s; allowed: multiples of %lld ns",
+        return scnk_failf(f, 0, 0, "%s: %lld ns is not a whole number of %s; allowed: "
+                          "multiples of %lld ns",
                      k->name, (long long)v, k->unit == SCNK_MS ? "ms" : "us", (long long)k->unit);
     return 0;
 }
@@ -237,7 +244,7 @@ int scnk_locate(struct scnk_fail *f, int line, int col)
     return -1;
 }
 
-/* ---- tables ------------------------------------------------------------------------------------ */
+/* ---- tables --------------------------------------------------------------------------------- */
 
 enum { DIST_KIND, DIST_MAX, DIST_STDDEV, DIST_SCALE, DIST_ALPHA };
 
@@ -261,10 +268,11 @@ static const char *dist_ctx(const void *base)
 }
 
 #define DIST_TIME(nm, fld) \
-    {.name = nm, .type = SCNK_T_TIME, .lo = 1, .hi = 10000000, .unit = SCNK_US, FLD(struct scn_dist, fld)}
+    {.name = nm, .type = SCNK_T_TIME, .lo = 1, .hi = 10000000, .unit = SCNK_US, \
+     FLD(struct scn_dist, fld)}
 static const struct scnk_key dist_keys[] = {
-    [DIST_KIND] = {.name = "distribution", .type = SCNK_T_ENUM, .flags = SCNK_REQ, NAMES(dist_names),
-                   FLD(struct scn_dist, kind)},
+    [DIST_KIND] = {.name = "distribution", .type = SCNK_T_ENUM, .flags = SCNK_REQ,
+                   NAMES(dist_names), FLD(struct scn_dist, kind)},
     [DIST_MAX] = DIST_TIME("max_us", max_ns),
     [DIST_STDDEV] = DIST_TIME("stddev_us", stddev_ns),
     [DIST_SCALE] = DIST_TIME("scale_us", scale_ns),
@@ -302,7 +310,8 @@ static const char *devev_ctx(const void *base)
 static const struct scnk_key devev_keys[];
 
 /* An event's kind is the one kind key it has. */
-static int devev_kind(void *base, const struct scnk_seen *seen, struct scnk_mark map, struct scnk_fail *f)
+static int devev_kind(void *base, const struct scnk_seen *seen, struct scnk_mark map,
+                      struct scnk_fail *f)
 {
     struct scn_dev_event *ev = base;
     int found = -1;
@@ -329,7 +338,7 @@ static int devev_kind(void *base, const struct scnk_seen *seen, struct scnk_mark
     return 0;
 }
 
-static int devev_rule(const void *base, const struct scn_scenario *s, struct scnk_fail *f)
+static int devev_rule(const void *base, const SC *s, struct scnk_fail *f)
 {
     (void)s;
     const struct scn_dev_event *ev = base;
@@ -344,8 +353,8 @@ static int devev_rule(const void *base, const struct scn_scenario *s, struct scn
 #define EV_COUNT(nm) \
     {.name = nm, .type = SCNK_T_UINT, .lo = 1, .hi = 65536, FLD(struct scn_dev_event, count)}
 static const struct scnk_key devev_keys[] = {
-    [EV_AT] = {.name = "at_ms", .type = SCNK_T_TIME, .flags = SCNK_REQ, .hi = 3600000, .unit = SCNK_MS,
-               FLD(struct scn_dev_event, at_ns)},
+    [EV_AT] = {.name = "at_ms", .type = SCNK_T_TIME, .flags = SCNK_REQ, .hi = 3600000,
+               .unit = SCNK_MS, FLD(struct scn_dev_event, at_ns)},
     [EV_STALL] = EV_TIME("stall_ms", struct scn_dev_event, dur_ns, 1),
     [EV_MODE] = {.name = "mode", .type = SCNK_T_ENUM, NAMES(mode_names),
                  FLD(struct scn_dev_event, mode)},
@@ -359,52 +368,55 @@ static const struct scnk_table devev_t = {.what = "device event", KEYS(devev_key
                                      .rule = devev_rule};
 
 static const struct scnk_key conev_keys[] = {
-    {.name = "at_ms", .type = SCNK_T_TIME, .flags = SCNK_REQ, .lo = 0, .hi = 3600000, .unit = SCNK_MS,
-     FLD(struct scn_con_event, at_ns)},
-    {.name = "stall_ms", .type = SCNK_T_TIME, .flags = SCNK_REQ, .lo = 1, .hi = 3600000, .unit = SCNK_MS,
-     FLD(struct scn_con_event, dur_ns)},
+    {.name = "at_ms", .type = SCNK_T_TIME, .flags = SCNK_REQ, .lo = 0, .hi = 3600000,
+     .unit = SCNK_MS, FLD(struct scn_con_event, at_ns)},
+    {.name = "stall_ms", .type = SCNK_T_TIME, .flags = SCNK_REQ, .lo = 1, .hi = 3600000,
+     .unit = SCNK_MS, FLD(struct scn_con_event, dur_ns)},
 };
 static const struct scnk_table conev_t = {.what = "consumer event", KEYS(conev_keys), .flow = true};
 
 #define LIST(T, arr, cnt, item) \
-    .type = SCNK_T_LIST, .hi = SCN_MAX_EVENTS, .off = offsetof(T, arr), .count_off = offsetof(T, cnt), \
-    .item_size = sizeof(item), .lc = offsetof(item, line)
-_Static_assert(offsetof(struct scn_dev_event, col) == offsetof(struct scn_dev_event, line) + sizeof(int),
+    .type = SCNK_T_LIST, .hi = SCN_MAX_EVENTS, .off = offsetof(T, arr), \
+    .count_off = offsetof(T, cnt), .item_size = sizeof(item), .lc = offsetof(item, line)
+_Static_assert(offsetof(struct scn_dev_event, col) ==
+                   offsetof(struct scn_dev_event, line) + sizeof(int),
                "line, col adjacent");
-_Static_assert(offsetof(struct scn_con_event, col) == offsetof(struct scn_con_event, line) + sizeof(int),
+_Static_assert(offsetof(struct scn_con_event, col) ==
+                   offsetof(struct scn_con_event, line) + sizeof(int),
                "line, col adjacent");
 
 static const struct scnk_key device_keys[] = {
-    {.name = "vid", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff, FLD(struct scn_scenario, device.vid)},
-    {.name = "pid", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff, FLD(struct scn_scenario, device.pid)},
-    {.name = "packet_size", .type = SCNK_T_UINT, .lo = 32, .hi = 1024, FLD(struct scn_scenario, device.packet_size)},
+    {.name = "vid", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff, FLD(SC, device.vid)},
+    {.name = "pid", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff, FLD(SC, device.pid)},
+    {.name = "packet_size", .type = SCNK_T_UINT, .lo = 32, .hi = 1024, FLD(SC, device.packet_size)},
     {.name = "period_us", .type = SCNK_T_TIME, .lo = 100, .hi = 10000000, .unit = SCNK_US,
-     FLD(struct scn_scenario, device.period_ns)},
-    {.name = "endpoint", .type = SCNK_T_ENUM, NAMES(ep_names), FLD(struct scn_scenario, device.endpoint)},
-    {.name = "fifo_packets", .type = SCNK_T_UINT, .lo = 1, .hi = 65536, FLD(struct scn_scenario, device.fifo_packets)},
-    {.name = "jitter", .type = SCNK_T_MAP, .sub = &dist_t, .off = offsetof(struct scn_scenario, device.jitter)},
+     FLD(SC, device.period_ns)},
+    {.name = "endpoint", .type = SCNK_T_ENUM, NAMES(ep_names), FLD(SC, device.endpoint)},
+    {.name = "fifo_packets", .type = SCNK_T_UINT, .lo = 1, .hi = 65536,
+     FLD(SC, device.fifo_packets)},
+    {.name = "jitter", .type = SCNK_T_MAP, .sub = &dist_t, .off = offsetof(SC, device.jitter)},
     {.name = "events", .sub = &devev_t,
-     LIST(struct scn_scenario, device.events, device.n_events, struct scn_dev_event)},
+     LIST(SC, device.events, device.n_events, struct scn_dev_event)},
 };
 static const struct scnk_table device_t = {.what = "device", KEYS(device_keys)};
 
 static const struct scnk_key transport_keys[] = {
     {.name = "ring_slots", .type = SCNK_T_UINT, .flags = SCNK_POW2, .lo = 8, .hi = 1048576,
-     FLD(struct scn_scenario, transport.ring_slots)},
-    {.name = "overflow", .type = SCNK_T_ENUM, NAMES(ovf_names), FLD(struct scn_scenario, transport.overflow)},
-    {.name = "doorbell", .type = SCNK_T_ENUM, NAMES(db_names), FLD(struct scn_scenario, transport.doorbell)},
+     FLD(SC, transport.ring_slots)},
+    {.name = "overflow", .type = SCNK_T_ENUM, NAMES(ovf_names), FLD(SC, transport.overflow)},
+    {.name = "doorbell", .type = SCNK_T_ENUM, NAMES(db_names), FLD(SC, transport.doorbell)},
 };
 static const struct scnk_table transport_t = {.what = "transport", KEYS(transport_keys)};
 
 static const struct scnk_key consumer_keys[] = {
-    {.name = "batch_max", .type = SCNK_T_UINT, .lo = 1, .hi = 65536, FLD(struct scn_scenario, consumer.batch_max)},
-    {.name = "work_us", .type = SCNK_T_MAP, .sub = &dist_t, .off = offsetof(struct scn_scenario, consumer.work)},
+    {.name = "batch_max", .type = SCNK_T_UINT, .lo = 1, .hi = 65536, FLD(SC, consumer.batch_max)},
+    {.name = "work_us", .type = SCNK_T_MAP, .sub = &dist_t, .off = offsetof(SC, consumer.work)},
     {.name = "events", .sub = &conev_t,
-     LIST(struct scn_scenario, consumer.events, consumer.n_events, struct scn_con_event)},
+     LIST(SC, consumer.events, consumer.n_events, struct scn_con_event)},
 };
 static const struct scnk_table consumer_t = {.what = "consumer", KEYS(consumer_keys)};
 
-static int rate_rule(const void *base, const struct scn_scenario *s, struct scnk_fail *f)
+static int rate_rule(const void *base, const SC *s, struct scnk_fail *f)
 {
     (void)base;
     const struct scn_expect *e = &s->expect;
@@ -414,7 +426,7 @@ static int rate_rule(const void *base, const struct scn_scenario *s, struct scnk
     return 0;
 }
 
-static int latency_rule(const void *base, const struct scn_scenario *s, struct scnk_fail *f)
+static int latency_rule(const void *base, const SC *s, struct scnk_fail *f)
 {
     (void)base;
     const struct scn_expect *e = &s->expect;
@@ -425,23 +437,23 @@ static int latency_rule(const void *base, const struct scn_scenario *s, struct s
     return 0;
 }
 
-static int expect_rule(const void *base, const struct scn_scenario *s, struct scnk_fail *f)
+static int expect_rule(const void *base, const SC *s, struct scnk_fail *f)
 {
     (void)base;
     if (s->expect.failure[0] && s->expect.verdict != SCN_VERDICT_FAIL)
-        return scnk_failf(f, 0, 0, "failure: given while verdict is pass; allowed: failure only with "
-                              "verdict: fail");
+        return scnk_failf(f, 0, 0, "failure: given while verdict is pass; allowed: failure only "
+                                    "with verdict: fail");
     return 0;
 }
 
 #define EXP_TIME(nm, fld, hfld) \
-    {.name = nm, .type = SCNK_T_TIME, .lo = 1, .hi = 3600000, .unit = SCNK_MS, FLD(struct scn_scenario, expect.fld), \
-     HAS(struct scn_scenario, expect.hfld)}
+    {.name = nm, .type = SCNK_T_TIME, .lo = 1, .hi = 3600000, .unit = SCNK_MS, \
+     FLD(SC, expect.fld), HAS(SC, expect.hfld)}
 static const struct scnk_key rate_keys[] = {
-    {.name = "min", .type = SCNK_T_DOUBLE, .dhi = 1e6, FLD(struct scn_scenario, expect.rate_min_hz),
-     HAS(struct scn_scenario, expect.has_rate_min)},
-    {.name = "max", .type = SCNK_T_DOUBLE, .dhi = 1e6, FLD(struct scn_scenario, expect.rate_max_hz),
-     HAS(struct scn_scenario, expect.has_rate_max)},
+    {.name = "min", .type = SCNK_T_DOUBLE, .dhi = 1e6, FLD(SC, expect.rate_min_hz),
+     HAS(SC, expect.has_rate_min)},
+    {.name = "max", .type = SCNK_T_DOUBLE, .dhi = 1e6, FLD(SC, expect.rate_max_hz),
+     HAS(SC, expect.has_rate_max)},
 };
 static const struct scnk_table rate_t = {.what = "rate_hz", KEYS(rate_keys), .flow = true,
                                     .rule = rate_rule};
@@ -454,20 +466,21 @@ static const struct scnk_table latency_t = {.what = "latency_ms", KEYS(latency_k
 
 static const struct scnk_key expect_keys[] = {
     {.name = "delivered_min_ratio", .type = SCNK_T_DOUBLE, .dhi = 1,
-     FLD(struct scn_scenario, expect.delivered_min_ratio), HAS(struct scn_scenario, expect.has_delivered_min_ratio)},
-    {.name = "lost_max", .type = SCNK_T_UINT, .hi = UINT64_MAX, FLD(struct scn_scenario, expect.lost_max),
-     HAS(struct scn_scenario, expect.has_lost_max)},
-    {.name = "order", .type = SCNK_T_ENUM, NAMES(order_names), FLD(struct scn_scenario, expect.order_strict),
-     HAS(struct scn_scenario, expect.order_strict)},
+     FLD(SC, expect.delivered_min_ratio), HAS(SC, expect.has_delivered_min_ratio)},
+    {.name = "lost_max", .type = SCNK_T_UINT, .hi = UINT64_MAX, FLD(SC, expect.lost_max),
+     HAS(SC, expect.has_lost_max)},
+    {.name = "order", .type = SCNK_T_ENUM, NAMES(order_names), FLD(SC, expect.order_strict),
+     HAS(SC, expect.order_strict)},
     {.name = "rate_hz", .type = SCNK_T_MAP, .sub = &rate_t},
     {.name = "latency_ms", .type = SCNK_T_MAP, .sub = &latency_t},
-    {.name = "backlog_max", .type = SCNK_T_UINT, .hi = 1048576, FLD(struct scn_scenario, expect.backlog_max),
-     HAS(struct scn_scenario, expect.has_backlog_max)},
+    {.name = "backlog_max", .type = SCNK_T_UINT, .hi = 1048576, FLD(SC, expect.backlog_max),
+     HAS(SC, expect.has_backlog_max)},
     EXP_TIME("drain_ms_max", drain_max_ns, has_drain_max),
-    {.name = "verdict", .type = SCNK_T_ENUM, NAMES(verdict_names), FLD(struct scn_scenario, expect.verdict)},
-    {.name = "failure", .type = SCNK_T_STR, .lo = 1, .hi = 127, FLD(struct scn_scenario, expect.failure)},
+    {.name = "verdict", .type = SCNK_T_ENUM, NAMES(verdict_names), FLD(SC, expect.verdict)},
+    {.name = "failure", .type = SCNK_T_STR, .lo = 1, .hi = 127, FLD(SC, expect.failure)},
 };
-static const struct scnk_table expect_t = {.what = "expect", KEYS(expect_keys), .rule = expect_rule};
+static const struct scnk_table expect_t = {.what = "expect", KEYS(expect_keys),
+                                           .rule = expect_rule};
 
 /* One event list in time order, inside the run, its windows disjoint. */
 struct span {
@@ -485,8 +498,9 @@ static int spans_rule(const struct span *v, size_t n, int64_t duration, const ch
     for (size_t i = 0; i < n; i++) {
         const struct span *e = &v[i];
         if (e->at < 0 || e->at >= duration)
-            return scnk_failf(f, e->line, e->col, "%s: at_ms %.10g is outside the run; allowed: 0 <= "
-                         "at_ms < duration_ms (%.10g)", list, ms_of(e->at), ms_of(duration));
+            return scnk_failf(f, e->line, e->col, "%s: at_ms %.10g is outside the run; allowed: "
+                              "0 <= at_ms < duration_ms (%.10g)", list, ms_of(e->at),
+                              ms_of(duration));
         if (i && e->at < v[i - 1].at)
             return scnk_failf(f, e->line, e->col, "%s: at_ms %.10g comes before at_ms %.10g of the "
                          "event at line %d; allowed: events in time order", list, ms_of(e->at),
@@ -504,14 +518,15 @@ static int spans_rule(const struct span *v, size_t n, int64_t duration, const ch
     return 0;
 }
 
-static int top_rule(const void *base, const struct scn_scenario *s, struct scnk_fail *f)
+static int top_rule(const void *base, const SC *s, struct scnk_fail *f)
 {
     (void)base;
     struct span v[SCN_MAX_EVENTS];
     size_t n = s->device.n_events < SCN_MAX_EVENTS ? s->device.n_events : SCN_MAX_EVENTS;
     for (size_t i = 0; i < n; i++) {
         const struct scn_dev_event *e = &s->device.events[i];
-        bool win = e->kind == SCN_EV_STALL || e->kind == SCN_EV_HALT || e->kind == SCN_EV_DISCONNECT;
+        bool win = e->kind == SCN_EV_STALL || e->kind == SCN_EV_HALT ||
+                   e->kind == SCN_EV_DISCONNECT;
         v[i] = (struct span){e->at_ns, win ? e->dur_ns : 0, e->line, e->col,
                              devev_keys[ev_key[(unsigned)e->kind % N_EV_KINDS]].name};
     }
@@ -527,10 +542,10 @@ static int top_rule(const void *base, const struct scn_scenario *s, struct scnk_
 
 static const struct scnk_key top_keys[] = {
     {.name = "name", .type = SCNK_T_STR, .flags = SCNK_REQ | SCNK_NAME, .lo = 1, .hi = SCN_MAX_NAME,
-     FLD(struct scn_scenario, name)},
-    {.name = "seed", .type = SCNK_T_UINT, .hi = UINT64_MAX, FLD(struct scn_scenario, seed)},
-    {.name = "duration_ms", .type = SCNK_T_TIME, .flags = SCNK_REQ, .lo = 1, .hi = 3600000, .unit = SCNK_MS,
-     FLD(struct scn_scenario, duration_ns)},
+     FLD(SC, name)},
+    {.name = "seed", .type = SCNK_T_UINT, .hi = UINT64_MAX, FLD(SC, seed)},
+    {.name = "duration_ms", .type = SCNK_T_TIME, .flags = SCNK_REQ, .lo = 1, .hi = 3600000,
+     .unit = SCNK_MS, FLD(SC, duration_ns)},
     {.name = "device", .type = SCNK_T_MAP, .sub = &device_t},
     {.name = "transport", .type = SCNK_T_MAP, .sub = &transport_t},
     {.name = "consumer", .type = SCNK_T_MAP, .sub = &consumer_t},
@@ -538,7 +553,7 @@ static const struct scnk_key top_keys[] = {
 };
 const struct scnk_table scnk_top = {.what = "the top level", KEYS(top_keys), .rule = top_rule};
 
-/* ---- writing ----------------------------------------------------------------------------------- */
+/* ---- a value as a file writes it ------------------------------------------------------------ */
 
 static void fmt_double(double v, char *o, size_t n)
 {
@@ -557,7 +572,9 @@ static void fmt_double(double v, char *o, size_t n)
  * multiplied back by the time scale so the file describes the scenario as written. */
 void scnk_format(const struct scnk_key *k, const char *p, double ts, char *o, size_t n)
 {
-    uint64_t v = k->type == SCNK_T_DOUBLE || k->type == SCNK_T_STR ? 0 : scnk_get(p, k->type == SCNK_T_TIME ? 8 : k->size);
+    uint64_t v = k->type == SCNK_T_DOUBLE || k->type == SCNK_T_STR
+                     ? 0
+                     : scnk_get(p, k->type == SCNK_T_TIME ? 8 : k->size);
     switch (k->type) {
     case SCNK_T_UINT:
         snprintf(o, n, (k->flags & SCNK_HEX) ? "0x%04llx" : "%llu", (unsigned long long)v);
@@ -588,7 +605,7 @@ void scnk_format(const struct scnk_key *k, const char *p, double ts, char *o, si
     }
 }
 
-/* ---- the keys, for documentation -------------------------------------------------------------- */
+/* ---- the keys, for documentation ------------------------------------------------------------ */
 
 static void keys_walk(const struct scnk_table *t, const char *base, const char *prefix, int depth,
                       scn_key_fn fn, void *ctx)
@@ -626,12 +643,18 @@ static void keys_walk(const struct scnk_table *t, const char *base, const char *
 
 void scn_keys(scn_key_fn fn, void *ctx)
 {
-    struct scn_scenario d;
+    SC d;
     scn_defaults(&d);
     keys_walk(&scnk_top, (const char *)&d, "", 0, fn, ctx);
 }
 
 const char *scn_dist_name(enum scn_dist_kind k) { return scnk_name(dist_names, SCN_DIST_COUNT, k); }
-const char *scn_event_name(enum scn_dev_event_kind k) { return scnk_name(event_names, SCN_EV_COUNT, k); }
-const char *scn_overflow_name(enum scn_overflow o) { return scnk_name(ovf_names, SCN_OVF_COUNT, o); }
+const char *scn_event_name(enum scn_dev_event_kind k)
+{
+    return scnk_name(event_names, SCN_EV_COUNT, k);
+}
+const char *scn_overflow_name(enum scn_overflow o)
+{
+    return scnk_name(ovf_names, SCN_OVF_COUNT, o);
+}
 const char *scn_doorbell_name(enum scn_doorbell d) { return scnk_name(db_names, SCN_DB_COUNT, d); }

@@ -13,12 +13,14 @@
 #include <string.h>
 #include <yaml.h>
 
+typedef struct scn_scenario SC;
+
 #define SHOW_MAX 40
 #define AT(m) (int)(m).line + 1, (int)(m).column + 1
 
 struct ctx {
     yaml_parser_t p;
-    const struct scn_scenario *s;
+    const SC *s;
     yaml_event_t ev;
     bool have;
     const char *buf;
@@ -93,8 +95,10 @@ static int next(struct ctx *c)
     const yaml_char_t *anchor = NULL, *tag = NULL;
     switch (e->type) {
     case YAML_ALIAS_EVENT:
-        return scnk_failf(&c->f, AT(e->start_mark), "alias '*%.40s' is not supported; allowed: each "
-                     "value written out (no anchors or aliases)", (const char *)e->data.alias.anchor);
+        return scnk_failf(&c->f, AT(e->start_mark),
+                          "alias '*%.40s' is not supported; allowed: each "
+                          "value written out (no anchors or aliases)",
+                          (const char *)e->data.alias.anchor);
     case YAML_SCALAR_EVENT:
         anchor = e->data.scalar.anchor;
         tag = e->data.scalar.tag;
@@ -110,11 +114,14 @@ static int next(struct ctx *c)
     default: break;
     }
     if (anchor)
-        return scnk_failf(&c->f, AT(e->start_mark), "anchor '&%.40s' is not supported; allowed: each "
-                     "value written out (no anchors or aliases)", (const char *)anchor);
+        return scnk_failf(&c->f, AT(e->start_mark),
+                          "anchor '&%.40s' is not supported; allowed: each "
+                          "value written out (no anchors or aliases)",
+                          (const char *)anchor);
     if (tag)
-        return scnk_failf(&c->f, AT(e->start_mark), "tag '%.40s' is not supported; allowed: untagged "
-                     "values", (const char *)tag);
+        return scnk_failf(&c->f, AT(e->start_mark),
+                          "tag '%.40s' is not supported; allowed: untagged values",
+                          (const char *)tag);
     return 0;
 }
 
@@ -209,7 +216,8 @@ static int parse_number(struct ctx *c, const struct scnk_key *k, char *p)
     }
     if (scnk_check_uint(k, v, &c->f))
         return scnk_locate(&c->f, AT(e->start_mark));
-    scnk_put(p, k->type == SCNK_T_TIME ? 8 : k->size, k->type == SCNK_T_TIME ? v * (uint64_t)k->unit : v);
+    scnk_put(p, k->type == SCNK_T_TIME ? 8 : k->size,
+             k->type == SCNK_T_TIME ? v * (uint64_t)k->unit : v);
     return 0;
 }
 
@@ -253,8 +261,9 @@ static int parse_list(struct ctx *c, const struct scnk_key *k, char *base)
             return 0;
         scnk_allowed(k, a, sizeof a);
         if (e->type != YAML_MAPPING_START_EVENT)
-            return scnk_failf(&c->f, AT(e->start_mark), "%s: an item is %s, not a mapping; allowed: %s",
-                         k->name, node_kind(e), a);
+            return scnk_failf(&c->f, AT(e->start_mark),
+                              "%s: an item is %s, not a mapping; allowed: %s", k->name,
+                              node_kind(e), a);
         if (n >= k->hi)
             return scnk_failf(&c->f, AT(e->start_mark), "%s: more than %llu items; allowed: %s",
                          k->name, (unsigned long long)k->hi, a);
@@ -308,8 +317,9 @@ static int map_done(struct ctx *c, const struct scnk_table *t, void *base, const
         enum scnk_need nd = scnk_need_of(t, base, i);
         if (seen[i].on && nd == SCNK_NEED_NO) {
             scnk_key_list(t, base, SCNK_L_ALLOWED, l, sizeof l);
-            return scnk_failf(&c->f, seen[i].key.line, seen[i].key.col, "%s does not apply to %s; allowed: %s",
-                         t->keys[i].name, scnk_ctx(t, base), l);
+            return scnk_failf(&c->f, seen[i].key.line, seen[i].key.col,
+                              "%s does not apply to %s; allowed: %s", t->keys[i].name,
+                              scnk_ctx(t, base), l);
         }
         if (!seen[i].on && nd == SCNK_NEED_REQ) {
             scnk_key_list(t, base, SCNK_L_REQ, l, sizeof l);
@@ -335,15 +345,17 @@ static int parse_map(struct ctx *c, const struct scnk_table *t, void *base, cons
             break;
         scnk_key_list(t, NULL, SCNK_L_ALL, l, sizeof l);
         if (e->type != YAML_SCALAR_EVENT)
-            return scnk_failf(&c->f, AT(e->start_mark), "a key in %s is %s, not a name; allowed: %s",
-                         what, node_kind(e), l);
+            return scnk_failf(&c->f, AT(e->start_mark),
+                              "a key in %s is %s, not a name; allowed: %s", what, node_kind(e), l);
         int i = find_key(t, (const char *)e->data.scalar.value, e->data.scalar.length);
         if (i < 0)
             return scnk_failf(&c->f, AT(e->start_mark), "unknown key '%s' in %s; allowed: %s",
                          show(e, sh), what, l);
         if (seen[i].on)
-            return scnk_failf(&c->f, AT(e->start_mark), "duplicate key '%s' in %s (first at line %d); "
-                         "allowed: each key once", t->keys[i].name, what, seen[i].key.line);
+            return scnk_failf(&c->f, AT(e->start_mark),
+                              "duplicate key '%s' in %s (first at line %d); "
+                              "allowed: each key once",
+                              t->keys[i].name, what, seen[i].key.line);
         seen[i] = (struct scnk_seen){true, mark_of(e->start_mark)};
         if (next(c) || parse_value(c, &t->keys[i], base))
             return -1;
@@ -353,7 +365,7 @@ static int parse_map(struct ctx *c, const struct scnk_table *t, void *base, cons
 
 static const char *const top_allowed = "a mapping with at least name and duration_ms";
 
-static int parse_doc(struct ctx *c, struct scn_scenario *s)
+static int parse_doc(struct ctx *c, SC *s)
 {
     if (next(c) || next(c)) /* stream start, then the document (or the end) */
         return -1;
@@ -364,16 +376,17 @@ static int parse_doc(struct ctx *c, struct scn_scenario *s)
     if (c->ev.type != YAML_MAPPING_START_EVENT)
         return scnk_failf(&c->f, AT(c->ev.start_mark), "the top level is %s; allowed: %s",
                      node_kind(&c->ev), top_allowed);
-    if (parse_map(c, &scnk_top, s, scnk_top.what) || next(c) || next(c)) /* document end, stream end */
+    /* the mapping, then the document end and the stream end */
+    if (parse_map(c, &scnk_top, s, scnk_top.what) || next(c) || next(c))
         return -1;
     if (c->ev.type != YAML_STREAM_END_EVENT)
-        return scnk_failf(&c->f, AT(c->ev.start_mark), "a second YAML document; allowed: one document "
-                     "per file");
+        return scnk_failf(&c->f, AT(c->ev.start_mark),
+                          "a second YAML document; allowed: one document per file");
     return 0;
 }
 
 
-int scny_read(const char *buf, size_t len, struct scn_scenario *out, struct scnk_fail *f)
+int scny_read(const char *buf, size_t len, SC *out, struct scnk_fail *f)
 {
     struct ctx c = {.s = out, .buf = buf ? buf : "", .len = buf ? len : 0};
     const char *tab = memchr(c.buf, '\t', c.len);
@@ -384,7 +397,8 @@ int scny_read(const char *buf, size_t len, struct scn_scenario *out, struct scnk
     } else if (tab) {
         int line, col;
         pos_at(c.buf, c.len, (size_t)(tab - c.buf), &line, &col);
-        scnk_failf(&c.f, line, col, "a tab character; allowed: spaces (YAML indents with spaces only)");
+        scnk_failf(&c.f, line, col,
+                   "a tab character; allowed: spaces (YAML indents with spaces only)");
     } else if (!yaml_parser_initialize(&c.p)) {
         scnk_failf(&c.f, 1, 1, "out of memory; allowed: a smaller file");
     } else {

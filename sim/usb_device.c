@@ -500,7 +500,8 @@ const char *usbdev_fate_name(enum usbdev_fate f)
     return (unsigned)f < USBDEV_FATE_COUNT ? names[f] : "?";
 }
 
-_Static_assert((int)SCHED_DROP_COUNT == (int)LF_DROP_END && (int)SCHED_DROP_FIFO == (int)LF_DROP_FIFO &&
+_Static_assert((int)SCHED_DROP_COUNT == (int)LF_DROP_END &&
+                   (int)SCHED_DROP_FIFO == (int)LF_DROP_FIFO &&
                    (int)SCHED_DROP_DISCONNECT == (int)LF_DROP_DISCONNECT,
                "the model's drop causes are the log's words, then end");
 
@@ -515,10 +516,11 @@ int usbdev_write_log(const struct usbdev *u, FILE *f)
         const char *drop = lf_name(lf_drop_names, LF_DROP_COUNT, r->drop);
         if (r->fate == USBDEV_FATE_UNPRODUCED)
             continue; /* the device stopped before it was due: never produced */
-        if (r->fate == USBDEV_FATE_QUEUED)
-            drop = lf_drop_names[LF_DROP_END]; /* still in the device FIFO when the device stopped */
+        int held = u->plan.samples[k].fate == SCHED_HELD;
+        if (r->fate == USBDEV_FATE_QUEUED) /* still in the device FIFO when the device stopped */
+            drop = lf_drop_names[LF_DROP_END];
         else if (r->fate == USBDEV_FATE_SENT)
-            fate = lf_fate_names[u->plan.samples[k].fate == SCHED_HELD ? LF_FATE_HELD : LF_FATE_SENT];
+            fate = lf_fate_names[held ? LF_FATE_HELD : LF_FATE_SENT];
         if (fprintf(f, LF_DEVICE_ROW, k,
                     (long long)(base + u->plan.samples[k].due_ns), (long long)r->produce_ns, fate,
                     drop, (unsigned)r->flags) < 0)

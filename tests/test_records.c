@@ -236,14 +236,20 @@ static void test_counters(void)
     CU_ASSERT_EQUAL(c.missed_wakeups, 0);
     CU_ASSERT_EQUAL(c.doorbells, 3);
     unlink(p);
-    counters_bad("doorbells,wakeups\n1,x2\n", "2: wakeups 'x2' is not an integer in 0..9223372036854775807");
+    counters_bad("doorbells,wakeups\n1,x2\n",
+                 "2: wakeups 'x2' is not an integer in 0..9223372036854775807");
     counters_bad("doorbells,bogus\n1,2\n", "1: unknown counter 'bogus'");
     counters_bad("doorbells,doorbells\n1,2\n", "1: counter 'doorbells' appears twice");
     counters_bad("doorbells,wakeups\n1\n", "2: 1 values for 2 counters");
     counters_bad("doorbells,wakeups\n1,2", "2: does not end with a newline (truncated file?)");
     counters_bad("doorbells,wakeups\n", "2: missing (truncated file?)");
     counters_bad("", "1: missing (truncated file?)");
-    counters_bad("doorbells\n1\n2\n", "2: more than two lines (names, then values)");
+    counters_bad("doorbells\n1\n2\n", "3: more than two lines (names, then values)");
+    counters_bad("doorbells,wakeups,ring_high_water,ring_drops,crc_rejects,missed_wakeups,"
+                 "x\n1\n",
+                 "1: more than 6 counters");
+    counters_bad("doorbells\n1,2\n", "2: 2 values for 1 counters");
+    counters_bad("doorbells\n-1\n", "2: doorbells '-1' is not an integer in 0..9223372036854775807");
 }
 
 static void test_cleanup(void) { CU_ASSERT_EQUAL(rmdir(dir), 0); }
