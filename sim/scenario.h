@@ -9,7 +9,8 @@
  *  - All times are stored in nanoseconds (int64), converted from the _ms/_us key the file used.
  *    scn_time_scale() divides every time by X (X > 0) for faster runs; the result stays valid.
  *  - The struct owns no heap memory: copy it, free nothing.
- *  - scn_write_yaml() prints a scenario (with every default) as a loadable file.
+ *  - scn_write_yaml() (scn_write.h, included here) prints a scenario (with every default) as a
+ *    loadable file.
  * Prefix: scn_.
  */
 #ifndef USBSIM_SIM_SCENARIO_H
@@ -130,8 +131,6 @@ int scn_parse(const char *name, const char *buf, size_t len, struct scn_scenario
 int scn_check(const struct scn_scenario *s, char err[SCN_ERR_MAX]);
 /* Divide every time by x (x > 0); records x in time_scale. Times never go below 1 ns. */
 void scn_time_scale(struct scn_scenario *s, double x);
-/* Print as a loadable YAML file, every default written out. */
-int scn_write_yaml(const struct scn_scenario *s, FILE *f);
 
 /* The format's keys, walked from the same tables the loader uses (for generated documentation). */
 enum scn_key_type { SCN_KEY_INT, SCN_KEY_TIME, SCN_KEY_NUMBER, SCN_KEY_ENUM, SCN_KEY_TEXT,
@@ -160,5 +159,7 @@ const char *scn_dist_name(enum scn_dist_kind k);
 const char *scn_event_name(enum scn_dev_event_kind k);
 const char *scn_overflow_name(enum scn_overflow o);
 const char *scn_doorbell_name(enum scn_doorbell d);
+
+#include "sim/scn_write.h"
 
 #endif

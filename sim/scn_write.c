@@ -1,10 +1,5 @@
-/* scn_write — scn_write_yaml() (declared in scenario.h): a scenario as a loadable YAML file,
- * every default written out, walked from the key tables (scn_keys.h). Block mappings for the
- * tables written so, flow mappings ({k: v}) for the others and for list items; times are written
- * back in scenario time (multiplied by the time scale). Writes to f only; returns 0, or -1 when
- * the stream reports an error. Prefix: scn_.
- */
-#include <stdio.h>
+/* scn_write — see scn_write.h. */
+#include "sim/scn_write.h"
 
 #include "sim/scenario.h"
 #include "sim/scn_keys.h"
