@@ -63,7 +63,7 @@ static void honour_stalls(struct app *a)
     }
 }
 
-static int record(struct app *a, const struct ring_pkt *p, int64_t now)
+static int record(struct app *a, const struct usbsim_ring_pkt *p, int64_t now)
 {
     struct pkt_fields f;
     enum pkt_status st = pkt_decode(p->bytes, p->len, 0, 0, 0, &f);
@@ -92,22 +92,22 @@ static int record(struct app *a, const struct ring_pkt *p, int64_t now)
 }
 
 /* Takes one batch. Returns packets taken (>= 0) or a negative status. */
-static int drain_batch(struct app *a, struct rcl_client *c)
+static int drain_batch(struct app *a, struct usbsim_client *c)
 {
-    int n = rcl_peek(c, a->o->sc->consumer.batch_max);
+    int n = usbsim_client_peek(c, a->o->sc->consumer.batch_max);
     if (n <= 0)
         return n;
     a->batches++;
     for (int i = 0; i < n; i++) {
-        struct ring_pkt p;
-        int rc = rcl_get(c, (uint32_t)i, &p);
+        struct usbsim_ring_pkt p;
+        int rc = usbsim_client_get(c, (uint32_t)i, &p);
         if (rc != 0)
             return rc;
         if (record(a, &p, proc_now_ns()) != 0)
-            return RCL_ESYS;
+            return USBSIM_ESYS;
         spend(rng_dist_ns(&a->work, &a->o->sc->consumer.work));
     }
-    int rc = rcl_release(c, (uint32_t)n);
+    int rc = usbsim_client_release(c, (uint32_t)n);
     return rc < 0 ? rc : n;
 }
 
@@ -140,18 +140,18 @@ static int write_counters(const char *path, uint64_t missed)
     return fclose(f);
 }
 
-static int drain_until_end(struct app *a, struct rcl_client *c)
+static int drain_until_end(struct app *a, struct usbsim_client *c)
 {
     volatile sig_atomic_t *stop = a->o->stop;
     while (!(stop && *stop) && !proc_interrupted()) {
         honour_stalls(a);
-        int rc = rcl_wait(c, WAIT_SLICE_MS);
-        if (rc == RCL_ECLOSED || rc == RCL_EPEER)
-            return rc == RCL_ECLOSED ? 0 : (fprintf(stderr, "app: the driver went away\n"), 0);
+        int rc = usbsim_client_wait(c, WAIT_SLICE_MS);
+        if (rc == USBSIM_ECLOSED || rc == USBSIM_EPEER)
+            return rc == USBSIM_ECLOSED ? 0 : (fprintf(stderr, "app: the driver went away\n"), 0);
         if (rc > 0)
             rc = drain_batch(a, c);
         if (rc < 0) {
-            fprintf(stderr, "app: %s\n", rcl_error(c));
+            fprintf(stderr, "app: %s\n", usbsim_client_error(c));
             return 1;
         }
     }
@@ -161,21 +161,21 @@ static int drain_until_end(struct app *a, struct rcl_client *c)
 int app_run(const struct app_opts *o)
 {
     struct app a = {.o = o, .t0 = -1};
-    char err[RCL_ERR_MAX > SCN_ERR_MAX ? RCL_ERR_MAX : SCN_ERR_MAX];
+    char err[USBSIM_CLIENT_ERR_MAX > SCN_ERR_MAX ? USBSIM_CLIENT_ERR_MAX : SCN_ERR_MAX];
     if (sched_build(o->sc, &a.plan, err) != 0) {
         fprintf(stderr, "app: %s\n", err);
         return 1;
     }
     rng_seed(&a.work, rng_derive(o->sc->seed, RNG_TAG_WORK));
     int rc = 1;
-    struct rcl_client *c = rcl_connect(o->socket_path, o->connect_timeout_ms, err);
+    struct usbsim_client *c = usbsim_client_connect(o->socket_path, o->connect_timeout_ms, err);
     if (!c) {
         fprintf(stderr, "app: cannot connect to the driver at %s: %s\n", o->socket_path, err);
     } else {
         rc = drain_until_end(&a, c);
-        if (o->counters_path && write_counters(o->counters_path, rcl_missed_wakeups(c)) != 0)
+        if (o->counters_path && write_counters(o->counters_path, usbsim_client_missed_wakeups(c)) != 0)
             rc = 1;
-        rcl_close(c);
+        usbsim_client_close(c);
     }
     if (a.unreadable)
         rc = 1;

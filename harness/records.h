@@ -88,7 +88,7 @@ struct rec_counters {
     uint64_t ring_high_water; /* most packets ever in the ring at once */
     uint64_t ring_drops;      /* the driver's own count of ring-drop packets */
     uint64_t crc_rejects;     /* the driver's own count of crc packets */
-    uint64_t missed_wakeups;  /* the application's lost wake-ups (client.h rcl_missed_wakeups) */
+    uint64_t missed_wakeups;  /* the application's lost wake-ups (client.h usbsim_client_missed_wakeups) */
 };
 
 struct rec_run {
