@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "driver/client.h"
+#include "sim/logfmt.h"
 #include "sim/packet.h"
 
 #define RUN_SLICE_NS 100000000LL /* how often the loop looks at the application and the flag */
@@ -25,7 +26,7 @@ struct drv {
 static void log_row(struct drv *d, int64_t seq, uint64_t ingress_ns, const char *status)
 {
     if (d->log)
-        fprintf(d->log, "%" PRId64 ",%" PRIu64 ",%s\n", seq, ingress_ns, status);
+        fprintf(d->log, LF_DRIVER_ROW, seq, ingress_ns, status);
 }
 
 
@@ -38,7 +39,7 @@ static void on_packet(void *ctx, const uint8_t *buf, size_t len, uint64_t ingres
     if (st != PKT_OK) {
         d->crc_rejects++;
         /* The seq is worth naming only when the header is sound (a bad CRC, say). */
-        log_row(d, st == PKT_ERR_CRC ? (int64_t)f.seq : -1, ingress_ns, "crc");
+        log_row(d, st == PKT_ERR_CRC ? (int64_t)f.seq : -1, ingress_ns, lf_status_names[LF_ST_CRC]);
         return;
     }
     /* One look at the ring before and after: evictions (drop-oldest) and occupancy. */
@@ -48,10 +49,10 @@ static void on_packet(void *ctx, const uint8_t *buf, size_t len, uint64_t ingres
     usbsim_ring_stats(d->ring, &after);
     uint64_t evicted = after.dropped[USBSIM_RING_DROP_EVICTED] - before.dropped[USBSIM_RING_DROP_EVICTED];
     for (; evicted > 0; evicted--, d->ring_drops++)
-        log_row(d, -1, ingress_ns, "ring-drop");
+        log_row(d, -1, ingress_ns, lf_status_names[LF_ST_RING_DROP]);
     if (rc == USBSIM_DROPPED) {
         d->ring_drops++;
-        log_row(d, f.seq, ingress_ns, "ring-drop");
+        log_row(d, f.seq, ingress_ns, lf_status_names[LF_ST_RING_DROP]);
     } else if (rc < 0) {
         fprintf(stderr, "driver: ring: %s\n", usbsim_ring_error(d->ring));
         d->failed = 1;
@@ -109,8 +110,7 @@ static int write_counters(struct drv *d)
     FILE *f = fopen(d->o->counters_path, "w");
     if (!f)
         return -1;
-    fprintf(f, "%s\n%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
-            DRV_COUNTERS_HEADER, s.doorbells, s.wakeups, d->high_water, d->ring_drops,
+    fprintf(f, "%s\n" LF_DRIVER_COUNTERS_ROW, LF_DRIVER_COUNTERS_HEADER, s.doorbells, s.wakeups, d->high_water, d->ring_drops,
             d->crc_rejects);
     return fclose(f);
 }
@@ -177,7 +177,7 @@ int drv_run(const struct drv_opts *o)
         fprintf(stderr, "driver: cannot write %s: %s\n", o->log_path, strerror(errno));
     else {
         if (d.log)
-            fprintf(d.log, "%s\n", DRV_LOG_HEADER);
+            fprintf(d.log, "%s\n", LF_DRIVER_HEADER);
         ret = serve(&d);
         if (write_counters(&d) != 0 || (d.log && fclose(d.log) != 0)) {
             fprintf(stderr, "driver: cannot write its log or counters\n");

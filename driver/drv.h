@@ -27,8 +27,6 @@
 #include "driver/ring.h"
 #include "driver/source.h"
 
-#define DRV_LOG_HEADER "seq,ingress_ns,status"
-#define DRV_COUNTERS_HEADER "doorbells,wakeups,ring_high_water,ring_drops,crc_rejects"
 
 struct drv_opts {
     const char *source;          /* "usbip" | "libusb" */

@@ -11,6 +11,7 @@
 #include "driver/client.h"
 #include "harness/proc.h"
 #include "harness/records.h"
+#include "sim/logfmt.h"
 #include "sim/packet.h"
 #include "sim/rng.h"
 #include "sim/schedule.h"
@@ -117,11 +118,10 @@ static int write_log(const struct app *a, const char *path)
         fprintf(stderr, "app: cannot write %s: %s\n", path, strerror(errno));
         return -1;
     }
-    fprintf(f, "%s\n", REC_CSV_HEADER_APP);
+    fprintf(f, "%s\n", LF_APP_HEADER);
     for (size_t i = 0; i < a->n; i++) {
         const struct rec_app_row *r = &a->rows[i];
-        fprintf(f, "%" PRIu32 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRIu64 "\n", r->seq,
-                r->recv_ns, r->produce_ns, r->ingress_ns, r->batch);
+        fprintf(f, LF_APP_ROW, r->seq, r->recv_ns, r->produce_ns, r->ingress_ns, r->batch);
     }
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
@@ -136,7 +136,7 @@ static int write_counters(const char *path, uint64_t missed)
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    fprintf(f, "missed_wakeups\n%" PRIu64 "\n", missed);
+    fprintf(f, "%s\n" LF_APP_COUNTERS_ROW, LF_APP_COUNTERS_HEADER, missed);
     return fclose(f);
 }
 

@@ -7,23 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/logfmt.h"
+
 #define MAX_FIELDS 6
 
-static const char *const fate_names[] = {"sent", "held", "dropped"};
-static const char *const drop_names[] = {"none", "stall", "fifo", "disconnect", "end"};
-static const char *const status_names[] = {"ok", "crc", "ring-drop"};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *name_of(const char *const *names, size_t n, unsigned v)
-{
-    return v < n ? names[v] : "?";
-}
+_Static_assert((int)REC_DROPPED == (int)LF_FATE_DROPPED && (int)REC_HELD == (int)LF_FATE_HELD,
+               "fates as logged");
+_Static_assert((int)REC_DROP_END == (int)LF_DROP_END &&
+                   (int)REC_DROP_DISCONNECT == (int)LF_DROP_DISCONNECT,
+               "drop causes as logged");
+_Static_assert((int)REC_ST_RING_DROP == (int)LF_ST_RING_DROP && (int)REC_ST_CRC == (int)LF_ST_CRC,
+               "statuses as logged");
+_Static_assert(LF_DEVICE_COLS <= MAX_FIELDS && LF_APP_COLS <= MAX_FIELDS, "columns");
 
-const char *rec_fate_name(enum rec_fate f) { return name_of(fate_names, COUNT(fate_names), f); }
-const char *rec_drop_name(enum rec_drop d) { return name_of(drop_names, COUNT(drop_names), d); }
+const char *rec_fate_name(enum rec_fate f) { return lf_name(lf_fate_names, LF_FATE_COUNT, f); }
+const char *rec_drop_name(enum rec_drop d) { return lf_name(lf_drop_names, LF_DROP_COUNT, d); }
 const char *rec_status_name(enum rec_status s)
 {
-    return name_of(status_names, COUNT(status_names), s);
+    return lf_name(lf_status_names, LF_ST_COUNT, s);
 }
 
 void rec_counters_init(struct rec_counters *c)
@@ -121,8 +124,8 @@ static int device_row(char **f, void *out, struct why *w)
     int64_t seq, due, prod, flags;
     if (num(w, "seq", f[0], 0, UINT32_MAX, &seq) || num(w, "due_ns", f[1], 0, INT64_MAX, &due) ||
         num(w, "produce_ns", f[2], 0, INT64_MAX, &prod) ||
-        word(w, "fate", f[3], fate_names, COUNT(fate_names), &r->fate) ||
-        word(w, "drop", f[4], drop_names, COUNT(drop_names), &r->drop) ||
+        word(w, "fate", f[3], lf_fate_names, LF_FATE_COUNT, &r->fate) ||
+        word(w, "drop", f[4], lf_drop_names, LF_DROP_COUNT, &r->drop) ||
         num(w, "flags", f[5], 0, UINT16_MAX, &flags))
         return -1;
     if ((r->fate == REC_DROPPED) != (r->drop != REC_DROP_NONE))
@@ -140,7 +143,7 @@ static int driver_row(char **f, void *out, struct why *w)
     struct rec_driver_row *r = out;
     if (num(w, "seq", f[0], -1, UINT32_MAX, &r->seq) ||
         num(w, "ingress_ns", f[1], 0, INT64_MAX, &r->ingress_ns) ||
-        word(w, "status", f[2], status_names, COUNT(status_names), &r->status))
+        word(w, "status", f[2], lf_status_names, LF_ST_COUNT, &r->status))
         return -1;
     return 0;
 }
@@ -169,11 +172,11 @@ struct table {
     int (*row)(char **f, void *out, struct why *w);
 };
 
-static const struct table device_table = {REC_CSV_HEADER_DEVICE, 6,
+static const struct table device_table = {LF_DEVICE_HEADER, LF_DEVICE_COLS,
                                           sizeof(struct rec_device_row), device_row};
-static const struct table driver_table = {REC_CSV_HEADER_DRIVER, 3,
+static const struct table driver_table = {LF_DRIVER_HEADER, LF_DRIVER_COLS,
                                           sizeof(struct rec_driver_row), driver_row};
-static const struct table app_table = {REC_CSV_HEADER_APP, 5, sizeof(struct rec_app_row),
+static const struct table app_table = {LF_APP_HEADER, LF_APP_COLS, sizeof(struct rec_app_row),
                                        app_row};
 
 struct vec {
@@ -334,4 +337,92 @@ int rec_load_dir(const char *dir, struct rec_run *run, char err[REC_ERR_MAX])
         }
     }
     return 0;
+}
+
+/* ---- counters ---- */
+
+static uint64_t *counter_field(struct rec_counters *c, enum lf_counter k)
+{
+    uint64_t *const f[LF_C_COUNT] = {
+        [LF_C_DOORBELLS] = &c->doorbells, [LF_C_WAKEUPS] = &c->wakeups,
+        [LF_C_RING_HIGH_WATER] = &c->ring_high_water, [LF_C_RING_DROPS] = &c->ring_drops,
+        [LF_C_CRC_REJECTS] = &c->crc_rejects, [LF_C_MISSED_WAKEUPS] = &c->missed_wakeups};
+    return f[k];
+}
+
+/* One line of a counters file into *line (its '\n' stripped); "" when fine, else what is wrong. */
+static const char *counters_line(FILE *fp, char **line, size_t *cap)
+{
+    ssize_t len = getline(line, cap, fp);
+    return len < 0 ? "missing (truncated file?)" : line_problem(*line, len);
+}
+
+/* The names on line 1 as counters: key[i] for names[i]. */
+static int counter_keys(char **names, size_t n, int *key, struct why *w)
+{
+    for (size_t i = 0; i < n; i++) {
+        key[i] = -1;
+        for (int k = 0; k < LF_C_COUNT; k++)
+            if (strcmp(names[i], lf_counter_names[k]) == 0)
+                key[i] = k;
+        if (key[i] < 0)
+            return bad(w, "unknown counter '%.40s'", names[i]);
+        for (size_t j = 0; j < i; j++)
+            if (key[j] == key[i])
+                return bad(w, "counter '%.40s' appears twice", names[i]);
+    }
+    return 0;
+}
+
+/* Line 1: the names; line 2: the values. Sets the counters only when the whole file is good. */
+static int read_counters(FILE *fp, struct rec_counters *c, unsigned long *lineno, struct why *w)
+{
+    char *line[2] = {NULL, NULL}, *names[LF_C_COUNT + 1], *vals[LF_C_COUNT + 1];
+    size_t cap[2] = {0, 0}, n = 0, nv = 0;
+    int key[LF_C_COUNT];
+    int64_t v[LF_C_COUNT];
+    const char *p = counters_line(fp, &line[0], &cap[0]);
+    int rc = *p ? bad(w, "%s", p) : 0;
+    *lineno = 1;
+    if (rc == 0 && (n = split(line[0], names, LF_C_COUNT)) > LF_C_COUNT)
+        rc = bad(w, "more than %d counters", LF_C_COUNT);
+    if (rc == 0)
+        rc = counter_keys(names, n, key, w);
+    if (rc == 0) {
+        *lineno = 2;
+        p = counters_line(fp, &line[1], &cap[1]);
+        rc = *p ? bad(w, "%s", p) : 0;
+    }
+    if (rc == 0 && (nv = split(line[1], vals, LF_C_COUNT)) != n)
+        rc = nv > LF_C_COUNT ? bad(w, "more than %d values", LF_C_COUNT)
+                             : bad(w, "%zu values for %zu counters", nv, n);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = num(w, names[i], vals[i], 0, INT64_MAX, &v[i]);
+    if (rc == 0 && fgetc(fp) != EOF) {
+        *lineno = 3;
+        rc = bad(w, "more than two lines (names, then values)");
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        *counter_field(c, (enum lf_counter)key[i]) = (uint64_t)v[i];
+    free(line[0]);
+    free(line[1]);
+    return rc;
+}
+
+int rec_load_counters(const char *path, struct rec_counters *c, char err[REC_ERR_MAX])
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, REC_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct why w;
+    unsigned long lineno;
+    int rc = read_counters(fp, c, &lineno, &w);
+    fclose(fp);
+    if (rc != 0)
+        snprintf(err, REC_ERR_MAX, "%s:%lu: %s", path, lineno, w.text);
+    return rc;
 }

@@ -21,7 +21,8 @@
  *       recv_ns: CLOCK_MONOTONIC when taken; produce_ns / ingress_ns: as carried with the packet;
  *       batch: the number of the batch it came in.
  *
- * Producers (sim/, driver/) cannot include harness/: they copy the header strings below.
+ * The header lines, column order, words and counter names are sim/logfmt.h's: the writers
+ * (sim/, driver/, harness/app.c) and this reader use the same definitions.
  *
  * Contract:
  *  - rec_load_*() read one file completely or fail with exactly one line in err:
@@ -30,7 +31,12 @@
  *    truncated file). Never crashes on any input; arrays grow geometrically (10^6 rows is fine).
  *  - The loaders append to the arrays of *run; rec_free() releases the rows and leaves none
  *    (counters, start_ns and backend are left as they are).
- *  - Counters are filled by the caller; REC_MISSING marks one that was not measured.
+ *  - Counters: rec_load_counters() reads one counters file (sim/logfmt.h: a line of names, a
+ *    line of values). An absent file, or a counter the file does not name, leaves the counter
+ *    as it is (REC_MISSING after rec_init: not measured). A file that is there but malformed
+ *    (unknown or duplicate name, a value that is not a plain decimal integer, a value missing
+ *    or extra, a truncated or longer file) is an error: -1 and "FILE:LINE: what is wrong", and
+ *    no counter is changed.
  * Prefix: rec_.
  */
 #ifndef USBSIM_HARNESS_RECORDS_H
@@ -39,12 +45,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/logfmt.h"
+
 #define REC_DEVICE_CSV "device.csv"
 #define REC_DRIVER_CSV "driver.csv"
 #define REC_APP_CSV "app.csv"
-#define REC_CSV_HEADER_DEVICE "seq,due_ns,produce_ns,fate,drop,flags"
-#define REC_CSV_HEADER_DRIVER "seq,ingress_ns,status"
-#define REC_CSV_HEADER_APP "seq,recv_ns,produce_ns,ingress_ns,batch"
+#define REC_CSV_HEADER_DEVICE LF_DEVICE_HEADER
+#define REC_CSV_HEADER_DRIVER LF_DRIVER_HEADER
+#define REC_CSV_HEADER_APP LF_APP_HEADER
 #define REC_ERR_MAX 512
 #define REC_MISSING UINT64_MAX
 
@@ -102,6 +110,7 @@ int rec_load_driver(const char *path, struct rec_run *run, char err[REC_ERR_MAX]
 int rec_load_app(const char *path, struct rec_run *run, char err[REC_ERR_MAX]);
 /* rec_init(run), then load DIR/device.csv, DIR/driver.csv, DIR/app.csv. On error *run is
  * left empty (freed). The caller then sets start_ns, backend and counters. */
+int rec_load_counters(const char *path, struct rec_counters *c, char err[REC_ERR_MAX]);
 int rec_load_dir(const char *dir, struct rec_run *run, char err[REC_ERR_MAX]);
 void rec_free(struct rec_run *run);
 

@@ -73,7 +73,8 @@ static int device_main(void *arg)
     char log[128];
     path_in(r, REC_DEVICE_CSV, log, sizeof log);
     struct gadget_opts g = {.sc = r->sc, .backend = r->kernel ? "ffs" : "usbip",
-                            .listen = "127.0.0.1:0", .udc = r->o->udc, .log_path = log,
+                            .listen = r->kernel ? NULL : "127.0.0.1:0",
+                            .udc = r->kernel ? r->o->udc : NULL, .log_path = log,
                             .quiet = !r->o->verbose, .ready_fd = r->kernel ? -1 : r->ready[1],
                             .pcap_path = r->o->pcap_path};
     return gadget_run(&g);
@@ -187,25 +188,15 @@ static void supervise(const struct run *r, struct proc ps[3], int64_t deadline)
         fprintf(stderr, "\r\033[K");
 }
 
-static void read_counters(const struct run *r, struct rec_counters *c)
+/* The driver's and the application's counters; an absent file is "not measured". */
+static int read_counters(const struct run *r, struct rec_counters *c, char err[REC_ERR_MAX])
 {
     char path[128];
     path_in(r, COUNTERS_FILE, path, sizeof path);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    uint64_t v[5];
-    if (fscanf(f, "%*[^\n]\n%" SCNu64 ",%" SCNu64 ",%" SCNu64 ",%" SCNu64 ",%" SCNu64, &v[0],
-               &v[1], &v[2], &v[3], &v[4]) == 5)
-        c->doorbells = v[0], c->wakeups = v[1], c->ring_high_water = v[2], c->ring_drops = v[3],
-        c->crc_rejects = v[4];
-    fclose(f);
+    if (rec_load_counters(path, c, err) != 0)
+        return -1;
     path_in(r, APP_COUNTERS_FILE, path, sizeof path);
-    if ((f = fopen(path, "r")) != NULL) {
-        if (fscanf(f, "%*[^\n]\n%" SCNu64, &v[0]) == 1)
-            c->missed_wakeups = v[0];
-        fclose(f);
-    }
+    return rec_load_counters(path, c, err);
 }
 
 /* The device's start (t0): a row's due time is t0 plus the sample's due time in the plan. */
@@ -242,7 +233,14 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
     if (loaded) {
         run.backend = r->backend;
         run.start_ns = device_start(r->sc, &run);
-        read_counters(r, &run.counters);
+        char cerr[REC_ERR_MAX];
+        if (read_counters(r, &run.counters, cerr) != 0) {
+            loaded = 0;
+            snprintf(err, sizeof err, "%s", cerr);
+            rec_free(&run);
+        }
+    }
+    if (loaded) {
         if (r->o->figures)
             period_error(&run, &r->o->figures->period_error);
         vfy_check(r->sc, &run, out);

@@ -1,6 +1,6 @@
-/* gadget — see gadget.h. */
+/* gadget — see gadget.h. What every backend shares lives here: the option check, signals, the
+ * device model and its log, the capture, the banner and the exit codes. */
 #include "sim/gadget.h"
-#include "sim/gadget_ffs.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -8,8 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sim/capture.h"
+#include "sim/gadget_ffs.h"
+#include "sim/gadget_usbip.h"
 #include "sim/usb_device.h"
-#include "sim/usbip_server.h"
+
+static const struct gadget_backend *const backends[] = {&gadget_usbip_backend, &ffs_backend};
 
 static volatile sig_atomic_t got_signal;
 
@@ -20,7 +24,8 @@ static void on_signal(int sig)
 }
 
 /* Installs SIGINT/SIGTERM handlers (no SA_RESTART) and blocks both outside the wait, so a
- * signal can only land inside ppoll. *old receives the previous mask, *wait the wait mask. */
+ * signal can only land inside the backend's ppoll. *old receives the previous mask, *wait the
+ * wait mask. */
 static void catch_signals(struct sigaction old_act[2], sigset_t *old, sigset_t *wait)
 {
     struct sigaction sa;
@@ -46,94 +51,80 @@ static void restore_signals(const struct sigaction old_act[2], const sigset_t *o
     sigaction(SIGTERM, &old_act[1], NULL);
 }
 
-static void announce(const struct gadget_opts *o, const struct scn_scenario *sc, uint16_t port)
+/* An option given that the backend does not honour: its name, else NULL. */
+static const char *refused_option(const struct gadget_backend *b, const struct gadget_opts *o)
+{
+    const struct { unsigned bit; int given; const char *name; } opts[] = {
+        {GADGET_OPT_LISTEN, o->listen != NULL, "--listen"},
+        {GADGET_OPT_UDC, o->udc != NULL, "--udc"},
+        {GADGET_OPT_PCAP, o->pcap_path != NULL, "--pcap"},
+        {GADGET_OPT_READY_FD, o->ready_fd > 0, "a ready descriptor"},
+    };
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if (opts[i].given && !(b->options & opts[i].bit))
+            return opts[i].name;
+    return NULL;
+}
+
+static void banner(const struct gadget_opts *o, const struct scn_scenario *sc,
+                   const struct gadget_where *w)
 {
     if (o->ready_fd > 0) {
         char line[32];
-        int n = snprintf(line, sizeof line, "port=%u\n", port);
+        int n = snprintf(line, sizeof line, "port=%u\n", w->port);
         if (write(o->ready_fd, line, (size_t)n) != n)
             fprintf(stderr, "usbsim gadget: cannot report the port: %s\n", strerror(errno));
     }
     if (o->quiet)
         return;
-    const char *l = o->listen ? o->listen : USRV_DEFAULT_LISTEN;
-    const char *colon = strrchr(l, ':');
-    int hl = colon ? (int)(colon - l) : (int)strlen(l);
-    printf("usbsim gadget: '%s' (%04x:%04x, %u-byte packets) served over USB/IP on %.*s:%u, "
-           "bus id %s\n", sc->name, sc->device.vid, sc->device.pid, sc->device.packet_size, hl, l,
-           port, USRV_DEFAULT_BUSID);
-    printf("  attach with: usbip --tcp-port %u attach -r %.*s -b %s\n", port, hl, l,
-           USRV_DEFAULT_BUSID);
-    printf("  the timeline starts at the first IN request after SET_CONFIGURATION\n");
+    printf("usbsim gadget: '%s' (%04x:%04x, %u-byte packets) %s\n%s", sc->name, sc->device.vid,
+           sc->device.pid, sc->device.packet_size, w->where, w->how);
     fflush(stdout);
 }
 
-static int save_log(const struct gadget_opts *o, const struct usbdev *dev)
+/* Serves sc on b with the shared parts set up around it. */
+static int serve_on(const struct gadget_backend *b, const struct gadget_opts *o,
+                    const struct scn_scenario *sc, struct usbdev *dev)
 {
-    if (!o->log_path)
-        return GADGET_OK;
-    if (usbdev_save_log(dev, o->log_path) != 0) {
-        fprintf(stderr, "usbsim gadget: cannot write the device log %s: %s\n", o->log_path,
-                strerror(errno));
-        return GADGET_ENV;
-    }
-    return GADGET_OK;
-}
-
-static int run_usbip(const struct gadget_opts *o, const struct scn_scenario *sc)
-{
-    char err[SCN_ERR_MAX > USRV_ERR_MAX ? SCN_ERR_MAX : USRV_ERR_MAX];
-    struct usbdev *dev = usbdev_new(sc, err);
-    if (!dev) {
-        fprintf(stderr, "usbsim gadget: %s\n", err);
+    char err[GADGET_ERR_MAX] = "", cerr[CAP_ERR_MAX];
+    struct gadget_link l = {.dev = dev, .stop = {&got_signal, o->stop}};
+    if (o->pcap_path && !(l.cap = cap_open(o->pcap_path, cerr))) {
+        fprintf(stderr, "usbsim gadget: cannot write the capture %s\n", cerr);
         return GADGET_USAGE;
     }
     struct sigaction old_act[2];
     sigset_t old, wait;
     got_signal = 0;
     catch_signals(old_act, &old, &wait);
-    struct usrv_opts so = {.listen = o->listen, .quiet = o->quiet, .stop = {&got_signal, o->stop},
-                           .wait_mask = &wait, .grace_ns = o->grace_ns,
-                           .pcap_path = o->pcap_path};
-    int env = 0, rc = GADGET_OK;
-    struct usrv *srv = usrv_new(dev, &so, 1, &env, err);
-    if (!srv) {
-        fprintf(stderr, "usbsim gadget: %s\n", err);
-        rc = env ? GADGET_ENV : GADGET_USAGE;
-    } else {
-        announce(o, sc, usrv_port(srv));
-        if (usrv_run(srv) != 0)
-            rc = GADGET_ENV;
-        if (usrv_close_capture(srv, err) != 0) {
-            fprintf(stderr, "usbsim gadget: %s\n", err);
-            rc = GADGET_ENV;
-        }
-        usrv_free(srv);
-        if (rc == GADGET_OK)
-            rc = save_log(o, dev);
+    l.wait_mask = &wait;
+    struct gadget_where w = {0};
+    void *state = NULL;
+    int rc = b->open(o, sc, &l, &state, &w, err, sizeof err);
+    if (rc == GADGET_OK) {
+        banner(o, sc, &w);
+        rc = b->serve(state, err, sizeof err);
     }
+    if (rc != GADGET_OK)
+        fprintf(stderr, "usbsim gadget: %s\n", err);
+    b->close(state);
     restore_signals(old_act, &old);
-    usbdev_free(dev);
+    if (l.cap && cap_close(l.cap, cerr) != 0) {
+        fprintf(stderr, "usbsim gadget: %s\n", cerr);
+        rc = rc == GADGET_OK ? GADGET_ENV : rc;
+    }
+    if (rc == GADGET_OK && o->log_path && usbdev_save_log(dev, o->log_path) != 0) {
+        fprintf(stderr, "usbsim gadget: cannot write the device log %s: %s\n", o->log_path,
+                strerror(errno));
+        rc = GADGET_ENV;
+    }
     return rc;
 }
-
-static int run_ffs(const struct gadget_opts *o, const struct scn_scenario *sc)
-{
-    struct ffs_opts fo = {.udc = o->udc, .log_path = o->log_path, .quiet = o->quiet,
-                          .stop = o->stop, .grace_ns = o->grace_ns};
-    return ffs_run(sc, &fo, NULL);
-}
-
-static const struct gadget_backend backends[] = {
-    {"usbip", run_usbip},
-    {"ffs", run_ffs},
-};
 
 const struct gadget_backend *gadget_backend_find(const char *name)
 {
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
-        if (strcmp(backends[i].name, name) == 0)
-            return &backends[i];
+        if (strcmp(backends[i]->name, name) == 0)
+            return backends[i];
     return NULL;
 }
 
@@ -145,15 +136,31 @@ int gadget_run(const struct gadget_opts *o)
         fprintf(stderr, "usbsim gadget: unknown backend '%s'; expected usbip or ffs\n", name);
         return GADGET_USAGE;
     }
+    const char *refused = refused_option(b, o);
+    if (refused) {
+        fprintf(stderr, "usbsim gadget: the %s backend does not take %s\n", b->name, refused);
+        return GADGET_USAGE;
+    }
     struct scn_scenario loaded;
     const struct scn_scenario *sc = o->sc;
+    char err[GADGET_ERR_MAX > SCN_ERR_MAX ? GADGET_ERR_MAX : SCN_ERR_MAX];
     if (!sc) {
-        char err[SCN_ERR_MAX];
         if (!o->scenario_path || scn_load(o->scenario_path, &loaded, err) != 0) {
             fprintf(stderr, "%s\n", o->scenario_path ? err : "usbsim gadget: no scenario given");
             return GADGET_USAGE;
         }
         sc = &loaded;
     }
-    return b->run(o, sc);
+    if (b->check_env(o, err, sizeof err) != 0) {
+        fprintf(stderr, "usbsim gadget: %s\n", err);
+        return GADGET_ENV;
+    }
+    struct usbdev *dev = usbdev_new(sc, err);
+    if (!dev) {
+        fprintf(stderr, "usbsim gadget: %s\n", err);
+        return GADGET_USAGE;
+    }
+    int rc = serve_on(b, o, sc, dev);
+    usbdev_free(dev);
+    return rc;
 }

@@ -1,4 +1,6 @@
-/* gadget_ffs — see gadget_ffs.h. */
+/* gadget_ffs — see gadget_ffs.h. The configfs gadget is sim/ffs_configfs.h, the IN queue
+ * sim/ffs_aio.h; here: the environment check, the FunctionFS descriptors, the mount and the
+ * endpoint files, and the loop that plays the timeline. */
 #include "sim/gadget_ffs.h"
 
 #include <endian.h>
@@ -8,11 +10,8 @@
 #include <linux/usb/ch9.h>
 #include <linux/usb/functionfs.h>
 #include <poll.h>
-#include <linux/aio_abi.h>
-#include <sys/eventfd.h>
-#include <sys/syscall.h>
-#include <stddef.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +20,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sim/ffs_aio.h"
+#include "sim/ffs_configfs.h"
 #include "sim/packet.h"
 #include "sim/usb_device.h"
 
-#define ERR_MAX 512
-#define FFS_QUEUE 8 /* packets handed to the kernel at once */
 /* Zero-length packets sent before the stream: the last completes when the host reads it. Two,
  * because dummy_hcd completes a short IN request at once when its endpoint queue is empty. */
 #define FFS_PROBES 2
 #define FS_MAX_PACKET 64
 #define DEFAULT_GRACE_NS 2000000000LL
-
-/* ---- small helpers ---- */
 
 static int64_t now_ns(void)
 {
@@ -42,27 +39,14 @@ static int64_t now_ns(void)
 }
 
 static void set_err(char *err, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, cap, fmt, ap);
     va_end(ap);
-}
-
-/* Writes val into dir/file (a configfs attribute). */
-static int put(const char *dir, const char *file, const char *val)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t n = strlen(val);
-    ssize_t w = write(fd, val, n);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return w == (ssize_t)n ? 0 : -1;
 }
 
 /* ---- environment ---- */
@@ -77,9 +61,11 @@ int ffs_check_env(const char *udc, char *err, size_t cap)
         set_err(err, cap, "the FunctionFS gadget needs root (configfs and mount)%s", hint);
         return 3;
     }
-    if (access(FFS_CONFIGFS, F_OK) != 0) {
-        set_err(err, cap, "no %s: load the gadget modules and mount configfs (modprobe libcomposite "
-                "usb_f_fs; mount -t configfs none /sys/kernel/config)%s", FFS_CONFIGFS, hint);
+    if (access(FFSC_ROOT, F_OK) != 0) {
+        set_err(err, cap,
+                "no %s: load the gadget modules and mount configfs (modprobe libcomposite "
+                "usb_f_fs; mount -t configfs none /sys/kernel/config)%s",
+                FFSC_ROOT, hint);
         return 3;
     }
     snprintf(path, sizeof path, "/sys/class/udc/%s", udc);
@@ -182,291 +168,84 @@ static size_t build_strings(const struct scn_scenario *sc, struct ffs_strings *s
     return len;
 }
 
-/* ASCII text of the model's string descriptor idx (UTF-16LE, Latin-1 range only). */
-static void model_string(const struct usbdev *u, uint8_t idx, char *out, size_t cap)
-{
-    uint8_t d[256];
-    int n = usbdev_descriptor(u, USB_DT_STRING, idx, d, sizeof d);
-    size_t k = 0;
-    for (int i = 2; i + 1 < n && k + 1 < cap; i += 2)
-        out[k++] = d[i + 1] ? '?' : (char)d[i];
-    out[k] = 0;
-}
-
-/* ---- the gadget in configfs ---- */
-
-struct gadget {
-    char name[32];      /* usbsim-PID: configfs directory and functionfs instance */
-    char gdir[128];
-    char mnt[64];
-    const char *udc;
-    int made, mounted, bound, linked;
-    int ep0, ep_in;
-};
-
-/* The gadget's directories under its configfs directory, in creation order; %s = the name. */
-static const char *const gadget_dirs[] = {"strings/0x409", "configs/c.1", "configs/c.1/strings/0x409",
-                                          "functions/ffs.%s"};
-#define N_GADGET_DIRS (sizeof gadget_dirs / sizeof gadget_dirs[0])
-
-static void gadget_path(const struct gadget *g, const char *rel, char *out, size_t cap)
-{
-    char r[128];
-    snprintf(r, sizeof r, rel, g->name);
-    snprintf(out, cap, "%s/%s", g->gdir, r);
-}
-
-/* Attribute rel/file = val under the gadget's directory. */
-static int gput(const struct gadget *g, const char *rel, const char *file, const char *val)
-{
-    char p[PATH_MAX];
-    gadget_path(g, rel, p, sizeof p);
-    return put(p, file, val);
-}
-
-static int make_configfs(struct gadget *g, const struct usbdev *u, const struct scn_scenario *sc,
-                         char *err)
-{
-    char ids[3][8], text[3][128], p[PATH_MAX], link[PATH_MAX];
-    snprintf(ids[0], sizeof ids[0], "0x%04x", usbdev_vid(u));
-    snprintf(ids[1], sizeof ids[1], "0x%04x", usbdev_pid(u));
-    snprintf(ids[2], sizeof ids[2], "0x%04x", usbdev_bcd_device(u));
-    for (int i = 0; i < 3; i++)
-        model_string(u, (uint8_t)(i + 1), text[i], sizeof text[i]);
-    const struct { const char *rel, *file, *val; } attrs[] = {
-        {".", "idVendor", ids[0]}, {".", "idProduct", ids[1]}, {".", "bcdDevice", ids[2]},
-        {".", "bcdUSB", "0x0200"}, {"strings/0x409", "manufacturer", text[0]},
-        {"strings/0x409", "product", text[1]}, {"strings/0x409", "serialnumber", text[2]},
-        {"configs/c.1", "MaxPower", "100"},
-        {"configs/c.1/strings/0x409", "configuration", sc->name[0] ? sc->name : "usbsim"},
-    };
-    snprintf(g->gdir, sizeof g->gdir, "%s/%s", FFS_CONFIGFS, g->name);
-    if (mkdir(g->gdir, 0755) != 0)
-        goto fail;
-    g->made = 1;
-    for (size_t i = 0; i < N_GADGET_DIRS; i++) {
-        gadget_path(g, gadget_dirs[i], p, sizeof p);
-        if (mkdir(p, 0755) != 0 && errno != EEXIST)
-            goto fail;
-    }
-    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
-        if (gput(g, attrs[i].rel, attrs[i].file, attrs[i].val) != 0)
-            goto fail;
-    gadget_path(g, "functions/ffs.%s", p, sizeof p);
-    gadget_path(g, "configs/c.1/ffs.%s", link, sizeof link);
-    if (symlink(p, link) != 0)
-        goto fail;
-    g->linked = 1;
-    return 0;
-fail:
-    set_err(err, ERR_MAX, "cannot build the gadget in %s: %s", g->gdir, strerror(errno));
-    return -1;
-}
-
-static int open_ep(struct gadget *g, const char *file, int flags)
-{
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/%s", g->mnt, file);
-    return open(p, flags | O_CLOEXEC);
-}
-
-static int fn_fail(char *err, const char *what, const struct gadget *g)
-{
-    set_err(err, ERR_MAX, "cannot %s in %s: %s", what, g->mnt, strerror(errno));
-    return -1;
-}
-
-/* Mount functionfs, write descriptors and strings, open the IN endpoint. */
-static int open_function(struct gadget *g, const struct usbdev *u, const struct scn_scenario *sc,
-                         char *err)
-{
-    struct ffs_descs d;
-    struct ffs_strings s;
-    snprintf(g->mnt, sizeof g->mnt, "/tmp/usbsim-ffs-XXXXXX");
-    if (!mkdtemp(g->mnt)) {
-        g->mnt[0] = 0;
-        set_err(err, ERR_MAX, "cannot make a mount point under /tmp: %s", strerror(errno));
-        return -1;
-    }
-    if (mount(g->name, g->mnt, "functionfs", 0, NULL) != 0)
-        return fn_fail(err, "mount functionfs", g);
-    g->mounted = 1;
-    if ((g->ep0 = open_ep(g, "ep0", O_RDWR)) < 0)
-        return fn_fail(err, "open ep0", g);
-    errno = EINVAL;
-    if (build_descs(u, sc, &d) != 0 || write(g->ep0, &d, sizeof d) != (ssize_t)sizeof d)
-        return fn_fail(err, "write the descriptors to ep0", g);
-    size_t n = build_strings(sc, &s);
-    if (write(g->ep0, &s, n) != (ssize_t)n)
-        return fn_fail(err, "write the strings to ep0", g);
-    /* O_NONBLOCK: a request while the host has not configured the device fails, not waits. */
-    if ((g->ep_in = open_ep(g, "ep1", O_RDWR | O_NONBLOCK)) < 0)
-        return fn_fail(err, "open the IN endpoint ep1", g);
-    return 0;
-}
-
-static int bind_udc(struct gadget *g, int on)
-{
-    if (g->bound == on)
-        return 0;
-    if (put(g->gdir, "UDC", on ? g->udc : "\n") != 0) {
-        fprintf(stderr, "usbsim gadget: cannot %s UDC %s: %s\n", on ? "bind" : "unbind", g->udc,
-                strerror(errno));
-        return -1;
-    }
-    g->bound = on;
-    return 0;
-}
-
-/* Undoes whatever part of the set-up was done, in reverse order. */
-static void remove_gadget(struct gadget *g)
-{
-    if (g->bound)
-        bind_udc(g, 0);
-    if (g->ep_in >= 0)
-        close(g->ep_in);
-    if (g->ep0 >= 0)
-        close(g->ep0);
-    g->ep_in = g->ep0 = -1;
-    if (g->mounted && umount2(g->mnt, 0) != 0)
-        fprintf(stderr, "usbsim gadget: cannot unmount %s: %s\n", g->mnt, strerror(errno));
-    if (g->mnt[0])
-        rmdir(g->mnt);
-    g->mounted = 0;
-    g->mnt[0] = 0;
-    if (!g->made)
-        return;
-    char p[PATH_MAX];
-    if (g->linked) {
-        gadget_path(g, "configs/c.1/ffs.%s", p, sizeof p);
-        unlink(p);
-    }
-    for (size_t i = N_GADGET_DIRS; i-- > 0;) {
-        gadget_path(g, gadget_dirs[i], p, sizeof p);
-        rmdir(p);
-    }
-    if (rmdir(g->gdir) != 0)
-        fprintf(stderr, "usbsim gadget: cannot remove %s: %s\n", g->gdir, strerror(errno));
-    g->made = g->linked = 0;
-}
-
-/* ---- the IN queue: packets handed to the kernel with AIO (FunctionFS supports it) ---- */
-
-struct aioq {
-    aio_context_t ctx;
-    int efd, fd, n;                /* eventfd rung on completion; IN endpoint; in flight */
-    struct iocb cb[FFS_QUEUE];
-    int used[FFS_QUEUE];
-    uint32_t seq[FFS_QUEUE];       /* UINT32_MAX: the zero-length start packet */
-    uint8_t buf[FFS_QUEUE][PKT_MAX_SIZE];
-};
-
-static int aioq_open(struct aioq *q, int fd)
-{
-    q->fd = fd;
-    q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (q->efd < 0 || syscall(SYS_io_setup, FFS_QUEUE, &q->ctx) != 0)
-        return -1;
-    return 0;
-}
-
-/* Queues len bytes (0: a zero-length packet) tagged seq. */
-static int aioq_submit(struct aioq *q, const uint8_t *data, size_t len, uint32_t seq)
-{
-    int i = 0;
-    while (i < FFS_QUEUE && q->used[i])
-        i++;
-    if (i == FFS_QUEUE)
-        return -1;
-    memcpy(q->buf[i], data, len);
-    struct iocb *cb = &q->cb[i];
-    memset(cb, 0, sizeof *cb);
-    cb->aio_data = (uint64_t)i;
-    cb->aio_lio_opcode = IOCB_CMD_PWRITE;
-    cb->aio_fildes = (uint32_t)q->fd;
-    cb->aio_buf = (uint64_t)(uintptr_t)q->buf[i];
-    cb->aio_nbytes = len;
-    cb->aio_flags = IOCB_FLAG_RESFD;
-    cb->aio_resfd = (uint32_t)q->efd;
-    struct iocb *list[1] = {cb};
-    if (syscall(SYS_io_submit, q->ctx, 1L, list) != 1)
-        return -1;
-    q->used[i] = 1;
-    q->seq[i] = seq;
-    q->n++;
-    return 0;
-}
-
-/* Collects finished requests (waiting up to timeout_ns, 0 = none) and calls done() for each
- * with its seq and result (bytes written or -errno). */
-static void aioq_reap(struct aioq *q, int64_t timeout_ns, void (*done)(void *, uint32_t, int64_t),
-                      void *ctx)
-{
-    uint64_t rung;
-    if (read(q->efd, &rung, sizeof rung) < 0 && timeout_ns == 0)
-        return;
-    struct io_event ev[FFS_QUEUE];
-    struct timespec ts = {timeout_ns / 1000000000LL, timeout_ns % 1000000000LL};
-    long n = syscall(SYS_io_getevents, q->ctx, 0L, (long)FFS_QUEUE, ev, &ts);
-    for (long k = 0; k < n; k++) {
-        int i = (int)ev[k].data;
-        if (i < 0 || i >= FFS_QUEUE || !q->used[i])
-            continue;
-        q->used[i] = 0;
-        q->n--;
-        done(ctx, q->seq[i], ev[k].res);
-    }
-}
-
-/* Waits (bounded) for every request still queued, then releases the context. */
-static void aioq_close(struct aioq *q, void (*done)(void *, uint32_t, int64_t), void *ctx)
-{
-    for (int i = 0; q->ctx && q->n > 0 && i < 20; i++)
-        aioq_reap(q, 50000000LL, done, ctx);
-    if (q->ctx)
-        syscall(SYS_io_destroy, q->ctx); /* cancels what is left */
-    if (q->efd >= 0)
-        close(q->efd);
-    q->ctx = 0;
-    q->efd = -1;
-}
-
-/* ---- the run ---- */
-
-static volatile sig_atomic_t got_signal;
-static void on_signal(int sig) { (void)sig; got_signal = 1; }
+/* ---- FunctionFS: the mount and the endpoint files ---- */
 
 enum stream { STREAM_IDLE, STREAM_PROBING, STREAM_ON };
 
+/* One gadget: the backend's state between open and close. */
 struct run {
     const struct scn_scenario *sc;
-    const struct ffs_opts *o;
+    const struct gadget_opts *o;
+    struct gadget_link l;
     struct usbdev *u;
-    struct gadget g;
-    struct aioq q;
-    struct ffs_stats st;
+    struct ffsc g;
+    char mnt[64];                  /* where functionfs is mounted; "" = no mount point */
+    int mounted, ep0, ep_in;
+    struct ffsa_queue q;
     enum stream stream;
     int enabled, halted, probes, probe_failed;
     int64_t halt_end;
     uint8_t pkt[PKT_MAX_SIZE];
 };
 
+static int open_ep(struct run *r, const char *file, int flags)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", r->mnt, file);
+    return open(p, flags | O_CLOEXEC);
+}
+
+static int fn_fail(char *err, size_t cap, const char *what, const struct run *r)
+{
+    set_err(err, cap, "cannot %s in %s: %s", what, r->mnt, strerror(errno));
+    return -1;
+}
+
+/* Mount functionfs, write descriptors and strings, open the IN endpoint. */
+static int open_function(struct run *r, char *err, size_t cap)
+{
+    struct ffs_descs d;
+    struct ffs_strings s;
+    snprintf(r->mnt, sizeof r->mnt, "/tmp/usbsim-ffs-XXXXXX");
+    if (!mkdtemp(r->mnt)) {
+        r->mnt[0] = 0;
+        set_err(err, cap, "cannot make a mount point under /tmp: %s", strerror(errno));
+        return -1;
+    }
+    if (mount(r->g.name, r->mnt, "functionfs", 0, NULL) != 0)
+        return fn_fail(err, cap, "mount functionfs", r);
+    r->mounted = 1;
+    if ((r->ep0 = open_ep(r, "ep0", O_RDWR)) < 0)
+        return fn_fail(err, cap, "open ep0", r);
+    errno = EINVAL;
+    if (build_descs(r->u, r->sc, &d) != 0 || write(r->ep0, &d, sizeof d) != (ssize_t)sizeof d)
+        return fn_fail(err, cap, "write the descriptors to ep0", r);
+    size_t n = build_strings(r->sc, &s);
+    if (write(r->ep0, &s, n) != (ssize_t)n)
+        return fn_fail(err, cap, "write the strings to ep0", r);
+    /* O_NONBLOCK: a request while the host has not configured the device fails, not waits. */
+    if ((r->ep_in = open_ep(r, "ep1", O_RDWR | O_NONBLOCK)) < 0)
+        return fn_fail(err, cap, "open the IN endpoint ep1", r);
+    return 0;
+}
+
+/* ---- the run ---- */
+
 static int stopping(const struct run *r)
 {
-    return got_signal || (r->o->stop && *r->o->stop);
+    return (r->l.stop[0] && *r->l.stop[0]) || (r->l.stop[1] && *r->l.stop[1]);
 }
 
 static void control(struct run *r, const uint8_t setup[8])
 {
     size_t len = 0;
     enum usbdev_ctrl c = usbdev_control(r->u, now_ns(), setup, r->pkt, sizeof r->pkt, &len);
-    r->st.setups++;
     int in = (setup[0] & USB_DIR_IN) != 0;
     ssize_t n;
     if (c == USBDEV_CTRL_OK)
-        n = in ? write(r->g.ep0, r->pkt, len) : read(r->g.ep0, r->pkt, 0);
+        n = in ? write(r->ep0, r->pkt, len) : read(r->ep0, r->pkt, 0);
     else /* the opposite direction's I/O stalls ep0 */
-        n = in ? read(r->g.ep0, r->pkt, 0) : write(r->g.ep0, r->pkt, 0);
+        n = in ? read(r->ep0, r->pkt, 0) : write(r->ep0, r->pkt, 0);
     (void)n;
 }
 
@@ -487,12 +266,11 @@ static void clear_halt(struct run *r)
 static void ep0_events(struct run *r)
 {
     struct usb_functionfs_event ev[4];
-    ssize_t n = read(r->g.ep0, ev, sizeof ev);
+    ssize_t n = read(r->ep0, ev, sizeof ev);
     for (ssize_t i = 0; n > 0 && i < n / (ssize_t)sizeof ev[0]; i++) {
         switch (ev[i].type) {
         case FUNCTIONFS_ENABLE:
             r->enabled = 1;
-            r->st.enables++;
             set_configuration(r, 1);
             break;
         case FUNCTIONFS_DISABLE:
@@ -518,11 +296,8 @@ static void write_done(void *ctx, uint32_t seq, int64_t res)
             r->stream = r->probe_failed ? STREAM_IDLE : STREAM_ON;
         return;
     }
-    if (res >= 0) {
-        r->st.packets_written++;
+    if (res >= 0)
         return;
-    }
-    r->st.lost_in_flight++;
     usbdev_lost_in_flight(r->u, seq, !usbdev_present(r->u, now_ns()));
     if (!r->o->quiet)
         fprintf(stderr, "usbsim gadget: packet seq %u was not read before the host went away (%s); "
@@ -539,10 +314,9 @@ static void on_halt(struct run *r, int64_t now)
         int w = sched_window_at(s, now - t0);
         r->halt_end = w >= 0 && s->windows[w].kind == SCHED_W_HALT ? t0 + s->windows[w].end_ns
                                                                    : now;
-        ssize_t n = read(r->g.ep_in, r->pkt, sizeof r->pkt); /* halts: fails with EBADMSG */
+        ssize_t n = read(r->ep_in, r->pkt, sizeof r->pkt); /* halts: fails with EBADMSG */
         (void)n;
         r->halted = 1;
-        r->st.halts++;
     }
     if (now >= r->halt_end) {
         clear_halt(r);
@@ -550,25 +324,25 @@ static void on_halt(struct run *r, int64_t now)
     }
 }
 
-/* Hands the kernel what the model has for IN requests now, up to FFS_QUEUE in flight. */
+/* Hands the kernel what the model has for IN requests now, up to FFSA_DEPTH in flight. */
 static void feed(struct run *r, int64_t now)
 {
     if (r->stream == STREAM_IDLE) {
         r->probe_failed = 0;
         for (r->probes = 0; r->probes < FFS_PROBES; r->probes++)
-            if (aioq_submit(&r->q, r->pkt, 0, UINT32_MAX) != 0)
+            if (ffsa_submit(&r->q, r->pkt, 0, UINT32_MAX) != 0)
                 break;
         r->stream = r->probes ? STREAM_PROBING : STREAM_IDLE;
         r->probe_failed = r->probes < FFS_PROBES;
         return;
     }
-    while (r->stream == STREAM_ON && r->q.n < FFS_QUEUE) {
+    while (r->stream == STREAM_ON && r->q.n < FFSA_DEPTH) {
         size_t len = 0;
         enum usbdev_in in = usbdev_in_request(r->u, now, r->pkt, sizeof r->pkt, &len);
         if (in == USBDEV_IN_READY) {
             uint32_t seq;
             memcpy(&seq, r->pkt + 4, 4);
-            if (aioq_submit(&r->q, r->pkt, len, le32toh(seq)) != 0)
+            if (ffsa_submit(&r->q, r->pkt, len, le32toh(seq)) != 0)
                 write_done(r, le32toh(seq), -errno);
             continue;
         }
@@ -593,16 +367,13 @@ static int finished(struct run *r, int64_t now)
 }
 
 /* One turn: follow disconnect windows, feed the IN queue, wait for the next thing to happen. */
-static int step(struct run *r, const sigset_t *wait_mask)
+static int step(struct run *r)
 {
     int64_t now = now_ns();
     if (r->stream == STREAM_ON && usbdev_started(r->u)) {
         int present = usbdev_present(r->u, now);
-        if (present != r->g.bound) {
-            if (bind_udc(&r->g, present) != 0)
-                return -1;
-            r->st.rebinds += present;
-        }
+        if (present != r->g.bound && ffsc_bind(&r->g, present) != 0)
+            return -1;
     }
     if (r->enabled && r->g.bound && r->stream != STREAM_PROBING)
         feed(r, now);
@@ -614,119 +385,97 @@ static int step(struct run *r, const sigset_t *wait_mask)
     int64_t wait = next == USBDEV_NEVER ? 100000000LL : next - now;
     wait = wait < 0 ? 0 : wait > 100000000LL ? 100000000LL : wait;
     struct timespec ts = {wait / 1000000000LL, wait % 1000000000LL};
-    struct pollfd p[2] = {{.fd = r->g.ep0, .events = POLLIN}, {.fd = r->q.efd, .events = POLLIN}};
-    if (ppoll(p, 2, &ts, wait_mask) < 0 && errno != EINTR)
+    struct pollfd p[2] = {{.fd = r->ep0, .events = POLLIN}, {.fd = r->q.efd, .events = POLLIN}};
+    if (ppoll(p, 2, &ts, r->l.wait_mask) < 0 && errno != EINTR)
         return -1;
     if (p[0].revents & POLLIN)
         ep0_events(r);
     if (p[1].revents & POLLIN)
-        aioq_reap(&r->q, 0, write_done, r);
+        ffsa_reap(&r->q, 0, write_done, r);
     return 0;
 }
 
-static void announce(const struct run *r)
+/* ---- the backend (gadget.h's ops) ---- */
+
+static int ffs_env(const struct gadget_opts *o, char *why, size_t cap)
 {
-    if (r->o->quiet)
-        return;
-    printf("usbsim gadget: '%s' (%04x:%04x, %u-byte %s packets) as FunctionFS gadget %s on UDC %s\n"
-           "  the timeline starts at the host's first IN request (after two zero-length packets)\n",
-           r->sc->name, r->sc->device.vid, r->sc->device.pid, r->sc->device.packet_size,
-           r->sc->device.endpoint == SCN_EP_BULK ? "bulk" : "interrupt", r->g.name, r->g.udc);
-    fflush(stdout);
+    return ffs_check_env(o->udc, why, cap) == 0 ? GADGET_OK : GADGET_ENV;
 }
 
-static int serve(struct run *r, const sigset_t *wait_mask)
+static int ffs_open(const struct gadget_opts *o, const struct scn_scenario *sc,
+                    const struct gadget_link *l, void **state, struct gadget_where *w, char *err,
+                    size_t cap)
 {
-    char err[ERR_MAX];
-    r->g.udc = r->o->udc ? r->o->udc : FFS_DEFAULT_UDC;
-    snprintf(r->g.name, sizeof r->g.name, "usbsim-%ld", (long)getpid());
-    if (make_configfs(&r->g, r->u, r->sc, err) != 0 || open_function(&r->g, r->u, r->sc, err) != 0) {
-        fprintf(stderr, "usbsim gadget: %s\n", err);
-        return 3;
-    }
-    if (aioq_open(&r->q, r->g.ep_in) != 0 || fcntl(r->g.ep0, F_SETFL, O_NONBLOCK) != 0) {
-        fprintf(stderr, "usbsim gadget: cannot set up AIO on the IN endpoint: %s\n",
-                strerror(errno));
-        return 3;
-    }
-    if (bind_udc(&r->g, 1) != 0)
-        return 3;
-    announce(r);
-    while (!stopping(r) && !finished(r, now_ns()))
-        if (step(r, wait_mask) != 0) {
-            fprintf(stderr, "usbsim gadget: %s\n", strerror(errno));
-            return 3;
-        }
-    return 0;
-}
-
-/* SIGINT/SIGTERM: handled without SA_RESTART, blocked except inside ppoll. */
-static void signals(int on, struct sigaction old[2], sigset_t *old_mask, sigset_t *wait_mask)
-{
-    static const int sigs[2] = {SIGINT, SIGTERM};
-    if (!on) {
-        sigprocmask(SIG_SETMASK, old_mask, NULL);
-        for (int i = 0; i < 2; i++)
-            sigaction(sigs[i], &old[i], NULL);
-        return;
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal;
-    sigset_t block;
-    sigemptyset(&block);
-    for (int i = 0; i < 2; i++) {
-        sigaction(sigs[i], &sa, &old[i]);
-        sigaddset(&block, sigs[i]);
-    }
-    sigprocmask(SIG_BLOCK, &block, old_mask);
-    *wait_mask = *old_mask;
-    for (int i = 0; i < 2; i++)
-        sigdelset(wait_mask, sigs[i]);
-}
-
-int ffs_run(const struct scn_scenario *sc, const struct ffs_opts *o, struct ffs_stats *stats)
-{
-    char err[SCN_ERR_MAX];
-    if (stats)
-        memset(stats, 0, sizeof *stats);
-    if (ffs_check_env(o->udc, err, sizeof err) != 0) {
-        fprintf(stderr, "usbsim gadget: %s\n", err);
-        return 3;
-    }
     struct run *r = calloc(1, sizeof *r);
+    *state = r;
     if (!r) {
-        fprintf(stderr, "usbsim gadget: out of memory\n");
-        return 3;
-    }
-    if (!(r->u = usbdev_new(sc, err))) {
-        fprintf(stderr, "usbsim gadget: %s\n", err);
-        free(r);
-        return 2;
+        set_err(err, cap, "out of memory");
+        return GADGET_ENV;
     }
     r->sc = sc;
     r->o = o;
-    r->g.ep0 = r->g.ep_in = -1;
+    r->l = *l;
+    r->u = l->dev;
+    r->ep0 = r->ep_in = -1;
     r->q.efd = -1;
-    struct sigaction old[2];
-    sigset_t old_mask, wait_mask;
-    got_signal = 0;
-    signals(1, old, &old_mask, &wait_mask);
-    int rc = serve(r, &wait_mask);
-    if (r->g.bound)
-        bind_udc(&r->g, 0); /* a write in flight ends with ESHUTDOWN */
-    aioq_close(&r->q, write_done, r);
-    remove_gadget(&r->g);
-    signals(0, old, &old_mask, &wait_mask);
-    if (rc == 0 && o->log_path && usbdev_save_log(r->u, o->log_path) != 0) {
-        fprintf(stderr, "usbsim gadget: cannot write the device log %s: %s\n", o->log_path,
-                strerror(errno));
-        rc = 3;
+    char name[32];
+    snprintf(name, sizeof name, "usbsim-%ld", (long)getpid());
+    if (ffsc_create(&r->g, name, o->udc ? o->udc : FFS_DEFAULT_UDC, r->u,
+                    sc->name[0] ? sc->name : "usbsim", err, cap) != 0 ||
+        open_function(r, err, cap) != 0)
+        return GADGET_ENV;
+    if (ffsa_open(&r->q, r->ep_in) != 0 || fcntl(r->ep0, F_SETFL, O_NONBLOCK) != 0) {
+        set_err(err, cap, "cannot set up AIO on the IN endpoint: %s", strerror(errno));
+        return GADGET_ENV;
     }
-    if (stats)
-        *stats = r->st;
-    usbdev_free(r->u);
-    free(r);
-    return rc;
+    if (ffsc_bind(&r->g, 1) != 0) {
+        set_err(err, cap, "the gadget is not bound to UDC %s", r->g.udc);
+        return GADGET_ENV;
+    }
+    snprintf(w->where, sizeof w->where, "as FunctionFS gadget %s on UDC %s, %s endpoint",
+             r->g.name, r->g.udc, sc->device.endpoint == SCN_EP_BULK ? "bulk" : "interrupt");
+    snprintf(w->how, sizeof w->how, "  the timeline starts at the host's first IN request (after "
+             "two zero-length packets)\n");
+    return GADGET_OK;
 }
+
+static int ffs_serve(void *state, char *err, size_t cap)
+{
+    struct run *r = state;
+    while (!stopping(r) && !finished(r, now_ns()))
+        if (step(r) != 0) {
+            set_err(err, cap, "%s", strerror(errno));
+            return GADGET_ENV;
+        }
+    return GADGET_OK;
+}
+
+/* Unbind first (a write in flight ends with ESHUTDOWN), then the queue, the endpoint files, the
+ * mount and the configfs gadget. */
+static void ffs_close(void *state)
+{
+    struct run *r = state;
+    if (!r)
+        return;
+    ffsc_bind(&r->g, 0);
+    ffsa_close(&r->q, write_done, r);
+    if (r->ep_in >= 0)
+        close(r->ep_in);
+    if (r->ep0 >= 0)
+        close(r->ep0);
+    if (r->mounted && umount2(r->mnt, 0) != 0)
+        fprintf(stderr, "usbsim gadget: cannot unmount %s: %s\n", r->mnt, strerror(errno));
+    if (r->mnt[0])
+        rmdir(r->mnt);
+    ffsc_remove(&r->g);
+    free(r);
+}
+
+const struct gadget_backend ffs_backend = {
+    .name = "ffs",
+    .options = GADGET_OPT_UDC,
+    .check_env = ffs_env,
+    .open = ffs_open,
+    .serve = ffs_serve,
+    .close = ffs_close,
+};

@@ -1,15 +1,16 @@
 /* gadget_ffs — the emulated device as a Linux FunctionFS gadget (dummy_hcd or a real UDC).
  *
  * Contract:
- *  - ffs_run() builds the gadget under /sys/kernel/config/usb_gadget/ (configfs directly: VID/PID,
- *    strings, one configuration, one FunctionFS function), mounts functionfs on a fresh directory
- *    under /tmp, writes full- and high-speed descriptors (v2 format) and one string to ep0, opens
- *    the IN endpoint file, then binds the UDC (o->udc, default "dummy_udc.0"). In that order: the
- *    kernel refuses a bind before the descriptors are written.
+ *  - ffs_backend is gadget.h's ops table for this backend; it honours --udc only. open builds the
+ *    gadget in configfs (sim/ffs_configfs.h: VID/PID, strings, one configuration, one FunctionFS
+ *    function), mounts functionfs on a fresh directory under /tmp, writes full- and high-speed
+ *    descriptors (v2 format) and one string to ep0, opens the IN endpoint file, then binds the
+ *    UDC (opts->udc, default "dummy_udc.0"). In that order: the kernel refuses a bind before the
+ *    descriptors are written. It does not wait for the host.
  *  - The device's behaviour is usb_device.h's model (usbdev_), driven in real time: ENABLE is the
  *    host's SET_CONFIGURATION, DISABLE a bus reset; the model's packets are written to the IN
- *    endpoint with AIO, at most 8 queued in the kernel (a request completes when the host has
- *    read it), so the model keeps producing into its FIFO while the host does not read; those 8
+ *    endpoint with AIO (sim/ffs_aio.h), at most 8 queued in the kernel (a request completes
+ *    when the host has read it), so the model keeps producing into its FIFO while the host does not read; those 8
  *    count as sent and add to the FIFO's depth. Before the first packet the device sends two
  *    zero-length packets: their completion is the host's first IN requests, which starts the
  *    timeline (t0), as on the USB/IP backend (two, because dummy_hcd completes a short IN request
@@ -21,13 +22,13 @@
  *  - Disconnect windows: the UDC is unbound at the start and bound again at the end; the host
  *    re-enumerates. A packet the host had not read when the device went away is lost and reported
  *    on stderr (the model counts it as sent).
- *  - Runs until the timeline is over and the FIFO is drained (plus o->grace_ns at most when the host
- *    stops reading), or until SIGINT/SIGTERM or *o->stop. Removes the gadget on every exit path
- *    (unbind, close, unmount, rmdir), then writes the device log (usb_device.h's CSV) to
- *    o->log_path if set.
- *  - Returns 0 when it ran to the end or was stopped, 2 for a bad scenario, 3 when the environment
- *    cannot run it (not root, no configfs gadget support, no such UDC, no functionfs) with one line
- *    on stderr that says what is missing and how to get it.
+ *  - serve runs until the timeline is over and the FIFO is drained (plus opts->grace_ns at most,
+ *    default 2 s, when the host stops reading), or until a stop flag is set or a signal lands in
+ *    the wait. close removes the gadget on every path (unbind, close, unmount, rmdir); gadget.c
+ *    then writes the device log.
+ *  - check_env (ffs_check_env) returns 3 when the environment cannot run it (not root, no
+ *    configfs gadget support, no such UDC, no functionfs) with one line that says what is
+ *    missing and how to get it; open returns 3 when the kernel refuses a step.
  *  - Never leaves the gadget behind on a path it controls; a gadget left by a killed process
  *    (SIGKILL) is named usbsim-PID and can be removed by hand.
  * Prefix: ffs_.
@@ -35,26 +36,15 @@
 #ifndef USBSIM_SIM_GADGET_FFS_H
 #define USBSIM_SIM_GADGET_FFS_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/gadget.h"
 #include "sim/scenario.h"
 
 #define FFS_DEFAULT_UDC "dummy_udc.0"
-#define FFS_CONFIGFS "/sys/kernel/config/usb_gadget"
 
-struct ffs_opts {
-    const char *udc;             /* NULL = FFS_DEFAULT_UDC */
-    const char *log_path;        /* device log CSV, NULL = none */
-    int quiet;
-    volatile sig_atomic_t *stop; /* optional extra stop flag */
-    int64_t grace_ns;            /* after the end for a host that stopped reading; 0 = 2 s */
-};
-
-struct ffs_stats {
-    uint64_t packets_written, lost_in_flight, halts, rebinds, setups, enables;
-};
+extern const struct gadget_backend ffs_backend;
 
 /* 0 when this machine can run the gadget on udc (NULL = default); else 3 and one line in err
  * saying what is missing. */
@@ -65,8 +55,5 @@ int ffs_check_env(const char *udc, char *err, size_t cap);
  * endpoint at 64 bytes (bulk 64; interrupt min(packet_size, 64), bInterval in ms); high speed is
  * the model's own configuration. */
 int ffs_descriptors(const struct scn_scenario *sc, void *buf, size_t cap, char err[SCN_ERR_MAX]);
-
-/* Serves the scenario as a FunctionFS gadget (see above). stats (may be NULL) is zeroed first. */
-int ffs_run(const struct scn_scenario *sc, const struct ffs_opts *o, struct ffs_stats *stats);
 
 #endif

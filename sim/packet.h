@@ -1,11 +1,13 @@
-/* packet — the device's packet format (SPEC "Packet"), little-endian on the wire.
+/* packet — the device's packet format (this header is its reference; docs/trace-format.md says how
+ * a receiver's trace is checked against it), little-endian on the wire.
  *
  *   0..3 magic 0x4D495355 | 4..7 seq | 8..15 produce time ns (CLOCK_MONOTONIC) |
  *   16..17 samples dropped at the device just before this one | 18..19 flags | 20..23 stream id |
  *   24..n-5 payload = pkt_payload(seed, seq) | n-4..n-1 CRC-32 (IEEE, zlib) of bytes 0..n-5
  *
  * Contract: pkt_encode() writes exactly `size` bytes (PKT_MIN_SIZE..PKT_MAX_SIZE); pkt_decode()
- * reads at most `len` bytes, never trusts a field, and says precisely what is wrong.
+ * reads at most `len` bytes, never trusts a field, and says precisely what is wrong (checks in
+ * this order: size, magic, CRC, then the payload when asked).
  * Prefix: pkt_.
  */
 #ifndef USBSIM_SIM_PACKET_H
@@ -35,7 +37,7 @@ struct pkt_fields {
 
 enum pkt_status {
     PKT_OK = 0,
-    PKT_ERR_SHORT,   /* len < PKT_MIN_SIZE or != expected size */
+    PKT_ERR_SHORT,   /* len outside PKT_MIN_SIZE..PKT_MAX_SIZE, or != expect_size (not 0) */
     PKT_ERR_MAGIC,
     PKT_ERR_CRC,
     PKT_ERR_PAYLOAD, /* CRC fine but payload is not pkt_payload(seed, seq) */

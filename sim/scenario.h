@@ -9,7 +9,8 @@
  *  - All times are stored in nanoseconds (int64), converted from the _ms/_us key the file used.
  *    scn_time_scale() divides every time by X (X > 0) for faster runs; the result stays valid.
  *  - The struct owns no heap memory: copy it, free nothing.
- *  - scn_write_yaml() prints a scenario (with every default) as a loadable file.
+ *  - scn_write_yaml() (scn_write.h, included here) prints a scenario (with every default) as a
+ *    loadable file.
  * Prefix: scn_.
  */
 #ifndef USBSIM_SIM_SCENARIO_H
@@ -25,7 +26,8 @@
 #define SCN_MAX_EVENTS 64
 #define SCN_ERR_MAX 512
 
-enum scn_dist_kind { SCN_DIST_NONE, SCN_DIST_UNIFORM, SCN_DIST_NORMAL, SCN_DIST_PARETO };
+enum scn_dist_kind { SCN_DIST_NONE, SCN_DIST_UNIFORM, SCN_DIST_NORMAL, SCN_DIST_PARETO,
+                     SCN_DIST_COUNT };
 
 /* A random time distribution: none | uniform(max) | normal(stddev) | pareto(scale, alpha).
  * Draws are non-negative delays in ns (see rng.h). */
@@ -37,8 +39,8 @@ struct scn_dist {
     double alpha;      /* pareto shape, 0.5..10 */
 };
 
-enum scn_endpoint { SCN_EP_INTERRUPT, SCN_EP_BULK };
-enum scn_stall_mode { SCN_STALL_HOLD, SCN_STALL_DROP };
+enum scn_endpoint { SCN_EP_INTERRUPT, SCN_EP_BULK, SCN_EP_COUNT };
+enum scn_stall_mode { SCN_STALL_HOLD, SCN_STALL_DROP, SCN_STALL_COUNT };
 
 enum scn_dev_event_kind {
     SCN_EV_STALL,      /* device stops sending for dur_ns; mode hold or drop */
@@ -47,6 +49,8 @@ enum scn_dev_event_kind {
     SCN_EV_DISCONNECT, /* device gone for dur_ns, then back */
     SCN_EV_CORRUPT,    /* the next count packets carry a bad CRC */
 };
+/* The number of kinds (a macro: switches over the kinds need no case for it). */
+#define SCN_EV_COUNT (SCN_EV_CORRUPT + 1)
 
 struct scn_dev_event {
     enum scn_dev_event_kind kind;
@@ -63,9 +67,9 @@ struct scn_con_event {
     int line, col;
 };
 
-enum scn_overflow { SCN_OVF_BLOCK, SCN_OVF_DROP_NEWEST, SCN_OVF_DROP_OLDEST };
-enum scn_doorbell { SCN_DB_SUPPRESSED, SCN_DB_ALWAYS };
-enum scn_verdict { SCN_VERDICT_PASS, SCN_VERDICT_FAIL };
+enum scn_overflow { SCN_OVF_BLOCK, SCN_OVF_DROP_NEWEST, SCN_OVF_DROP_OLDEST, SCN_OVF_COUNT };
+enum scn_doorbell { SCN_DB_SUPPRESSED, SCN_DB_ALWAYS, SCN_DB_COUNT };
+enum scn_verdict { SCN_VERDICT_PASS, SCN_VERDICT_FAIL, SCN_VERDICT_COUNT };
 
 struct scn_expect {
     bool has_delivered_min_ratio;
@@ -81,7 +85,7 @@ struct scn_expect {
     uint64_t backlog_max;
     bool has_drain_max;
     int64_t drain_max_ns;
-    /* What this file is meant to produce (extension to the SPEC, for the suite's self-check):
+    /* What this file is meant to produce (for the suite's self-check; docs/scenario-format.md):
      * verdict: pass|fail (default pass); failure: a text the failure reasons must contain. */
     enum scn_verdict verdict;
     char failure[128];
@@ -127,8 +131,6 @@ int scn_parse(const char *name, const char *buf, size_t len, struct scn_scenario
 int scn_check(const struct scn_scenario *s, char err[SCN_ERR_MAX]);
 /* Divide every time by x (x > 0); records x in time_scale. Times never go below 1 ns. */
 void scn_time_scale(struct scn_scenario *s, double x);
-/* Print as a loadable YAML file, every default written out. */
-int scn_write_yaml(const struct scn_scenario *s, FILE *f);
 
 /* The format's keys, walked from the same tables the loader uses (for generated documentation). */
 enum scn_key_type { SCN_KEY_INT, SCN_KEY_TIME, SCN_KEY_NUMBER, SCN_KEY_ENUM, SCN_KEY_TEXT,
@@ -157,5 +159,7 @@ const char *scn_dist_name(enum scn_dist_kind k);
 const char *scn_event_name(enum scn_dev_event_kind k);
 const char *scn_overflow_name(enum scn_overflow o);
 const char *scn_doorbell_name(enum scn_doorbell d);
+
+#include "sim/scn_write.h"
 
 #endif

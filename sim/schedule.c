@@ -266,12 +266,14 @@ int sched_window_at(const struct sched *s, int64_t t_ns)
 const char *sched_fate_name(enum sched_fate f)
 {
     static const char *const names[] = {"sent", "held", "dropped"};
+    _Static_assert(sizeof names / sizeof names[0] == SCHED_FATE_COUNT, "every fate named");
     return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "?";
 }
 
 const char *sched_drop_name(enum sched_drop d)
 {
     static const char *const names[] = {"none", "stall", "fifo", "disconnect"};
+    _Static_assert(sizeof names / sizeof names[0] == SCHED_DROP_COUNT, "every drop cause named");
     return (unsigned)d < sizeof names / sizeof names[0] ? names[d] : "?";
 }
 

@@ -15,7 +15,8 @@
  *    (the next N that leave the device at or after the event).
  *  - Windows: every stall, halt and disconnect as [start, end), in time order.
  *  - Counts add up: produced == sent + held + sum(dropped[*]).
- *  - The running device (device.h) follows this plan; what really happened is its own log.
+ *  - The running device (usb_device.h) follows this plan in real time; what really happened is
+ *    its own log.
  * Prefix: sched_.
  */
 #ifndef USBSIM_SIM_SCHEDULE_H
@@ -29,7 +30,7 @@
 
 #define SCHED_MAX_SAMPLES 10000000u
 
-enum sched_fate { SCHED_SENT, SCHED_HELD, SCHED_DROPPED };
+enum sched_fate { SCHED_SENT, SCHED_HELD, SCHED_DROPPED, SCHED_FATE_COUNT };
 enum sched_drop { SCHED_DROP_NONE, SCHED_DROP_STALL, SCHED_DROP_FIFO, SCHED_DROP_DISCONNECT,
                   SCHED_DROP_COUNT };
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/logfmt.h"
 #include "sim/packet.h"
 
 #define DESC_DEVICE 1
@@ -492,33 +493,35 @@ enum usbdev_fate usbdev_fate_of(const struct usbdev *u, uint32_t seq, uint8_t *d
     return (enum usbdev_fate)u->log[seq].fate;
 }
 
-static const char *drop_name(unsigned d)
-{
-    static const char *const names[] = {"none", "stall", "fifo", "disconnect"};
-    return d < 4 ? names[d] : "?";
-}
-
 const char *usbdev_fate_name(enum usbdev_fate f)
 {
     static const char *const names[] = {"unproduced", "unsent", "sent", "dropped"};
-    return (unsigned)f < 4 ? names[f] : "?";
+    _Static_assert(sizeof names / sizeof names[0] == USBDEV_FATE_COUNT, "every fate named");
+    return (unsigned)f < USBDEV_FATE_COUNT ? names[f] : "?";
 }
+
+_Static_assert((int)SCHED_DROP_COUNT == (int)LF_DROP_END &&
+                   (int)SCHED_DROP_FIFO == (int)LF_DROP_FIFO &&
+                   (int)SCHED_DROP_DISCONNECT == (int)LF_DROP_DISCONNECT,
+               "the model's drop causes are the log's words, then end");
 
 int usbdev_write_log(const struct usbdev *u, FILE *f)
 {
     int64_t base = u->started ? u->t0 : 0;
-    if (fprintf(f, "seq,due_ns,produce_ns,fate,drop,flags\n") < 0)
+    if (fprintf(f, "%s\n", LF_DEVICE_HEADER) < 0)
         return -1;
     for (size_t k = 0; k < u->plan.n; k++) {
         const struct log_row *r = &u->log[k];
-        const char *fate = "dropped", *drop = drop_name(r->drop);
+        const char *fate = lf_fate_names[LF_FATE_DROPPED];
+        const char *drop = lf_name(lf_drop_names, LF_DROP_COUNT, r->drop);
         if (r->fate == USBDEV_FATE_UNPRODUCED)
             continue; /* the device stopped before it was due: never produced */
-        if (r->fate == USBDEV_FATE_QUEUED)
-            drop = "end"; /* still in the device FIFO when the device stopped */
+        int held = u->plan.samples[k].fate == SCHED_HELD;
+        if (r->fate == USBDEV_FATE_QUEUED) /* still in the device FIFO when the device stopped */
+            drop = lf_drop_names[LF_DROP_END];
         else if (r->fate == USBDEV_FATE_SENT)
-            fate = u->plan.samples[k].fate == SCHED_HELD ? "held" : "sent";
-        if (fprintf(f, "%zu,%lld,%lld,%s,%s,%u\n", k,
+            fate = lf_fate_names[held ? LF_FATE_HELD : LF_FATE_SENT];
+        if (fprintf(f, LF_DEVICE_ROW, k,
                     (long long)(base + u->plan.samples[k].due_ns), (long long)r->produce_ns, fate,
                     drop, (unsigned)r->flags) < 0)
             return -1;

@@ -8,13 +8,17 @@
  *    only legal high-speed value); a packet is one transfer. Strings: 1 manufacturer, 2 product,
  *    3 serial (derived from the seed), language 0x0409.
  *  - Control: GET_DESCRIPTOR (device, configuration, string, device qualifier), SET_CONFIGURATION,
- *    GET_CONFIGURATION, SET_INTERFACE, GET_INTERFACE, GET_STATUS, CLEAR_FEATURE(ENDPOINT_HALT).
- *    Anything else is answered with a stall, never an error of the model.
+ *    GET_CONFIGURATION, SET_INTERFACE, GET_INTERFACE, GET_STATUS, CLEAR_FEATURE(ENDPOINT_HALT)
+ *    (SET_CONFIGURATION and SET_INTERFACE also clear a halt). Anything else, any request with an
+ *    OUT data stage, and every request while the device is absent is answered with a stall,
+ *    never an error of the model.
  *  - Runtime follows sched_build()'s plan in real time. Every call takes `now` (CLOCK_MONOTONIC ns,
  *    or a fake clock in tests); the module never reads a clock itself. t0 = the first IN request
  *    after SET_CONFIGURATION; sample k is built (produce_ns = the `now` at which the model first
  *    sees it due) at t0 + due_ns and enters the device FIFO; a full FIFO drops the newest (fate
- *    dropped/fifo). An IN request takes the oldest FIFO packet (READY) or waits (NAK).
+ *    dropped/fifo). An IN request takes the oldest FIFO packet (READY) or waits (NAK); it gets
+ *    STALL while the device is unconfigured or absent, and OVERFLOW when the buffer is smaller
+ *    than a packet (the packet stays in the FIFO).
  *    Stall windows gate the endpoint (hold: packets wait; drop: packets made inside are lost).
  *    Halt windows halt the endpoint at their start: IN answers STALL until the window has ended
  *    AND the host has cleared the halt (a clear inside the window is accepted but changes
@@ -24,11 +28,15 @@
  *  - Packets go out through pkt_encode(): dropped_before = the seq gap right before this packet,
  *    PKT_F_AFTER_GAP on the first packet after a window, a bad CRC for the plan's corrupt samples
  *    (PKT_F_CORRUPT stays in the device log only).
- *  - The log has one row per planned seq and is written as CSV:
+ *  - The log (usbdev_write_log) is sim/logfmt.h's device log: the header
  *        seq,due_ns,produce_ns,fate,drop,flags
- *    due_ns = t0 + planned due (absolute CLOCK_MONOTONIC; the planned offset when never started),
- *    produce_ns = when it was built (0 if never), fate = sent|dropped|unsent (built, still in the
- *    FIFO)|unproduced, drop = none|stall|fifo|disconnect, flags = PKT_F_* bits in decimal.
+ *    then one row per planned seq that was produced or dropped (a sample never reached because
+ *    the device stopped first has no row). due_ns = t0 + planned due (absolute CLOCK_MONOTONIC;
+ *    the planned offset when never started), produce_ns = when it was built (0 if never),
+ *    fate = sent|held (sent, after waiting in a gate as planned)|dropped, drop = none (exactly
+ *    when not dropped)|stall|fifo|disconnect|end (built, still in the FIFO or in flight when the
+ *    device stopped), flags = PKT_F_* bits in decimal. usbdev_fate_of() / usbdev_fate_name()
+ *    give the model's own fates: unproduced, unsent (in the FIFO), sent, dropped.
  * Prefix: usbdev_ (not udev_: libudev, which libusb loads, owns that prefix).
  */
 #ifndef USBSIM_SIM_USB_DEVICE_H
@@ -49,7 +57,8 @@ struct usbdev;
 
 enum usbdev_in { USBDEV_IN_READY, USBDEV_IN_NAK, USBDEV_IN_STALL, USBDEV_IN_OVERFLOW };
 enum usbdev_ctrl { USBDEV_CTRL_OK, USBDEV_CTRL_STALL };
-enum usbdev_fate { USBDEV_FATE_UNPRODUCED, USBDEV_FATE_QUEUED, USBDEV_FATE_SENT, USBDEV_FATE_DROPPED };
+enum usbdev_fate { USBDEV_FATE_UNPRODUCED, USBDEV_FATE_QUEUED, USBDEV_FATE_SENT, USBDEV_FATE_DROPPED,
+                   USBDEV_FATE_COUNT };
 
 struct usbdev_stats {
     uint64_t produced, sent, in_fifo, fifo_max;

@@ -141,16 +141,6 @@ static void capture_submit(struct usrv *s, const struct uip_hdr *h, const uint8_
             (uint32_t)h->u.submit.length, out_data, out_len, now);
 }
 
-int usrv_close_capture(struct usrv *s, char err[USRV_ERR_MAX])
-{
-    char e[CAP_ERR_MAX];
-    int rc = cap_close(s->cap, e);
-    s->cap = NULL;
-    if (rc != 0)
-        snprintf(err, USRV_ERR_MAX, "%s", e);
-    return rc;
-}
-
 /* ---- one connection ---- */
 
 struct usrv_conn *usrv_conn_new(struct usrv *s, int fd)
@@ -535,18 +525,9 @@ struct usrv *usrv_new(struct usbdev *dev, const struct usrv_opts *o, int listen_
         free(s);
         return NULL;
     }
-    if (o->pcap_path) {
-        char e[CAP_ERR_MAX];
+    s->cap = o->cap;
+    if (s->cap)
         capture_endpoint(s);
-        s->cap = cap_open(o->pcap_path, e);
-        if (!s->cap) {
-            snprintf(err, USRV_ERR_MAX, "cannot write the capture %.200s", e);
-            if (s->lfd >= 0)
-                close(s->lfd);
-            free(s);
-            return NULL;
-        }
-    }
     return s;
 }
 
@@ -571,9 +552,6 @@ void usrv_free(struct usrv *s)
             drop_conn(s, i, NULL);
     if (s->lfd >= 0)
         close(s->lfd);
-    char err[USRV_ERR_MAX];
-    if (usrv_close_capture(s, err) != 0)
-        say(s, 1, "%s", err);
     free(s);
 }
 

@@ -2,7 +2,8 @@
  *
  * Contract:
  *  - Serves one device (a usbdev) under one bus id (default "1-1") on ADDR:PORT (default
- *    127.0.0.1:3240; port 0 = an ephemeral port, read it back with usrv_port()). Speaks
+ *    127.0.0.1:3240; port 0 = an ephemeral port, read it back with usrv_port()), to at most 8
+ *    peers at once (a further connection is refused and closed). Speaks
  *    OP_REQ_DEVLIST (reply, then close) and OP_REQ_IMPORT (one importer at a time), then
  *    CMD_SUBMIT / CMD_UNLINK: control transfers on endpoint 0 go to usbdev_control(); IN transfers
  *    on endpoint 1 queue in arrival order and complete when usbdev_in_request() says READY
@@ -19,11 +20,11 @@
  *  - usrv_run() returns when a stop flag becomes non-zero, on SIGINT/SIGTERM delivered while it
  *    waits (when the caller passes the mask in which they are unblocked), or at the end of the
  *    timeline + grace once the host has drained the device (or at end + linger regardless).
- *  - With opts.pcap_path, every URB the device sees is captured (capture.h): the submit ('S') of
+ *  - With opts.cap, every URB the device sees is captured (capture.h): the submit ('S') of
  *    each CMD_SUBMIT (control with its setup bytes, IN requests) and its completion ('C') as
  *    RET_SUBMIT carries it (IN data, -EPIPE for stalls, -EOVERFLOW), -ECONNRESET for an unlinked
  *    request, -ESHUTDOWN for requests still queued when the importer goes away. The URB id is
- *    the USB/IP sequence number. usrv_close_capture() reports write errors.
+ *    the USB/IP sequence number. The caller ends the capture (cap_close) after usrv_free().
  *  - usrv_conn_*: one connection's protocol state machine without a socket (fd -1), so that tests
  *    and the fuzzer can drive it with bytes and a fake clock.
  * Prefix: usrv_.
@@ -37,6 +38,8 @@
 #include <stdio.h>
 
 #include "sim/usb_device.h"
+
+struct cap;
 
 #define USRV_DEFAULT_LISTEN "127.0.0.1:3240"
 #define USRV_DEFAULT_BUSID "1-1"
@@ -52,7 +55,8 @@ struct usrv_opts {
     FILE *log;            /* where lines go; NULL = stderr */
     volatile sig_atomic_t *stop[2]; /* either one non-zero ends usrv_run(); NULL = unused */
     const sigset_t *wait_mask; /* signal mask while waiting (ppoll); NULL = unchanged */
-    const char *pcap_path;     /* capture every URB to this pcap file; NULL = none */
+    struct cap *cap;           /* capture every URB here (not owned: the caller opens and
+                                  closes it, capture.h); NULL = none */
 };
 
 struct usrv_stats {
@@ -66,15 +70,12 @@ struct usrv_conn;
 
 /* Creates a server for dev (not owned). With listen_now, binds and listens; on failure returns
  * NULL, *env_error = 1 when the environment is at fault (address in use, no permission) or 0 for
- * a bad address or a capture file that cannot be created, and a message in err. */
+ * a bad address, and a message in err. */
 struct usrv *usrv_new(struct usbdev *dev, const struct usrv_opts *o, int listen_now, int *env_error,
                       char err[USRV_ERR_MAX]);
 uint16_t usrv_port(const struct usrv *s);
 int usrv_run(struct usrv *s);
 void usrv_free(struct usrv *s);
-/* Ends the capture (if any): 0, or -1 with "FILE: why" in err when writing it failed.
- * usrv_free() also ends it, logging a failure as a problem line. */
-int usrv_close_capture(struct usrv *s, char err[USRV_ERR_MAX]);
 const struct usrv_stats *usrv_stats(const struct usrv *s);
 
 /* The protocol state machine of one peer. input: -1 when the peer must be dropped (the reason

@@ -186,7 +186,10 @@ static void test_server_captures_urbs(void)
     sc.device.period_ns = 10000000LL;
     struct usbdev *dev = usbdev_new(&sc, err);
     CU_ASSERT_FATAL(dev != NULL);
-    struct usrv_opts o = {.quiet = 1, .pcap_path = file};
+    char cerr[CAP_ERR_MAX];
+    struct cap *cap = cap_open(file, cerr);
+    CU_ASSERT_FATAL(cap != NULL);
+    struct usrv_opts o = {.quiet = 1, .cap = cap};
     int env;
     char serr[USRV_ERR_MAX];
     struct usrv *s = usrv_new(dev, &o, 0, &env, serr);
@@ -219,8 +222,8 @@ static void test_server_captures_urbs(void)
     }
     size_t pending = submits - 1 - with_data;
     usrv_conn_free(s, c); /* pending requests complete with -ESHUTDOWN */
-    CU_ASSERT(usrv_close_capture(s, serr) == 0);
     usrv_free(s);
+    CU_ASSERT(cap_close(cap, cerr) == 0);
     usbdev_free(dev);
     CU_ASSERT(with_data == 20); /* 200 ms at 10 ms */
 

@@ -11,6 +11,7 @@
 #include <linux/usb/ch9.h>
 #include <linux/usb/functionfs.h>
 
+#include "sim/ffs_configfs.h"
 #include "sim/gadget_ffs.h"
 #include "tests/cu.h"
 
@@ -108,27 +109,23 @@ static void test_env_refused_with_reason(void)
 {
     char err[512] = "";
     CU_ASSERT_EQUAL(ffs_check_env(BOGUS_UDC, err, sizeof err), 3);
-    CU_ASSERT(strstr(err, "root") || strstr(err, FFS_CONFIGFS) || strstr(err, BOGUS_UDC));
+    CU_ASSERT(strstr(err, "root") || strstr(err, FFSC_ROOT) || strstr(err, BOGUS_UDC));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "--backend vm"));
 }
 
 static int gadget_dir_exists(void)
 {
     char p[128];
-    snprintf(p, sizeof p, FFS_CONFIGFS "/usbsim-%ld", (long)getpid());
+    snprintf(p, sizeof p, FFSC_ROOT "/usbsim-%ld", (long)getpid());
     return access(p, F_OK) == 0;
 }
 
 static void test_run_refused_creates_nothing(void)
 {
     struct scn_scenario s = scenario(112, SCN_EP_INTERRUPT, 10000000);
-    struct ffs_opts o = {.udc = BOGUS_UDC, .quiet = 1};
-    struct ffs_stats st;
-    memset(&st, 0xA5, sizeof st);
-    int rc = ffs_run(&s, &o, &st); /* prints the refusal line */
+    struct gadget_opts o = {.sc = &s, .backend = "ffs", .udc = BOGUS_UDC, .quiet = 1};
+    int rc = gadget_run(&o); /* prints the refusal line */
     CU_ASSERT_EQUAL(rc, 3);
-    CU_ASSERT_EQUAL(st.packets_written, 0);
-    CU_ASSERT_EQUAL(st.enables, 0);
     CU_ASSERT_FALSE(gadget_dir_exists());
 }
 

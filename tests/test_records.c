@@ -197,6 +197,61 @@ static void test_large(void)
     remove_all();
 }
 
+
+/* Counters: a good file sets what it names; an absent file or counter is "not measured"; a
+ * malformed file is an error naming FILE:LINE and changes nothing. */
+static void counters_bad(const char *text, const char *want_tail)
+{
+    struct rec_counters c;
+    char p[128], err[REC_ERR_MAX] = "", want[256];
+    rec_counters_init(&c);
+    put("counters.csv", text);
+    path_of(p, sizeof p, "counters.csv");
+    CU_ASSERT_EQUAL(rec_load_counters(p, &c, err), -1);
+    snprintf(want, sizeof want, "%s:%s", p, want_tail);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    CU_ASSERT_EQUAL(c.doorbells, REC_MISSING);
+    CU_ASSERT_EQUAL(c.wakeups, REC_MISSING);
+    unlink(p);
+}
+
+static void test_counters(void)
+{
+    struct rec_counters c;
+    char p[128], err[REC_ERR_MAX] = "";
+    rec_counters_init(&c);
+    path_of(p, sizeof p, "counters.csv");
+    CU_ASSERT_EQUAL(rec_load_counters(p, &c, err), 0); /* absent: not measured */
+    CU_ASSERT_EQUAL(c.doorbells, REC_MISSING);
+    put("counters.csv", LF_DRIVER_COUNTERS_HEADER "\n3,4,5,6,7\n");
+    CU_ASSERT_EQUAL_FATAL(rec_load_counters(p, &c, err), 0);
+    CU_ASSERT_EQUAL(c.doorbells, 3);
+    CU_ASSERT_EQUAL(c.wakeups, 4);
+    CU_ASSERT_EQUAL(c.ring_high_water, 5);
+    CU_ASSERT_EQUAL(c.ring_drops, 6);
+    CU_ASSERT_EQUAL(c.crc_rejects, 7);
+    CU_ASSERT_EQUAL(c.missed_wakeups, REC_MISSING); /* not in this file */
+    put("counters.csv", LF_APP_COUNTERS_HEADER "\n0\n");
+    CU_ASSERT_EQUAL_FATAL(rec_load_counters(p, &c, err), 0);
+    CU_ASSERT_EQUAL(c.missed_wakeups, 0);
+    CU_ASSERT_EQUAL(c.doorbells, 3);
+    unlink(p);
+    counters_bad("doorbells,wakeups\n1,x2\n",
+                 "2: wakeups 'x2' is not an integer in 0..9223372036854775807");
+    counters_bad("doorbells,bogus\n1,2\n", "1: unknown counter 'bogus'");
+    counters_bad("doorbells,doorbells\n1,2\n", "1: counter 'doorbells' appears twice");
+    counters_bad("doorbells,wakeups\n1\n", "2: 1 values for 2 counters");
+    counters_bad("doorbells,wakeups\n1,2", "2: does not end with a newline (truncated file?)");
+    counters_bad("doorbells,wakeups\n", "2: missing (truncated file?)");
+    counters_bad("", "1: missing (truncated file?)");
+    counters_bad("doorbells\n1\n2\n", "3: more than two lines (names, then values)");
+    counters_bad("doorbells,wakeups,ring_high_water,ring_drops,crc_rejects,missed_wakeups,"
+                 "x\n1\n",
+                 "1: more than 6 counters");
+    counters_bad("doorbells\n1,2\n", "2: 2 values for 1 counters");
+    counters_bad("doorbells\n-1\n", "2: doorbells '-1' is not an integer in 0..9223372036854775807");
+}
+
 static void test_cleanup(void) { CU_ASSERT_EQUAL(rmdir(dir), 0); }
 
 static CU_TestInfo tests[] = {
@@ -204,6 +259,7 @@ static CU_TestInfo tests[] = {
     {"malformed rows name FILE:LINE", test_malformed},
     {"missing file", test_missing_file},
     {"10^6 rows", test_large},
+    {"counters: strict, absent is not measured", test_counters},
     {"no files left behind", test_cleanup},
     CU_TEST_INFO_NULL,
 };

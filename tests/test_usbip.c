@@ -300,7 +300,9 @@ static void test_gadget_exit_codes(void)
     go.listen = "nonsense";
     CU_ASSERT_EQUAL(gadget_run(&go), GADGET_USAGE);
     go.backend = "ffs";
-    CU_ASSERT_EQUAL(gadget_run(&go), GADGET_ENV);
+    CU_ASSERT_EQUAL(gadget_run(&go), GADGET_USAGE); /* ffs does not take --listen */
+    go.listen = NULL;
+    CU_ASSERT_EQUAL(gadget_run(&go), GADGET_ENV); /* no gadget support on this machine */
     go.backend = "carrier-pigeon";
     CU_ASSERT_EQUAL(gadget_run(&go), GADGET_USAGE);
 }

@@ -1,0 +1,660 @@
+/* scn_keys — see scn_keys.h. The tables of the scenario format, the value rules, and the walk
+ * over the keys for the generated reference (scn_keys()).
+ */
+#include "sim/scn_keys.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct scn_scenario SC;
+
+_Static_assert(sizeof(enum scn_dist_kind) == sizeof(uint32_t), "enums are stored as 32 bits");
+_Static_assert(sizeof(enum scn_overflow) == sizeof(uint32_t), "enums are stored as 32 bits");
+
+#define FLD(T, fld) .off = offsetof(T, fld), .size = sizeof(((T *)0)->fld)
+#define HAS(T, fld) .has = offsetof(T, fld) + 1
+#define NAMES(a) .names = a, .nnames = (int)(sizeof(a) / sizeof(a[0]))
+#define KEYS(a) .keys = a, .n = (int)(sizeof(a) / sizeof(a[0]))
+
+static const char *const dist_names[] = {"none", "uniform", "normal", "pareto"};
+static const char *const ep_names[] = {"interrupt", "bulk"};
+static const char *const mode_names[] = {"hold", "drop"};
+static const char *const ovf_names[] = {"block", "drop-newest", "drop-oldest"};
+static const char *const db_names[] = {"suppressed", "always"};
+static const char *const verdict_names[] = {"pass", "fail"};
+static const char *const order_names[] = {NULL, "strict"};
+static const char *const event_names[] = {"stall", "burst", "halt", "disconnect", "corrupt"};
+
+#define NAMED(a, n) _Static_assert(sizeof a / sizeof a[0] == n, #a " names every value")
+NAMED(dist_names, SCN_DIST_COUNT);
+NAMED(ep_names, SCN_EP_COUNT);
+NAMED(mode_names, SCN_STALL_COUNT);
+NAMED(ovf_names, SCN_OVF_COUNT);
+NAMED(db_names, SCN_DB_COUNT);
+NAMED(verdict_names, SCN_VERDICT_COUNT);
+NAMED(order_names, 2); /* order: absent (not strict) or strict */
+NAMED(event_names, SCN_EV_COUNT);
+
+int scnk_failf(struct scnk_fail *f, int line, int col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->msg, sizeof f->msg, fmt, ap);
+    va_end(ap);
+    f->line = line;
+    f->col = col;
+    return -1;
+}
+
+void scnk_put(void *p, size_t size, uint64_t v)
+{
+    uint8_t a = (uint8_t)v;
+    uint16_t b = (uint16_t)v;
+    uint32_t c = (uint32_t)v;
+    memcpy(p, size == 1 ? (void *)&a : size == 2 ? (void *)&b : size == 4 ? (void *)&c : (void *)&v,
+           size);
+}
+
+uint64_t scnk_get(const void *p, size_t size)
+{
+    uint8_t a;
+    uint16_t b;
+    uint32_t c;
+    uint64_t d;
+    switch (size) {
+    case 1: memcpy(&a, p, 1); return a;
+    case 2: memcpy(&b, p, 2); return b;
+    case 4: memcpy(&c, p, 4); return c;
+    default: memcpy(&d, p, 8); return d;
+    }
+}
+
+const char *scnk_name(const char *const *names, int n, unsigned v)
+{
+    return v < (unsigned)n && names[v] ? names[v] : "?";
+}
+/* ---- schema helpers ------------------------------------------------------------------------- */
+
+enum scnk_need scnk_need_of(const struct scnk_table *t, const void *base, int i)
+{
+    if (t->need)
+        return t->need(base, i);
+    return (t->keys[i].flags & SCNK_REQ) ? SCNK_NEED_REQ : SCNK_NEED_OPT;
+}
+
+/* Is key i present in a struct (so it is checked, scaled and written)? */
+bool scnk_present(const struct scnk_table *t, const void *base, int i)
+{
+    const struct scnk_key *k = &t->keys[i];
+    const char *b = base;
+    if (scnk_need_of(t, base, i) == SCNK_NEED_NO)
+        return false;
+    if (k->has)
+        return scnk_get(b + k->has - 1, 1) != 0;
+    if (k->type == SCNK_T_STR && !(k->flags & SCNK_REQ))
+        return b[k->off] != 0;
+    return true;
+}
+
+void scnk_key_list(const struct scnk_table *t, const void *base, enum scnk_list m, char *o,
+                   size_t n)
+{
+    size_t len = 0;
+    o[0] = 0;
+    for (int i = 0; i < t->n && len < n; i++) {
+        enum scnk_need nd = m == SCNK_L_ALL ? SCNK_NEED_OPT : scnk_need_of(t, base, i);
+        if ((m == SCNK_L_ALLOWED && nd == SCNK_NEED_NO) || (m == SCNK_L_REQ && nd != SCNK_NEED_REQ))
+            continue;
+        int w = snprintf(o + len, n - len, "%s%s", len ? ", " : "", t->keys[i].name);
+        len += w > 0 ? (size_t)w : 0;
+    }
+}
+
+static void names_list(const struct scnk_key *k, char *o, size_t n)
+{
+    size_t len = 0;
+    o[0] = 0;
+    for (int i = 0; i < k->nnames && len < n; i++) {
+        if (!k->names[i])
+            continue;
+        int w = snprintf(o + len, n - len, "%s%s", len ? ", " : "", k->names[i]);
+        len += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* What a key accepts, in words. */
+void scnk_allowed(const struct scnk_key *k, char *o, size_t n)
+{
+    char l[256];
+    switch (k->type) {
+    case SCNK_T_UINT:
+        snprintf(o, n, "%s %llu..%llu%s", (k->flags & SCNK_POW2) ? "a power of two" : "an integer",
+                 (unsigned long long)k->lo, (unsigned long long)k->hi,
+                 (k->flags & SCNK_HEX) ? " (decimal or 0x hex)" : "");
+        break;
+    case SCNK_T_TIME:
+        snprintf(o, n, "an integer %llu..%llu (%s)", (unsigned long long)k->lo,
+                 (unsigned long long)k->hi, k->unit == SCNK_MS ? "ms" : "us");
+        break;
+    case SCNK_T_DOUBLE: snprintf(o, n, "a number %g..%g", k->dlo, k->dhi); break;
+    case SCNK_T_ENUM:
+        names_list(k, l, sizeof l);
+        snprintf(o, n, "one of %s", l);
+        break;
+    case SCNK_T_STR:
+        snprintf(o, n, "1..%llu %s", (unsigned long long)k->hi,
+                 (k->flags & SCNK_NAME) ? "characters of [A-Za-z0-9._-]"
+                                        : "printable ASCII characters");
+        break;
+    case SCNK_T_MAP:
+        scnk_key_list(k->sub, NULL, SCNK_L_ALL, l, sizeof l);
+        snprintf(o, n, "a mapping with keys %s", l);
+        break;
+    case SCNK_T_LIST:
+        scnk_key_list(k->sub, NULL, SCNK_L_ALL, l, sizeof l);
+        snprintf(o, n, "a list of at most %llu mappings with keys %s",
+                 (unsigned long long)k->hi, l);
+        break;
+    }
+}
+
+const char *scnk_ctx(const struct scnk_table *t, const void *base)
+{
+    return t->ctx ? t->ctx(base) : t->what;
+}
+
+/* ---- value rules shared by parsing and checking --------------------------------------------- */
+
+static bool is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
+
+int scnk_check_uint(const struct scnk_key *k, uint64_t v, struct scnk_fail *f)
+{
+    char a[300];
+    if (v >= k->lo && v <= k->hi && (!(k->flags & SCNK_POW2) || is_pow2(v)))
+        return 0;
+    scnk_allowed(k, a, sizeof a);
+    return scnk_failf(f, 0, 0, "%s: %llu is %s; allowed: %s", k->name, (unsigned long long)v,
+                 (v < k->lo || v > k->hi) ? "out of range" : "not a power of two", a);
+}
+
+int scnk_check_double(const struct scnk_key *k, double v, struct scnk_fail *f)
+{
+    char a[300];
+    if (isfinite(v) && v >= k->dlo && v <= k->dhi)
+        return 0;
+    scnk_allowed(k, a, sizeof a);
+    return scnk_failf(f, 0, 0, "%s: %g is out of range; allowed: %s", k->name, v, a);
+}
+
+int scnk_check_str(const struct scnk_key *k, const char *t, size_t n, struct scnk_fail *f)
+{
+    char a[300];
+    const char *bad = NULL;
+    for (size_t i = 0; i < n && !bad; i++) {
+        unsigned char ch = (unsigned char)t[i];
+        bool ok = (k->flags & SCNK_NAME) ? (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                                            (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+                                            ch == '-'
+                                      : ch >= 0x20 && ch < 0x7f;
+        if (!ok)
+            bad = "has a character that is not allowed";
+    }
+    if (n < k->lo || n > k->hi)
+        bad = "has a length out of range";
+    if (!bad)
+        return 0;
+    scnk_allowed(k, a, sizeof a);
+    return scnk_failf(f, 0, 0, "%s: the text (%zu characters) %s; allowed: %s", k->name, n, bad, a);
+}
+
+/* The range of a time key, in ns, at time scale ts (rounding may move a bound by 1 ns). */
+static void time_range(const struct scnk_key *k, double ts, int64_t *lo, int64_t *hi)
+{
+    double l = (double)k->lo * (double)k->unit / ts, h = (double)k->hi * (double)k->unit / ts;
+    *lo = (int64_t)floor(l);
+    if (k->lo > 0 && *lo < 1)
+        *lo = 1;
+    *hi = h > 9e18 ? INT64_MAX : (int64_t)ceil(h);
+}
+
+int scnk_check_time(const struct scnk_key *k, int64_t v, double ts, struct scnk_fail *f)
+{
+    int64_t lo, hi;
+    time_range(k, ts, &lo, &hi);
+    if (v < lo || v > hi)
+        return scnk_failf(f, 0, 0, "%s: %lld ns is out of range at time scale %g; allowed: "
+                          "%lld..%lld ns",
+                     k->name, (long long)v, ts, (long long)lo, (long long)hi);
+    if (ts == 1.0 && v % k->unit)
+        return scnk_failf(f, 0, 0, "%s: %lld ns is not a whole number of %s; allowed: "
+                          "multiples of %lld ns",
+                     k->name, (long long)v, k->unit == SCNK_MS ? "ms" : "us", (long long)k->unit);
+    return 0;
+}
+
+int scnk_locate(struct scnk_fail *f, int line, int col)
+{
+    if (f->line == 0) {
+        f->line = line;
+        f->col = col;
+    }
+    return -1;
+}
+
+/* ---- tables --------------------------------------------------------------------------------- */
+
+enum { DIST_KIND, DIST_MAX, DIST_STDDEV, DIST_SCALE, DIST_ALPHA };
+
+static enum scnk_need dist_need(const void *base, int i)
+{
+    static const enum scn_dist_kind owner[] = {
+        [DIST_MAX] = SCN_DIST_UNIFORM, [DIST_STDDEV] = SCN_DIST_NORMAL,
+        [DIST_SCALE] = SCN_DIST_PARETO, [DIST_ALPHA] = SCN_DIST_PARETO};
+    const struct scn_dist *d = base;
+    if (i == DIST_KIND)
+        return SCNK_NEED_REQ;
+    return d->kind == owner[i] ? SCNK_NEED_REQ : SCNK_NEED_NO;
+}
+
+static const char *dist_ctx(const void *base)
+{
+    static const char *const w[] = {"distribution none", "distribution uniform",
+                                    "distribution normal", "distribution pareto"};
+    NAMED(w, SCN_DIST_COUNT);
+    return scnk_name(w, SCN_DIST_COUNT, ((const struct scn_dist *)base)->kind);
+}
+
+#define DIST_TIME(nm, fld) \
+    {.name = nm, .type = SCNK_T_TIME, .lo = 1, .hi = 10000000, .unit = SCNK_US, \
+     FLD(struct scn_dist, fld)}
+static const struct scnk_key dist_keys[] = {
+    [DIST_KIND] = {.name = "distribution", .type = SCNK_T_ENUM, .flags = SCNK_REQ,
+                   NAMES(dist_names), FLD(struct scn_dist, kind)},
+    [DIST_MAX] = DIST_TIME("max_us", max_ns),
+    [DIST_STDDEV] = DIST_TIME("stddev_us", stddev_ns),
+    [DIST_SCALE] = DIST_TIME("scale_us", scale_ns),
+    [DIST_ALPHA] = {.name = "alpha", .type = SCNK_T_DOUBLE, .dlo = 0.5, .dhi = 10,
+                    FLD(struct scn_dist, alpha)},
+};
+static const struct scnk_table dist_t = {.what = "distribution", KEYS(dist_keys), .flow = true,
+                                    .need = dist_need, .ctx = dist_ctx};
+
+enum { EV_AT, EV_STALL, EV_MODE, EV_BURST, EV_HALT, EV_DISC, EV_CORRUPT };
+static const int ev_key[] = {[SCN_EV_STALL] = EV_STALL, [SCN_EV_BURST] = EV_BURST,
+                             [SCN_EV_HALT] = EV_HALT, [SCN_EV_DISCONNECT] = EV_DISC,
+                             [SCN_EV_CORRUPT] = EV_CORRUPT};
+#define N_EV_KINDS SCN_EV_COUNT
+NAMED(ev_key, SCN_EV_COUNT);
+
+static enum scnk_need devev_need(const void *base, int i)
+{
+    const struct scn_dev_event *ev = base;
+    if (i == EV_AT)
+        return SCNK_NEED_REQ;
+    if (i == EV_MODE)
+        return ev->kind == SCN_EV_STALL ? SCNK_NEED_OPT : SCNK_NEED_NO;
+    return (unsigned)ev->kind < N_EV_KINDS && ev_key[ev->kind] == i ? SCNK_NEED_REQ : SCNK_NEED_NO;
+}
+
+static const char *devev_ctx(const void *base)
+{
+    static const char *const w[] = {"a stall event", "a burst event", "a halt event",
+                                    "a disconnect event", "a corrupt event"};
+    NAMED(w, SCN_EV_COUNT);
+    return scnk_name(w, N_EV_KINDS, ((const struct scn_dev_event *)base)->kind);
+}
+
+static const struct scnk_key devev_keys[];
+
+/* An event's kind is the one kind key it has. */
+static int devev_kind(void *base, const struct scnk_seen *seen, struct scnk_mark map,
+                      struct scnk_fail *f)
+{
+    struct scn_dev_event *ev = base;
+    int found = -1;
+    for (int k = 0; k < N_EV_KINDS; k++) {
+        const struct scnk_seen *b = &seen[ev_key[k]];
+        if (!b->on)
+            continue;
+        if (found >= 0) {
+            const struct scnk_seen *a = &seen[ev_key[found]];
+            int first = a->key.index < b->key.index ? ev_key[found] : ev_key[k];
+            int second = first == ev_key[k] ? ev_key[found] : ev_key[k];
+            return scnk_failf(f, seen[second].key.line, seen[second].key.col,
+                         "%s and %s in one event; allowed: exactly one of stall_ms, burst, "
+                         "halt_ms, disconnect_ms, corrupt",
+                         devev_keys[first].name, devev_keys[second].name);
+        }
+        found = k;
+    }
+    if (found < 0)
+        return scnk_failf(f, map.line, map.col,
+                     "device event has none of stall_ms, burst, halt_ms, disconnect_ms, corrupt; "
+                     "allowed: at_ms with exactly one of them");
+    ev->kind = (enum scn_dev_event_kind)found;
+    return 0;
+}
+
+static int devev_rule(const void *base, const SC *s, struct scnk_fail *f)
+{
+    (void)s;
+    const struct scn_dev_event *ev = base;
+    if ((unsigned)ev->kind >= N_EV_KINDS)
+        return scnk_failf(f, 0, 0, "device event kind %u is unknown; allowed: stall, burst, halt, "
+                              "disconnect, corrupt", (unsigned)ev->kind);
+    return 0;
+}
+
+#define EV_TIME(nm, T, fld, lo_) \
+    {.name = nm, .type = SCNK_T_TIME, .lo = lo_, .hi = 3600000, .unit = SCNK_MS, FLD(T, fld)}
+#define EV_COUNT(nm) \
+    {.name = nm, .type = SCNK_T_UINT, .lo = 1, .hi = 65536, FLD(struct scn_dev_event, count)}
+static const struct scnk_key devev_keys[] = {
+    [EV_AT] = {.name = "at_ms", .type = SCNK_T_TIME, .flags = SCNK_REQ, .hi = 3600000,
+               .unit = SCNK_MS, FLD(struct scn_dev_event, at_ns)},
+    [EV_STALL] = EV_TIME("stall_ms", struct scn_dev_event, dur_ns, 1),
+    [EV_MODE] = {.name = "mode", .type = SCNK_T_ENUM, NAMES(mode_names),
+                 FLD(struct scn_dev_event, mode)},
+    [EV_BURST] = EV_COUNT("burst"),
+    [EV_HALT] = EV_TIME("halt_ms", struct scn_dev_event, dur_ns, 1),
+    [EV_DISC] = EV_TIME("disconnect_ms", struct scn_dev_event, dur_ns, 1),
+    [EV_CORRUPT] = EV_COUNT("corrupt"),
+};
+static const struct scnk_table devev_t = {.what = "device event", KEYS(devev_keys), .flow = true,
+                                     .need = devev_need, .ctx = devev_ctx, .kind = devev_kind,
+                                     .rule = devev_rule};
+
+static const struct scnk_key conev_keys[] = {
+    {.name = "at_ms", .type = SCNK_T_TIME, .flags = SCNK_REQ, .lo = 0, .hi = 3600000,
+     .unit = SCNK_MS, FLD(struct scn_con_event, at_ns)},
+    {.name = "stall_ms", .type = SCNK_T_TIME, .flags = SCNK_REQ, .lo = 1, .hi = 3600000,
+     .unit = SCNK_MS, FLD(struct scn_con_event, dur_ns)},
+};
+static const struct scnk_table conev_t = {.what = "consumer event", KEYS(conev_keys), .flow = true};
+
+#define LIST(T, arr, cnt, item) \
+    .type = SCNK_T_LIST, .hi = SCN_MAX_EVENTS, .off = offsetof(T, arr), \
+    .count_off = offsetof(T, cnt), .item_size = sizeof(item), .lc = offsetof(item, line)
+_Static_assert(offsetof(struct scn_dev_event, col) ==
+                   offsetof(struct scn_dev_event, line) + sizeof(int),
+               "line, col adjacent");
+_Static_assert(offsetof(struct scn_con_event, col) ==
+                   offsetof(struct scn_con_event, line) + sizeof(int),
+               "line, col adjacent");
+
+static const struct scnk_key device_keys[] = {
+    {.name = "vid", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff, FLD(SC, device.vid)},
+    {.name = "pid", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff, FLD(SC, device.pid)},
+    {.name = "packet_size", .type = SCNK_T_UINT, .lo = 32, .hi = 1024, FLD(SC, device.packet_size)},
+    {.name = "period_us", .type = SCNK_T_TIME, .lo = 100, .hi = 10000000, .unit = SCNK_US,
+     FLD(SC, device.period_ns)},
+    {.name = "endpoint", .type = SCNK_T_ENUM, NAMES(ep_names), FLD(SC, device.endpoint)},
+    {.name = "fifo_packets", .type = SCNK_T_UINT, .lo = 1, .hi = 65536,
+     FLD(SC, device.fifo_packets)},
+    {.name = "jitter", .type = SCNK_T_MAP, .sub = &dist_t, .off = offsetof(SC, device.jitter)},
+    {.name = "events", .sub = &devev_t,
+     LIST(SC, device.events, device.n_events, struct scn_dev_event)},
+};
+static const struct scnk_table device_t = {.what = "device", KEYS(device_keys)};
+
+static const struct scnk_key transport_keys[] = {
+    {.name = "ring_slots", .type = SCNK_T_UINT, .flags = SCNK_POW2, .lo = 8, .hi = 1048576,
+     FLD(SC, transport.ring_slots)},
+    {.name = "overflow", .type = SCNK_T_ENUM, NAMES(ovf_names), FLD(SC, transport.overflow)},
+    {.name = "doorbell", .type = SCNK_T_ENUM, NAMES(db_names), FLD(SC, transport.doorbell)},
+};
+static const struct scnk_table transport_t = {.what = "transport", KEYS(transport_keys)};
+
+static const struct scnk_key consumer_keys[] = {
+    {.name = "batch_max", .type = SCNK_T_UINT, .lo = 1, .hi = 65536, FLD(SC, consumer.batch_max)},
+    {.name = "work_us", .type = SCNK_T_MAP, .sub = &dist_t, .off = offsetof(SC, consumer.work)},
+    {.name = "events", .sub = &conev_t,
+     LIST(SC, consumer.events, consumer.n_events, struct scn_con_event)},
+};
+static const struct scnk_table consumer_t = {.what = "consumer", KEYS(consumer_keys)};
+
+static int rate_rule(const void *base, const SC *s, struct scnk_fail *f)
+{
+    (void)base;
+    const struct scn_expect *e = &s->expect;
+    if (e->has_rate_min && e->has_rate_max && e->rate_min_hz > e->rate_max_hz)
+        return scnk_failf(f, 0, 0, "rate_hz: min %g is greater than max %g; allowed: min <= max",
+                     e->rate_min_hz, e->rate_max_hz);
+    return 0;
+}
+
+static int latency_rule(const void *base, const SC *s, struct scnk_fail *f)
+{
+    (void)base;
+    const struct scn_expect *e = &s->expect;
+    if (e->has_latency_p99_max && e->has_latency_max && e->latency_p99_max_ns > e->latency_max_ns)
+        return scnk_failf(f, 0, 0, "latency_ms: p99_max %g ms is greater than max %g ms; allowed: "
+                              "p99_max <= max",
+                     (double)e->latency_p99_max_ns / SCNK_MS, (double)e->latency_max_ns / SCNK_MS);
+    return 0;
+}
+
+static int expect_rule(const void *base, const SC *s, struct scnk_fail *f)
+{
+    (void)base;
+    if (s->expect.failure[0] && s->expect.verdict != SCN_VERDICT_FAIL)
+        return scnk_failf(f, 0, 0, "failure: given while verdict is pass; allowed: failure only "
+                                    "with verdict: fail");
+    return 0;
+}
+
+#define EXP_TIME(nm, fld, hfld) \
+    {.name = nm, .type = SCNK_T_TIME, .lo = 1, .hi = 3600000, .unit = SCNK_MS, \
+     FLD(SC, expect.fld), HAS(SC, expect.hfld)}
+static const struct scnk_key rate_keys[] = {
+    {.name = "min", .type = SCNK_T_DOUBLE, .dhi = 1e6, FLD(SC, expect.rate_min_hz),
+     HAS(SC, expect.has_rate_min)},
+    {.name = "max", .type = SCNK_T_DOUBLE, .dhi = 1e6, FLD(SC, expect.rate_max_hz),
+     HAS(SC, expect.has_rate_max)},
+};
+static const struct scnk_table rate_t = {.what = "rate_hz", KEYS(rate_keys), .flow = true,
+                                    .rule = rate_rule};
+static const struct scnk_key latency_keys[] = {
+    EXP_TIME("p99_max", latency_p99_max_ns, has_latency_p99_max),
+    EXP_TIME("max", latency_max_ns, has_latency_max),
+};
+static const struct scnk_table latency_t = {.what = "latency_ms", KEYS(latency_keys), .flow = true,
+                                       .rule = latency_rule};
+
+static const struct scnk_key expect_keys[] = {
+    {.name = "delivered_min_ratio", .type = SCNK_T_DOUBLE, .dhi = 1,
+     FLD(SC, expect.delivered_min_ratio), HAS(SC, expect.has_delivered_min_ratio)},
+    {.name = "lost_max", .type = SCNK_T_UINT, .hi = UINT64_MAX, FLD(SC, expect.lost_max),
+     HAS(SC, expect.has_lost_max)},
+    {.name = "order", .type = SCNK_T_ENUM, NAMES(order_names), FLD(SC, expect.order_strict),
+     HAS(SC, expect.order_strict)},
+    {.name = "rate_hz", .type = SCNK_T_MAP, .sub = &rate_t},
+    {.name = "latency_ms", .type = SCNK_T_MAP, .sub = &latency_t},
+    {.name = "backlog_max", .type = SCNK_T_UINT, .hi = 1048576, FLD(SC, expect.backlog_max),
+     HAS(SC, expect.has_backlog_max)},
+    EXP_TIME("drain_ms_max", drain_max_ns, has_drain_max),
+    {.name = "verdict", .type = SCNK_T_ENUM, NAMES(verdict_names), FLD(SC, expect.verdict)},
+    {.name = "failure", .type = SCNK_T_STR, .lo = 1, .hi = 127, FLD(SC, expect.failure)},
+};
+static const struct scnk_table expect_t = {.what = "expect", KEYS(expect_keys),
+                                           .rule = expect_rule};
+
+/* One event list in time order, inside the run, its windows disjoint. */
+struct span {
+    int64_t at, dur; /* dur 0: not a window */
+    int line, col;
+    const char *key;
+};
+
+static double ms_of(int64_t ns) { return (double)ns / SCNK_MS; }
+
+static int spans_rule(const struct span *v, size_t n, int64_t duration, const char *list,
+                      struct scnk_fail *f)
+{
+    const struct span *win = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct span *e = &v[i];
+        if (e->at < 0 || e->at >= duration)
+            return scnk_failf(f, e->line, e->col, "%s: at_ms %.10g is outside the run; allowed: "
+                              "0 <= at_ms < duration_ms (%.10g)", list, ms_of(e->at),
+                              ms_of(duration));
+        if (i && e->at < v[i - 1].at)
+            return scnk_failf(f, e->line, e->col, "%s: at_ms %.10g comes before at_ms %.10g of the "
+                         "event at line %d; allowed: events in time order", list, ms_of(e->at),
+                         ms_of(v[i - 1].at), v[i - 1].line);
+        if (!e->dur)
+            continue;
+        if (win && e->at - win->at < win->dur)
+            return scnk_failf(f, e->line, e->col, "%s: %s window [%.10g, %.10g) ms overlaps the %s "
+                         "window [%.10g, %.10g) ms of the event at line %d; allowed: stall, halt "
+                         "and disconnect windows that do not overlap", list, e->key, ms_of(e->at),
+                         ms_of(e->at) + ms_of(e->dur), win->key, ms_of(win->at),
+                         ms_of(win->at) + ms_of(win->dur), win->line);
+        win = e;
+    }
+    return 0;
+}
+
+static int top_rule(const void *base, const SC *s, struct scnk_fail *f)
+{
+    (void)base;
+    struct span v[SCN_MAX_EVENTS];
+    size_t n = s->device.n_events < SCN_MAX_EVENTS ? s->device.n_events : SCN_MAX_EVENTS;
+    for (size_t i = 0; i < n; i++) {
+        const struct scn_dev_event *e = &s->device.events[i];
+        bool win = e->kind == SCN_EV_STALL || e->kind == SCN_EV_HALT ||
+                   e->kind == SCN_EV_DISCONNECT;
+        v[i] = (struct span){e->at_ns, win ? e->dur_ns : 0, e->line, e->col,
+                             devev_keys[ev_key[(unsigned)e->kind % N_EV_KINDS]].name};
+    }
+    if (spans_rule(v, n, s->duration_ns, "device event", f))
+        return -1;
+    n = s->consumer.n_events < SCN_MAX_EVENTS ? s->consumer.n_events : SCN_MAX_EVENTS;
+    for (size_t i = 0; i < n; i++) {
+        const struct scn_con_event *e = &s->consumer.events[i];
+        v[i] = (struct span){e->at_ns, e->dur_ns, e->line, e->col, "stall_ms"};
+    }
+    return spans_rule(v, n, s->duration_ns, "consumer event", f);
+}
+
+static const struct scnk_key top_keys[] = {
+    {.name = "name", .type = SCNK_T_STR, .flags = SCNK_REQ | SCNK_NAME, .lo = 1, .hi = SCN_MAX_NAME,
+     FLD(SC, name)},
+    {.name = "seed", .type = SCNK_T_UINT, .hi = UINT64_MAX, FLD(SC, seed)},
+    {.name = "duration_ms", .type = SCNK_T_TIME, .flags = SCNK_REQ, .lo = 1, .hi = 3600000,
+     .unit = SCNK_MS, FLD(SC, duration_ns)},
+    {.name = "device", .type = SCNK_T_MAP, .sub = &device_t},
+    {.name = "transport", .type = SCNK_T_MAP, .sub = &transport_t},
+    {.name = "consumer", .type = SCNK_T_MAP, .sub = &consumer_t},
+    {.name = "expect", .type = SCNK_T_MAP, .sub = &expect_t},
+};
+const struct scnk_table scnk_top = {.what = "the top level", KEYS(top_keys), .rule = top_rule};
+
+/* ---- a value as a file writes it ------------------------------------------------------------ */
+
+static void fmt_double(double v, char *o, size_t n)
+{
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(o, n, "%.0f", v);
+        return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(o, n, "%.*g", prec, v);
+        if (strtod(o, NULL) == v)
+            return;
+    }
+}
+
+/* A time in the key's unit, in scenario time: rate expectations are never scaled, times are
+ * multiplied back by the time scale so the file describes the scenario as written. */
+void scnk_format(const struct scnk_key *k, const char *p, double ts, char *o, size_t n)
+{
+    uint64_t v = k->type == SCNK_T_DOUBLE || k->type == SCNK_T_STR
+                     ? 0
+                     : scnk_get(p, k->type == SCNK_T_TIME ? 8 : k->size);
+    switch (k->type) {
+    case SCNK_T_UINT:
+        snprintf(o, n, (k->flags & SCNK_HEX) ? "0x%04llx" : "%llu", (unsigned long long)v);
+        break;
+    case SCNK_T_TIME:
+        snprintf(o, n, "%lld", (long long)llround((double)(int64_t)v * ts / (double)k->unit));
+        break;
+    case SCNK_T_DOUBLE: {
+        double d;
+        memcpy(&d, p, sizeof d);
+        fmt_double(d, o, n);
+        break;
+    }
+    case SCNK_T_ENUM: snprintf(o, n, "%s", scnk_name(k->names, k->nnames, (unsigned)v)); break;
+    case SCNK_T_STR: {
+        size_t len = 0;
+        o[len++] = '"';
+        for (size_t i = 0; i < k->size && p[i] && len + 3 < n; i++) {
+            if (p[i] == '"' || p[i] == '\\')
+                o[len++] = '\\';
+            o[len++] = p[i];
+        }
+        o[len++] = '"';
+        o[len] = 0;
+        break;
+    }
+    default: o[0] = 0;
+    }
+}
+
+/* ---- the keys, for documentation ------------------------------------------------------------ */
+
+static void keys_walk(const struct scnk_table *t, const char *base, const char *prefix, int depth,
+                      scn_key_fn fn, void *ctx)
+{
+    static const enum scn_key_type types[] = {
+        [SCNK_T_UINT] = SCN_KEY_INT, [SCNK_T_TIME] = SCN_KEY_TIME, [SCNK_T_DOUBLE] = SCN_KEY_NUMBER,
+        [SCNK_T_ENUM] = SCN_KEY_ENUM, [SCNK_T_STR] = SCN_KEY_TEXT, [SCNK_T_MAP] = SCN_KEY_MAP,
+        [SCNK_T_LIST] = SCN_KEY_LIST};
+    static const char zero_item[sizeof(struct scn_dev_event) > sizeof(struct scn_con_event)
+                                    ? sizeof(struct scn_dev_event)
+                                    : sizeof(struct scn_con_event)];
+    for (int i = 0; i < t->n; i++) {
+        const struct scnk_key *k = &t->keys[i];
+        struct scn_key_info info = {.name = k->name, .context = t->what, .type = types[k->type],
+                                    .depth = depth, .required = (k->flags & SCNK_REQ) != 0,
+                                    .conditional = t->need != NULL, .flow = t->flow, .lo = k->lo,
+                                    .hi = k->hi, .dlo = k->dlo, .dhi = k->dhi, .names = k->names,
+                                    .nnames = k->nnames};
+        snprintf(info.path, sizeof info.path, "%s%s%s", prefix, *prefix ? "." : "", k->name);
+        info.conditional = t->need && !info.required; /* SCNK_REQ: needed whatever the siblings */
+        scnk_allowed(k, info.allowed, sizeof info.allowed);
+        if (k->type != SCNK_T_MAP && k->type != SCNK_T_LIST && !info.required &&
+            scnk_need_of(t, base, i) == SCNK_NEED_OPT && scnk_present(t, base, i))
+            scnk_format(k, base + k->off, 1.0, info.deflt, sizeof info.deflt);
+        fn(&info, ctx);
+        if (k->type == SCNK_T_MAP) {
+            keys_walk(k->sub, base + k->off, info.path, depth + 1, fn, ctx);
+        } else if (k->type == SCNK_T_LIST) {
+            char item[sizeof info.path + 2];
+            snprintf(item, sizeof item, "%s[]", info.path);
+            keys_walk(k->sub, zero_item, item, depth + 1, fn, ctx);
+        }
+    }
+}
+
+void scn_keys(scn_key_fn fn, void *ctx)
+{
+    SC d;
+    scn_defaults(&d);
+    keys_walk(&scnk_top, (const char *)&d, "", 0, fn, ctx);
+}
+
+const char *scn_dist_name(enum scn_dist_kind k) { return scnk_name(dist_names, SCN_DIST_COUNT, k); }
+const char *scn_event_name(enum scn_dev_event_kind k)
+{
+    return scnk_name(event_names, SCN_EV_COUNT, k);
+}
+const char *scn_overflow_name(enum scn_overflow o)
+{
+    return scnk_name(ovf_names, SCN_OVF_COUNT, o);
+}
+const char *scn_doorbell_name(enum scn_doorbell d) { return scnk_name(db_names, SCN_DB_COUNT, d); }
