@@ -2,6 +2,7 @@
 #include "driver/client.h"
 
 #include "driver/fdio.h"
+#include "sim/clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -142,19 +143,12 @@ static int server_gone(void *ctx)
     return peer_state(s->cfd, s->err, "application") != 0;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 int usbsim_server_accept(struct usbsim_server *s, int timeout_ms)
 {
-    int64_t end = timeout_ms < 0 ? INT64_MAX : mono_ms() + timeout_ms;
+    int64_t end = timeout_ms < 0 ? INT64_MAX : clk_mono_ms() + timeout_ms;
     unsigned refused = 0;
     for (;;) {
-        int64_t left = end == INT64_MAX ? -1 : end - mono_ms();
+        int64_t left = end == INT64_MAX ? -1 : end - clk_mono_ms();
         if (end != INT64_MAX && left < 0)
             left = 0;
         struct pollfd p = {s->lfd, POLLIN, 0};

@@ -9,6 +9,8 @@
  */
 #include "driver/dataqueue.h"
 
+#include "sim/clock.h"
+
 #include "driver/fdio.h"
 
 #include <errno.h>
@@ -81,13 +83,6 @@ __attribute__((noinline)) static void full_fence(void)
     atomic_thread_fence(memory_order_seq_cst);
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- producer ---- */
 struct usbsim_dq *usbsim_dq_producer_new(struct usbsim_ring *r, struct usbsim_doorbell *d, char err[USBSIM_DQ_ERR_MAX])
 {
@@ -142,7 +137,7 @@ int usbsim_dq_enqueue(struct usbsim_dq *q, size_t size, usbsim_dq_fill_fn fill, 
         return failf(q, USBSIM_EFULL, "dataqueue: the ring is full");
     }
     fill(usbsim_ring_slot_bytes(q->ring, 0), size, ctx);
-    usbsim_ring_slot_meta(q->ring, 0, (uint16_t)size, 0, now_ns());
+    usbsim_ring_slot_meta(q->ring, 0, (uint16_t)size, 0, (uint64_t)clk_mono_ns());
     usbsim_doorbell_commit(q->db, q->ring, 1);
     q->waiting = false;
     q->st.enqueued++;
@@ -179,17 +174,14 @@ int usbsim_dq_dispatch_serviced(struct usbsim_dq *q)
 
 int usbsim_dq_wait_serviced(struct usbsim_dq *q, int timeout_ms)
 {
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = clk_mono_ms();
     for (;;) {
         int rc = usbsim_dq_dispatch_serviced(q);
         if (rc != 0 || !q->waiting)
             return rc;
         int left = -1;
         if (timeout_ms >= 0) {
-            struct timespec t;
-            clock_gettime(CLOCK_MONOTONIC, &t);
-            int64_t spent = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+            int64_t spent = clk_mono_ms() - t0;
             if (spent >= timeout_ms)
                 return 0;
             left = (int)(timeout_ms - spent);

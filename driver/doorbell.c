@@ -3,6 +3,7 @@
 
 #include "driver/fault.h"
 #include "driver/fdio.h"
+#include "sim/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -163,12 +164,9 @@ void usbsim_doorbell_commit(struct usbsim_doorbell *d, struct usbsim_ring *r, ui
     usbsim_doorbell_notify(d, r, old, usbsim_ring_prod_index(r));
 }
 
-static int64_t ms_left(const struct timespec *deadline)
+static int64_t ms_left(int64_t deadline_ms)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ms = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000 +
-                 (deadline->tv_nsec - now.tv_nsec) / 1000000;
+    int64_t ms = deadline_ms - clk_mono_ms();
     return ms < 0 ? 0 : ms;
 }
 
@@ -185,14 +183,7 @@ static int db_late_bell(struct usbsim_doorbell *d, struct usbsim_ring *r)
 
 int usbsim_doorbell_wait(struct usbsim_doorbell *d, struct usbsim_ring *r, int timeout_ms, int watch_fd)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
+    int64_t deadline = clk_mono_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
     int pending = spin_for_data(d, r);
     if (pending != 0)
         return pending;
@@ -211,7 +202,7 @@ int usbsim_doorbell_wait(struct usbsim_doorbell *d, struct usbsim_ring *r, int t
         if (usbsim_ring_producer_closed(r))
             return usbsim_ring_pending(r) ? usbsim_ring_pending(r) : USBSIM_ECLOSED;
         struct pollfd p[2] = {{d->rfd, POLLIN, 0}, {watch_fd, POLLIN, 0}};
-        int left = timeout_ms < 0 ? -1 : (int)ms_left(&deadline);
+        int left = timeout_ms < 0 ? -1 : (int)ms_left(deadline);
         int n = poll(p, watch_fd >= 0 ? 2 : 1, left);
         if (n < 0 && errno != EINTR)
             return USBSIM_ESYS;
@@ -230,7 +221,7 @@ int usbsim_doorbell_wait(struct usbsim_doorbell *d, struct usbsim_ring *r, int t
                 d->missed++;
             return pending != 0 ? pending : USBSIM_DOORBELL_TIMEOUT;
         }
-        if (timeout_ms >= 0 && ms_left(&deadline) == 0) { /* woken until the end: a flood */
+        if (timeout_ms >= 0 && ms_left(deadline) == 0) { /* woken until the end: a flood */
             pending = usbsim_ring_pending(r);
             return pending != 0 ? pending : USBSIM_DOORBELL_TIMEOUT;
         }

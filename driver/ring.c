@@ -1,6 +1,8 @@
 /* ring — see ring.h for the contract and the shared memory layout. */
 #include "driver/ring.h"
 
+#include "sim/clock.h"
+
 #include "driver/fault.h"
 
 #include <errno.h>
@@ -393,13 +395,6 @@ static int evict(struct usbsim_ring *r, uint32_t need)
     return USBSIM_OK;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void usbsim_ring_set_wait_check(struct usbsim_ring *r, usbsim_ring_wait_check_fn check, void *ctx)
 {
     r->wait_check = check;
@@ -420,7 +415,7 @@ static int wait_room(struct usbsim_ring *r)
             return fail(r, USBSIM_ESTOPPED, "ring: wait for room stopped");
         if (round < 64)
             continue;
-        uint64_t t = now_ns();
+        uint64_t t = (uint64_t)clk_mono_ns();
         if (!deadline)
             deadline = r->block_timeout_ns ? t + r->block_timeout_ns : UINT64_MAX;
         if (t >= deadline)

@@ -1,6 +1,8 @@
 /* src_libusb — see src_libusb.h. */
 #include "driver/src_libusb.h"
 
+#include "sim/clock.h"
+
 #include <libusb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,13 +30,6 @@ struct srcl {
     libusb_context *retired[16];
     unsigned n_retired;
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void emit(struct srcl *s, enum src_event ev, const char *detail)
 {
@@ -162,7 +157,7 @@ static void on_transfer(struct libusb_transfer *t)
         s->st.bytes += (uint64_t)t->actual_length;
         if (s->sink && s->sink->packet)
             s->sink->packet(s->sink->ctx, t->buffer, (size_t)t->actual_length,
-                            (uint64_t)mono_ns());
+                            (uint64_t)clk_mono_ns());
         break;
     case LIBUSB_TRANSFER_STALL:
         s->halted = 1;
@@ -327,7 +322,7 @@ static int srcl_run(void *impl, const struct src_sink *sink, int64_t timeout_ns)
     struct srcl *s = impl;
     s->sink = sink;
     s->cancelling = 0;
-    int64_t now = mono_ns();
+    int64_t now = clk_mono_ns();
     int64_t deadline = timeout_ns > 0 ? now + timeout_ns : INT64_MAX, cancel_end = INT64_MAX;
     if (!s->connected_once && s->h) {
         s->connected_once = 1;
@@ -335,7 +330,7 @@ static int srcl_run(void *impl, const struct src_sink *sink, int64_t timeout_ns)
     }
     int rc = 0;
     for (;;) {
-        now = mono_ns();
+        now = clk_mono_ns();
         if (s->cfg.stop && *s->cfg.stop && !s->cancelling) {
             cancel_all(s);
             cancel_end = now + s->cfg.cancel_wait_ns;

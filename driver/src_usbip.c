@@ -1,6 +1,8 @@
 /* src_usbip — see src_usbip.h. */
 #include "driver/src_usbip.h"
 
+#include "sim/clock.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -49,13 +51,6 @@ struct srcu {
     uint8_t out[OUT_CAP];
     uint8_t in[IN_CAP];
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void emit(const struct src_sink *sink, enum src_event ev, const char *detail)
 {
@@ -435,8 +430,8 @@ static int check_devlist(struct srcu *c, char err[SRC_ERR_MAX])
     size_t len = 0, n = 0;
     const char *why = "no reply";
     int r = 0;
-    int64_t end = mono_ns() + 2000000000LL;
-    while (rc == 0 && r == 0 && len < sizeof buf && mono_ns() < end) {
+    int64_t end = clk_mono_ns() + 2000000000LL;
+    while (rc == 0 && r == 0 && len < sizeof buf && clk_mono_ns() < end) {
         struct pollfd p = {fd, POLLIN, 0};
         if (poll(&p, 1, 100) < 0)
             break;
@@ -538,7 +533,7 @@ static int read_in(struct srcu *c, const struct src_sink *sink)
         return -2;
     }
     c->in_len += (size_t)n;
-    return consume(c, mono_ns(), sink);
+    return consume(c, clk_mono_ns(), sink);
 }
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -575,14 +570,14 @@ static int housekeeping(struct srcu *c, int64_t now, int64_t deadline, int64_t *
 static int srcu_run(void *impl, const struct src_sink *sink, int64_t timeout_ns)
 {
     struct srcu *c = impl;
-    int64_t start = mono_ns();
+    int64_t start = clk_mono_ns();
     int64_t deadline = timeout_ns > 0 ? start + timeout_ns : INT64_MAX, cancel_end = INT64_MAX;
     int rc = 0;
     c->cancelling = 0;
     if (c->fd < 0 && !c->connected_once)
         c->reconnect_at = start;
     for (;;) {
-        int64_t now = mono_ns();
+        int64_t now = clk_mono_ns();
         if (housekeeping(c, now, deadline, &cancel_end, sink, &rc))
             return rc;
         if (c->fd >= 0 && flush_out(c) != 0) {
@@ -609,7 +604,7 @@ static int srcu_run(void *impl, const struct src_sink *sink, int64_t timeout_ns)
             emit(sink, SRC_EV_ERROR, c->reason);
         }
         if (r < 0)
-            go_down(c, mono_ns(), sink, c->reason);
+            go_down(c, clk_mono_ns(), sink, c->reason);
         else if (c->state == S_RUN)
             c->down_since = 0;
     }

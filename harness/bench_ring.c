@@ -1,5 +1,7 @@
 /* bench_ring — see bench_ring.h. */
 #include "harness/bench_ring.h"
+
+#include "sim/clock.h"
 #include "harness/proc.h"
 
 #include <ck_pr.h>
@@ -59,13 +61,6 @@ struct sample {
     double mpps, wakeups_pp, doorbells_pp;
 };
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void *shared_alloc(size_t n)
 {
     void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -92,7 +87,7 @@ static void note(struct xfer *x, uint64_t seq, uint64_t ingress)
     struct shared *sh = x->sh;
     sh->bad += seq != sh->got;
     if (x->period_ns && sh->nlat < MAX_LAT)
-        sh->lat[sh->nlat++] = now_ns() - ingress;
+        sh->lat[sh->nlat++] = (uint64_t)clk_mono_ns() - ingress;
     sh->got++;
 }
 
@@ -120,7 +115,7 @@ static int consume_ring(struct xfer *x)
         }
         usbsim_ring_release(c, (uint32_t)k);
     }
-    x->sh->t_end = now_ns();
+    x->sh->t_end = (uint64_t)clk_mono_ns();
     usbsim_ring_destroy(c);
     return 0;
 }
@@ -135,7 +130,7 @@ static int consume_ck(struct xfer *x)
         else
             ck_pr_stall();
     }
-    x->sh->t_end = now_ns();
+    x->sh->t_end = (uint64_t)clk_mono_ns();
     return 0;
 }
 
@@ -149,7 +144,7 @@ static int consume_sock(struct xfer *x)
             return 1;
         note(x, seq_of(p.bytes), p.ingress_ns);
     }
-    x->sh->t_end = now_ns();
+    x->sh->t_end = (uint64_t)clk_mono_ns();
     return 0;
 }
 
@@ -174,7 +169,7 @@ static int produce_ring(struct xfer *x, uint64_t t0)
         uint32_t got, want = x->n - sent < batch ? (uint32_t)(x->n - sent) : batch;
         if (usbsim_ring_reserve(x->r, want, &got) != USBSIM_OK)
             return -1;
-        uint64_t t = now_ns(); /* one ingress time per batch, as a USB transfer has */
+        uint64_t t = (uint64_t)clk_mono_ns(); /* one ingress time per batch, as a USB transfer has */
         for (uint32_t k = 0; k < got; k++) {
             uint8_t *b = usbsim_ring_slot_bytes(x->r, k);
             uint64_t seq = sent + k;
@@ -195,7 +190,7 @@ static int produce_ck(struct xfer *x, uint64_t t0)
     for (uint64_t i = 0; i < x->n; i++) {
         pace(x, t0, i);
         if (i % BATCH == 0 || x->period_ns)
-            p.ingress_ns = now_ns();
+            p.ingress_ns = (uint64_t)clk_mono_ns();
         memcpy(p.bytes, &i, 8);
         while (!ck_ring_enqueue_spsc_pkt(x->ck, x->ckbuf, &p))
             ck_pr_stall();
@@ -210,7 +205,7 @@ static int produce_sock(struct xfer *x, uint64_t t0)
     for (uint64_t i = 0; i < x->n; i++) {
         pace(x, t0, i);
         if (i % BATCH == 0 || x->period_ns)
-            p.ingress_ns = now_ns();
+            p.ingress_ns = (uint64_t)clk_mono_ns();
         memcpy(p.bytes, &i, 8);
         if (send(x->sock[0], &p, sizeof p, MSG_NOSIGNAL) != (ssize_t)sizeof p)
             return -1;
@@ -275,7 +270,7 @@ static int measure(struct xfer *x, struct sample *s)
     pid_t pid = proc_start(&child, "consumer", consume_entry, x) == 0 ? child.pid : -1;
     while (pid > 0 && !atomic_load(&x->sh->ready) && waitpid(pid, NULL, WNOHANG) == 0)
         usleep(100);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = (uint64_t)clk_mono_ns();
     int prc = pid > 0 ? producers[x->kind](x, t0) : -1;
     if (x->kind == K_SOCK)
         close(x->sock[0]), x->sock[0] = -1;

@@ -1,6 +1,8 @@
 /* proc — see proc.h. */
 #include "harness/proc.h"
 
+#include "sim/clock.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,9 +41,7 @@ bool proc_interrupted(void)
 
 int64_t proc_now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    return clk_mono_ns();
 }
 
 static void sleep_ns(int64_t ns)

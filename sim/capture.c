@@ -1,6 +1,8 @@
 /* capture — see capture.h. */
 #include "sim/capture.h"
 
+#include "sim/clock.h"
+
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -17,13 +19,6 @@ struct cap {
     uint8_t rec[CAP_HDR_SIZE + CAP_SNAPLEN];
 };
 
-static int64_t clock_ns(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 struct cap *cap_open(const char *path, char err[CAP_ERR_MAX])
 {
     struct cap *c = calloc(1, sizeof *c);
@@ -32,7 +27,7 @@ struct cap *cap_open(const char *path, char err[CAP_ERR_MAX])
         return NULL;
     }
     snprintf(c->path, sizeof c->path, "%s", path);
-    c->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+    c->mono_to_real = clk_ns(CLOCK_REALTIME) - clk_ns(CLOCK_MONOTONIC);
     c->dead = pcap_open_dead(DLT_USB_LINUX_MMAPPED, CAP_SNAPLEN);
     if (c->dead)
         c->dump = pcap_dump_open(c->dead, path);

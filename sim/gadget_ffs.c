@@ -3,6 +3,8 @@
  * endpoint files, and the loop that plays the timeline. */
 #include "sim/gadget_ffs.h"
 
+#include "sim/clock.h"
+
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,13 +32,6 @@
 #define FFS_PROBES 2
 #define FS_MAX_PACKET 64
 #define DEFAULT_GRACE_NS 2000000000LL
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void set_err(char *err, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -239,7 +234,7 @@ static int stopping(const struct run *r)
 static void control(struct run *r, const uint8_t setup[8])
 {
     size_t len = 0;
-    enum usbdev_ctrl c = usbdev_control(r->u, now_ns(), setup, r->pkt, sizeof r->pkt, &len);
+    enum usbdev_ctrl c = usbdev_control(r->u, clk_mono_ns(), setup, r->pkt, sizeof r->pkt, &len);
     int in = (setup[0] & USB_DIR_IN) != 0;
     ssize_t n;
     if (c == USBDEV_CTRL_OK)
@@ -253,14 +248,14 @@ static void set_configuration(struct run *r, uint8_t value)
 {
     uint8_t s[8] = {0x00, USB_REQ_SET_CONFIGURATION, value, 0, 0, 0, 0, 0};
     size_t len;
-    usbdev_control(r->u, now_ns(), s, r->pkt, sizeof r->pkt, &len);
+    usbdev_control(r->u, clk_mono_ns(), s, r->pkt, sizeof r->pkt, &len);
 }
 
 static void clear_halt(struct run *r)
 {
     uint8_t s[8] = {0x02, USB_REQ_CLEAR_FEATURE, 0, 0, USBDEV_EP_IN, 0, 0, 0};
     size_t len;
-    usbdev_control(r->u, now_ns(), s, r->pkt, sizeof r->pkt, &len);
+    usbdev_control(r->u, clk_mono_ns(), s, r->pkt, sizeof r->pkt, &len);
 }
 
 static void ep0_events(struct run *r)
@@ -298,7 +293,7 @@ static void write_done(void *ctx, uint32_t seq, int64_t res)
     }
     if (res >= 0)
         return;
-    usbdev_lost_in_flight(r->u, seq, !usbdev_present(r->u, now_ns()));
+    usbdev_lost_in_flight(r->u, seq, !usbdev_present(r->u, clk_mono_ns()));
     if (!r->o->quiet)
         fprintf(stderr, "usbsim gadget: packet seq %u was not read before the host went away (%s); "
                         "logged as lost at the device\n", seq, strerror((int)-res));
@@ -369,7 +364,7 @@ static int finished(struct run *r, int64_t now)
 /* One turn: follow disconnect windows, feed the IN queue, wait for the next thing to happen. */
 static int step(struct run *r)
 {
-    int64_t now = now_ns();
+    int64_t now = clk_mono_ns();
     if (r->stream == STREAM_ON && usbdev_started(r->u)) {
         int present = usbdev_present(r->u, now);
         if (present != r->g.bound && ffsc_bind(&r->g, present) != 0)
@@ -442,7 +437,7 @@ static int ffs_open(const struct gadget_opts *o, const struct scn_scenario *sc,
 static int ffs_serve(void *state, char *err, size_t cap)
 {
     struct run *r = state;
-    while (!stopping(r) && !finished(r, now_ns()))
+    while (!stopping(r) && !finished(r, clk_mono_ns()))
         if (step(r) != 0) {
             set_err(err, cap, "%s", strerror(errno));
             return GADGET_ENV;

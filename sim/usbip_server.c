@@ -1,6 +1,8 @@
 /* usbip_server — see usbip_server.h. */
 #include "sim/usbip_server.h"
 
+#include "sim/clock.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -59,13 +61,6 @@ struct usrv {
     uint8_t in_xfer;          /* enum cap_xfer of the IN endpoint */
     int32_t in_interval;      /* its bInterval */
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void say(const struct usrv *s, int problem, const char *fmt, ...)
 {
@@ -163,7 +158,7 @@ void usrv_conn_free(struct usrv *s, struct usrv_conn *c)
     if (!c)
         return;
     for (size_t i = 0; c->state == C_URB && i < c->n_urbs; i++)
-        capture(s, 'C', c->urbs[i].seqnum, USBDEV_EP_IN, NULL, -ESHUTDOWN, 0, NULL, 0, mono_ns());
+        capture(s, 'C', c->urbs[i].seqnum, USBDEV_EP_IN, NULL, -ESHUTDOWN, 0, NULL, 0, clk_mono_ns());
     if (s->importer == c) {
         s->importer = NULL;
         usbdev_host_reset(s->dev);
@@ -624,9 +619,9 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 #define GRACE_CLOSE_NS 200000000LL
 static void close_in_order(struct usrv_conn *c)
 {
-    int64_t until = mono_ns() + GRACE_CLOSE_NS;
+    int64_t until = clk_mono_ns() + GRACE_CLOSE_NS;
     struct pollfd p = {.fd = c->fd, .events = POLLOUT};
-    while (c->out_len > 0 && mono_ns() < until && poll(&p, 1, 10) >= 0) {
+    while (c->out_len > 0 && clk_mono_ns() < until && poll(&p, 1, 10) >= 0) {
         ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
         if (n < 0 && errno != EAGAIN && errno != EINTR)
             break;
@@ -638,7 +633,7 @@ static void close_in_order(struct usrv_conn *c)
      * reset the connection and could destroy data the host has not read yet. */
     p.events = POLLIN;
     char junk[4096];
-    while (mono_ns() < until && poll(&p, 1, 10) >= 0) {
+    while (clk_mono_ns() < until && poll(&p, 1, 10) >= 0) {
         ssize_t n = recv(c->fd, junk, sizeof junk, 0);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
             break;
@@ -731,7 +726,7 @@ int usrv_run(struct usrv *s)
     /* Packets are due to the microsecond: wake at the deadline, not up to 50 us after it. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     while (!stop_requested(s)) {
-        int64_t now = mono_ns(), wake;
+        int64_t now = clk_mono_ns(), wake;
         device_tick(s, now);
         if (finished(s, now, &wake))
             break;
@@ -744,7 +739,7 @@ int usrv_run(struct usrv *s)
             say(s, 1, "poll failed: %s", strerror(errno));
             return -1;
         }
-        service(s, p, idx, n, mono_ns());
+        service(s, p, idx, n, clk_mono_ns());
     }
     return 0;
 }
