@@ -1,7 +1,8 @@
 /* cli — the `usbsim` command line: one table of commands, one parser, one set of shared options.
  *
- * Contract: cli_main() parses argv, runs one command and returns the process exit code of SPEC:
- * 0 all passed · 1 an expectation failed · 2 bad usage or bad scenario (nothing was run) ·
+ * Contract: cli_main() parses argv, runs one command and returns the process exit code README.md
+ * documents: 0 all passed (expected failures included) · 1 an expectation failed · 2 bad usage or
+ * bad scenario (nothing was run) ·
  * 3 the environment cannot run the chosen backend. Usage errors print one line on stderr,
  * "usbsim CMD: what is wrong (try 'usbsim CMD --help')". `usbsim --help`, `usbsim help`,
  * `usbsim help CMD [SUB]` and `usbsim CMD --help` print to stdout and return 0 (an unknown CMD:

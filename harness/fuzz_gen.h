@@ -4,7 +4,7 @@
  * Contract:
  *  - Generation: scenario i of the campaign of seed S is a pure function of (S, i) (its own
  *    sub-stream rng_derive(rng_derive(S, RNG_TAG_FUZZ), i)), the same on every machine. It covers
- *    the scenario language of the SPEC: jitter (none, uniform, normal, pareto) and its size,
+ *    the scenario language (docs/scenario-format.md): jitter (none, uniform, normal, pareto) and its size,
  *    device stalls (hold, drop), bursts, halts, disconnects, corruption, consumer work (every
  *    distribution) and stalls, ring sizes 8..1024, the three overflow policies, both doorbell
  *    modes, packet sizes 32..1024, bulk and interrupt endpoints, periods 1..20 ms, durations

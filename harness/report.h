@@ -7,11 +7,11 @@
  *    then, when it failed, one line per reason indented by four spaces ("    - reason").
  *    An expected failure (xfail) starts with "XFAIL" instead of "FAIL" (yellow, not red).
  *    ANSI colour only when color != 0 (the caller decides, e.g. isatty()).
- *  - rpt_json_write(): the SPEC "Report" as ONE JSON OBJECT
+ *  - rpt_json_write(): the report of README.md (Reports) as ONE JSON OBJECT
  *      {"format": "usbsim-report", "version": 1, "passed": P, "failed": F, "xfailed": X,
  *       "scenarios": [ {...}, ... ]}
  *    (P + F + X scenarios: an expected failure counts in X only.)
- *    Each scenario object has every SPEC key: name, verdict ("pass"|"fail"; "fail" for an
+ *    Each scenario object has every documented key: name, verdict ("pass"|"fail"; "fail" for an
  *    expected failure too), xfail (true|false), failures [strings], failure_kinds [the kind
  *    names (vfy_kind_name), same order as failures],
  *    produced, delivered, lost_accounted {device, ring, crc}, lost_unexplained, duplicates,

@@ -1,5 +1,5 @@
 /* verify — judges one end-to-end run (its records) against its scenario's expect and the
- * invariants of the SPEC, and says why it fails, with the numbers.
+ * invariants every run must hold (README.md, "usbsim run"), and says why it fails, with the numbers.
  *
  * Time: every figure in struct vfy_result is in SCENARIO time. The scenario passed in is the one
  * that was run, i.e. after scn_time_scale(X): its event times and expect limits were divided by

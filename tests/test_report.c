@@ -136,7 +136,7 @@ static void test_json_round_trip(void)
     for (size_t i = 0; i < 3; i++)
         same(&r[i], &back[i]);
     CU_ASSERT_TRUE(back[2].xfail && !back[2].pass);
-    /* the SPEC names, as a reader of the file sees them */
+    /* the documented names, as a reader of the file sees them */
     json_t *root = json_load_file(json_path, 0, NULL);
     CU_ASSERT_FATAL(root != NULL);
     json_t *s1 = json_array_get(json_object_get(root, "scenarios"), 1);
