@@ -1,5 +1,6 @@
 /* fuzz — see fuzz.h. */
 #include "harness/fuzz.h"
+#include "harness/outdir.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -34,6 +35,7 @@ struct fz {
     double budget_s, scale;
     unsigned shard_k, shard_n, shrink_runs, max_failures;
     const char *out, *json, *backend;
+    int outfd; /* the --out folder once a failure is kept (outdir.h), else -1 */
     bool quiet, list, tty, has_runs;
     /* progress */
     int64_t t0;
@@ -99,10 +101,19 @@ static void one_line(char *s)
             *s = ' ';
 }
 
-static int write_case(const struct fz *z, const char *path, const struct scn_scenario *sc,
-                      const struct fz_fail *f, const char *why, const char *note)
+/* Writes a kept scenario as a new file STEM.yaml in the --out folder (a fresh name if one is
+ * there already: never over a file, never through a symlink); path receives DIR/NAME. */
+static int write_case(struct fz *z, const char *stem, char *path, size_t cap,
+                      const struct scn_scenario *sc, const struct fz_fail *f, const char *why,
+                      const char *note)
 {
-    FILE *out = fopen(path, "w");
+    char err[512], name[256];
+    if (z->outfd < 0 && (z->outfd = od_open(z->out, err, sizeof err)) < 0) {
+        fprintf(stderr, "usbsim fuzz: %s\n", err);
+        return -1;
+    }
+    FILE *out = od_create(z->outfd, stem, ".yaml", name, sizeof name);
+    snprintf(path, cap, "%s/%s", z->out, out ? name : stem);
     if (!out) {
         fprintf(stderr, "usbsim fuzz: cannot write %s: %s\n", path, strerror(errno));
         return -1;
@@ -156,11 +167,9 @@ static void on_failure(struct fz *z, uint64_t i, const struct scn_scenario *sc, 
     f->inv = fz_first(mask);
     snprintf(f->why, sizeof f->why, "%s", why);
     one_line(f->why);
-    mkdir(z->out, 0777);
-    snprintf(f->file, sizeof f->file, "%s/fail-%" PRIu64 "-%" PRIu64 ".yaml", z->out, z->seed, i);
-    snprintf(f->min_file, sizeof f->min_file, "%s/fail-%" PRIu64 "-%" PRIu64 ".min.yaml", z->out,
-             z->seed, i);
-    write_case(z, f->file, sc, f, f->why, "");
+    char stem[64];
+    snprintf(stem, sizeof stem, "fail-%" PRIu64 "-%" PRIu64, z->seed, i);
+    write_case(z, stem, f->file, sizeof f->file, sc, f, f->why, "");
     struct scn_scenario cur = *sc;
     char why_min[512];
     snprintf(why_min, sizeof why_min, "%s", f->why);
@@ -173,7 +182,8 @@ static void on_failure(struct fz *z, uint64_t i, const struct scn_scenario *sc, 
     f->duration_ms[1] = cur.duration_ns / FZ_MS;
     char note[96];
     snprintf(note, sizeof note, ", shrunk in %u runs", f->shrink_runs);
-    write_case(z, f->min_file, &cur, f, why_min, note);
+    strcat(stem, ".min");
+    write_case(z, stem, f->min_file, sizeof f->min_file, &cur, f, why_min, note);
     print_fail(z, sc->name, f);
 }
 
@@ -358,10 +368,13 @@ static void summary(const struct fz *z, double wall)
 int fz_main(struct cli_opts *o)
 {
     struct fz z = {.seed = 1, .runs = 100, .scale = 1.0, .shard_k = 1, .shard_n = 1,
-                   .shrink_runs = 40, .out = "fuzz-out", .backend = "usbip"};
+                   .shrink_runs = 40, .out = "fuzz-out", .outfd = -1, .backend = "usbip"};
     int rc = parse_args(&z, o);
     if (rc != 0)
         return rc;
+    char err[512];
+    if (!z.list && od_check(z.out, err, sizeof err) != 0)
+        return usage("--out %s", err);
     if (z.list)
         return list(&z);
     if (strcmp(z.backend, "vm") == 0)
@@ -378,6 +391,8 @@ int fz_main(struct cli_opts *o)
     if (z.json && rc != 3 && write_json(&z, wall) != 0)
         rc = 1;
     free(z.fails);
+    if (z.outfd >= 0)
+        close(z.outfd);
     return rc;
 }
 
