@@ -29,10 +29,12 @@ SOMAJOR := $(firstword $(subst ., ,$(LIBVER)))
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
+# CFLAGS holds only what a user may replace (make CFLAGS=-O0); what the code needs is in
+# REQ_CFLAGS, always put in front of it in every rule.
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I. $(PKG_CFLAGS) $(SAN) \
-           $(if $(FAULTS),-DUSBSIM_FAULTS)
-LDFLAGS += $(SAN)
+REQ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I. $(PKG_CFLAGS) $(SAN) \
+              $(if $(FAULTS),-DUSBSIM_FAULTS)
+REQ_LDFLAGS := $(SAN)
 LDLIBS  := $(PKG_LIBS) -lck -lpthread -lm
 
 SIM_SRC     := $(wildcard sim/*.c)
@@ -54,7 +56,7 @@ all: $(BUILD)/usbsim
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(REQ_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libsim.a: $(call obj,$(SIM_SRC))
 $(BUILD)/libdriver.a: $(call obj,$(DRIVER_SRC))
@@ -64,16 +66,16 @@ $(BUILD)/lib%.a:
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/usbsim: $(call obj,harness/main.c) $(LIBS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(REQ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(call obj,tests/%.c) $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+	$(CC) $(REQ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
 # Examples are built against the libraries' public headers only, as a user's program would be.
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(PKG_LIBS)
+	$(CC) $(REQ_CFLAGS) $(CFLAGS) -o $@ $< $(REQ_LDFLAGS) $(LDFLAGS) $(PKG_LIBS)
 
 # The real-kernel path, in a VM (ci/vm.sh): FunctionFS gadget on dummy_hcd read through libusb,
 # USB/IP interop both ways with Linux's own tools, then scenarios with `usbsim run --backend vm`
@@ -86,7 +88,7 @@ VM_SCENARIOS := scenarios/steady.yaml scenarios/halt.yaml scenarios/disconnect.y
 
 $(BUILD)/vm-tests/%: $(call obj,tests/vm/%.c) $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(REQ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 vm-check: $(BUILD)/usbsim $(VM_BINS)
 	@bash ci/deps.sh vm
@@ -95,7 +97,7 @@ vm-check: $(BUILD)/usbsim $(VM_BINS)
 	@./$(BUILD)/usbsim fuzz --backend vm --runs 6 --time-scale 20 --out $(BUILD)/vm/fuzz --quiet
 
 # `usbsim --version`: the version is compiled into cli.o only, rebuilt when the Makefile changes.
-$(BUILD)/obj/harness/cli.o: CFLAGS += -DUSBSIM_VERSION=\"$(VERSION)\"
+$(BUILD)/obj/harness/cli.o: REQ_CFLAGS += -DUSBSIM_VERSION=\"$(VERSION)\"
 $(BUILD)/obj/harness/cli.o: Makefile
 
 # ---- the transport as a library (ring, doorbell, client, dataqueue: no USB code) ----------------
@@ -107,10 +109,10 @@ RING_INC := $(patsubst driver/%.c,$(BUILD)/include/usbsim/%.h,$(RING_SRC))
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -c -o $@ $<
+	$(CC) $(REQ_CFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
 
 $(RING_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(RING_SRC))
-	$(CC) -shared -Wl,-soname,libusbsim-ring.so.$(SOMAJOR) -Wl,-z,defs $(LDFLAGS) -o $@ $^ -lpthread
+	$(CC) -shared -Wl,-soname,libusbsim-ring.so.$(SOMAJOR) -Wl,-z,defs $(REQ_LDFLAGS) $(LDFLAGS) -o $@ $^ -lpthread
 	ln -sf $(notdir $@) $(BUILD)/libusbsim-ring.so.$(SOMAJOR)
 	ln -sf libusbsim-ring.so.$(SOMAJOR) $(BUILD)/libusbsim-ring.so
 
@@ -127,7 +129,7 @@ lib: $(RING_SO) $(RING_A) $(RING_INC)
 # The examples that use the transport are built as a user's program: installed-style headers.
 $(BUILD)/examples/consumer: examples/consumer.c $(RING_A) $(RING_INC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(BUILD)/include -o $@ $< $(LDFLAGS) $(RING_A) -lpthread
+	$(CC) $(REQ_CFLAGS) $(CFLAGS) -I$(BUILD)/include -o $@ $< $(REQ_LDFLAGS) $(LDFLAGS) $(RING_A) -lpthread
 
 # ---- install / uninstall: every file installed (and every directory created) is listed in a
 # manifest installed with them, $(PREFIX)/share/usbsim/install-manifest; uninstall follows it.
@@ -163,7 +165,7 @@ uninstall:
 # ---- docs/scenario-format.md, generated from the loader's key tables ----------------------------
 GEN_DOC := $(BUILD)/gen_scenario_doc
 $(GEN_DOC): $(call obj,tests/gen_scenario_doc.c) $(BUILD)/libsim.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(REQ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 docs: $(GEN_DOC)
 	./$(GEN_DOC) >docs/scenario-format.md
