@@ -15,6 +15,7 @@
 
 #include "driver/fault.h"
 #include "harness/args.h"
+#include "harness/backend.h"
 #include "harness/proc.h"
 #include "harness/run.h"
 #include "harness/vmrun.h"
@@ -802,48 +803,60 @@ static int parse_shard(const char *s, unsigned *k, unsigned *n)
 
 static int check_backend(struct fz *z, const char *b)
 {
-    if (strcmp(b, "usbip") != 0 && strcmp(b, "kernel") != 0 && strcmp(b, "vm") != 0)
-        return usage("--backend is usbip, kernel or vm, not '%s'", b);
-    z->backend = b;
+    const struct be_backend *be = be_find(b);
+    char why[256];
+    if (!be) {
+        snprintf(why, sizeof why, "--backend is %s, not '%s'", be_names(), b);
+        return usage("%s", why);
+    }
+    if (be->check(be, NULL, why, sizeof why) != 0) {
+        fprintf(stderr, "usbsim fuzz: backend %s: %s\n", be->name, why);
+        return 3;
+    }
+    z->backend = be->name;
     return 0;
 }
 
-/* --backend vm: the same campaign with --backend kernel inside the VM (one boot); failures and
- * the JSON summary come back to --out. */
-static int campaign_in_vm(const struct fz *z, bool has_budget)
+/* A backend that is not local (vm): the same campaign, with the user's own option words (argv,
+ * options only: fuzz takes no file), on the kernel backend inside the VM in one boot; failures
+ * and the JSON summary come back to --out. */
+static int campaign_in_vm(const struct fz *z, int argc, char **argv)
 {
-    char seed[32], amount[32], scale[40], shard[32], shrink[16], maxf[16];
-    snprintf(seed, sizeof seed, "%" PRIu64, z->seed);
-    if (has_budget)
-        snprintf(amount, sizeof amount, "%.17g", z->budget_s);
-    else
-        snprintf(amount, sizeof amount, "%" PRIu64, z->runs);
-    snprintf(scale, sizeof scale, "%.17g", z->scale);
-    snprintf(shard, sizeof shard, "%u/%u", z->shard_k, z->shard_n);
-    snprintf(shrink, sizeof shrink, "%u", z->shrink_runs);
-    snprintf(maxf, sizeof maxf, "%u", z->max_failures);
-    char *args[] = {"fuzz", "--backend", "kernel", "--seed", seed,
-                    has_budget ? "--budget-s" : "--runs", amount, "--time-scale", scale,
-                    "--shard", shard, "--shrink-runs", shrink, "--max-failures", maxf,
-                    "--out", "/out", "--json", "/out/fuzz.json", z->quiet ? "--quiet" : NULL};
+    static const char *const dropped[] = {"backend", "out", "json", NULL};
+    struct vmr_outputs paths;
+    size_t nw = 0;
+    char **fwd = vmr_words(argv + 1, argc > 1 ? (size_t)argc - 1 : 0, dropped, NULL, &paths, &nw);
+    char **args = fwd ? calloc(nw + 8, sizeof *args) : NULL;
+    if (!args) {
+        free(fwd);
+        return 1;
+    }
+    size_t k = 0;
+    args[k++] = "fuzz", args[k++] = "--backend", args[k++] = (char *)be_find(z->backend)->inner;
+    for (size_t i = 0; i < nw; i++)
+        args[k++] = fwd[i];
+    args[k++] = "--out", args[k++] = "/out", args[k++] = "--json", args[k++] = "/out/fuzz.json";
+    int rc = 2;
     if (mkdir(z->out, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "usbsim fuzz: cannot make %s: %s\n", z->out, strerror(errno));
-        return 2;
+    } else {
+        /* The VM's own watchdog: generous, from the campaign's size (TCG is slow). */
+        char timeout[32];
+        double secs = z->budget_s > 0 ? z->budget_s : (double)z->runs * 10.0;
+        snprintf(timeout, sizeof timeout, "%.0f", secs + 300);
+        setenv("VM_TIMEOUT", timeout, 0);
+        rc = vmr_exec(args, k, NULL, 0, z->out, NULL);
+        if (rc >= 0 && rc != 3 && z->json) {
+            char from[4096];
+            snprintf(from, sizeof from, "%s/fuzz.json", z->out);
+            if (rename(from, z->json) != 0)
+                fprintf(stderr, "usbsim fuzz: no summary came back from the VM (%s)\n", from);
+        }
+        rc = proc_interrupted() ? 128 + proc_interrupt_signal() : rc < 0 ? 1 : rc;
     }
-    /* The VM's own watchdog: generous, from the campaign's size (TCG is slow). */
-    char timeout[32];
-    double secs = has_budget ? z->budget_s : (double)z->runs * 10.0;
-    snprintf(timeout, sizeof timeout, "%.0f", secs + 300);
-    setenv("VM_TIMEOUT", timeout, 0);
-    int rc = vmr_exec(args, sizeof args / sizeof args[0] - (z->quiet ? 0 : 1), NULL, 0, z->out,
-                      NULL);
-    if (rc >= 0 && rc != 3 && z->json) {
-        char from[4096];
-        snprintf(from, sizeof from, "%s/fuzz.json", z->out);
-        if (rename(from, z->json) != 0)
-            fprintf(stderr, "usbsim fuzz: no summary came back from the VM (%s)\n", from);
-    }
-    return rc < 0 ? 1 : rc;
+    free(args);
+    free(fwd);
+    return rc;
 }
 
 enum { O_SEED = 256, O_RUNS, O_BUDGET, O_SCALE, O_SHARD, O_OUT, O_JSON, O_SHRINK, O_MAXFAIL,
@@ -948,8 +961,8 @@ int fz_main(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     if (z.list)
         return list(&z);
-    if (strcmp(z.backend, "vm") == 0)
-        return campaign_in_vm(&z, z.budget_s > 0);
+    if (!be_is_local(be_find(z.backend)))
+        return campaign_in_vm(&z, argc, argv);
     z.tty = isatty(STDERR_FILENO);
     z.t0 = proc_now_ns();
     proc_catch_signals();

@@ -10,7 +10,8 @@
  *  - proc_describe() says in words how a child ended ("exited 0", "crashed: signal 11
  *    (Segmentation fault)", "hung: killed after the 12.0 s watchdog").
  *  - proc_interrupted() is true once SIGINT or SIGTERM reached the harness after
- *    proc_catch_signals(); proc_wait_all() then stops the children at once.
+ *    proc_catch_signals(); proc_wait_all() then stops the children at once;
+ *    proc_interrupt_signal() says which one (0 when none).
  * Prefix: proc_.
  */
 #ifndef USBSIM_HARNESS_PROC_H
@@ -47,6 +48,7 @@ bool proc_ok(const struct proc *p);
 
 void proc_catch_signals(void);
 bool proc_interrupted(void);
+int proc_interrupt_signal(void);
 int64_t proc_now_ns(void);
 
 #endif
