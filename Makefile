@@ -7,7 +7,7 @@
 #   make asan | tsan | model | fuzz-smoke | fuzz | suite | clean
 #   make lib      the transport as a library others link: build/libusbsim-ring.{so.1,a}, headers
 #   make install [PREFIX=/usr/local] [DESTDIR=...]   program, library, headers, usbsim-ring.pc,
-#                 man page, bash completion; make uninstall removes exactly that (its manifest)
+#                 man page, bash completion, the VM script (share/usbsim/vm.sh); make uninstall removes exactly that (its manifest)
 #   make docs     regenerates docs/scenario-format.md from the loader's key tables
 #
 # Everything is built out of tree under $(BUILD) (default build/); variants live in build/asan and
@@ -152,6 +152,7 @@ install: all lib
 	put 644 $(BUILD)/usbsim-ring.pc "$$p/lib/pkgconfig/usbsim-ring.pc"; \
 	put 644 docs/usbsim.1 "$$p/share/man/man1/usbsim.1"; \
 	put 644 completion/usbsim.bash "$$p/share/bash-completion/completions/usbsim"; \
+	put 755 ci/vm.sh "$$p/share/usbsim/vm.sh"; \
 	mkd "$$p/share/usbsim"; echo "f $(MANIFEST)" >>"$$list"; \
 	install -m 644 "$$list" "$$root$(MANIFEST)"; rm -f "$$list"; echo "  $$root$(MANIFEST)"
 
