@@ -58,7 +58,19 @@ void src_close(struct src *s)
 
 const char *src_event_name(enum src_event ev)
 {
-    static const char *const names[] = {"connected", "halted", "halt-cleared",
-                                        "disconnected", "reconnected", "error"};
+    static const char *const names[] = {"connected",    "halted",      "halt-cleared",
+                                        "disconnected", "reconnected", "error", "gone"};
     return (unsigned)ev < sizeof names / sizeof names[0] ? names[ev] : "?";
+}
+
+const char *src_describe(const char *kind, const struct src_config *cfg, char *buf, size_t len)
+{
+    if (kind && strcmp(kind, "libusb") == 0)
+        snprintf(buf, len, "USB device %04x:%04x", cfg->libusb.vid, cfg->libusb.pid);
+    else
+        snprintf(buf, len, "the device at %s:%u bus %s",
+                 cfg->usbip.host ? cfg->usbip.host : SRC_USBIP_HOST,
+                 cfg->usbip.port ? cfg->usbip.port : SRC_USBIP_PORT,
+                 cfg->usbip.busid ? cfg->usbip.busid : SRC_USBIP_BUSID);
+    return buf;
 }

@@ -1,6 +1,7 @@
 /* cli — see cli.h. */
 #include "harness/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -355,15 +356,22 @@ static void on_driver_signal(int sig)
     driver_stop = 1;
 }
 
+/* VID:PID in hexadecimal, as lsusb prints them ("1209:0001"). */
 static int parse_vid_pid(const char *s, struct src_config *c)
 {
-    uint64_t vid, pid;
-    char v[16], p[16];
-    if (sscanf(s, "%15[^:]:%15s", v, p) != 2 || arg_u64(v, 0, 0xffff, &vid) != 0 ||
-        arg_u64(p, 0, 0xffff, &pid) != 0)
-        return -1;
-    c->libusb.vid = (uint16_t)vid;
-    c->libusb.pid = (uint16_t)pid;
+    unsigned long id[2];
+    for (int i = 0; i < 2; i++) {
+        char *end;
+        if (!isxdigit((unsigned char)*s))
+            return -1;
+        errno = 0;
+        id[i] = strtoul(s, &end, 16);
+        if (errno || id[i] > 0xffff || end - s > 4 || *end != (i == 0 ? ':' : '\0'))
+            return -1;
+        s = end + 1;
+    }
+    c->libusb.vid = (uint16_t)id[0];
+    c->libusb.pid = (uint16_t)id[1];
     return 0;
 }
 
@@ -386,7 +394,9 @@ static const char driver_help[] =
     "Run the driver alone: read the device (USB/IP client, default 127.0.0.1:3240 bus id 1-1, or\n"
     "libusb by VID:PID, default 1209:0001), check each packet's CRC, push it into the shared ring\n"
     "and serve the ring on the UNIX socket PATH to one application (see examples/consumer.c and\n"
-    "driver/client.h). Runs until Ctrl-C.\n";
+    "driver/client.h). It says what it waits for (the device, then an application), and ends by\n"
+    "itself (exit 0, saying so) when the device is gone for good or the USB/IP server has ended\n"
+    "its timeline, or on Ctrl-C. With --source libusb and no such device: exit 3 at once.\n";
 
 static int cmd_driver(int argc, char **argv)
 {
@@ -400,7 +410,9 @@ static int cmd_driver(int argc, char **argv)
     struct drv_opts d = {.source = "usbip", .src = {.libusb = {.vid = 0x1209, .pid = 0x0001}},
                          .slots = 256, .policy = RING_BLOCK, .doorbell = DB_SUPPRESSED,
                          .accept_timeout_ms = -1, .linger_timeout_ms = 1000,
-                         .open_timeout_ms = 10000, .stop = &driver_stop};
+                         .open_timeout_ms = -1, .source_first = 1, .end_with_source = 1,
+                         .stop = &driver_stop};
+    d.src.refused_is_gone = 1; /* usbsim gadget ends with its timeline: so does the driver */
     char host[256];
     uint64_t v;
     int ch;
@@ -411,7 +423,11 @@ static int cmd_driver(int argc, char **argv)
         switch (ch) {
         case 'h': return fputs(driver_help, stdout), CLI_OK;
         case 's': d.socket_path = optarg; break;
-        case 'S': d.source = optarg; bad = strcmp(optarg, "usbip") && strcmp(optarg, "libusb"); break;
+        case 'S':
+            d.source = optarg;
+            bad = strcmp(optarg, "usbip") && strcmp(optarg, "libusb");
+            d.open_timeout_ms = strcmp(optarg, "libusb") == 0 ? 0 : -1; /* a USB device is there or not */
+            break;
         case 'c': bad = parse_host_port(optarg, &d.src, host, sizeof host); break;
         case 'b': d.src.usbip.busid = optarg; break;
         case 'd': bad = parse_vid_pid(optarg, &d.src); break;
