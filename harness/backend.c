@@ -71,6 +71,11 @@ static int run_vm(const struct be_backend *b, const struct be_run_args *a,
     int rc = vmr_run(&vo, out, n);
     for (size_t i = 0; rc == 0 && a->on_result && i < *n; i++)
         a->on_result(a->ctx, &(*out)[i]);
+    if (rc == 0 && *n != a->n && !proc_interrupted()) {
+        fprintf(stderr, "usbsim run: the VM brought back %zu verdicts for %zu scenarios\n", *n,
+                a->n);
+        rc = 1;
+    }
     return rc;
 }
 

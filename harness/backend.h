@@ -15,7 +15,9 @@
  *    is known, and stops early on an interrupt (SIGINT/SIGTERM, proc.h): the interrupted scenario
  *    is dropped, not judged (no invented failure). It blocks until the set is done.
  *    Returns 0 (results in *out, *n: judged ones only), 1 when the VM ran but brought back no
- *    report, 2 bad usage (a path too long), 3 the backend cannot run here (said on stderr).
+ *    report or fewer verdicts than scenarios, 2 bad usage (a path too long), 3 the backend
+ *    cannot run here (said on stderr). On every return *out is the caller's to free
+ *    (rpt_results_free(*out, *n)), with what was judged before the problem.
  *  - vm forwards the user's option words (be_run_args.words) to the same command inside the VM
  *    (vmrun.h, vmr_words): an option new to `run` reaches the VM without new code.
  * Prefix: be_.

@@ -823,40 +823,24 @@ static int check_backend(struct fz *z, const char *b)
 static int campaign_in_vm(const struct fz *z, int argc, char **argv)
 {
     static const char *const dropped[] = {"backend", "out", "json", NULL};
-    struct vmr_outputs paths;
-    size_t nw = 0;
-    char **fwd = vmr_words(argv + 1, argc > 1 ? (size_t)argc - 1 : 0, dropped, NULL, &paths, &nw);
-    char **args = fwd ? calloc(nw + 8, sizeof *args) : NULL;
-    if (!args) {
-        free(fwd);
-        return 1;
-    }
-    size_t k = 0;
-    args[k++] = "fuzz", args[k++] = "--backend", args[k++] = (char *)be_find(z->backend)->inner;
-    for (size_t i = 0; i < nw; i++)
-        args[k++] = fwd[i];
-    args[k++] = "--out", args[k++] = "/out", args[k++] = "--json", args[k++] = "/out/fuzz.json";
-    int rc = 2;
+    static const char *const extra[] = {"--out", "/out", "--json", "/out/fuzz.json", NULL};
+    struct vmr_cmd c = {.command = "fuzz", .inner_backend = be_find(z->backend)->inner,
+                        .words = argv + 1, .n_words = argc > 1 ? (size_t)argc - 1 : 0,
+                        .dropped = dropped, .extra = extra};
     if (mkdir(z->out, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "usbsim fuzz: cannot make %s: %s\n", z->out, strerror(errno));
-    } else {
-        /* The VM's own watchdog: generous, from the campaign's size (TCG is slow). */
-        char timeout[32];
-        double secs = z->budget_s > 0 ? z->budget_s : (double)z->runs * 10.0;
-        snprintf(timeout, sizeof timeout, "%.0f", secs + 300);
-        setenv("VM_TIMEOUT", timeout, 0);
-        rc = vmr_exec(args, k, NULL, 0, z->out, NULL);
-        if (rc >= 0 && rc != 3 && z->json) {
-            char from[4096];
-            snprintf(from, sizeof from, "%s/fuzz.json", z->out);
-            if (rename(from, z->json) != 0)
-                fprintf(stderr, "usbsim fuzz: no summary came back from the VM (%s)\n", from);
-        }
-        rc = proc_interrupted() ? 128 + proc_interrupt_signal() : rc < 0 ? 1 : rc;
+        return 2;
     }
-    free(args);
-    free(fwd);
-    return rc;
+    /* The VM's own watchdog: generous, from the campaign's size (TCG is slow). */
+    char timeout[32], from[4096];
+    snprintf(timeout, sizeof timeout, "%.0f",
+             (z->budget_s > 0 ? z->budget_s : (double)z->runs * 10.0) + 300);
+    setenv("VM_TIMEOUT", timeout, 0);
+    int rc = vmr_command(&c, z->out, NULL);
+    snprintf(from, sizeof from, "%s/fuzz.json", z->out);
+    if (rc >= 0 && rc != 3 && z->json && rename(from, z->json) != 0)
+        fprintf(stderr, "usbsim fuzz: no summary came back from the VM (%s)\n", from);
+    return proc_interrupted() ? 128 + proc_interrupt_signal() : rc < 0 ? 1 : rc;
 }
 
 enum { O_SEED = 256, O_RUNS, O_BUDGET, O_SCALE, O_SHARD, O_OUT, O_JSON, O_SHRINK, O_MAXFAIL,

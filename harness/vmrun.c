@@ -306,10 +306,41 @@ int vmr_exec(char *const *args, size_t nargs, char *const *files, size_t n_files
     return rc;
 }
 
+int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console)
+{
+    size_t nw = 0, k = 0, n_extra = 0;
+    while (c->extra && c->extra[n_extra])
+        n_extra++;
+    char **fwd = vmr_words(c->words, c->n_words, c->dropped, c->outputs, &c->paths, &nw);
+    char **args = calloc(nw + n_extra + c->n_files + 4, sizeof *args);
+    char (*data)[PATH_MAX] = calloc(c->n_files + 1, sizeof *data);
+    int rc = -1;
+    if (fwd && args && data) {
+        args[k++] = (char *)c->command;
+        args[k++] = "--backend", args[k++] = (char *)c->inner_backend;
+        for (size_t i = 0; i < nw; i++)
+            args[k++] = fwd[i];
+        for (size_t i = 0; i < n_extra; i++)
+            args[k++] = (char *)c->extra[i];
+        for (size_t i = 0; i < c->n_files; i++) {
+            char copy[PATH_MAX];
+            snprintf(copy, sizeof copy, "%s", c->files[i]);
+            snprintf(data[i], sizeof data[i], "/data/%s", basename(copy));
+            args[k++] = data[i];
+        }
+        rc = vmr_exec(args, k, c->files, c->n_files, out_dir, console);
+    }
+    free(fwd);
+    free(args);
+    free(data);
+    return rc;
+}
+
 int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n)
 {
     static const char *const dropped[] = {"backend", "json", "junit", NULL};
     static const char *const outputs[] = {"html", "pcap", NULL};
+    static const char *const extra[] = {"--json", "/out/report.json", NULL};
     char dir[] = "/tmp/usbsim-vmrun-XXXXXX", console[64], report[96], outd[64];
     *out = NULL;
     *n = 0;
@@ -321,43 +352,24 @@ int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n)
     snprintf(console, sizeof console, "%s/console.txt", dir);
     snprintf(outd, sizeof outd, "%s/out", dir);
     snprintf(report, sizeof report, "%s/out/report.json", dir);
-    /* usbsim COMMAND --backend INNER WORDS... --json /out/report.json /data/F... */
-    struct vmr_outputs paths;
-    size_t nw = 0, k = 0;
-    char **fwd = vmr_words(o->words, o->n_words, dropped, outputs, &paths, &nw);
-    char **args = calloc(nw + o->n_files + 6, sizeof *args);
-    char (*data)[PATH_MAX] = calloc(o->n_files + 1, sizeof *data);
-    int rc = 1;
-    if (fwd && args && data) {
-        args[k++] = (char *)o->command;
-        args[k++] = "--backend", args[k++] = (char *)o->inner_backend;
-        for (size_t i = 0; i < nw; i++)
-            args[k++] = fwd[i];
-        args[k++] = "--json", args[k++] = "/out/report.json";
-        for (size_t i = 0; i < o->n_files; i++) {
-            char copy[PATH_MAX];
-            snprintf(copy, sizeof copy, "%s", o->files[i]);
-            snprintf(data[i], sizeof data[i], "/data/%s", basename(copy));
-            args[k++] = data[i];
-        }
-        int vm = vmr_exec(args, k, o->files, o->n_files, outd, o->verbose ? NULL : console);
-        char err[RPT_ERR_MAX];
-        if (proc_interrupted()) {
-            rc = 0; /* no verdict for an interrupted set */
-        } else if (vm == 3 || vm < 0) {
-            rc = 3; /* the script said what is missing */
-        } else if (rpt_json_read(report, out, n, err) == 0) {
-            vmr_bring_back(&paths, outd); /* a file it could not bring back is said */
-            rc = 0;
-        } else {
-            show(console);
-            fprintf(stderr, "usbsim %s: the VM brought no report back (exit %d): %s\n",
-                    o->command, vm, err);
-        }
+    struct vmr_cmd c = {.command = o->command, .inner_backend = o->inner_backend,
+                        .words = o->words, .n_words = o->n_words, .dropped = dropped,
+                        .outputs = outputs, .extra = extra, .files = o->files,
+                        .n_files = o->n_files};
+    int vm = vmr_command(&c, outd, o->verbose ? NULL : console), rc = 1;
+    char err[RPT_ERR_MAX];
+    if (proc_interrupted()) {
+        rc = 0; /* no verdict for an interrupted set */
+    } else if (vm == 3 || vm < 0) {
+        rc = 3; /* the script said what is missing */
+    } else if (rpt_json_read(report, out, n, err) == 0) {
+        vmr_bring_back(&c.paths, outd); /* a file it could not bring back is said */
+        rc = 0;
+    } else {
+        show(console);
+        fprintf(stderr, "usbsim %s: the VM brought no report back (exit %d): %s\n", o->command,
+                vm, err);
     }
-    free(fwd);
-    free(args);
-    free(data);
     nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
     return rc;
 }

@@ -64,6 +64,20 @@ struct vmr_opts {
 };
 
 int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n);
+
+/* `usbsim COMMAND --backend INNER WORDS... EXTRA... /data/F...` in one boot: WORDS the user's,
+ * through vmr_words (dropped, outputs: their in-VM paths in c->paths), EXTRA the host's own
+ * words (NULL-terminated), FILES copied in. Returns as vmr_exec. */
+struct vmr_cmd {
+    const char *command, *inner_backend;
+    char *const *words;
+    size_t n_words;
+    const char *const *dropped, *const *outputs, *const *extra;
+    char *const *files;
+    size_t n_files;
+    struct vmr_outputs paths; /* set by vmr_command */
+};
+int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console);
 int vmr_exec(char *const *args, size_t nargs, char *const *files, size_t n_files,
              const char *out_dir, const char *console);
 
