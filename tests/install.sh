@@ -83,10 +83,11 @@ check "consumer read 500 packets, 0 lost, from usbsim driver" grep -q '^received
 
 # 3c. the installed program finds its VM script (PREFIX/share/usbsim/vm.sh) and runs a scenario in
 # the VM; USBSIM_VM_CACHE points it at the tree's cache (build/vm) so nothing is rebuilt. Where the
-# VM cannot be had at all (exit 3: no qemu...), that is said and the check is skipped.
+# VM cannot be had at all (exit 3: no qemu...), that is said and the check is skipped. In real
+# time: a time-scaled run is more than TCG keeps up with.
 set +e
 USBSIM_VM_CACHE="$top/build/vm" "$root$prefix/bin/usbsim" run --backend vm scenarios/steady.yaml \
-  --time-scale 5 >"$tmp/vm.out" 2>"$tmp/vm.err"
+  >"$tmp/vm.out" 2>"$tmp/vm.err"
 vmrc=$?
 set -e
 cat "$tmp/vm.out"
