@@ -33,7 +33,6 @@ if [ "${here##*/}" = ci ] && [ -f "$here/../Makefile" ]; then   # the source tre
   bin_default=$top/build/usbsim
   vm_default=$top/build/vm
 else                                                          # installed: PREFIX/share/usbsim
-  top=$here
   bin_default=$(cd "$here/../.." && pwd)/bin/usbsim
   vm_default=${XDG_CACHE_HOME:-$HOME/.cache}/usbsim/vm
 fi
@@ -214,7 +213,7 @@ build_run_layer() {
 accel() {
   if [ "${VM_ACCEL:-tcg}" = kvm ]; then
     if [ ! -f "$vm/kvm.ok" ] && [ ! -f "$vm/kvm.bad" ]; then
-      if [ -w /dev/kvm ] && timeout 60 qemu-system-x86_64 -accel kvm -m 256 -nographic \
+      if [ -w /dev/kvm ] && timeout --foreground 60 qemu-system-x86_64 -accel kvm -m 256 -nographic \
            -kernel "$vm/vmlinuz" -initrd "$vm/initrd.gz" -no-reboot \
            -append "console=ttyS0 quiet panic=-1" </dev/null 2>/dev/null | grep -q "$MARK-BEGIN"; then
         touch "$vm/kvm.ok"
@@ -228,12 +227,13 @@ accel() {
   echo tcg
 }
 
-# Boots the initrd; the console goes to $vm/console.log.
+# Boots the initrd; the console goes to $vm/console.log. qemu stays in this script's process
+# group (timeout --foreground), so stopping the group (usbsim run on Ctrl-C) stops the VM.
 boot() {
   local a t0 t1 rc=0
   a=$(accel)
   t0=$(date +%s.%N)
-  timeout "${VM_TIMEOUT:-300}" qemu-system-x86_64 -accel "$a" -smp 1 -m 1024 -nographic \
+  timeout --foreground "${VM_TIMEOUT:-300}" qemu-system-x86_64 -accel "$a" -smp 1 -m 1024 -nographic \
     -kernel "$vm/vmlinuz" -initrd "$vm/initrd.gz" -no-reboot \
     -append "console=ttyS0 quiet panic=-1" </dev/null >"$vm/console.log" 2>&1 || rc=$?
   t1=$(date +%s.%N)

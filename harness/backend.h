@@ -49,7 +49,7 @@ struct be_run_args {
     char *const *words;
     size_t n_words;
     const char *udc, *html, *pcap;
-    bool keep_logs, verbose, quiet, progress;
+    bool keep_logs, verbose, progress;
     void (*on_result)(void *ctx, const struct vfy_result *r); /* may be NULL */
     void *ctx;
 };

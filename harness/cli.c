@@ -252,13 +252,13 @@ static int cmd_run(struct cli_opts *o)
         snprintf(why, sizeof why, "backend %s: %s", b->name, missing);
         return cannot_start(o, CLI_ENV, why, false);
     }
-    /* The option words as given (getopt put them before the files), for a backend that runs
-     * the command elsewhere (vm). */
+    /* The option words as given, for a backend that runs the command elsewhere (vm): the
+     * parser (getopt) left them just before the files, optind - 1 of them after "run". */
     size_t n_words = optind > 1 ? (size_t)optind - 1 : 0;
     struct be_run_args a = {.sc = sc, .files = o->files, .n = (size_t)o->nfiles,
                             .words = o->files - n_words, .n_words = n_words, .udc = o->udc,
                             .html = o->html, .pcap = o->pcap, .keep_logs = o->keep,
-                            .verbose = o->verbose, .quiet = o->quiet,
+                            .verbose = o->verbose,
                             .progress = isatty(STDERR_FILENO) && !o->quiet,
                             .on_result = print_result, .ctx = o};
     struct vfy_result *res = NULL;

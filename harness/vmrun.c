@@ -50,11 +50,10 @@ static int locate(struct where *w)
     snprintf(w->script, sizeof w->script, "%s/../share/usbsim/vm.sh", bin);
     if (readable(w->script)) { /* installed: a user's cache directory */
         const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-        if (w->cache[0] || getenv("VM_DIR"))
-            ;
-        else if (xdg && *xdg == '/')
+        int chosen = w->cache[0] || getenv("VM_DIR"); /* by the user */
+        if (!chosen && xdg && *xdg == '/')
             snprintf(w->cache, sizeof w->cache, "%s/usbsim/vm", xdg);
-        else if (home && *home)
+        else if (!chosen && home && *home)
             snprintf(w->cache, sizeof w->cache, "%s/.cache/usbsim/vm", home);
         return 0;
     }
