@@ -267,6 +267,11 @@ static int cmd_run(struct cli_opts *o)
     rc = be_run(b, &a, &res, &n);
     rc = rc == 0 ? CLI_OK : rc == 1 ? CLI_FAIL : rc == 2 ? CLI_USAGE : CLI_ENV;
     rc = finish_run(o, res, n, rc);
+    if ((rc == CLI_ENV || rc == CLI_USAGE) && n == 0 && !proc_interrupted()) {
+        snprintf(why, sizeof why, "backend %s could not run the scenarios (the reason is in the "
+                                  "program's error output)", b->name);
+        cannot_start(o, rc, why, true);
+    }
     if (proc_interrupted()) /* stopped by the user: what ran is reported, nothing invented */
         rc = 128 + proc_interrupt_signal();
     rpt_results_free(res, n);
