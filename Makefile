@@ -7,7 +7,8 @@
 #   make asan | tsan | model | fuzz-smoke | fuzz | suite | clean
 #   make lib      the transport as a library others link: build/libusbsim-ring.{so.1,a}, headers
 #   make install [PREFIX=/usr/local] [DESTDIR=...]   program, library, headers, usbsim-ring.pc,
-#                 man page, bash completion, the VM script (share/usbsim/vm.sh); make uninstall removes exactly that (its manifest)
+#                 man page, bash completion, the VM script (share/usbsim/vm.sh); make uninstall
+#                 removes exactly that (its manifest)
 #   make docs     regenerates docs/scenario-format.md from the loader's key tables
 #
 # Everything is built out of tree under $(BUILD) (default build/); variants live in build/asan and

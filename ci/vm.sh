@@ -18,9 +18,10 @@
 # Cache: the kernel .deb and its unpacked tree, and the base initramfs (rebuilt when the kernel
 # package or this script changes); SCRIPT, FILEs and usbsim go into a small second initramfs
 # appended at every run.
-# Environment: USBSIM_BIN; VM_DIR or USBSIM_VM_CACHE (the cache, default above); VM_OUT (results; the default
-# build/vm/out is emptied first); VM_TIMEOUT (seconds, default 300); VM_ACCEL=kvm (probed once,
-# TCG when it does not boot); VM_REFRESH=1 (ask apt again which kernel package is current).
+# Environment: USBSIM_BIN; VM_DIR or USBSIM_VM_CACHE (the cache, default above); VM_OUT
+# (results; the default, the cache's out/, is emptied first); VM_TIMEOUT (seconds, default 300);
+# VM_ACCEL=kvm (probed once, TCG when it does not boot); VM_REFRESH=1 (ask apt again which kernel
+# package is current).
 # Exit codes: the script's own; 2 bad usage; 3 when qemu, busybox-static, usbip or the kernel
 # package cannot be had (the message says what to install); 4 when the VM reported no exit code
 # (timeout or crash; the console log is kept in build/vm/console.txt).

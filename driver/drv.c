@@ -127,7 +127,8 @@ static struct src *open_source(const struct drv_opts *o, const struct src_config
     int waited = 0;
     if (!o->quiet && o->open_timeout_ms != 0) {
         char what[160];
-        fprintf(stderr, "driver: waiting for %s\n", src_describe(o->source, cfg, what, sizeof what));
+        src_describe(o->source, cfg, what, sizeof what);
+        fprintf(stderr, "driver: waiting for %s\n", what);
     }
     for (;;) {
         struct src *s = src_open(o->source, cfg, err);

@@ -5,9 +5,10 @@
  *    a UNIX socket, waits for the application, opens the USB source (source_first: the source
  *    first, so a missing device is said at once) and runs it until *stop becomes non-zero (or the
  *    source gives up). Unless quiet, it says on stderr what it waits for ("driver: waiting for
- *    the device at 127.0.0.1:3240 bus 1-1", "driver: waiting for an application on PATH"). Every packet that arrives is checked (size, magic,
- *    CRC-32) at ingress: a bad one is counted as a CRC reject and never enters the ring; a good one
- *    is pushed with its ingress time and the doorbell is rung only if the application may sleep.
+ *    the device at 127.0.0.1:3240 bus 1-1", "driver: waiting for an application on PATH").
+ *    Every packet that arrives is checked (size, magic, CRC-32) at ingress: a bad one is
+ *    counted as a CRC reject and never enters the ring; a good one is pushed with its ingress
+ *    time and the doorbell is rung only if the application may sleep.
  *    Every packet is delivered, or counted where it was lost (crc, ring overflow by cause).
  *  - At the end it closes the ring (the application reads what is left, then sees it closed),
  *    waits (bounded) for the application to go, and writes, when paths are given:

@@ -88,7 +88,8 @@ static void apply_defaults(struct srcu *c, const struct src_config *cfg)
     if (!c->cfg.cancel_wait_ns)
         c->cfg.cancel_wait_ns = 500000000LL;
     snprintf(c->host, sizeof c->host, "%s", cfg->usbip.host ? cfg->usbip.host : SRC_USBIP_HOST);
-    snprintf(c->busid, sizeof c->busid, "%s", cfg->usbip.busid ? cfg->usbip.busid : SRC_USBIP_BUSID);
+    snprintf(c->busid, sizeof c->busid, "%s",
+             cfg->usbip.busid ? cfg->usbip.busid : SRC_USBIP_BUSID);
     snprintf(c->port, sizeof c->port, "%u", cfg->usbip.port ? cfg->usbip.port : SRC_USBIP_PORT);
     c->fd = -1;
     c->next_seq = 1;

@@ -83,7 +83,7 @@ static const struct be_backend backends[] = {
     {"usbip", "the device as a USB/IP server on loopback, the driver its USB/IP client (no root)",
      BE_OPT_PCAP | BE_OPT_HTML | BE_OPT_KEEP_LOGS, {"usbip", "usbip", true}, NULL, check_none,
      run_local},
-    {"kernel", "the device as a FunctionFS gadget on a UDC (dummy_hcd), the driver on libusb (root)",
+    {"kernel", "the device as a FunctionFS gadget on a UDC (dummy_hcd), the driver on libusb",
      BE_OPT_UDC | BE_OPT_HTML | BE_OPT_KEEP_LOGS, {"ffs", "libusb", false}, NULL, check_ffs,
      run_local},
     {"vm", "the kernel backend inside a Debian kernel booted by qemu, reports brought back",

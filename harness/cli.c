@@ -431,7 +431,8 @@ static int cmd_driver(int argc, char **argv)
         case 'S':
             d.source = optarg;
             bad = strcmp(optarg, "usbip") && strcmp(optarg, "libusb");
-            d.open_timeout_ms = strcmp(optarg, "libusb") == 0 ? 0 : -1; /* a USB device is there or not */
+            /* a USB device is there or not: no wait */
+            d.open_timeout_ms = strcmp(optarg, "libusb") == 0 ? 0 : -1;
             break;
         case 'c': bad = parse_host_port(optarg, &d.src, host, sizeof host); break;
         case 'b': d.src.usbip.busid = optarg; break;

@@ -74,7 +74,8 @@ static int device_main(void *arg)
     path_in(r, REC_DEVICE_CSV, log, sizeof log);
     struct gadget_opts g = {.sc = r->sc, .backend = r->setup->device,
                             .listen = "127.0.0.1:0", .udc = r->o->udc, .log_path = log,
-                            .quiet = !r->o->verbose, .ready_fd = r->setup->device_port ? r->ready[1] : -1,
+                            .quiet = !r->o->verbose,
+                            .ready_fd = r->setup->device_port ? r->ready[1] : -1,
                             .pcap_path = r->o->pcap_path};
     return gadget_run(&g);
 }

@@ -112,12 +112,13 @@ static void test_junit_error(void)
     CU_ASSERT_TRUE_FATAL(fd >= 0);
     close(fd);
     char err[256];
-    CU_ASSERT_EQUAL(jerr_write(path, "a&b.yaml", 3, "needs <root> & \"configfs\"", err, sizeof err), 0);
+    const char *why = "needs <root> & \"configfs\"";
+    CU_ASSERT_EQUAL(jerr_write(path, "a&b.yaml", 3, why, err, sizeof err), 0);
     const char *x = slurp(path);
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "errors=\"1\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "name=\"a&amp;b.yaml\""));
-    CU_ASSERT_PTR_NOT_NULL(
-        strstr(x, "<error message=\"needs &lt;root&gt; &amp; &quot;configfs&quot;\" type=\"environment\">"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "<error message=\"needs &lt;root&gt; &amp; "
+                                     "&quot;configfs&quot;\" type=\"environment\">"));
     unlink(path);
 }
 
@@ -208,7 +209,8 @@ static CU_TestInfo tests[] = {
     {"words into the VM: the user's own, minus the host's, outputs rewritten", test_vm_words},
     {"outputs come back beside the user's path", test_bring_back},
     {"a JUnit file for a run that cannot start", test_junit_error},
-    {"run: a refused option or a bad scenario still writes --junit", test_refused_option_writes_junit},
+    {"run: a refused option or a bad scenario still writes --junit",
+     test_refused_option_writes_junit},
     {"run ended by SIGINT: exit 130, nothing invented", test_sigint_is_130},
     {"run ended by SIGTERM: exit 143, nothing invented", test_sigterm_is_143},
     CU_TEST_INFO_NULL,
