@@ -14,9 +14,9 @@
 
 struct drv {
     const struct drv_opts *o;
-    struct ring *ring;
-    struct db db;
-    struct rcl_server srv;
+    struct usbsim_ring *ring;
+    struct usbsim_doorbell db;
+    struct usbsim_server srv;
     FILE *log;
     uint64_t high_water, crc_rejects, ring_drops;
     int failed;
@@ -42,18 +42,18 @@ static void on_packet(void *ctx, const uint8_t *buf, size_t len, uint64_t ingres
         return;
     }
     /* One look at the ring before and after: evictions (drop-oldest) and occupancy. */
-    struct ring_stats before, after;
-    ring_stats(d->ring, &before);
-    int rc = db_push(&d->db, d->ring, buf, (uint16_t)len, f.flags, ingress_ns);
-    ring_stats(d->ring, &after);
-    uint64_t evicted = after.dropped[RING_DROP_EVICTED] - before.dropped[RING_DROP_EVICTED];
+    struct usbsim_ring_stats before, after;
+    usbsim_ring_stats(d->ring, &before);
+    int rc = usbsim_doorbell_push(&d->db, d->ring, buf, (uint16_t)len, f.flags, ingress_ns);
+    usbsim_ring_stats(d->ring, &after);
+    uint64_t evicted = after.dropped[USBSIM_RING_DROP_EVICTED] - before.dropped[USBSIM_RING_DROP_EVICTED];
     for (; evicted > 0; evicted--, d->ring_drops++)
         log_row(d, -1, ingress_ns, "ring-drop");
-    if (rc == RING_DROPPED) {
+    if (rc == USBSIM_DROPPED) {
         d->ring_drops++;
         log_row(d, f.seq, ingress_ns, "ring-drop");
     } else if (rc < 0) {
-        fprintf(stderr, "driver: ring: %s\n", ring_error(d->ring));
+        fprintf(stderr, "driver: ring: %s\n", usbsim_ring_error(d->ring));
         d->failed = 1;
         *d->o->stop = 1;
     }
@@ -83,9 +83,9 @@ static int pump(struct drv *d, struct src *s)
                             "application reads what is left, then the driver ends\n");
             return 0;
         }
-        if (rcl_server_check(&d->srv) != 0) {
+        if (usbsim_server_check(&d->srv) != 0) {
             fprintf(stderr, "driver: the application went away\n");
-            ring_stop(d->ring);
+            usbsim_ring_stop(d->ring);
             return 1;
         }
     }
@@ -95,10 +95,10 @@ static int pump(struct drv *d, struct src *s)
 /* After the last packet: close the ring and let the application read what is left. */
 static void linger(struct drv *d)
 {
-    ring_close(d->ring);
-    db_kick(&d->db, d->ring); /* a sleeping application wakes and sees the ring closed */
+    usbsim_ring_close(d->ring);
+    usbsim_doorbell_kick(&d->db, d->ring); /* a sleeping application wakes and sees the ring closed */
     int64_t waited = 0;
-    while (rcl_server_check(&d->srv) == 0 && waited < d->o->linger_timeout_ms) {
+    while (usbsim_server_check(&d->srv) == 0 && waited < d->o->linger_timeout_ms) {
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
         nanosleep(&ts, NULL);
         waited += 10;
@@ -109,8 +109,8 @@ static int write_counters(struct drv *d)
 {
     if (!d->o->counters_path)
         return 0;
-    struct ring_stats s;
-    ring_stats(d->ring, &s);
+    struct usbsim_ring_stats s;
+    usbsim_ring_stats(d->ring, &s);
     FILE *f = fopen(d->o->counters_path, "w");
     if (!f)
         return -1;
@@ -146,7 +146,7 @@ static int await_app(struct drv *d)
     const struct drv_opts *o = d->o;
     if (!o->quiet)
         fprintf(stderr, "driver: waiting for an application on %s\n", o->socket_path);
-    if (rcl_server_accept(&d->srv, o->accept_timeout_ms) == 0)
+    if (usbsim_server_accept(&d->srv, o->accept_timeout_ms) == 0)
         return 0;
     if (*o->stop) {
         fprintf(stderr, "driver: stopped before an application connected\n");
@@ -186,21 +186,21 @@ static int serve(struct drv *d)
 int drv_run(const struct drv_opts *o)
 {
     struct drv d = {.o = o};
-    char err[RING_ERR_MAX];
-    struct ring_config rc = {.slots = o->slots,
+    char err[USBSIM_RING_ERR_MAX];
+    struct usbsim_ring_config rc = {.slots = o->slots,
                              .slot_payload = o->packet_size ? o->packet_size : PKT_MAX_SIZE,
                              .policy = o->policy};
-    d.ring = ring_create(&rc, err);
+    d.ring = usbsim_ring_create(&rc, err);
     if (!d.ring) {
         fprintf(stderr, "driver: cannot create the ring: %s\n", err);
         return 1;
     }
     int ret = 1;
-    if (db_open(&d.db, o->doorbell, NULL) != 0) {
+    if (usbsim_doorbell_open(&d.db, o->doorbell, NULL) != 0) {
         fprintf(stderr, "driver: cannot make the doorbell: %s\n", strerror(errno));
         goto out_ring;
     }
-    if (rcl_server_listen(&d.srv, o->socket_path, d.ring, &d.db) != 0) {
+    if (usbsim_server_listen(&d.srv, o->socket_path, d.ring, &d.db) != 0) {
         fprintf(stderr, "driver: %s\n", d.srv.err);
         goto out_db;
     }
@@ -215,10 +215,10 @@ int drv_run(const struct drv_opts *o)
             ret = ret ? ret : 1;
         }
     }
-    rcl_server_close(&d.srv);
+    usbsim_server_close(&d.srv);
 out_db:
-    db_close(&d.db);
+    usbsim_doorbell_close(&d.db);
 out_ring:
-    ring_destroy(d.ring);
+    usbsim_ring_destroy(d.ring);
     return ret;
 }

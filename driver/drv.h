@@ -15,7 +15,7 @@
  *      the driver log   seq,ingress_ns,status   (status crc | ring-drop; seq -1 when not known,
  *                                                e.g. a packet evicted by drop-oldest)
  *      the counters     doorbells,wakeups,ring_high_water,ring_drops,crc_rejects  (one row)
- *  - An application that dies ends a blocking wait for room (ring_stop) instead of hanging.
+ *  - An application that dies ends a blocking wait for room (usbsim_ring_stop) instead of hanging.
  *  - end_with_source: a source that ends for good (the device gone and not back, the USB/IP
  *    server ended its timeline) ends the driver cleanly, and it says so; otherwise that is a
  *    failure. A stop while waiting for the application or the device is a clean end.
@@ -41,8 +41,8 @@ struct drv_opts {
     struct src_config src;       /* its stop flag is set by drv_run to `stop` */
     uint32_t slots;              /* ring size, power of two */
     uint32_t packet_size;        /* expected packet size (0: any, up to 1024) */
-    enum ring_policy policy;
-    enum db_mode doorbell;
+    enum usbsim_ring_policy policy;
+    enum usbsim_doorbell_mode doorbell;
     const char *socket_path;
     int accept_timeout_ms;       /* wait for the application */
     int open_timeout_ms;         /* keep trying to open the source this long (0: once; < 0:

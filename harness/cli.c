@@ -413,7 +413,7 @@ static int cmd_driver(int argc, char **argv)
         {"doorbell", required_argument, NULL, 'D'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct drv_opts d = {.source = "usbip", .src = {.libusb = {.vid = 0x1209, .pid = 0x0001}},
-                         .slots = 256, .policy = RING_BLOCK, .doorbell = DB_SUPPRESSED,
+                         .slots = 256, .policy = USBSIM_RING_BLOCK, .doorbell = USBSIM_DOORBELL_SUPPRESSED,
                          .accept_timeout_ms = -1, .linger_timeout_ms = 1000,
                          .open_timeout_ms = -1, .source_first = 1, .end_with_source = 1,
                          .stop = &driver_stop};
@@ -438,15 +438,15 @@ static int cmd_driver(int argc, char **argv)
         case 'b': d.src.usbip.busid = optarg; break;
         case 'd': bad = parse_vid_pid(optarg, &d.src); break;
         case 'n':
-            bad = arg_u64(optarg, 8, RING_MAX_SLOTS, &v) || (v & (v - 1));
+            bad = arg_u64(optarg, 8, USBSIM_RING_MAX_SLOTS, &v) || (v & (v - 1));
             d.slots = (uint32_t)v;
             break;
         case 'p':
             bad = arg_u64(optarg, 32, 1024, &v);
             d.packet_size = (uint32_t)v;
             break;
-        case 'o': bad = ring_policy_parse(optarg, &d.policy) != 0; break;
-        case 'D': bad = db_mode_parse(optarg, &d.doorbell) != 0; break;
+        case 'o': bad = usbsim_ring_policy_parse(optarg, &d.policy) != 0; break;
+        case 'D': bad = usbsim_doorbell_mode_parse(optarg, &d.doorbell) != 0; break;
         case ':': return usage_error("driver", "option '%s' needs a value", argv[optind - 1]);
         default: return usage_error("driver", "unknown option '%s'", argv[optind - 1]);
         }

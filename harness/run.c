@@ -97,10 +97,10 @@ static int driver_main(void *arg)
         .open_timeout_ms = READY_TIMEOUT_MS,
         .slots = sc->transport.ring_slots,
         .packet_size = sc->device.packet_size,
-        .policy = sc->transport.overflow == SCN_OVF_BLOCK         ? RING_BLOCK
-                  : sc->transport.overflow == SCN_OVF_DROP_NEWEST ? RING_DROP_NEWEST
-                                                                  : RING_DROP_OLDEST,
-        .doorbell = sc->transport.doorbell == SCN_DB_ALWAYS ? DB_ALWAYS : DB_SUPPRESSED,
+        .policy = sc->transport.overflow == SCN_OVF_BLOCK         ? USBSIM_RING_BLOCK
+                  : sc->transport.overflow == SCN_OVF_DROP_NEWEST ? USBSIM_RING_DROP_NEWEST
+                                                                  : USBSIM_RING_DROP_OLDEST,
+        .doorbell = sc->transport.doorbell == SCN_DB_ALWAYS ? USBSIM_DOORBELL_ALWAYS : USBSIM_DOORBELL_SUPPRESSED,
         .socket_path = sock,
         .accept_timeout_ms = READY_TIMEOUT_MS,
         .linger_timeout_ms = 10000,

@@ -35,7 +35,7 @@ export PKG_CONFIG_LIBDIR="$root$prefix/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$r
 cflags=$(pkg-config --cflags usbsim-ring)
 libs=$(pkg-config --libs usbsim-ring)
 check "pkg-config points into DESTDIR ($cflags $libs)" test "$(echo $cflags)" = "-I$root$prefix/include"
-printf '#include <usbsim/ring.h>\n#include <usbsim/doorbell.h>\n#include <usbsim/client.h>\n#include <usbsim/dataqueue.h>\nint main(void) { return dq_strerror(DQ_FULL)[0] == 0; }\n' >"$tmp/headers.c"
+printf '#include <usbsim/ring.h>\n#include <usbsim/doorbell.h>\n#include <usbsim/client.h>\n#include <usbsim/dataqueue.h>\nint main(void) { return usbsim_dq_strerror(USBSIM_EFULL)[0] == 0; }\n' >"$tmp/headers.c"
 # shellcheck disable=SC2086
 check "headers alone, strict C11" cc -std=c11 -pedantic -Wall -Wextra -Werror $cflags -o "$tmp/headers" "$tmp/headers.c" $libs
 # shellcheck disable=SC2086

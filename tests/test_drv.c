@@ -137,16 +137,16 @@ static void test_ends_with_the_usbip_timeline(void)
     /* The application: this process maps the ring and reads it until the driver closes it. */
     snprintf(waiting, sizeof waiting, "waiting for an application on %s", d.sock);
     CU_ASSERT_TRUE(await_text(d.err, waiting));
-    char err[RCL_ERR_MAX];
-    struct rcl_client *c = rcl_connect(d.sock, 10000, err);
+    char err[USBSIM_CLIENT_ERR_MAX];
+    struct usbsim_client *c = usbsim_client_connect(d.sock, 10000, err);
     CU_ASSERT_PTR_NOT_NULL(c);
     uint32_t got = 0, next = 0, out_of_order = 0;
     int64_t end = mono_ns() + BOUND_NS;
-    while (c && mono_ns() < end && rcl_wait(c, 1000) >= 0) {
-        int n = rcl_peek(c, 64);
+    while (c && mono_ns() < end && usbsim_client_wait(c, 1000) >= 0) {
+        int n = usbsim_client_peek(c, 64);
         for (int i = 0; i < n; i++) {
-            struct ring_pkt p;
-            if (rcl_get(c, (uint32_t)i, &p) < 0 || p.len < 8)
+            struct usbsim_ring_pkt p;
+            if (usbsim_client_get(c, (uint32_t)i, &p) < 0 || p.len < 8)
                 continue;
             uint32_t seq = p.bytes[4] | p.bytes[5] << 8 | p.bytes[6] << 16 |
                            (uint32_t)p.bytes[7] << 24;
@@ -154,10 +154,10 @@ static void test_ends_with_the_usbip_timeline(void)
             next = seq + 1;
             got++;
         }
-        rcl_release(c, n > 0 ? (uint32_t)n : 0);
+        usbsim_client_release(c, n > 0 ? (uint32_t)n : 0);
     }
     if (c)
-        rcl_close(c);
+        usbsim_client_close(c);
     /* Nobody stops it: it ends by itself once the server has ended. */
     CU_ASSERT_EQUAL(wait_child(d.pid), 0);
     CU_ASSERT_EQUAL(wait_child(gadget), 0);
