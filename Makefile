@@ -7,7 +7,8 @@
 #   make asan | tsan | model | fuzz-smoke | fuzz | suite | cli-check | clean
 #   make lib      the transport as a library others link: build/libusbsim-ring.{so.1,a}, headers
 #   make install [PREFIX=/usr/local] [DESTDIR=...]   program, library, headers, usbsim-ring.pc,
-#                 man page, bash completion, the guides in share/doc/usbsim; make uninstall
+#                 man page, bash completion, the guides in share/doc/usbsim, the VM script
+#                 (share/usbsim/vm.sh); make uninstall
 #                 removes exactly that (its manifest)
 #   make docs     regenerates docs/scenario-format.md from the loader's key tables
 #
@@ -30,10 +31,12 @@ SOMAJOR := $(firstword $(subst ., ,$(LIBVER)))
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
+# CFLAGS holds only what a user may replace (make CFLAGS=-O0); what the code needs is in
+# REQ_CFLAGS, always put in front of it in every rule.
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I. $(PKG_CFLAGS) $(SAN) \
-           $(if $(FAULTS),-DUSBSIM_FAULTS)
-LDFLAGS += $(SAN)
+REQ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I. $(PKG_CFLAGS) $(SAN) \
+              $(if $(FAULTS),-DUSBSIM_FAULTS)
+REQ_LDFLAGS := $(SAN)
 LDLIBS  := $(PKG_LIBS) -lck -lpthread -lm
 
 SIM_SRC     := $(wildcard sim/*.c)
@@ -56,7 +59,7 @@ all: $(BUILD)/usbsim
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(REQ_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libsim.a: $(call obj,$(SIM_SRC))
 $(BUILD)/libdriver.a: $(call obj,$(DRIVER_SRC))
@@ -66,20 +69,21 @@ $(BUILD)/lib%.a:
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/usbsim: $(call obj,harness/main.c) $(LIBS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(REQ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(call obj,tests/%.c) $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+	$(CC) $(REQ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
 # Examples are built against the libraries' public headers only, as a user's program would be.
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(PKG_LIBS)
+	$(CC) $(REQ_CFLAGS) $(CFLAGS) -o $@ $< $(REQ_LDFLAGS) $(LDFLAGS) $(PKG_LIBS)
 
 # The real-kernel path, in a VM (ci/vm.sh): FunctionFS gadget on dummy_hcd read through libusb,
 # USB/IP interop both ways with Linux's own tools, then scenarios with `usbsim run --backend vm`
-# and a short timing-fuzz campaign on the real USB stack (`usbsim fuzz --backend vm`).
+# (their HTML pages brought back) and a short timing-fuzz campaign on the real USB stack
+# (`usbsim fuzz --backend vm`).
 VM_BINS := $(BUILD)/vm-tests/usb_reader $(BUILD)/tests/test_gadget_ffs
 VM_SCRIPTS := tests/vm/suite.sh tests/vm/common.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh \
               tests/vm/ffs_usbipd.sh
@@ -88,16 +92,19 @@ VM_SCENARIOS := scenarios/steady.yaml scenarios/halt.yaml scenarios/disconnect.y
 
 $(BUILD)/vm-tests/%: $(call obj,tests/vm/%.c) $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(REQ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 vm-check: $(BUILD)/usbsim $(VM_BINS)
 	@bash ci/deps.sh vm
 	@USBSIM_BIN=$(BUILD)/usbsim bash ci/vm.sh run $(VM_SCRIPTS) $(VM_BINS)
-	@./$(BUILD)/usbsim run --backend vm $(VM_SCENARIOS)
+	@rm -rf $(BUILD)/vm-html && mkdir -p $(BUILD)/vm-html
+	@./$(BUILD)/usbsim run --backend vm $(VM_SCENARIOS) --html $(BUILD)/vm-html/vm.html
+	@for s in $(basename $(notdir $(VM_SCENARIOS))); do test -s $(BUILD)/vm-html/vm-$$s.html || \
+	  { echo "vm-check: the HTML page of $$s did not come back from the VM"; exit 1; }; done
 	@./$(BUILD)/usbsim fuzz --backend vm --runs 6 --time-scale 20 --out $(BUILD)/vm/fuzz --quiet
 
 # `usbsim --version`: the version is compiled into cli.o only, rebuilt when the Makefile changes.
-$(BUILD)/obj/harness/cli.o: CFLAGS += -DUSBSIM_VERSION=\"$(VERSION)\"
+$(BUILD)/obj/harness/cli.o: REQ_CFLAGS += -DUSBSIM_VERSION=\"$(VERSION)\"
 $(BUILD)/obj/harness/cli.o: Makefile
 
 # ---- the transport as a library (ring, doorbell, client, dataqueue: no USB code) ----------------
@@ -111,11 +118,11 @@ RING_INC := $(patsubst driver/%.c,$(BUILD)/include/usbsim/%.h,$(RING_SRC))
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fPIC -c -o $@ $<
+	$(CC) $(REQ_CFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
 
 $(RING_SO): $(patsubst %.c,$(BUILD)/pic/%.o,$(RING_SRC)) $(RING_MAP)
 	$(CC) -shared -Wl,-soname,libusbsim-ring.so.$(SOMAJOR) -Wl,-z,defs -Wl,--version-script=$(RING_MAP) \
-	  $(LDFLAGS) -o $@ $(filter %.o,$^) -lpthread
+	  $(REQ_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) -lpthread
 	ln -sf $(notdir $@) $(BUILD)/libusbsim-ring.so.$(SOMAJOR)
 	ln -sf libusbsim-ring.so.$(SOMAJOR) $(BUILD)/libusbsim-ring.so
 
@@ -132,7 +139,7 @@ lib: $(RING_SO) $(RING_A) $(RING_INC)
 # The examples that use the transport are built as a user's program: installed-style headers.
 $(BUILD)/examples/consumer: examples/consumer.c $(RING_A) $(RING_INC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(BUILD)/include -o $@ $< $(LDFLAGS) $(RING_A) -lpthread
+	$(CC) $(REQ_CFLAGS) $(CFLAGS) -I$(BUILD)/include -o $@ $< $(REQ_LDFLAGS) $(LDFLAGS) $(RING_A) -lpthread
 
 # ---- install / uninstall: every file installed (and every directory created) is listed in a
 # manifest installed with them, $(PREFIX)/share/usbsim/install-manifest; uninstall follows it.
@@ -158,6 +165,7 @@ install: all lib
 	put 644 docs/usbsim.1 "$$p/share/man/man1/usbsim.1"; \
 	put 644 completion/usbsim.bash "$$p/share/bash-completion/completions/usbsim"; \
 	for d in $(DOCS); do put 644 "$$d" "$$p/share/doc/usbsim/$${d##*/}"; done; \
+	put 755 ci/vm.sh "$$p/share/usbsim/vm.sh"; \
 	mkd "$$p/share/usbsim"; echo "f $(MANIFEST)" >>"$$list"; \
 	install -m 644 "$$list" "$$root$(MANIFEST)"; rm -f "$$list"; echo "  $$root$(MANIFEST)"
 
@@ -171,7 +179,7 @@ uninstall:
 # ---- docs/scenario-format.md, generated from the loader's key tables ----------------------------
 GEN_DOC := $(BUILD)/gen_scenario_doc
 $(GEN_DOC): $(call obj,tests/gen_scenario_doc.c) $(BUILD)/libsim.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(REQ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 docs: $(GEN_DOC)
 	./$(GEN_DOC) >docs/scenario-format.md

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real-kernel test VM: a Debian kernel with USB (downloaded with apt-get, unpacked, never
 # installed) booted by qemu with an initramfs that holds busybox, the USB modules, the usbip tools
-# and usbsim. Everything is cached under build/vm/.
+# and usbsim. Everything is cached under build/vm/ (installed as PREFIX/share/usbsim/vm.sh:
+# under $XDG_CACHE_HOME/usbsim/vm, default ~/.cache/usbsim/vm).
 #
 #   ci/vm.sh image                 fetch the kernel and build the cached base image
 #   ci/vm.sh run SCRIPT [FILE...]  boot once, run SCRIPT as /run.sh inside (FILEs in /data, ELF
@@ -9,24 +10,34 @@
 #                                  file the script left in /out/ to build/vm/out/ (or $VM_OUT), and
 #                                  exit with the script's exit code
 #
-# Inside: /bin/usbsim (the usbsim binary: $USBSIM_BIN, default build/usbsim, when it exists),
+# Inside: /bin/usbsim (the usbsim binary: $USBSIM_BIN, default build/usbsim or, installed,
+# PREFIX/bin/usbsim, when it exists),
 # every module loaded (configfs, usbcore, udc-core, libcomposite, dummy_hcd, usb_f_fs, usbip-core,
 # usbip-host, vhci-hcd), lo up, configfs on /sys/kernel/config, /var/run/vhci_hcd, usbip and
 # usbipd with usb.ids. One CPU, 1 GiB, TCG.
 # Cache: the kernel .deb and its unpacked tree, and the base initramfs (rebuilt when the kernel
 # package or this script changes); SCRIPT, FILEs and usbsim go into a small second initramfs
 # appended at every run.
-# Environment: USBSIM_BIN; VM_DIR (cache, default build/vm); VM_OUT (results; the default
-# build/vm/out is emptied first); VM_TIMEOUT (seconds, default 300); VM_ACCEL=kvm (probed once,
-# TCG when it does not boot); VM_REFRESH=1 (ask apt again which kernel package is current).
+# Environment: USBSIM_BIN; VM_DIR or USBSIM_VM_CACHE (the cache, default above); VM_OUT
+# (results; the default, the cache's out/, is emptied first); VM_TIMEOUT (seconds, default 300);
+# VM_ACCEL=kvm (probed once, TCG when it does not boot); VM_REFRESH=1 (ask apt again which kernel
+# package is current).
 # Exit codes: the script's own; 2 bad usage; 3 when qemu, busybox-static, usbip or the kernel
 # package cannot be had (the message says what to install); 4 when the VM reported no exit code
 # (timeout or crash; the console log is kept in build/vm/console.txt).
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-vm=${VM_DIR:-$top/build/vm}
-self="$top/ci/vm.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+self="$here/$(basename "$0")"
+if [ "${here##*/}" = ci ] && [ -f "$here/../Makefile" ]; then   # the source tree's ci/vm.sh
+  top=$(cd "$here/.." && pwd)
+  bin_default=$top/build/usbsim
+  vm_default=$top/build/vm
+else                                                          # installed: PREFIX/share/usbsim
+  bin_default=$(cd "$here/../.." && pwd)/bin/usbsim
+  vm_default=${XDG_CACHE_HOME:-$HOME/.cache}/usbsim/vm
+fi
+vm=${VM_DIR:-${USBSIM_VM_CACHE:-$vm_default}}
 MODS=(usb-common usbcore udc-core libcomposite dummy_hcd usb_f_fs usbip-core usbip-host vhci-hcd)
 MARK=USBSIM-VM-7f3a
 
@@ -186,7 +197,7 @@ build_base() {
 # The per-run layer (a second cpio appended to the initrd): /run.sh, /data/*, /bin/usbsim.
 build_run_layer() {
   local script=$1; shift
-  local root="$vm/run" f bin=${USBSIM_BIN:-$top/build/usbsim}
+  local root="$vm/run" f bin=${USBSIM_BIN:-$bin_default}
   rm -rf "$root"
   mkdir -p "$root/data" "$root/bin"
   install -m 0755 "$script" "$root/run.sh"
@@ -203,7 +214,7 @@ build_run_layer() {
 accel() {
   if [ "${VM_ACCEL:-tcg}" = kvm ]; then
     if [ ! -f "$vm/kvm.ok" ] && [ ! -f "$vm/kvm.bad" ]; then
-      if [ -w /dev/kvm ] && timeout 60 qemu-system-x86_64 -accel kvm -m 256 -nographic \
+      if [ -w /dev/kvm ] && timeout --foreground 60 qemu-system-x86_64 -accel kvm -m 256 -nographic \
            -kernel "$vm/vmlinuz" -initrd "$vm/initrd.gz" -no-reboot \
            -append "console=ttyS0 quiet panic=-1" </dev/null 2>/dev/null | grep -q "$MARK-BEGIN"; then
         touch "$vm/kvm.ok"
@@ -217,12 +228,13 @@ accel() {
   echo tcg
 }
 
-# Boots the initrd; the console goes to $vm/console.log.
+# Boots the initrd; the console goes to $vm/console.log. qemu stays in this script's process
+# group (timeout --foreground), so stopping the group (usbsim run on Ctrl-C) stops the VM.
 boot() {
   local a t0 t1 rc=0
   a=$(accel)
   t0=$(date +%s.%N)
-  timeout "${VM_TIMEOUT:-300}" qemu-system-x86_64 -accel "$a" -smp 1 -m 1024 -nographic \
+  timeout --foreground "${VM_TIMEOUT:-300}" qemu-system-x86_64 -accel "$a" -smp 1 -m 1024 -nographic \
     -kernel "$vm/vmlinuz" -initrd "$vm/initrd.gz" -no-reboot \
     -append "console=ttyS0 quiet panic=-1" </dev/null >"$vm/console.log" 2>&1 || rc=$?
   t1=$(date +%s.%N)

@@ -66,19 +66,24 @@ static void on_packet(void *ctx, const uint8_t *buf, size_t len, uint64_t ingres
 static void on_event(void *ctx, enum src_event ev, const char *detail)
 {
     struct drv *d = ctx;
-    if (!d->o->quiet || ev == SRC_EV_ERROR)
+    if (!d->o->quiet || ev == SRC_EV_ERROR || ev == SRC_EV_GONE)
         fprintf(stderr, "driver: %s%s%s\n", src_event_name(ev), detail && *detail ? ": " : "",
                 detail ? detail : "");
 }
 
-/* Runs the source in slices, watching the application, until the stop flag. */
+/* Runs the source in slices, watching the application, until the stop flag or the source's end. */
 static int pump(struct drv *d, struct src *s)
 {
     const struct src_sink sink = {.ctx = d, .packet = on_packet, .event = on_event};
     volatile sig_atomic_t *stop = d->o->stop;
     while (!*stop) {
-        if (src_run(s, &sink, RUN_SLICE_NS) != 0)
-            return 1;
+        if (src_run(s, &sink, RUN_SLICE_NS) != 0) {
+            if (!d->o->end_with_source)
+                return 1;
+            fprintf(stderr, "driver: the device is gone for good: the source has ended; the "
+                            "application reads what is left, then the driver ends\n");
+            return 0;
+        }
         if (usbsim_server_check(&d->srv) != 0) {
             fprintf(stderr, "driver: the application went away\n");
             usbsim_ring_stop(d->ring);
@@ -120,9 +125,14 @@ static struct src *open_source(const struct drv_opts *o, const struct src_config
                                char err[SRC_ERR_MAX])
 {
     int waited = 0;
+    if (!o->quiet && o->open_timeout_ms != 0) {
+        char what[160];
+        src_describe(o->source, cfg, what, sizeof what);
+        fprintf(stderr, "driver: waiting for %s\n", what);
+    }
     for (;;) {
         struct src *s = src_open(o->source, cfg, err);
-        if (s || waited >= o->open_timeout_ms || *o->stop)
+        if (s || (o->open_timeout_ms >= 0 && waited >= o->open_timeout_ms) || *o->stop)
             return s;
         struct timespec ts = {.tv_sec = 0, .tv_nsec = 100000000};
         nanosleep(&ts, NULL);
@@ -130,21 +140,42 @@ static struct src *open_source(const struct drv_opts *o, const struct src_config
     }
 }
 
+/* Waits for the application: 0, the exit code, or -1 when stopped while waiting (a clean end). */
+static int await_app(struct drv *d)
+{
+    const struct drv_opts *o = d->o;
+    if (!o->quiet)
+        fprintf(stderr, "driver: waiting for an application on %s\n", o->socket_path);
+    if (usbsim_server_accept(&d->srv, o->accept_timeout_ms) == 0)
+        return 0;
+    if (*o->stop) {
+        fprintf(stderr, "driver: stopped before an application connected\n");
+        return -1;
+    }
+    fprintf(stderr, "driver: no application connected: %s\n", d->srv.err);
+    return 1;
+}
+
 static int serve(struct drv *d)
 {
     const struct drv_opts *o = d->o;
-    int rc = usbsim_server_accept(&d->srv, o->accept_timeout_ms);
-    if (rc != 0) {
-        fprintf(stderr, "driver: no application connected: %s\n", d->srv.err);
-        return 1;
-    }
+    int rc = o->source_first ? 0 : await_app(d);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
     struct src_config cfg = o->src;
     cfg.stop = o->stop;
     char err[SRC_ERR_MAX];
     struct src *s = open_source(o, &cfg, err);
     if (!s) {
+        if (*o->stop)
+            return 0;
         fprintf(stderr, "driver: cannot open the %s source: %s\n", o->source, err);
         return 3;
+    }
+    rc = o->source_first ? await_app(d) : 0;
+    if (rc != 0) {
+        src_close(s);
+        return rc < 0 ? 0 : rc;
     }
     rc = pump(d, s);
     src_close(s);

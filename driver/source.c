@@ -62,7 +62,20 @@ const char *src_event_name(enum src_event ev)
         [SRC_EV_CONNECTED] = "connected",       [SRC_EV_HALTED] = "halted",
         [SRC_EV_HALT_CLEARED] = "halt-cleared", [SRC_EV_DISCONNECTED] = "disconnected",
         [SRC_EV_RECONNECTED] = "reconnected",   [SRC_EV_ERROR] = "error",
+        [SRC_EV_GONE] = "gone",
     };
-    _Static_assert(sizeof names / sizeof names[0] == SRC_EV_ERROR + 1, "one name per event");
+    _Static_assert(sizeof names / sizeof names[0] == SRC_EV_GONE + 1, "one name per event");
     return (unsigned)ev < sizeof names / sizeof names[0] ? names[ev] : "?";
+}
+
+const char *src_describe(const char *kind, const struct src_config *cfg, char *buf, size_t len)
+{
+    if (kind && strcmp(kind, "libusb") == 0)
+        snprintf(buf, len, "USB device %04x:%04x", cfg->libusb.vid, cfg->libusb.pid);
+    else
+        snprintf(buf, len, "the device at %s:%u bus %s",
+                 cfg->usbip.host ? cfg->usbip.host : SRC_USBIP_HOST,
+                 cfg->usbip.port ? cfg->usbip.port : SRC_USBIP_PORT,
+                 cfg->usbip.busid ? cfg->usbip.busid : SRC_USBIP_BUSID);
+    return buf;
 }

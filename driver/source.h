@@ -11,7 +11,7 @@
  *    request and waiting, bounded, for the answers: packets that still arrive are delivered),
  *    when timeout_ns has passed (requests stay queued; call src_run again), or on a fatal error
  *    (reconnection given up, device never found): 0 = stopped or timed out, -1 = fatal (an
- *    SRC_EV_ERROR event said why).
+ *    SRC_EV_ERROR or SRC_EV_GONE event said why).
  *  - The sink is called on the caller's thread, from inside src_run only.
  * Prefix: src_.
  */
@@ -25,6 +25,9 @@
 #define SRC_ERR_MAX 256
 #define SRC_DEFAULT_INFLIGHT 4
 #define SRC_MAX_INFLIGHT 64
+#define SRC_USBIP_HOST "127.0.0.1" /* the usbip source's defaults */
+#define SRC_USBIP_PORT 3240
+#define SRC_USBIP_BUSID "1-1"
 
 enum src_event {
     SRC_EV_CONNECTED,    /* first time the device is configured and reading */
@@ -33,6 +36,7 @@ enum src_event {
     SRC_EV_DISCONNECTED, /* the device went away */
     SRC_EV_RECONNECTED,  /* configured and reading again */
     SRC_EV_ERROR,        /* a problem (fatal when src_run then returns -1) */
+    SRC_EV_GONE,         /* the device is gone for good (src_run then returns -1) */
 };
 
 struct src_sink {
@@ -43,9 +47,9 @@ struct src_sink {
 
 struct src_config {
     struct {
-        const char *host;  /* NULL = 127.0.0.1 */
-        uint16_t port;     /* 0 = 3240 */
-        const char *busid; /* NULL = "1-1" */
+        const char *host;  /* NULL = SRC_USBIP_HOST */
+        uint16_t port;     /* 0 = SRC_USBIP_PORT */
+        const char *busid; /* NULL = SRC_USBIP_BUSID */
     } usbip;
     struct {
         uint16_t vid, pid;
@@ -57,6 +61,9 @@ struct src_config {
     int64_t reconnect_max_ns;
     int64_t give_up_ns;        /* stop reconnecting after this long without success; 0 = 10 s */
     int64_t cancel_wait_ns;    /* bound on waiting for cancelled requests; 0 = 500 ms */
+    int refused_is_gone;       /* usbip: a refused connection after a session means the server
+                                  ended (its timeline is over): SRC_EV_GONE at once instead of
+                                  retrying until give_up_ns */
     volatile sig_atomic_t *stop;
 };
 
@@ -81,5 +88,8 @@ const struct src_stats *src_stats(const struct src *s);
 const char *src_name(const struct src *s);
 void src_close(struct src *s);
 const char *src_event_name(enum src_event ev);
+/* What the source reads, in words, into buf: "the device at 127.0.0.1:3240 bus 1-1",
+ * "USB device 1209:0001". Returns buf. */
+const char *src_describe(const char *kind, const struct src_config *cfg, char *buf, size_t len);
 
 #endif

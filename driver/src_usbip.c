@@ -44,6 +44,7 @@ struct srcu {
     struct pending p[MAX_PENDING];
     unsigned n_in;       /* P_IN entries */
     int halted, halt_reported, clear_sent, connected_once, cancelling;
+    int gone; /* the server refused a connection after a session: it ended */
     int64_t clear_pause, next_clear_at, reconnect_at, reconnect_delay, down_since;
     size_t in_len, out_len;
     char reason[128];
@@ -81,9 +82,10 @@ static void apply_defaults(struct srcu *c, const struct src_config *cfg)
         c->cfg.give_up_ns = 10000000000LL;
     if (!c->cfg.cancel_wait_ns)
         c->cfg.cancel_wait_ns = 500000000LL;
-    snprintf(c->host, sizeof c->host, "%s", cfg->usbip.host ? cfg->usbip.host : "127.0.0.1");
-    snprintf(c->busid, sizeof c->busid, "%s", cfg->usbip.busid ? cfg->usbip.busid : "1-1");
-    snprintf(c->port, sizeof c->port, "%u", cfg->usbip.port ? cfg->usbip.port : 3240);
+    snprintf(c->host, sizeof c->host, "%s", cfg->usbip.host ? cfg->usbip.host : SRC_USBIP_HOST);
+    snprintf(c->busid, sizeof c->busid, "%s",
+             cfg->usbip.busid ? cfg->usbip.busid : SRC_USBIP_BUSID);
+    snprintf(c->port, sizeof c->port, "%u", cfg->usbip.port ? cfg->usbip.port : SRC_USBIP_PORT);
     c->fd = -1;
     c->next_seq = 1;
     c->reconnect_delay = c->cfg.reconnect_min_ns;
@@ -405,9 +407,11 @@ static int tcp_connect(const char *host, const char *port, char *err, size_t err
     }
     freeaddrinfo(ai);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot connect to %s:%s: %s", host, port, strerror(errno));
+        int e = errno;
+        snprintf(err, errlen, "cannot connect to %s:%s: %s", host, port, strerror(e));
         if (fd >= 0)
             close(fd);
+        errno = e;
         return -1;
     }
     int one = 1;
@@ -499,6 +503,7 @@ static void try_connect(struct srcu *c, int64_t now, const struct src_sink *sink
     char err[SRC_ERR_MAX];
     c->fd = tcp_connect(c->host, c->port, err, sizeof err);
     if (c->fd < 0) {
+        c->gone = c->connected_once && c->cfg.refused_is_gone && errno == ECONNREFUSED;
         go_down(c, now, sink, err);
         return;
     }
@@ -552,6 +557,11 @@ static int housekeeping(struct srcu *c, int64_t now, int64_t deadline, int64_t *
     }
     if (!c->cancelling && now >= deadline) {
         *rc = 0;
+        return 1;
+    }
+    if (c->gone) {
+        emit(sink, SRC_EV_GONE, "the USB/IP server has ended (connection refused)");
+        *rc = -1;
         return 1;
     }
     if (c->fd < 0 && c->down_since && now - c->down_since > c->cfg.give_up_ns) {

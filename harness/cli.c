@@ -1,9 +1,11 @@
 /* cli — see cli.h. */
 #include "harness/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +14,10 @@
 
 #include "driver/drv.h"
 #include "harness/args.h"
+#include "harness/backend.h"
 #include "harness/bench_e2e.h"
 #include "harness/html.h"
+#include "harness/junit_err.h"
 #include "harness/bench_ring.h"
 #include "harness/fuzz.h"
 #include "harness/proc.h"
@@ -126,85 +130,106 @@ static int write_reports(const struct cli_opts *o, const struct vfy_result *res,
     return bad;
 }
 
-/* Prints each result and writes the reports; the exit code for them. */
+/* The one test of whether a scenario's outcome counts as passed. */
+static bool scenario_passed(const struct vfy_result *r)
+{
+    return vfy_ok(r); /* passed, or failed as the scenario says it should (XFAIL) */
+}
+
+/* Each scenario's line, as soon as it is judged. */
+static void print_result(void *ctx, const struct vfy_result *r)
+{
+    const struct cli_opts *o = ctx;
+    if (!o->quiet || !scenario_passed(r))
+        rpt_line(o->out, r, o->color);
+    fflush(o->out);
+}
+
+/* Writes the reports; the exit code for the results. */
 static int finish_run(const struct cli_opts *o, const struct vfy_result *res, size_t n, int rc)
 {
-    int color = o->color;
-    for (size_t i = 0; i < n; i++) {
-        if (!o->quiet || !vfy_ok(&res[i]))
-            rpt_line(o->out, &res[i], color);
-        if (!vfy_ok(&res[i]) && rc == CLI_OK)
+    for (size_t i = 0; i < n; i++)
+        if (!scenario_passed(&res[i]) && rc == CLI_OK)
             rc = CLI_FAIL;
-    }
-    fflush(stdout);
     if (write_reports(o, res, n) && rc == CLI_OK)
         rc = CLI_FAIL;
     return rc;
 }
 
-static int cmd_run_vm(struct cli_opts *o)
+/* A run that cannot start (exit 2 or 3): why is said on stderr, and in --junit's file as one
+ * errored test case, so CI shows it. */
+static int cannot_start(const struct cli_opts *o, int code, const char *why, bool said)
 {
-    struct vmr_opts vo = {.files = o->files, .n_files = (size_t)o->nfiles,
-                          .has_seed = o->has_seed, .seed = o->seed,
-                          .time_scale = o->time_scale, .verbose = o->verbose};
-    struct vfy_result *res = NULL;
-    size_t n = 0;
-    int rc = vmr_run(&vo, &res, &n);
-    if (rc != 0)
-        return rc == 3 ? CLI_ENV : CLI_FAIL;
-    rc = finish_run(o, res, n, n == (size_t)o->nfiles ? CLI_OK : CLI_FAIL);
-    rpt_results_free(res, n);
-    return rc;
+    if (!said)
+        fprintf(stderr, "usbsim run: %s\n", why);
+    char err[256];
+    if (o->junit && jerr_write(o->junit, o->nfiles == 1 ? o->files[0] : "usbsim run", code, why,
+                               err, sizeof err) != 0)
+        fprintf(stderr, "usbsim run: %s\n", err);
+    return code;
+}
+
+/* The first scenario that does not load, and why (load_all printed it). */
+static void first_bad_scenario(const struct cli_opts *o, char *why, size_t len)
+{
+    snprintf(why, len, "the scenarios could not be loaded");
+    for (int i = 0; i < o->nfiles; i++) {
+        struct scn_scenario sc;
+        char err[SCN_ERR_MAX];
+        if (scn_load(o->files[i], &sc, err) != 0) {
+            snprintf(why, len, "%s", err);
+            return;
+        }
+    }
 }
 
 static int cmd_run(struct cli_opts *o)
 {
-    const char *backend = o->backend ? o->backend : "usbip";
-    if (strcmp(backend, "usbip") != 0 && strcmp(backend, "kernel") != 0 &&
-        strcmp(backend, "vm") != 0)
-        return usage_error("run", "--backend is usbip, kernel or vm, not '%s'", backend);
-    struct scn_scenario *sc = load_all(o);
-    if (!sc)
-        return CLI_USAGE;
-    if (strcmp(backend, "vm") == 0) {
-        free(sc);
-        return cmd_run_vm(o);
+    char why[SCN_ERR_MAX + 64];
+    const struct be_backend *b = be_find(o->backend);
+    if (!b) {
+        snprintf(why, sizeof why, "--backend is %s, not '%s'", be_names(), o->backend);
+        return cannot_start(o, arg_usage("run", "%s", why), why, true);
     }
-    struct vfy_result *res = calloc((size_t)o->nfiles, sizeof *res);
-    struct run_opts ro = {.backend = backend, .udc = o->udc, .keep_dir = o->keep,
-                          .verbose = o->verbose, .progress = isatty(STDERR_FILENO) && !o->quiet};
-    int rc = CLI_OK;
+    unsigned given = (o->udc ? BE_OPT_UDC : 0) | (o->pcap ? BE_OPT_PCAP : 0) |
+                     (o->html ? BE_OPT_HTML : 0) | (o->keep ? BE_OPT_KEEP_LOGS : 0);
+    const char *refused = be_refused(b, given);
+    if (refused) {
+        snprintf(why, sizeof why, "the %s backend does not take %s", b->name, refused);
+        return cannot_start(o, CLI_USAGE, why, false);
+    }
+    struct scn_scenario *sc = load_all(o);
+    if (!sc) {
+        first_bad_scenario(o, why, sizeof why);
+        return cannot_start(o, CLI_USAGE, why, true);
+    }
+    char missing[256];
+    int rc = b->check(b, o->udc, missing, sizeof missing);
+    if (rc != 0) {
+        free(sc);
+        snprintf(why, sizeof why, "backend %s: %s", b->name, missing);
+        return cannot_start(o, CLI_ENV, why, false);
+    }
+    struct be_run_args a = {.sc = sc, .files = o->files, .n = (size_t)o->nfiles,
+                            .words = o->words, .n_words = (size_t)o->nwords, .udc = o->udc,
+                            .html = o->html, .pcap = o->pcap, .keep_logs = o->keep,
+                            .verbose = o->verbose,
+                            .progress = isatty(STDERR_FILENO) && !o->quiet,
+                            .on_result = print_result, .ctx = o};
+    struct vfy_result *res = NULL;
     size_t n = 0;
     proc_catch_signals();
-    for (int i = 0; res && i < o->nfiles && !proc_interrupted(); i++) {
-        char html[4096], pcap[4096];
-        if ((o->html && html_path_for(o->html, sc[i].name, (size_t)o->nfiles, html, sizeof html)) ||
-            (o->pcap && html_path_for(o->pcap, sc[i].name, (size_t)o->nfiles, pcap, sizeof pcap))) {
-            rc = usage_error("run", "%s", "--html/--pcap FILE: the path is too long");
-            break;
-        }
-        ro.html_path = o->html ? html : NULL;
-        ro.pcap_path = o->pcap ? pcap : NULL;
-        if (run_one(&sc[i], &ro, &res[n]) != 0) {
-            rc = CLI_ENV;
-            break;
-        }
-        vfy_apply_expect(&sc[i], &res[n]);
-        if (!o->quiet || !vfy_ok(&res[n]))
-            rpt_line(o->out, &res[n], o->color);
-        fflush(stdout);
-        if (!vfy_ok(&res[n++]) && rc == CLI_OK)
-            rc = CLI_FAIL;
+    rc = be_run(b, &a, &res, &n);
+    rc = rc == 0 ? CLI_OK : rc == 1 ? CLI_FAIL : rc == 2 ? CLI_USAGE : CLI_ENV;
+    rc = finish_run(o, res, n, rc);
+    if ((rc == CLI_ENV || rc == CLI_USAGE) && n == 0 && !proc_interrupted()) {
+        snprintf(why, sizeof why, "backend %s could not run the scenarios (the reason is in the "
+                                  "program's error output)", b->name);
+        cannot_start(o, rc, why, true);
     }
-    if (!res)
-        rc = CLI_ENV;
-    else if (write_reports(o, res, n) && rc == CLI_OK)
-        rc = CLI_FAIL;
-    if (proc_interrupted() && rc == CLI_OK)
-        rc = CLI_FAIL;
-    for (size_t i = 0; i < n; i++)
-        vfy_free(&res[i]);
-    free(res);
+    if (proc_interrupted()) /* stopped by the user: what ran is reported, nothing invented */
+        rc = 128 + proc_interrupt_signal();
+    rpt_results_free(res, n);
     free(sc);
     return rc;
 }
@@ -236,12 +261,16 @@ static int cmd_driver(struct cli_opts *o)
     struct drv_opts d = {.source = "usbip", .src = {.libusb = {.vid = 0x1209, .pid = 0x0001}},
                          .slots = 256, .policy = USBSIM_RING_BLOCK, .doorbell = USBSIM_DOORBELL_SUPPRESSED,
                          .accept_timeout_ms = -1, .linger_timeout_ms = 1000,
-                         .open_timeout_ms = 10000, .stop = &driver_stop};
+                         .open_timeout_ms = -1, .source_first = 1, .end_with_source = 1,
+                         .stop = &driver_stop};
+    d.src.refused_is_gone = 1; /* usbsim gadget ends with its timeline: so does the driver */
     const struct arg_val *v = o->own;
     char host[256];
     d.socket_path = v[DRV_SOCKET].s;
     if (v[DRV_SOURCE].set)
         d.source = v[DRV_SOURCE].s;
+    if (strcmp(d.source, "libusb") == 0)
+        d.open_timeout_ms = 0; /* a USB device is there or not: no wait */
     if (v[DRV_CONNECT].set) {
         if (v[DRV_CONNECT].u2 >= sizeof host)
             return usage_error("driver", "--connect: the host name is too long in '%s'",
@@ -605,11 +634,15 @@ static int dispatch(const struct cli_cmd *c, const char *full, int argc, char **
     optlist_for(c, &l);
     struct arg_val vals[CLI_COMMON_COUNT + CLI_OWN_MAX];
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
-    struct cli_opts o = {.cmd = full, .c = c, .time_scale = 1.0, .files = pos,
+    char **words = calloc((size_t)argc + 1, sizeof *words);
+    struct cli_opts o = {.cmd = full, .c = c, .time_scale = 1.0, .files = pos, .words = words,
                          .backend = c->backends ? c->backends[0] : NULL};
     char err[ARG_ERR_MAX];
-    if (!pos)
+    if (!pos || !words) {
+        free(pos);
+        free(words);
         return fprintf(stderr, "usbsim: out of memory\n"), CLI_ENV;
+    }
     int rc = CLI_USAGE;
     if (arg_parse(l.p, l.n, argc, argv, vals, pos, &o.nfiles, err, sizeof err) != 0) {
         usage_error(full, "%s", err);
@@ -628,6 +661,13 @@ static int dispatch(const struct cli_cmd *c, const char *full, int argc, char **
                 o.own[l.id[i]] = vals[i];
             else if (vals[i].set)
                 set_common(&o, -1 - l.id[i], &vals[i]);
+        for (int i = 1; i < argc; i++) { /* what is not a positional word is an option word */
+            bool positional = strcmp(argv[i], "--") == 0;
+            for (int k = 0; k < o.nfiles && !positional; k++)
+                positional = pos[k] == argv[i];
+            if (!positional)
+                words[o.nwords++] = argv[i];
+        }
         bool report_to_stdout = (o.json && strcmp(o.json, "-") == 0) ||
                                 (o.junit && strcmp(o.junit, "-") == 0);
         o.out = report_to_stdout ? stderr : stdout;
@@ -635,6 +675,7 @@ static int dispatch(const struct cli_cmd *c, const char *full, int argc, char **
         rc = c->run(&o);
     }
     free(pos);
+    free(words);
     return rc;
 }
 

@@ -77,6 +77,10 @@ struct cli_opts {
     /* positional words */
     int nfiles;
     char **files;
+    /* the option words as the user gave them (each option and its value, in order; no positional
+     * word), for a backend that runs the same command elsewhere (the VM) */
+    int nwords;
+    char **words;
     /* where human lines go, and whether in colour */
     FILE *out;
     int color;

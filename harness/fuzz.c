@@ -14,6 +14,7 @@
 
 #include "driver/fault.h"
 #include "harness/args.h"
+#include "harness/backend.h"
 #include "harness/proc.h"
 #include "harness/run.h"
 #include "harness/vmrun.h"
@@ -284,42 +285,33 @@ static int usage(const char *fmt, const char *arg)
     return arg_usage("fuzz", fmt, arg);
 }
 
-/* --backend vm: the same campaign with --backend kernel inside the VM (one boot); failures and
- * the JSON summary come back to --out. */
-static int campaign_in_vm(const struct fz *z, bool has_budget)
+/* A backend that is not local (vm): the same campaign, with the user's own option words (fuzz
+ * takes no file), on the kernel backend inside the VM in one boot; failures and the JSON summary
+ * come back to --out. */
+static int campaign_in_vm(const struct fz *z, const struct cli_opts *o)
 {
-    char seed[32], amount[32], scale[40], shard[32], shrink[16], maxf[16];
-    snprintf(seed, sizeof seed, "%" PRIu64, z->seed);
-    if (has_budget)
-        snprintf(amount, sizeof amount, "%.17g", z->budget_s);
-    else
-        snprintf(amount, sizeof amount, "%" PRIu64, z->runs);
-    snprintf(scale, sizeof scale, "%.17g", z->scale);
-    snprintf(shard, sizeof shard, "%u/%u", z->shard_k, z->shard_n);
-    snprintf(shrink, sizeof shrink, "%u", z->shrink_runs);
-    snprintf(maxf, sizeof maxf, "%u", z->max_failures);
-    char *args[] = {"fuzz", "--backend", "kernel", "--seed", seed,
-                    has_budget ? "--budget-s" : "--runs", amount, "--time-scale", scale,
-                    "--shard", shard, "--shrink-runs", shrink, "--max-failures", maxf,
-                    "--out", "/out", "--json", "/out/fuzz.json", z->quiet ? "--quiet" : NULL};
-    if (mkdir(z->out, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "usbsim fuzz: cannot make %s: %s\n", z->out, strerror(errno));
+    static const char *const dropped[] = {"backend", "out", "json", NULL};
+    static const char *const extra[] = {"--out", "/out", "--json", "/out/fuzz.json", NULL};
+    struct vmr_cmd c = {.command = "fuzz", .inner_backend = be_find(z->backend)->inner,
+                        .words = o->words, .n_words = (size_t)o->nwords,
+                        .dropped = dropped, .extra = extra};
+    char err[512];
+    int dirfd = od_open(z->out, err, sizeof err);
+    if (dirfd < 0) {
+        fprintf(stderr, "usbsim fuzz: %s\n", err);
         return 2;
     }
+    close(dirfd);
     /* The VM's own watchdog: generous, from the campaign's size (TCG is slow). */
-    char timeout[32];
-    double secs = has_budget ? z->budget_s : (double)z->runs * 10.0;
-    snprintf(timeout, sizeof timeout, "%.0f", secs + 300);
+    char timeout[32], from[4096];
+    snprintf(timeout, sizeof timeout, "%.0f",
+             (z->budget_s > 0 ? z->budget_s : (double)z->runs * 10.0) + 300);
     setenv("VM_TIMEOUT", timeout, 0);
-    int rc = vmr_exec(args, sizeof args / sizeof args[0] - (z->quiet ? 0 : 1), NULL, 0, z->out,
-                      NULL);
-    if (rc >= 0 && rc != 3 && z->json) {
-        char from[4096];
-        snprintf(from, sizeof from, "%s/fuzz.json", z->out);
-        if (rename(from, z->json) != 0)
-            fprintf(stderr, "usbsim fuzz: no summary came back from the VM (%s)\n", from);
-    }
-    return rc < 0 ? 1 : rc;
+    int rc = vmr_command(&c, z->out, NULL);
+    snprintf(from, sizeof from, "%s/fuzz.json", z->out);
+    if (rc >= 0 && rc != 3 && z->json && rename(from, z->json) != 0)
+        fprintf(stderr, "usbsim fuzz: no summary came back from the VM (%s)\n", from);
+    return proc_interrupted() ? 128 + proc_interrupt_signal() : rc < 0 ? 1 : rc;
 }
 
 /* The campaign from the parsed options; 0, or the exit code of bad usage. */
@@ -377,8 +369,13 @@ int fz_main(struct cli_opts *o)
         return usage("--out %s", err);
     if (z.list)
         return list(&z);
-    if (strcmp(z.backend, "vm") == 0)
-        return campaign_in_vm(&z, z.budget_s > 0);
+    const struct be_backend *be = be_find(z.backend);
+    if (be->check(be, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "usbsim fuzz: backend %s: %s\n", be->name, err);
+        return 3;
+    }
+    if (!be_is_local(be))
+        return campaign_in_vm(&z, o);
     z.tty = isatty(STDERR_FILENO);
     z.t0 = proc_now_ns();
     proc_catch_signals();

@@ -20,8 +20,7 @@ static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    interrupted = 1;
+    interrupted = sig;
 }
 
 void proc_catch_signals(void)
@@ -37,6 +36,11 @@ void proc_catch_signals(void)
 bool proc_interrupted(void)
 {
     return interrupted != 0;
+}
+
+int proc_interrupt_signal(void)
+{
+    return interrupted;
 }
 
 int64_t proc_now_ns(void)

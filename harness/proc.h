@@ -13,7 +13,8 @@
  *    process_stopped (stopped because another process failed, or by an interrupt: a
  *    consequence, not a culprit), process_failed (exited non-zero, or never started).
  *  - proc_interrupted() is true once SIGINT or SIGTERM reached the harness after
- *    proc_catch_signals(); proc_wait_all() then stops the children at once.
+ *    proc_catch_signals(); proc_wait_all() then stops the children at once;
+ *    proc_interrupt_signal() says which one (0 when none).
  * Prefix: proc_.
  */
 #ifndef USBSIM_HARNESS_PROC_H
@@ -54,6 +55,7 @@ bool proc_ok(const struct proc *p);
 
 void proc_catch_signals(void);
 bool proc_interrupted(void);
+int proc_interrupt_signal(void);
 int64_t proc_now_ns(void);
 
 #endif

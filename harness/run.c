@@ -14,11 +14,11 @@
 
 #include "driver/drv.h"
 #include "harness/app.h"
+#include "harness/backend.h"
 #include "harness/html.h"
 #include "harness/proc.h"
 #include "harness/records.h"
 #include "sim/gadget.h"
-#include "sim/gadget_ffs.h"
 #include "sim/schedule.h"
 
 #define READY_TIMEOUT_MS 10000
@@ -38,7 +38,7 @@ struct run {
     char dir[64];
     int ready[2];
     uint16_t port;
-    bool kernel; /* device on FunctionFS, driver on libusb */
+    const struct run_setup *setup; /* the backend's: device, driver source */
     const char *backend;
 };
 
@@ -72,10 +72,13 @@ static int device_main(void *arg)
     close(r->ready[0]);
     char log[128];
     path_in(r, REC_DEVICE_CSV, log, sizeof log);
-    struct gadget_opts g = {.sc = r->sc, .backend = r->kernel ? "ffs" : "usbip",
-                            .listen = r->kernel ? NULL : "127.0.0.1:0",
-                            .udc = r->kernel ? r->o->udc : NULL, .log_path = log,
-                            .quiet = !r->o->verbose, .ready_fd = r->kernel ? -1 : r->ready[1],
+    /* The device takes only what its backend honours (sim/gadget.h): an address to listen on
+     * for a device reached over the network, a controller for a gadget. */
+    struct gadget_opts g = {.sc = r->sc, .backend = r->setup->device,
+                            .listen = r->setup->device_port ? "127.0.0.1:0" : NULL,
+                            .udc = r->setup->device_port ? NULL : r->o->udc, .log_path = log,
+                            .quiet = !r->o->verbose,
+                            .ready_fd = r->setup->device_port ? r->ready[1] : -1,
                             .pcap_path = r->o->pcap_path};
     return gadget_run(&g);
 }
@@ -90,7 +93,7 @@ static int driver_main(void *arg)
     path_in(r, SOCKET_FILE, sock, sizeof sock);
     const struct scn_scenario *sc = r->sc;
     struct drv_opts d = {
-        .source = r->kernel ? "libusb" : "usbip",
+        .source = r->setup->source,
         .src = {.usbip = {.port = r->port},
                 .libusb = {.vid = sc->device.vid, .pid = sc->device.pid},
                 .max_packet = sc->device.packet_size},
@@ -255,6 +258,7 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
         }
     if (!loaded)
         vfy_add_failure(out, VFY_KIND_PROCESS_FAILED, "no records to judge: %s", err);
+    vfy_apply_expect(r->sc, out); /* before the page, so it shows an expected failure as such */
     char herr[HTML_ERR_MAX];
     if (r->o->html_path && html_write(r->o->html_path, r->sc, loaded ? &run : NULL, out, herr) != 0)
         fprintf(stderr, "usbsim run: %s\n", herr);
@@ -277,15 +281,30 @@ static void clean_dir(const struct run *r)
         fprintf(stderr, "usbsim: could not remove %s: %s\n", r->dir, strerror(errno));
 }
 
+/* Starts one process and tells the caller's hook its pid. */
+static int start(const struct run *r, struct proc *p, int (*fn)(void *arg))
+{
+    if (proc_start(p, p->name, fn, (void *)r) != 0)
+        return -1;
+    if (r->o->on_start)
+        r->o->on_start(r->o->ctx, p->name, p->pid);
+    return 0;
+}
+
 int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_result *out)
 {
-    struct run r = {.sc = sc, .o = o, .backend = o->backend ? o->backend : "usbip"};
-    r.kernel = strcmp(r.backend, "kernel") == 0;
+    const struct be_backend *b = be_find(o->backend);
     char why[256];
-    if (r.kernel && ffs_check_env(o->udc, why, sizeof why) != 0) {
-        fprintf(stderr, "usbsim: backend kernel: %s\n", why);
+    if (!b || !be_is_local(b)) {
+        fprintf(stderr, "usbsim: backend %s does not run one scenario on this host\n",
+                o->backend);
         return 3;
     }
+    if (b->check(b, o->udc, why, sizeof why) != 0) {
+        fprintf(stderr, "usbsim: backend %s: %s\n", b->name, why);
+        return 3;
+    }
+    struct run r = {.sc = sc, .o = o, .backend = b->name, .setup = &b->setup};
     const char *tmp = getenv("TMPDIR");
     snprintf(r.dir, sizeof r.dir, "%s/usbsim-XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
     if (!mkdtemp(r.dir) || pipe(r.ready) != 0) {
@@ -297,18 +316,18 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
     double watchdog_s = (double)(deadline - started) / 1e9;
     struct proc ps[3] = {{.name = "device"}, {.name = "driver"}, {.name = "app"}};
     int rc = 0;
-    if (proc_start(&ps[0], "device", device_main, &r) != 0) {
+    if (start(&r, &ps[0], device_main) != 0) {
         fprintf(stderr, "usbsim: cannot start the device: %s\n", strerror(errno));
         rc = 3;
     } else {
         close(r.ready[1]);
         r.ready[1] = -1;
-        if (!r.kernel && await_port(&r) != 0) {
+        if (r.setup->device_port && await_port(&r) != 0) {
             proc_wait_all(ps, 1, proc_now_ns() + 2000000000LL, true);
             if (!ps[0].done || (WIFEXITED(ps[0].status) && WEXITSTATUS(ps[0].status) == 3))
                 rc = 3; /* it said why on stderr */
-        } else if (proc_start(&ps[1], "driver", driver_main, &r) != 0 ||
-                   proc_start(&ps[2], "app", app_main, &r) != 0) {
+        } else if (start(&r, &ps[1], driver_main) != 0 ||
+                   start(&r, &ps[2], app_main) != 0) {
             fprintf(stderr, "usbsim: cannot start a process: %s\n", strerror(errno));
         }
         supervise(&r, ps, deadline);

@@ -1,37 +1,198 @@
 /* vmrun — see vmrun.h. */
 #include "harness/vmrun.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/proc.h"
 #include "harness/report.h"
 
-/* ci/vm.sh beside the program's build directory (build/usbsim -> ci/vm.sh), or $USBSIM_VM_SH. */
-static int find_vm_script(char *exe, size_t exe_len, char *script, size_t len)
+/* The program, its VM script and the cache directory to give the script (empty: its default,
+ * build/vm/ in the source tree). 0, or -1 when no script is found. */
+struct where {
+    char exe[PATH_MAX], script[PATH_MAX + 32], cache[PATH_MAX];
+};
+
+static int readable(const char *path)
 {
-    ssize_t n = readlink("/proc/self/exe", exe, exe_len - 1);
+    return access(path, R_OK) == 0;
+}
+
+static int locate(struct where *w)
+{
+    ssize_t n = readlink("/proc/self/exe", w->exe, sizeof w->exe - 1);
     if (n <= 0)
         return -1;
-    exe[n] = '\0';
-    const char *env = getenv("USBSIM_VM_SH");
-    if (env) {
-        snprintf(script, len, "%s", env);
-    } else {
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", exe);
-        snprintf(script, len, "%s/../ci/vm.sh", dirname(dir));
+    w->exe[n] = '\0';
+    w->cache[0] = '\0';
+    const char *env = getenv("USBSIM_VM_CACHE");
+    if (env && *env)
+        snprintf(w->cache, sizeof w->cache, "%s", env);
+    env = getenv("USBSIM_VM_SH");
+    if (env && *env) {
+        snprintf(w->script, sizeof w->script, "%s", env);
+        return readable(w->script) ? 0 : -1;
     }
-    return access(script, R_OK);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", w->exe);
+    char *bin = dirname(dir);
+    snprintf(w->script, sizeof w->script, "%s/../share/usbsim/vm.sh", bin);
+    if (readable(w->script)) { /* installed: a user's cache directory */
+        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        int chosen = w->cache[0] || getenv("VM_DIR"); /* by the user */
+        if (!chosen && xdg && *xdg == '/')
+            snprintf(w->cache, sizeof w->cache, "%s/usbsim/vm", xdg);
+        else if (!chosen && home && *home)
+            snprintf(w->cache, sizeof w->cache, "%s/.cache/usbsim/vm", home);
+        return 0;
+    }
+    /* In the source tree: ci/vm.sh above the build directory (build/usbsim, build/o0/usbsim). */
+    for (int up = 1; up <= 3; up++) {
+        size_t len = strlen(bin);
+        snprintf(w->script, sizeof w->script, "%s", bin);
+        for (int i = 0; i < up && len < sizeof w->script - 4; i++, len += 3)
+            strcat(w->script, "/..");
+        strcat(w->script, "/ci/vm.sh");
+        if (readable(w->script))
+            return 0;
+    }
+    return -1;
 }
+
+static const char missing_script[] =
+    "the vm backend needs its script: ci/vm.sh in the source tree above the program, "
+    "PREFIX/share/usbsim/vm.sh beside an installed one (make install), or USBSIM_VM_SH=PATH";
+
+/* Is prog on $PATH? */
+static int on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    char buf[PATH_MAX];
+    while (path && *path) {
+        size_t len = strcspn(path, ":");
+        snprintf(buf, sizeof buf, "%.*s/%s", (int)len, path, prog);
+        if (access(buf, X_OK) == 0)
+            return 1;
+        path += len + (path[len] == ':');
+    }
+    return 0;
+}
+
+int vmr_check(char *why, size_t len)
+{
+    struct where w;
+    if (locate(&w) != 0) {
+        snprintf(why, len, "%s", missing_script);
+        return 3;
+    }
+    if (!on_path("qemu-system-x86_64")) {
+        snprintf(why, len, "the vm backend needs qemu-system-x86_64; install with: apt-get "
+                           "install qemu-system-x86 busybox-static cpio xz-utils usbip (or: "
+                           "ci/deps.sh vm)");
+        return 3;
+    }
+    return 0;
+}
+
+/* ---- the words forwarded into the VM ---- */
+
+/* The index in names (NULL-terminated) of the long option `word` is ("--name", "--name=v", or a
+ * prefix getopt accepted), or -1. */
+static int option_in(const char *word, const char *const *names)
+{
+    if (!names || strncmp(word, "--", 2) != 0 || !word[2])
+        return -1;
+    const char *name = word + 2;
+    size_t len = strcspn(name, "=");
+    int found = -1;
+    for (int i = 0; names[i]; i++)
+        if (strncmp(names[i], name, len) == 0) {
+            if (strlen(names[i]) == len)
+                return i;
+            found = found == -1 ? i : -2; /* a prefix of two: not one of ours */
+        }
+    return found < 0 ? -1 : found;
+}
+
+char **vmr_words(char *const *words, size_t n_words, const char *const *dropped,
+                 const char *const *outputs, struct vmr_outputs *paths, size_t *n_out)
+{
+    char **out = calloc(n_words + 1, sizeof *out);
+    size_t k = 0;
+    memset(paths->host, 0, sizeof paths->host);
+    for (size_t i = 0; out && i < n_words; i++) {
+        const char *w = words[i];
+        if (strcmp(w, "--") == 0)
+            continue;
+        int d = option_in(w, dropped), o = option_in(w, outputs);
+        const char *eq = strchr(w, '=');
+        if (d >= 0) {
+            i += !eq; /* its value */
+            continue;
+        }
+        if (o < 0 || o >= VMR_MAX_OUTPUTS) {
+            out[k++] = (char *)w;
+            continue;
+        }
+        const char *host = eq ? eq + 1 : i + 1 < n_words ? words[i + 1] : "";
+        char copy[VMR_PATH_MAX];
+        snprintf(copy, sizeof copy, "%s", host);
+        paths->host[o] = host;
+        snprintf(paths->vm[o], sizeof paths->vm[o], "/out/o%d.%s", o, basename(copy));
+        snprintf(paths->flag[o], sizeof paths->flag[o], "--%s", outputs[o]);
+        out[k++] = paths->flag[o];
+        out[k++] = paths->vm[o];
+        i += !eq;
+    }
+    *n_out = k;
+    return out;
+}
+
+int vmr_bring_back(const struct vmr_outputs *paths, const char *from_dir)
+{
+    DIR *d = opendir(from_dir);
+    struct dirent *e;
+    int rc = 0;
+    while (d && (e = readdir(d))) {
+        int k;
+        char tail[NAME_MAX + 1];
+        if (sscanf(e->d_name, "o%d.%255s", &k, tail) != 2 || k < 0 || k >= VMR_MAX_OUTPUTS ||
+            !paths->host[k])
+            continue;
+        char copy[VMR_PATH_MAX], from[VMR_PATH_MAX + NAME_MAX + 2], to[VMR_PATH_MAX + NAME_MAX + 2];
+        snprintf(copy, sizeof copy, "%s", paths->host[k]);
+        snprintf(from, sizeof from, "%s/%s", from_dir, e->d_name);
+        snprintf(to, sizeof to, "%s/%s", dirname(copy), tail);
+        FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+        char buf[65536];
+        size_t got;
+        while (out && (got = fread(buf, 1, sizeof buf, in)) > 0)
+            if (fwrite(buf, 1, got, out) != got)
+                break;
+        if (!out || ferror(in) || fclose(out) != 0) {
+            fprintf(stderr, "usbsim: cannot bring %s back from the VM: %s\n", to, strerror(errno));
+            rc = -1;
+        }
+        if (in)
+            fclose(in);
+    }
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+/* ---- one boot ---- */
 
 /* The script: /bin/usbsim with args, each single-quoted. */
 static int write_script(const char *path, char *const *args, size_t nargs)
@@ -54,25 +215,32 @@ static int write_script(const char *path, char *const *args, size_t nargs)
     return fclose(f);
 }
 
-/* Runs `bash ci/vm.sh run SCRIPT FILES...` (results into out_dir; its stdout into console, or
- * shown when console is NULL); its exit code. */
-static int boot(const char *vm_sh, const char *exe, const char *out_dir, const char *script,
+/* Runs `bash SCRIPT run RUN.sh FILES...` in its own process group (results into out_dir; its
+ * stdout into console, or shown when console is NULL); an interrupt stops the group. Its exit
+ * code. */
+static int boot(const struct where *w, const char *out_dir, const char *script,
                 const char *console, char *const *files, size_t n_files)
 {
     char **argv = calloc(n_files + 5, sizeof *argv);
     if (!argv)
         return -1;
     argv[0] = "bash";
-    argv[1] = (char *)vm_sh;
+    argv[1] = (char *)w->script;
     argv[2] = "run";
     argv[3] = (char *)script;
     for (size_t i = 0; i < n_files; i++)
         argv[4 + i] = files[i];
+    proc_catch_signals();
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
+        setpgid(0, 0);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
         setenv("VM_OUT", out_dir, 1);
-        setenv("USBSIM_BIN", exe, 1);
+        setenv("USBSIM_BIN", w->exe, 1);
+        if (w->cache[0])
+            setenv("VM_DIR", w->cache, 1);
         int fd = console ? open(console, O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
         if (fd >= 0)
             dup2(fd, STDOUT_FILENO);
@@ -80,9 +248,21 @@ static int boot(const char *vm_sh, const char *exe, const char *out_dir, const c
         _exit(127);
     }
     free(argv);
-    int st = 0;
-    if (pid < 0 || waitpid(pid, &st, 0) != pid)
+    if (pid < 0)
         return -1;
+    setpgid(pid, pid);
+    int st = 0, stopped = 0;
+    for (;;) {
+        if (proc_interrupted() && !stopped) {
+            kill(-pid, SIGTERM);
+            stopped = 1;
+        }
+        pid_t r = waitpid(pid, &st, 0);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR)
+            return -1;
+    }
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -105,10 +285,10 @@ static void show(const char *path)
 int vmr_exec(char *const *args, size_t nargs, char *const *files, size_t n_files,
              const char *out_dir, const char *console)
 {
-    char exe[PATH_MAX], vm_sh[PATH_MAX], dir[] = "/tmp/usbsim-vm-XXXXXX", script[PATH_MAX];
-    if (find_vm_script(exe, sizeof exe, vm_sh, sizeof vm_sh) != 0) {
-        fprintf(stderr, "usbsim: backend vm needs ci/vm.sh from the usbsim source tree beside "
-                        "the program (or USBSIM_VM_SH=PATH)\n");
+    struct where w;
+    char dir[] = "/tmp/usbsim-vm-XXXXXX", script[PATH_MAX];
+    if (locate(&w) != 0) {
+        fprintf(stderr, "usbsim: %s\n", missing_script);
         return 3;
     }
     if (!mkdtemp(dir)) {
@@ -120,57 +300,75 @@ int vmr_exec(char *const *args, size_t nargs, char *const *files, size_t n_files
     if (write_script(script, args, nargs) != 0)
         fprintf(stderr, "usbsim: cannot write %s\n", script);
     else
-        rc = boot(vm_sh, exe, out_dir, script, console, files, n_files);
+        rc = boot(&w, out_dir, script, console, files, n_files);
     nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    return rc;
+}
+
+int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console)
+{
+    size_t nw = 0, k = 0, n_extra = 0;
+    while (c->extra && c->extra[n_extra])
+        n_extra++;
+    char **fwd = vmr_words(c->words, c->n_words, c->dropped, c->outputs, &c->paths, &nw);
+    char **args = calloc(nw + n_extra + c->n_files + 4, sizeof *args);
+    char (*data)[PATH_MAX] = calloc(c->n_files + 1, sizeof *data);
+    int rc = -1;
+    if (fwd && args && data) {
+        args[k++] = (char *)c->command;
+        args[k++] = "--backend", args[k++] = (char *)c->inner_backend;
+        for (size_t i = 0; i < nw; i++)
+            args[k++] = fwd[i];
+        for (size_t i = 0; i < n_extra; i++)
+            args[k++] = (char *)c->extra[i];
+        for (size_t i = 0; i < c->n_files; i++) {
+            char copy[PATH_MAX];
+            snprintf(copy, sizeof copy, "%s", c->files[i]);
+            snprintf(data[i], sizeof data[i], "/data/%s", basename(copy));
+            args[k++] = data[i];
+        }
+        rc = vmr_exec(args, k, c->files, c->n_files, out_dir, console);
+    }
+    free(fwd);
+    free(args);
+    free(data);
     return rc;
 }
 
 int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n)
 {
+    static const char *const dropped[] = {"backend", "json", "junit", NULL};
+    static const char *const outputs[] = {"html", "pcap", NULL};
+    static const char *const extra[] = {"--json", "/out/report.json", NULL};
     char dir[] = "/tmp/usbsim-vmrun-XXXXXX", console[64], report[96], outd[64];
+    *out = NULL;
+    *n = 0;
     if (!mkdtemp(dir)) {
-        fprintf(stderr, "usbsim run: cannot make a temporary directory: %s\n", strerror(errno));
+        fprintf(stderr, "usbsim %s: cannot make a temporary directory: %s\n", o->command,
+                strerror(errno));
         return 3;
     }
     snprintf(console, sizeof console, "%s/console.txt", dir);
     snprintf(outd, sizeof outd, "%s/out", dir);
     snprintf(report, sizeof report, "%s/out/report.json", dir);
-    /* usbsim run --backend kernel [--seed N] [--time-scale X] --json ... --junit ... /data/F... */
-    char **args = calloc(o->n_files + 12, sizeof *args), seed[32], scale[40];
-    char (*data)[PATH_MAX] = calloc(o->n_files + 1, sizeof *data);
-    size_t k = 0;
-    int rc = 1;
-    if (args && data) {
-        args[k++] = "run", args[k++] = "--backend", args[k++] = "kernel";
-        args[k++] = "--json", args[k++] = "/out/report.json";
-        args[k++] = "--junit", args[k++] = "/out/junit.xml";
-        if (o->has_seed) {
-            snprintf(seed, sizeof seed, "%" PRIu64, o->seed);
-            args[k++] = "--seed", args[k++] = seed;
-        }
-        if (o->time_scale != 1.0) {
-            snprintf(scale, sizeof scale, "%.17g", o->time_scale);
-            args[k++] = "--time-scale", args[k++] = scale;
-        }
-        for (size_t i = 0; i < o->n_files; i++) {
-            char copy[PATH_MAX];
-            snprintf(copy, sizeof copy, "%s", o->files[i]);
-            snprintf(data[i], sizeof data[i], "/data/%s", basename(copy));
-            args[k++] = data[i];
-        }
-        int vm = vmr_exec(args, k, o->files, o->n_files, outd, o->verbose ? NULL : console);
-        char err[RPT_ERR_MAX];
-        if (vm == 3 || vm < 0) {
-            rc = 3; /* ci/vm.sh said what is missing */
-        } else if (rpt_json_read(report, out, n, err) == 0) {
-            rc = 0;
-        } else {
-            show(console);
-            fprintf(stderr, "usbsim run: the VM brought no report back (exit %d): %s\n", vm, err);
-        }
+    struct vmr_cmd c = {.command = o->command, .inner_backend = o->inner_backend,
+                        .words = o->words, .n_words = o->n_words, .dropped = dropped,
+                        .outputs = outputs, .extra = extra, .files = o->files,
+                        .n_files = o->n_files};
+    int vm = vmr_command(&c, outd, o->verbose ? NULL : console), rc = 1;
+    char err[RPT_ERR_MAX];
+    if (proc_interrupted()) {
+        rc = 0; /* no verdict for an interrupted set */
+    } else if (vm == 3 || vm < 0) {
+        rc = 3; /* the script said what is missing */
+    } else if (rpt_json_read(report, out, n, err) == 0) {
+        vmr_bring_back(&c.paths, outd); /* a file it could not bring back is said */
+        rc = 0;
+    } else {
+        show(console);
+        fprintf(stderr, "usbsim %s: the VM brought no report back (exit %d): %s\n", o->command,
+                vm, err);
     }
-    free(args);
-    free(data);
     nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
     return rc;
 }

@@ -1,14 +1,30 @@
-/* vmrun — `usbsim run --backend vm`: the kernel backend inside a Debian kernel booted by qemu,
- * for machines without USB (CI's).
+/* vmrun — a usbsim command inside a Debian kernel booted by qemu (`--backend vm`), for machines
+ * without USB (CI's).
  *
  * Contract:
- *  - vmr_run() writes a script that runs `usbsim run --backend kernel` on the given scenarios
- *    (with the same --seed / --time-scale), boots the VM once through ci/vm.sh (which builds and
- *    caches the image under build/vm/ on first use), and reads the JSON report it brings back
- *    into a new array of results (rpt_json_read), so the host prints the same verdicts.
- *  - The VM's console is shown only when verbose or when no report came back.
- *  - Returns 0 with *out and *n set, or 3 when the VM cannot be had (ci/vm.sh missing, qemu or the
- *    kernel package unavailable: ci/vm.sh says which), or 1 when the VM ran but brought no report.
+ *  - The VM script: $USBSIM_VM_SH; else, for an installed program (PREFIX/bin/usbsim),
+ *    PREFIX/share/usbsim/vm.sh; else the source tree's ci/vm.sh above the program (build/usbsim).
+ *    Its cache (kernel package, base image): $USBSIM_VM_CACHE (or $VM_DIR); else, installed,
+ *    $XDG_CACHE_HOME/usbsim/vm or ~/.cache/usbsim/vm; in the tree, build/vm/.
+ *  - vmr_check() says without booting whether the VM can be had here: 0, or 3 with one line in
+ *    why (no script, no qemu); the script itself says what else is missing when it runs.
+ *  - vmr_words() forwards a command's option words generically: the words of the options named
+ *    in `dropped` (long names without "--", each with its value; the host does them) and a bare
+ *    "--" are left out; the value of each option named in `outputs` (a file the host wants back)
+ *    becomes /out/oK.BASENAME (K its index in outputs); every other word is kept as given. So an
+ *    option new to a command reaches the VM without new code. vmr_bring_back() then moves each
+ *    file that came back as oK.* beside the host path (its directory, the name without "oK.").
+ *  - vmr_run() runs `usbsim COMMAND --backend INNER WORDS... --json /out/report.json /data/F...`
+ *    in one boot (the scenario files copied in), brings the outputs back and reads the JSON
+ *    report into a new array of results (rpt_json_read), so the host prints the same verdicts.
+ *    The VM's console is shown only when verbose or when no report came back.
+ *    Returns 0 with *out and *n set (*n = 0 when interrupted), 3 when the VM cannot be had (the
+ *    script says what is missing), 1 when the VM ran but brought no report.
+ *  - vmr_exec() boots once and runs `/bin/usbsim ARGS...` inside (FILES copied to /data/); every
+ *    file the command leaves in /out/ comes back to out_dir. The console goes to the file
+ *    console, or to stdout when console is NULL. SIGINT/SIGTERM (caught while it runs, proc.h)
+ *    stop the VM. Returns the command's exit code inside the VM, 3 when the VM cannot be had,
+ *    -1 on a local failure. Blocks until the VM has powered off.
  * Prefix: vmr_.
  */
 #ifndef USBSIM_HARNESS_VMRUN_H
@@ -16,24 +32,52 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "harness/verify.h"
 
+#define VMR_MAX_OUTPUTS 4
+#define VMR_PATH_MAX 4096
+
+struct vmr_outputs {
+    const char *host[VMR_MAX_OUTPUTS];     /* the user's paths, NULL when not given */
+    char vm[VMR_MAX_OUTPUTS][VMR_PATH_MAX]; /* the in-VM paths given instead */
+    char flag[VMR_MAX_OUTPUTS][32];         /* "--NAME" */
+};
+
+/* A new array of the forwarded words (free the array only; rewritten paths live in *paths);
+ * NULL on no memory. dropped and outputs are NULL-terminated (outputs: VMR_MAX_OUTPUTS at most). */
+char **vmr_words(char *const *words, size_t n_words, const char *const *dropped,
+                 const char *const *outputs, struct vmr_outputs *paths, size_t *n_out);
+/* 0, or -1 when a file could not be brought back (said on stderr). */
+int vmr_bring_back(const struct vmr_outputs *paths, const char *from_dir);
+
+int vmr_check(char *why, size_t len);
+
 struct vmr_opts {
+    const char *command;       /* "run" */
+    const char *inner_backend; /* the backend the command uses inside the VM */
+    char *const *words;        /* the user's option words (see vmr_words) */
+    size_t n_words;
     char *const *files;
     size_t n_files;
-    bool has_seed;
-    uint64_t seed;
-    double time_scale;
     bool verbose;
 };
 
 int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n);
-/* Boots the VM once and runs `/bin/usbsim ARGS...` inside (FILES copied to /data/); every file
- * the command leaves in /out/ comes back to out_dir. The VM's console goes to the file console,
- * or to stdout when console is NULL. Returns the command's exit code inside the VM, 3 when the
- * VM cannot be had, -1 on a local failure. */
+
+/* `usbsim COMMAND --backend INNER WORDS... EXTRA... /data/F...` in one boot: WORDS the user's,
+ * through vmr_words (dropped, outputs: their in-VM paths in c->paths), EXTRA the host's own
+ * words (NULL-terminated), FILES copied in. Returns as vmr_exec. */
+struct vmr_cmd {
+    const char *command, *inner_backend;
+    char *const *words;
+    size_t n_words;
+    const char *const *dropped, *const *outputs, *const *extra;
+    char *const *files;
+    size_t n_files;
+    struct vmr_outputs paths; /* set by vmr_command */
+};
+int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console);
 int vmr_exec(char *const *args, size_t nargs, char *const *files, size_t n_files,
              const char *out_dir, const char *console);
 

@@ -1,8 +1,9 @@
 /* End-to-end tests of harness/run: the three real processes over USB/IP on loopback.
  * No assertion depends on timing beyond one packet at a window's edge. */
-#include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,36 +89,25 @@ static void test_expect_that_cannot_hold_names_the_figure(void)
     vfy_free(&r);
 }
 
-/* The newest child of this process that is still running (the application starts last). */
-static pid_t newest_child(void)
+/* Each process's pid, as run_one tells it (run_opts.on_start). */
+static _Atomic pid_t started[3];
+
+static void on_start(void *ctx, const char *name, pid_t pid)
 {
-    pid_t best = 0, me = getpid();
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char path[300];
-        int pid = atoi(e->d_name), ppid = 0;
-        char state = 0;
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        FILE *f = pid > 0 ? fopen(path, "r") : NULL;
-        if (f && fscanf(f, "%*d %*s %c %d", &state, &ppid) == 2 && ppid == me && state != 'Z' &&
-            pid > best)
-            best = pid;
-        if (f)
-            fclose(f);
-    }
-    if (d)
-        closedir(d);
-    return best;
+    (void)ctx;
+    int i = strcmp(name, "device") == 0 ? 0 : strcmp(name, "driver") == 0 ? 1 : 2;
+    CU_ASSERT_STRING_EQUAL(name, i == 0 ? "device" : i == 1 ? "driver" : "app");
+    atomic_store(&started[i], pid);
 }
 
+/* Kills the application by its pid once it has run a while. */
 static void *crash_app(void *arg)
 {
     (void)arg;
+    while (atomic_load(&started[2]) == 0)
+        usleep(10000);
     usleep(700000);
-    pid_t app = newest_child();
-    if (app > 0)
-        kill(app, SIGKILL);
+    kill(atomic_load(&started[2]), SIGKILL);
     return NULL;
 }
 
@@ -125,16 +115,22 @@ static void test_crashed_child_is_reported(void)
 {
     struct scn_scenario sc;
     load("name: t\nduration_ms: 1500\n", &sc);
+    for (int i = 0; i < 3; i++)
+        atomic_store(&started[i], 0);
     pthread_t th;
     CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, crash_app, NULL), 0);
-    struct run_opts o = {.backend = "usbip"};
+    struct run_opts o = {.backend = "usbip", .on_start = on_start};
     struct vfy_result r;
     int rc = run_one(&sc, &o, &r);
     pthread_join(th, NULL);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     CU_ASSERT_FALSE(r.pass);
     CU_ASSERT_TRUE(has_failure(&r, "app: crashed: signal 9"));
-    CU_ASSERT_EQUAL(newest_child(), 0); /* nothing left running */
+    for (int i = 0; i < 3; i++) { /* each one started, and none is left running (or a zombie) */
+        pid_t pid = atomic_load(&started[i]);
+        CU_ASSERT_TRUE(pid > 0);
+        CU_ASSERT_TRUE(pid > 0 && kill(pid, 0) == -1 && errno == ESRCH);
+    }
     vfy_free(&r);
 }
 

@@ -1,0 +1,136 @@
+/* backend — see backend.h. */
+#include "harness/backend.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/html.h"
+#include "harness/proc.h"
+#include "harness/vmrun.h"
+#include "sim/gadget_ffs.h"
+
+static int check_none(const struct be_backend *b, const char *udc, char *why, size_t len)
+{
+    (void)b, (void)udc, (void)why, (void)len;
+    return 0;
+}
+
+static int check_ffs(const struct be_backend *b, const char *udc, char *why, size_t len)
+{
+    (void)b;
+    return ffs_check_env(udc, why, len) ? 3 : 0;
+}
+
+static int check_vm(const struct be_backend *b, const char *udc, char *why, size_t len)
+{
+    (void)b, (void)udc;
+    return vmr_check(why, len);
+}
+
+/* usbip, kernel: run_one per scenario on this host. */
+static int run_local(const struct be_backend *b, const struct be_run_args *a,
+                     struct vfy_result **out, size_t *n)
+{
+    struct vfy_result *res = calloc(a->n ? a->n : 1, sizeof *res);
+    *out = res;
+    *n = 0;
+    if (!res)
+        return 3;
+    struct run_opts ro = {.backend = b->name, .udc = a->udc, .keep_dir = a->keep_logs,
+                          .verbose = a->verbose, .progress = a->progress};
+    for (size_t i = 0; i < a->n && !proc_interrupted(); i++) {
+        char html[4096], pcap[4096];
+        if ((a->html && html_path_for(a->html, a->sc[i].name, a->n, html, sizeof html)) ||
+            (a->pcap && html_path_for(a->pcap, a->sc[i].name, a->n, pcap, sizeof pcap))) {
+            fprintf(stderr, "usbsim run: --html/--pcap FILE: the path is too long\n");
+            return 2;
+        }
+        ro.html_path = a->html ? html : NULL;
+        ro.pcap_path = a->pcap ? pcap : NULL;
+        if (run_one(&a->sc[i], &ro, &res[*n]) != 0)
+            return 3;
+        if (proc_interrupted()) { /* stopped by the user: no verdict */
+            vfy_free(&res[*n]);
+            break;
+        }
+        if (a->on_result)
+            a->on_result(a->ctx, &res[*n]);
+        ++*n;
+    }
+    return 0;
+}
+
+/* vm: the whole set in one boot, with the kernel backend inside. */
+static int run_vm(const struct be_backend *b, const struct be_run_args *a,
+                  struct vfy_result **out, size_t *n)
+{
+    struct vmr_opts vo = {.command = "run", .inner_backend = b->inner, .words = a->words,
+                          .n_words = a->n_words, .files = a->files, .n_files = a->n,
+                          .verbose = a->verbose};
+    int rc = vmr_run(&vo, out, n);
+    for (size_t i = 0; rc == 0 && a->on_result && i < *n; i++)
+        a->on_result(a->ctx, &(*out)[i]);
+    if (rc == 0 && *n != a->n && !proc_interrupted()) {
+        fprintf(stderr, "usbsim run: the VM brought back %zu verdicts for %zu scenarios\n", *n,
+                a->n);
+        rc = 1;
+    }
+    return rc;
+}
+
+static const struct be_backend backends[] = {
+    {"usbip", "the device as a USB/IP server on loopback, the driver its USB/IP client (no root)",
+     BE_OPT_PCAP | BE_OPT_HTML | BE_OPT_KEEP_LOGS, {"usbip", "usbip", true}, NULL, check_none,
+     run_local},
+    {"kernel", "the device as a FunctionFS gadget on a UDC (dummy_hcd), the driver on libusb",
+     BE_OPT_UDC | BE_OPT_HTML | BE_OPT_KEEP_LOGS, {"ffs", "libusb", false}, NULL, check_ffs,
+     run_local},
+    {"vm", "the kernel backend inside a Debian kernel booted by qemu, reports brought back",
+     BE_OPT_UDC | BE_OPT_HTML, {NULL, NULL, false}, "kernel", check_vm, run_vm},
+};
+#define N_BACKENDS (sizeof backends / sizeof backends[0])
+
+const struct be_backend *be_find(const char *name)
+{
+    if (!name)
+        return &backends[0];
+    for (size_t i = 0; i < N_BACKENDS; i++)
+        if (strcmp(backends[i].name, name) == 0)
+            return &backends[i];
+    return NULL;
+}
+
+const char *be_names(void)
+{
+    static char names[256];
+    if (!names[0])
+        for (size_t i = 0; i < N_BACKENDS; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                     i == 0 ? "" : i + 1 == N_BACKENDS ? " or " : ", ", backends[i].name);
+    return names;
+}
+
+bool be_is_local(const struct be_backend *b)
+{
+    return b->setup.device != NULL;
+}
+
+const char *be_refused(const struct be_backend *b, unsigned given)
+{
+    static const struct {
+        unsigned bit;
+        const char *flag;
+    } opts[] = {{BE_OPT_UDC, "--udc"}, {BE_OPT_PCAP, "--pcap"}, {BE_OPT_HTML, "--html"},
+                {BE_OPT_KEEP_LOGS, "--keep-logs"}};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if ((given & opts[i].bit) && !(b->takes & opts[i].bit))
+            return opts[i].flag;
+    return NULL;
+}
+
+int be_run(const struct be_backend *b, const struct be_run_args *a, struct vfy_result **out,
+           size_t *n)
+{
+    return b->run(b, a, out, n);
+}
