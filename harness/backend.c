@@ -91,6 +91,10 @@ static const struct be_backend backends[] = {
 };
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
 
+const char *const be_name_list[] = {"usbip", "kernel", "vm", NULL};
+_Static_assert(sizeof be_name_list / sizeof be_name_list[0] == N_BACKENDS + 1,
+               "one name per run backend");
+
 const struct be_backend *be_find(const char *name)
 {
     if (!name)

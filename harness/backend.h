@@ -67,6 +67,9 @@ struct be_backend {
 
 const struct be_backend *be_find(const char *name);
 const char *be_names(void);
+/* The names, NULL-terminated, in the table's order, for a command's --backend values (the first
+ * is the default); tests/test_backend.c holds it to the table. */
+extern const char *const be_name_list[];
 /* Runs scenarios on this host, one run_one() each (usbip, kernel), or elsewhere (vm). */
 bool be_is_local(const struct be_backend *b);
 /* "--udc" etc.: the first option in `given` (BE_OPT_*) that b does not take, or NULL. */

@@ -356,7 +356,6 @@ static const struct cli_cmd plan_cmd = {
     .common = CLI_O(CLI_SEED) | CLI_O(CLI_TIME_SCALE), .opts = plan_opts, .nopts = PLAN_COUNT,
     .run = cmd_plan};
 
-static const char *const run_backends[] = {"usbip", "kernel", "vm", NULL};
 static const struct cli_cmd run_cmd = {
     .name = "run", .args = "FILE.yaml...", .min_args = 1, .max_args = -1,
     .help = "Run each scenario end to end: the device (USB/IP server on loopback), the driver\n"
@@ -365,18 +364,18 @@ static const struct cli_cmd run_cmd = {
             "backlog and latency. One line per scenario (PASS/FAIL and key figures), then the\n"
             "reasons of a failure. With several scenarios, each --html/--pcap FILE gets the\n"
             "scenario's name (out.html -> out-NAME.html).\n"
-            "Exit 0 all pass, 1 an expectation failed, 2 bad scenario (nothing run), 3 backend\n"
-            "unusable.\n",
+            "Exit 0 all pass (expected failures included), 1 an expectation failed, 2 bad scenario\n"
+            "or usage (nothing run), 3 backend unusable, 130/143 interrupted.\n",
     .common = CLI_O(CLI_BACKEND) | CLI_O(CLI_UDC) | CLI_O(CLI_SEED) | CLI_O(CLI_TIME_SCALE) |
               CLI_O(CLI_JSON) | CLI_O(CLI_JUNIT) | CLI_O(CLI_HTML) | CLI_O(CLI_PCAP) |
               CLI_O(CLI_QUIET) | CLI_O(CLI_KEEP_LOGS) | CLI_O(CLI_VERBOSE),
-    .backends = run_backends,
+    .backends = be_name_list,
     .shared_help = (const char *const[CLI_COMMON_COUNT]){
         [CLI_BACKEND] = "usbip (default: no root, no kernel modules); kernel: the device as a\n"
                         "FunctionFS gadget on dummy_hcd (root, the USB gadget modules), the\n"
                         "driver on libusb; vm: the kernel backend inside a Debian kernel in qemu\n"
-                        "(built and cached under build/vm/ on first use)",
-        [CLI_UDC] = "kernel: the USB device controller to bind (default dummy_udc.0)",
+                        "(built and cached on first use: USBSIM_VM_CACHE)",
+        [CLI_UDC] = "kernel, vm: the USB device controller to bind (default dummy_udc.0)",
         [CLI_SEED] = "override each scenario's seed (decimal)"},
     .run = cmd_run};
 

@@ -393,7 +393,6 @@ int fz_main(struct cli_opts *o)
     return rc;
 }
 
-static const char *const fz_backends[] = {"usbip", "kernel", "vm", NULL};
 static const struct arg_opt fz_opts[FZ_OPT_COUNT] = {
     [FZ_OPT_RUNS] = {.name = "runs", .kind = ARG_U64, .lo = 1, .hi = 100000000,
                      .help = "run N scenarios (indices 0..N-1; default 100)"},
@@ -416,7 +415,7 @@ static const struct arg_opt fz_opts[FZ_OPT_COUNT] = {
 const struct cli_cmd fz_cmd = {
     .name = "fuzz", .help = help_text,
     .common = CLI_O(CLI_SEED) | CLI_O(CLI_TIME_SCALE) | CLI_O(CLI_BACKEND) | CLI_O(CLI_QUIET),
-    .backends = fz_backends,
+    .backends = be_name_list,
     .shared_help = (const char *const[CLI_COMMON_COUNT]){
         [CLI_BACKEND] = "usbip (default); kernel: FunctionFS gadget + libusb (root, the USB\n"
                         "gadget modules); vm: the kernel backend inside a Debian kernel in qemu,\n"

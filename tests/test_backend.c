@@ -47,6 +47,12 @@ static void test_table(void)
     }
     char why[256] = "";
     CU_ASSERT_EQUAL(d->check(d, NULL, why, sizeof why), 0);
+    /* the names a command offers for --backend are the table's, in its order, default first */
+    size_t n = 0;
+    for (; be_name_list[n]; n++)
+        CU_ASSERT_PTR_NOT_NULL(be_find(be_name_list[n]));
+    CU_ASSERT_EQUAL(n, 3);
+    CU_ASSERT_PTR_EQUAL(be_find(be_name_list[0]), d);
 }
 
 static void test_refused_options(void)
