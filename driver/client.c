@@ -153,8 +153,8 @@ int usbsim_server_accept(struct usbsim_server *s, int timeout_ms)
             left = 0;
         struct pollfd p = {s->lfd, POLLIN, 0};
         int n = poll(&p, 1, left < 0 || left > INT32_MAX ? -1 : (int)left);
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) /* a signal: the caller looks at its stop request */
+            return failf(s->err, USBSIM_ESTOPPED, "interrupted while waiting for an application");
         if (n == 0)
             return refused ? USBSIM_ECRED
                            : failf(s->err, USBSIM_ETIMEDOUT, "no application connected within %d ms",

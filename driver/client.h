@@ -50,7 +50,7 @@ struct usbsim_server {
 int usbsim_server_listen(struct usbsim_server *s, const char *path, struct usbsim_ring *r, struct usbsim_doorbell *d);
 /* Accepts one application (timeout_ms < 0: no limit) and hands it the ring: 0, USBSIM_ETIMEDOUT,
  * USBSIM_ECRED (the time ran out after refusing a client of another user: s->err names it),
- * USBSIM_ESYS. A refused client (another user, or one that is gone before its hello) is
+ * USBSIM_ESTOPPED (a signal interrupted the wait), USBSIM_ESYS. A refused client (another user, or one that is gone before its hello) is
  * disconnected, counted in s->refused, and the wait goes on: it never ends the server. */
 int usbsim_server_accept(struct usbsim_server *s, int timeout_ms);
 /* 0 while the application is connected, USBSIM_EPEER once it closed or died (then the driver should

@@ -53,6 +53,8 @@ static void on_packet(void *ctx, const uint8_t *buf, size_t len, uint64_t ingres
     if (rc == USBSIM_DROPPED) {
         d->ring_drops++;
         log_row(d, f.seq, ingress_ns, lf_status_names[LF_ST_RING_DROP]);
+    } else if (rc == USBSIM_EPEER) { /* a wait for room called off: stop, or the app is gone */
+        *d->o->stop = 1;
     } else if (rc < 0) {
         fprintf(stderr, "driver: ring: %s\n", usbsim_ring_error(d->ring));
         d->failed = 1;
@@ -84,11 +86,13 @@ static int pump(struct drv *d, struct src *s)
                             "application reads what is left, then the driver ends\n");
             return 0;
         }
-        if (usbsim_server_check(&d->srv) != 0) {
-            fprintf(stderr, "driver: the application went away\n");
-            usbsim_ring_stop(d->ring);
-            return 1;
-        }
+        if (usbsim_server_check(&d->srv) != 0)
+            break;
+    }
+    if (usbsim_server_check(&d->srv) != 0) {
+        fprintf(stderr, "driver: the application went away\n");
+        usbsim_ring_stop(d->ring);
+        return 1;
     }
     return 0;
 }
@@ -141,13 +145,23 @@ static struct src *open_source(const struct drv_opts *o, const struct src_config
 }
 
 /* Waits for the application: 0, the exit code, or -1 when stopped while waiting (a clean end). */
+/* While a block-policy push waits for room: give up when told to stop or when the application
+ * is gone (the ring asks about once a millisecond). */
+static int wait_worth_it(void *ctx)
+{
+    struct drv *d = ctx;
+    return *d->o->stop || usbsim_server_check(&d->srv) != 0;
+}
+
 static int await_app(struct drv *d)
 {
     const struct drv_opts *o = d->o;
     if (!o->quiet)
         fprintf(stderr, "driver: waiting for an application on %s\n", o->socket_path);
-    if (usbsim_server_accept(&d->srv, o->accept_timeout_ms) == 0)
+    if (usbsim_server_accept(&d->srv, o->accept_timeout_ms) == 0) {
+        usbsim_ring_set_wait_check(d->ring, wait_worth_it, d);
         return 0;
+    }
     if (*o->stop) {
         fprintf(stderr, "driver: stopped before an application connected\n");
         return -1;

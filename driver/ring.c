@@ -423,8 +423,8 @@ static int wait_room(struct usbsim_ring *r)
                         (unsigned long long)r->block_timeout_ns);
         if (r->wait_check && t >= next_check) {
             if (r->wait_check(r->wait_ctx) != 0)
-                return fail(r, USBSIM_EPEER, "ring: the consumer went away while the producer "
-                            "waited for room");
+                return fail(r, USBSIM_EPEER, "ring: the wait for room was called off (the "
+                            "consumer went away, or the producer was told to stop)");
             next_check = t + 1000000;
         }
         if (round < 256) {

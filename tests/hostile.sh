@@ -37,5 +37,53 @@ if [ -n "$child" ]; then
   kill -KILL "$child" 2>/dev/null || true
 fi
 
+# 2, 3. `usbsim driver`, block policy, behind an application that takes the ring and never
+# drains it: when the application exits, the driver sees it and ends; while it lingers, Ctrl-C
+# still ends the driver. (A blocked producer once waited for room forever, deaf to both.)
+printf 'name: long\nduration_ms: 30000\n' >"$tmp/long.yaml"
+cat >"$tmp/taker.py" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+for _ in range(200):
+    try:
+        s.connect(sys.argv[1]); break
+    except OSError:
+        time.sleep(0.05)
+msg, fds, flags, addr = socket.recv_fds(s, 64, 4)
+print("took the ring", flush=True)
+time.sleep(float(sys.argv[2]))   # never drains
+PY
+driver_behind_taker() { # $1: seconds the taker holds the ring; prints the driver's pid
+  "$usbsim" gadget "$tmp/long.yaml" --listen 127.0.0.1:0 >"$tmp/gadget.out" 2>&1 &
+  echo $! >"$tmp/gadget.pid"
+  local port=
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*served over USB\/IP on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/gadget.out")
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  rm -f "$tmp/d.sock"
+  "$usbsim" driver --socket "$tmp/d.sock" --connect "127.0.0.1:$port" --slots 8 \
+    --overflow block >"$tmp/driver.out" 2>&1 &
+  echo $! >"$tmp/driver.pid"
+  python3 "$tmp/taker.py" "$tmp/d.sock" "$1" >"$tmp/taker.out" 2>&1 &
+  echo $! >"$tmp/taker.pid"
+  sleep 1.5 # the 8 slots fill in 80 ms: the driver now waits for room
+}
+stop_all() { kill -KILL "$(cat "$tmp/gadget.pid")" "$(cat "$tmp/driver.pid")" "$(cat "$tmp/taker.pid")" 2>/dev/null || true; wait 2>/dev/null || true; }
+
+driver_behind_taker 1
+drv=$(cat "$tmp/driver.pid")
+check "the taker took the ring" grep -q "took the ring" "$tmp/taker.out"
+check "the driver ends once the application that never drained is gone" gone_within "$drv" 80
+check "... and says why" grep -q "application went away" "$tmp/driver.out"
+stop_all
+
+driver_behind_taker 60
+drv=$(cat "$tmp/driver.pid")
+kill -INT "$drv"
+check "Ctrl-C ends a driver waiting for room" gone_within "$drv" 50
+stop_all
+
 echo "hostile: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
