@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static bool all_digits(const char *s, size_t n)
 {
@@ -162,7 +164,35 @@ int arg_value(const struct arg_opt *o, const char *s, struct arg_val *v, char *e
         snprintf(err, len, "--%s takes %s, not '%s'", o->name, what, s);
         return -1;
     }
+    char why[128];
+    if (o->writes && strcmp(s, "-") != 0 && arg_writable(s, why, sizeof why) != 0) {
+        snprintf(err, len, "--%s %s: %s", o->name, s, why);
+        return -1;
+    }
     *v = x;
+    return 0;
+}
+
+int arg_writable(const char *path, char *why, size_t len)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return snprintf(why, len, "is a folder, not a file"), -1;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+    if (stat(dir, &st) != 0)
+        return snprintf(why, len, "no folder %s", dir), -1;
+    if (!S_ISDIR(st.st_mode))
+        return snprintf(why, len, "%s is not a folder", dir), -1;
+    if (access(dir, W_OK | X_OK) != 0)
+        return snprintf(why, len, "cannot write in %s: %s", dir, strerror(errno)), -1;
     return 0;
 }
 

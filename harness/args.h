@@ -57,6 +57,8 @@ struct arg_opt {
     const char *const *values; /* ARG_ENUM: allowed values, NULL-terminated */
     const char *help;          /* what it does; '\n' continues on the next line */
     bool required;
+    bool writes;               /* a file the command will write: its folder must exist and be
+                                  writable, and it must not be a folder ("-" is not checked) */
 };
 
 /* One parsed value. */
@@ -88,5 +90,9 @@ void arg_help(FILE *f, const struct arg_opt *const *opts, size_t n);
 
 /* fmt has one %s for arg; cmd NULL names no command. */
 int arg_usage(const char *cmd, const char *fmt, const char *arg);
+
+/* Can the program create or replace the file path? 0, or -1 with why ("no folder /x", "is a
+ * folder, not a file", "cannot write in /x: Permission denied"). */
+int arg_writable(const char *path, char *why, size_t len);
 
 #endif

@@ -28,6 +28,19 @@ static int check_vm(const struct be_backend *b, const char *udc, char *why, size
     return vmr_check(why, len);
 }
 
+/* Scenario i's name for its report files: its name, or NAME-K when K-1 scenarios before it in
+ * the set have the same name, so no two runs write one file. */
+static void unique_name(const struct scn_scenario *sc, size_t i, char *buf, size_t len)
+{
+    size_t same = 0;
+    for (size_t k = 0; k < i; k++)
+        same += strcmp(sc[k].name, sc[i].name) == 0;
+    if (same)
+        snprintf(buf, len, "%s-%zu", sc[i].name, same + 1);
+    else
+        snprintf(buf, len, "%s", sc[i].name);
+}
+
 /* usbip, kernel: run_one per scenario on this host. */
 static int run_local(const struct be_backend *b, const struct be_run_args *a,
                      struct vfy_result **out, size_t *n)
@@ -38,11 +51,13 @@ static int run_local(const struct be_backend *b, const struct be_run_args *a,
     if (!res)
         return 3;
     struct run_opts ro = {.backend = b->name, .udc = a->udc, .keep_dir = a->keep_logs,
-                          .verbose = a->verbose, .progress = a->progress};
+                          .verbose = a->verbose, .progress = a->progress,
+                          .output_failures = a->output_failures};
     for (size_t i = 0; i < a->n && !proc_interrupted(); i++) {
-        char html[4096], pcap[4096];
-        if ((a->html && html_path_for(a->html, a->sc[i].name, a->n, html, sizeof html)) ||
-            (a->pcap && html_path_for(a->pcap, a->sc[i].name, a->n, pcap, sizeof pcap))) {
+        char html[4096], pcap[4096], name[SCN_MAX_NAME + 16];
+        unique_name(a->sc, i, name, sizeof name);
+        if ((a->html && html_path_for(a->html, name, a->n, html, sizeof html)) ||
+            (a->pcap && html_path_for(a->pcap, name, a->n, pcap, sizeof pcap))) {
             fprintf(stderr, "usbsim run: --html/--pcap FILE: the path is too long\n");
             return 2;
         }
@@ -67,7 +82,7 @@ static int run_vm(const struct be_backend *b, const struct be_run_args *a,
 {
     struct vmr_opts vo = {.command = "run", .inner_backend = b->inner, .words = a->words,
                           .n_words = a->n_words, .files = a->files, .n_files = a->n,
-                          .verbose = a->verbose};
+                          .verbose = a->verbose, .output_failures = a->output_failures};
     int rc = vmr_run(&vo, out, n);
     for (size_t i = 0; rc == 0 && a->on_result && i < *n; i++)
         a->on_result(a->ctx, &(*out)[i]);

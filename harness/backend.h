@@ -50,6 +50,7 @@ struct be_run_args {
     size_t n_words;
     const char *udc, *html, *pcap;
     bool keep_logs, verbose, progress;
+    int *output_failures; /* when not NULL: +1 for each report file that could not be written */
     void (*on_result)(void *ctx, const struct vfy_result *r); /* may be NULL */
     void *ctx;
 };

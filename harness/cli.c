@@ -210,7 +210,9 @@ static int cmd_run(struct cli_opts *o)
         snprintf(why, sizeof why, "backend %s: %s", b->name, missing);
         return cannot_start(o, CLI_ENV, why, false);
     }
+    int output_failures = 0;
     struct be_run_args a = {.sc = sc, .files = o->files, .n = (size_t)o->nfiles,
+                            .output_failures = &output_failures,
                             .words = o->words, .n_words = (size_t)o->nwords, .udc = o->udc,
                             .html = o->html, .pcap = o->pcap, .keep_logs = o->keep,
                             .verbose = o->verbose,
@@ -222,6 +224,8 @@ static int cmd_run(struct cli_opts *o)
     rc = be_run(b, &a, &res, &n);
     rc = rc == 0 ? CLI_OK : rc == 1 ? CLI_FAIL : rc == 2 ? CLI_USAGE : CLI_ENV;
     rc = finish_run(o, res, n, rc);
+    if (output_failures && rc == CLI_OK) /* a report that was asked for is missing: not a pass */
+        rc = CLI_FAIL;
     if ((rc == CLI_ENV || rc == CLI_USAGE) && n == 0 && !proc_interrupted()) {
         snprintf(why, sizeof why, "backend %s could not run the scenarios (the reason is in the "
                                   "program's error output)", b->name);
@@ -314,13 +318,13 @@ static const struct arg_opt common_opts[CLI_COMMON_COUNT] = {
     [CLI_BACKEND] = {.name = "backend", .kind = ARG_ENUM, .help = "where it runs"},
     [CLI_UDC] = {.name = "udc", .kind = ARG_TEXT, .meta = "NAME",
                  .help = "the USB device controller to bind (default dummy_udc.0)"},
-    [CLI_JSON] = {.name = "json", .kind = ARG_OUTPUT,
+    [CLI_JSON] = {.name = "json", .kind = ARG_OUTPUT, .writes = true,
                   .help = "write the report as JSON (-: standard output)"},
-    [CLI_JUNIT] = {.name = "junit", .kind = ARG_OUTPUT,
+    [CLI_JUNIT] = {.name = "junit", .kind = ARG_OUTPUT, .writes = true,
                    .help = "write JUnit XML, one testcase per scenario (-: standard output)"},
-    [CLI_HTML] = {.name = "html", .kind = ARG_PATH,
+    [CLI_HTML] = {.name = "html", .kind = ARG_PATH, .writes = true,
                   .help = "write a self-contained HTML page per scenario (charts, events, losses)"},
-    [CLI_PCAP] = {.name = "pcap", .kind = ARG_PATH,
+    [CLI_PCAP] = {.name = "pcap", .kind = ARG_PATH, .writes = true,
                   .help = "capture what crossed the USB link (usbmon pcap, for Wireshark/tshark)"},
     [CLI_KEEP_LOGS] = {.name = "keep-logs", .kind = ARG_FLAG,
                        .help = "keep each run's device/driver/app logs and print where they are"},
@@ -383,7 +387,7 @@ static const char *const gadget_backends[] = {"usbip", "ffs", NULL};
 static const struct arg_opt gadget_opts[GADGET_COUNT] = {
     [GADGET_LISTEN] = {.name = "listen", .kind = ARG_TEXT, .meta = "ADDR:PORT",
                        .help = "usbip: address and port to listen on (default 127.0.0.1:3240)"},
-    [GADGET_LOG] = {.name = "log", .kind = ARG_PATH,
+    [GADGET_LOG] = {.name = "log", .kind = ARG_PATH, .writes = true,
                     .help = "write the device log (seq, due, produce time, fate) as CSV"},
 };
 static const struct cli_cmd gadget_cmd = {

@@ -402,7 +402,7 @@ static const struct arg_opt fz_opts[FZ_OPT_COUNT] = {
                       .help = "run only the indices i with i mod N == K-1 (split a campaign)"},
     [FZ_OPT_OUT] = {.name = "out", .kind = ARG_PATH, .meta = "DIR",
                     .help = "where failures are written (default fuzz-out)"},
-    [FZ_OPT_JSON] = {.name = "json", .kind = ARG_PATH,
+    [FZ_OPT_JSON] = {.name = "json", .kind = ARG_PATH, .writes = true,
                      .help = "write a summary: runs, failures with files and invariants, runs/s"},
     [FZ_OPT_SHRINK] = {.name = "shrink-runs", .kind = ARG_U64, .hi = 100000,
                        .help = "runs spent shrinking each failure (default 40, 0: no shrinking)"},

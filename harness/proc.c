@@ -23,14 +23,19 @@ static void on_signal(int sig)
     interrupted = sig;
 }
 
+/* Every signal whose default would end the harness with its children and temporary folder
+ * left behind: each is caught, so the run stops in order (exit 128 + the signal). SIGPIPE too:
+ * a closed standard output then makes writes fail (EPIPE) instead of killing the harness. */
+static const int caught[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGUSR1, SIGUSR2, SIGQUIT};
+
 void proc_catch_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
+        sigaction(caught[i], &sa, NULL);
 }
 
 bool proc_interrupted(void)
@@ -69,8 +74,8 @@ int proc_start(struct proc *p, const char *name, int (*fn)(void *arg), void *arg
         if (getppid() != parent)
             _exit(125);
         /* The harness's own handlers must not linger in the child. */
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
+        for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
+            signal(caught[i], SIG_DFL);
         int rc = fn(arg);
         fflush(NULL);
         _exit(rc & 0xff);

@@ -12,8 +12,9 @@
  *    verifier's failure kind: process_crash (a signal), process_hang (the watchdog),
  *    process_stopped (stopped because another process failed, or by an interrupt: a
  *    consequence, not a culprit), process_failed (exited non-zero, or never started).
- *  - proc_interrupted() is true once SIGINT or SIGTERM reached the harness after
- *    proc_catch_signals(); proc_wait_all() then stops the children at once;
+ *  - proc_interrupted() is true once SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGUSR1, SIGUSR2 or
+ *    SIGQUIT (each of which would otherwise end the harness with its work left behind) reached it
+ *    after proc_catch_signals(); proc_wait_all() then stops the children at once;
  *    proc_interrupt_signal() says which one (0 when none).
  * Prefix: proc_.
  */

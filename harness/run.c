@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,7 +36,7 @@ static const char *const run_files[] = {REC_DEVICE_CSV, REC_DRIVER_CSV, REC_APP_
 struct run {
     const struct scn_scenario *sc;
     const struct run_opts *o;
-    char dir[64];
+    char dir[108]; /* holds TMPDIR/usbsim-XXXXXX: TMPDIR is bounded for the socket (run_one) */
     int ready[2];
     uint16_t port;
     const struct run_setup *setup; /* the backend's: device, driver source */
@@ -260,8 +261,11 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
         vfy_add_failure(out, VFY_KIND_PROCESS_FAILED, "no records to judge: %s", err);
     vfy_apply_expect(r->sc, out); /* before the page, so it shows an expected failure as such */
     char herr[HTML_ERR_MAX];
-    if (r->o->html_path && html_write(r->o->html_path, r->sc, loaded ? &run : NULL, out, herr) != 0)
+    if (r->o->html_path && html_write(r->o->html_path, r->sc, loaded ? &run : NULL, out, herr) != 0) {
         fprintf(stderr, "usbsim run: %s\n", herr);
+        if (r->o->output_failures)
+            ++*r->o->output_failures;
+    }
     if (loaded)
         rec_free(&run);
 }
@@ -305,8 +309,18 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
         return 3;
     }
     struct run r = {.sc = sc, .o = o, .backend = b->name, .setup = &b->setup};
+    /* TMPDIR as given, or refused when the driver's socket could not be made in it (a UNIX
+     * socket path holds at most sizeof sun_path - 1 bytes): never silently replaced. */
     const char *tmp = getenv("TMPDIR");
-    snprintf(r.dir, sizeof r.dir, "%s/usbsim-XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+    tmp = tmp && *tmp ? tmp : "/tmp";
+    size_t most = sizeof(((struct sockaddr_un *)0)->sun_path) - 1 -
+                  strlen("/usbsim-XXXXXX/" SOCKET_FILE);
+    if (strlen(tmp) > most) {
+        fprintf(stderr, "usbsim: TMPDIR is %zu characters long; the run's socket needs it at most "
+                "%zu (set TMPDIR to a shorter folder)\n", strlen(tmp), most);
+        return 3;
+    }
+    snprintf(r.dir, sizeof r.dir, "%s/usbsim-XXXXXX", tmp);
     if (!mkdtemp(r.dir) || pipe(r.ready) != 0) {
         fprintf(stderr, "usbsim: cannot make the run's directory: %s\n", strerror(errno));
         return 3;

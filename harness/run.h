@@ -54,6 +54,7 @@ struct run_opts {
     struct run_figures *figures; /* filled when not NULL */
     const char *html_path;       /* write the run's HTML report here (harness/html.h), or NULL */
     const char *pcap_path;       /* capture what crossed the USB link here (sim/capture.h) */
+    int *output_failures;        /* when not NULL: +1 for each report file it could not write */
     void (*on_start)(void *ctx, const char *name, pid_t pid); /* may be NULL */
     void *ctx;
 };

@@ -362,7 +362,8 @@ int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n)
     } else if (vm == 3 || vm < 0) {
         rc = 3; /* the script said what is missing */
     } else if (rpt_json_read(report, out, n, err) == 0) {
-        vmr_bring_back(&c.paths, outd); /* a file it could not bring back is said */
+        if (vmr_bring_back(&c.paths, outd) != 0 && o->output_failures) /* said on stderr */
+            ++*o->output_failures;
         rc = 0;
     } else {
         show(console);

@@ -61,6 +61,7 @@ struct vmr_opts {
     char *const *files;
     size_t n_files;
     bool verbose;
+    int *output_failures; /* when not NULL: +1 when a report file could not be brought back */
 };
 
 int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n);

@@ -14,6 +14,9 @@ ok()  { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "hostile: FAIL $*"; }
 check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
 
+# Exit code $1 is $2 and the output $3 says $4, with no verdict line.
+refused() { [ "$1" -eq "$2" ] && grep -q -- "$4" <<<"$3" && ! grep -q '^PASS\|^FAIL' <<<"$3"; }
+
 # Waits up to $2 tenths of a second for process $1 to be gone.
 gone_within() {
   for _ in $(seq "$2"); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
@@ -84,6 +87,51 @@ drv=$(cat "$tmp/driver.pid")
 kill -INT "$drv"
 check "Ctrl-C ends a driver waiting for room" gone_within "$drv" 50
 stop_all
+
+# 4. Every signal that ends `usbsim run` cleans up: children stopped, the run's folder removed,
+# exit 128 + the signal, no failure invented.
+mkdir -p "$tmp/t"
+for sig in HUP PIPE USR1 TERM INT; do
+  TMPDIR="$tmp/t" "$usbsim" run "$tmp/long.yaml" --quiet >"$tmp/run.out" 2>&1 &
+  run=$!
+  for _ in $(seq 50); do [ -n "$(ls -A "$tmp/t")" ] && break; sleep 0.1; done
+  sleep 1
+  kill -s "$sig" "$run"
+  rc=0; wait "$run" || rc=$?
+  num=$(kill -l "$sig")
+  check "run ended by SIG$sig exits $((128 + num)) (got $rc)" test "$rc" -eq $((128 + num))
+  check "run ended by SIG$sig leaves no process" gone_within "$run" 1
+  check "run ended by SIG$sig leaves no folder ($(ls "$tmp/t" | tr '\n' ' '))" test -z "$(ls -A "$tmp/t")"
+  if grep -q '^FAIL' "$tmp/run.out"; then bad "run ended by SIG$sig invented a failure"; else ok; fi
+  pgrep -f "run $tmp/long.yaml" >/dev/null && bad "SIG$sig: a child of run is still there"
+done
+
+# 5. Every output failure changes the exit code; a bad output path is refused before anything
+# runs (exit 2); a long TMPDIR is refused, not silently replaced.
+printf 'name: short\nduration_ms: 300\n' >"$tmp/short.yaml"
+rc=0; "$usbsim" validate scenarios/steady.yaml >/dev/full 2>/dev/null || rc=$?
+check "validate to a full standard output exits non-zero (got $rc)" test "$rc" -ne 0
+rc=0; "$usbsim" run "$tmp/short.yaml" >/dev/full 2>/dev/null || rc=$?
+check "run to a full standard output exits non-zero (got $rc)" test "$rc" -ne 0
+rc=0; "$usbsim" run "$tmp/short.yaml" --html /dev/full >/dev/null 2>&1 || rc=$?
+check "run --html /dev/full exits 1 (got $rc)" test "$rc" -eq 1
+rc=0; "$usbsim" run "$tmp/short.yaml" --json /dev/full >/dev/null 2>&1 || rc=$?
+check "run --json /dev/full exits 1 (got $rc)" test "$rc" -eq 1
+for o in html pcap json junit; do
+  rc=0; out=$("$usbsim" run "$tmp/short.yaml" --$o "$tmp/no/such/x" 2>&1) || rc=$?
+  check "run --$o into a missing folder: exit 2 before running (got $rc: $out)" \
+    refused "$rc" 2 "$out" "no folder"
+done
+long=$tmp/$(printf 'd%.0s' $(seq 90))
+mkdir -p "$long"
+rc=0; out=$(TMPDIR=$long "$usbsim" run "$tmp/short.yaml" 2>&1) || rc=$?
+check "a TMPDIR too long for the socket is refused with exit 3 (got $rc: $out)" \
+  refused "$rc" 3 "$out" "TMPDIR"
+
+# 6. Two scenarios with the same name get distinct report files.
+cp "$tmp/short.yaml" "$tmp/short2.yaml"
+"$usbsim" run "$tmp/short.yaml" "$tmp/short2.yaml" --html "$tmp/same.html" --quiet >/dev/null 2>&1 || true
+check "same-name scenarios: two report files" test -s "$tmp/same-short.html" -a -s "$tmp/same-short-2.html"
 
 echo "hostile: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
