@@ -17,7 +17,6 @@
 #include "harness/backend.h"
 #include "harness/bench_e2e.h"
 #include "harness/html.h"
-#include "harness/junit_err.h"
 #include "harness/bench_ring.h"
 #include "harness/fuzz.h"
 #include "harness/proc.h"
@@ -162,9 +161,9 @@ static int cannot_start(const struct cli_opts *o, int code, const char *why, boo
 {
     if (!said)
         fprintf(stderr, "usbsim run: %s\n", why);
-    char err[256];
-    if (o->junit && jerr_write(o->junit, o->nfiles == 1 ? o->files[0] : "usbsim run", code, why,
-                               err, sizeof err) != 0)
+    char err[RPT_ERR_MAX];
+    if (o->junit && rpt_junit_error(o->junit, o->nfiles == 1 ? o->files[0] : "usbsim run", code,
+                                    why, err) != 0)
         fprintf(stderr, "usbsim run: %s\n", err);
     return code;
 }
@@ -436,7 +435,9 @@ static const struct cli_cmd driver_cmd = {
     .help = "Run the driver alone: read the device (USB/IP client, or libusb by VID:PID), check\n"
             "each packet's CRC, push it into the shared ring and serve the ring on the UNIX\n"
             "socket PATH to one application (see examples/consumer.c and driver/client.h).\n"
-            "Runs until Ctrl-C.\n",
+            "It says what it waits for (the device, then an application) and ends by itself\n"
+            "(exit 0, saying so) when the device is gone for good or the USB/IP server has ended\n"
+            "its timeline, or on Ctrl-C. With --source libusb and no such device: exit 3 at once.\n",
     .opts = driver_opts, .nopts = DRV_COUNT, .run = cmd_driver};
 
 static const struct cli_cmd *const bench_subs[] = {&bench_ring_cmd, &bench_e2e_cmd};

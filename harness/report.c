@@ -527,3 +527,29 @@ int rpt_junit_write(const char *path, const struct vfy_result *results, size_t n
     }
     return 0;
 }
+
+int rpt_junit_error(const char *path, const char *name, int exit_code, const char *why,
+                    char err[RPT_ERR_MAX])
+{
+    FILE *f = is_stdout(path) ? stdout : fopen(path, "w");
+    if (!f) {
+        snprintf(err, RPT_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+          "<testsuites name=\"usbsim\" tests=\"1\" failures=\"0\" errors=\"1\">\n"
+          "  <testsuite name=\"usbsim\" tests=\"1\" failures=\"0\" errors=\"1\">\n"
+          "    <testcase classname=\"usbsim\" name=\"", f);
+    xml_attr(f, name);
+    fputs("\" time=\"0\">\n      <error message=\"", f);
+    xml_attr(f, why);
+    fprintf(f, "\" type=\"%s\">", exit_code == 3 ? "environment" : "usage");
+    xml_text(f, why);
+    fputs("</error>\n    </testcase>\n  </testsuite>\n</testsuites>\n", f);
+    int bad = fflush(f) != 0 || ferror(f);
+    if ((f != stdout && fclose(f) != 0) || bad) {
+        snprintf(err, RPT_ERR_MAX, "%s: cannot write: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

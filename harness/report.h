@@ -58,5 +58,9 @@ int rpt_json_read(const char *path, struct vfy_result **out, size_t *n, char err
 void rpt_results_free(struct vfy_result *results, size_t n);
 int rpt_junit_write(const char *path, const struct vfy_result *results, size_t n,
                     char err[RPT_ERR_MAX]);
+/* JUnit XML for a run that could not start (exit 2 or 3): one testcase NAME holding
+ * <error message=WHY type="usage"|"environment">WHY</error>, so CI shows why. "-": stdout. */
+int rpt_junit_error(const char *path, const char *name, int exit_code, const char *why,
+                    char err[RPT_ERR_MAX]);
 
 #endif

@@ -1,5 +1,5 @@
 /* The run backends' table (harness/backend), the words forwarded into the VM (harness/vmrun),
- * the JUnit file of a run that cannot start (harness/junit_err), and `usbsim run` ended by a
+ * the JUnit file of a run that cannot start (rpt_junit_error), and `usbsim run` ended by a
  * signal: exit 128+signal and no invented failure. */
 #include <errno.h>
 #include <signal.h>
@@ -12,7 +12,7 @@
 
 #include "harness/backend.h"
 #include "harness/cli.h"
-#include "harness/junit_err.h"
+#include "harness/report.h"
 #include "harness/vmrun.h"
 #include "tests/cu.h"
 
@@ -117,9 +117,9 @@ static void test_junit_error(void)
     int fd = mkstemp(path);
     CU_ASSERT_TRUE_FATAL(fd >= 0);
     close(fd);
-    char err[256];
+    char err[RPT_ERR_MAX];
     const char *why = "needs <root> & \"configfs\"";
-    CU_ASSERT_EQUAL(jerr_write(path, "a&b.yaml", 3, why, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(rpt_junit_error(path, "a&b.yaml", 3, why, err), 0);
     const char *x = slurp(path);
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "errors=\"1\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "name=\"a&amp;b.yaml\""));
