@@ -10,6 +10,7 @@
 #include "driver/client.h"
 #include "sim/logfmt.h"
 #include "sim/packet.h"
+#include "sim/exitcode.h"
 
 #define RUN_SLICE_NS 100000000LL /* how often the loop looks at the application and the flag */
 
@@ -184,7 +185,7 @@ static int serve(struct drv *d)
         if (*o->stop)
             return 0;
         fprintf(stderr, "driver: cannot open the %s source: %s\n", o->source, err);
-        return 3;
+        return XC_ENV;
     }
     rc = o->source_first ? await_app(d) : 0;
     if (rc != 0) {

@@ -1,5 +1,6 @@
 /* args — see args.h. */
 #include "harness/args.h"
+#include "sim/exitcode.h"
 
 #include <errno.h>
 #include <math.h>
@@ -324,5 +325,5 @@ int arg_usage(const char *cmd, const char *fmt, const char *arg)
     fprintf(stderr, "usbsim%s%s: ", cmd ? " " : "", cmd ? cmd : "");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, " (try 'usbsim %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
-    return 2;
+    return XC_USAGE;
 }

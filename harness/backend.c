@@ -9,6 +9,7 @@
 #include "harness/proc.h"
 #include "harness/vmrun.h"
 #include "sim/gadget_ffs.h"
+#include "sim/exitcode.h"
 
 static int check_none(const struct be_backend *b, const char *udc, char *why, size_t len)
 {
@@ -49,7 +50,7 @@ static int run_local(const struct be_backend *b, const struct be_run_args *a,
     *out = res;
     *n = 0;
     if (!res)
-        return 3;
+        return XC_ENV;
     struct run_opts ro = {.backend = b->name, .udc = a->udc, .keep_dir = a->keep_logs,
                           .verbose = a->verbose, .progress = a->progress,
                           .output_failures = a->output_failures};
@@ -59,12 +60,12 @@ static int run_local(const struct be_backend *b, const struct be_run_args *a,
         if ((a->html && html_path_for(a->html, name, a->n, html, sizeof html)) ||
             (a->pcap && html_path_for(a->pcap, name, a->n, pcap, sizeof pcap))) {
             fprintf(stderr, "usbsim run: --html/--pcap FILE: the path is too long\n");
-            return 2;
+            return XC_USAGE;
         }
         ro.html_path = a->html ? html : NULL;
         ro.pcap_path = a->pcap ? pcap : NULL;
         if (run_one(&a->sc[i], &ro, &res[*n]) != 0)
-            return 3;
+            return XC_ENV;
         if (proc_interrupted()) { /* stopped by the user: no verdict */
             vfy_free(&res[*n]);
             break;

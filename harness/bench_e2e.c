@@ -14,6 +14,7 @@
 #include "harness/proc.h"
 #include "harness/run.h"
 #include "sim/scenario.h"
+#include "sim/exitcode.h"
 
 #define MAX_RUNS 50
 enum { SUPPRESSED, ALWAYS, MODES };
@@ -150,7 +151,7 @@ int bench_e2e_main(struct cli_opts *o)
             fprintf(stderr, "bench e2e: run %d of %d (%d s each mode)\n", i + 1, runs, secs);
         for (int m = 0; m < MODES; m++)
             if (one_run(&sc, m, &s[m], i) != 0)
-                return 3;
+                return XC_ENV;
     }
     if (proc_interrupted())
         return 1;

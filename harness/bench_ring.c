@@ -21,6 +21,7 @@
 
 #include "driver/doorbell.h"
 #include "driver/ring.h"
+#include "sim/exitcode.h"
 
 #define PKT 112
 #define SLOTS 1024
@@ -432,7 +433,7 @@ int bench_ring_main(struct cli_opts *o)
     if (!R.lat || run_all(&R, 2000000) != 0) {
         free(R.lat);
         fprintf(stderr, "usbsim bench ring: cannot set up the transfer (fork, mmap or socket)\n");
-        return 3;
+        return XC_ENV;
     }
     double p50 = quantile(R.lat, R.nlat, 0.5), p99 = quantile(R.lat, R.nlat, 0.99);
     double mx = quantile(R.lat, R.nlat, 1.0);

@@ -27,6 +27,7 @@
 #include "sim/gadget.h"
 #include "sim/scenario.h"
 #include "sim/schedule.h"
+#include "sim/exitcode.h"
 
 /* The one version string: the Makefile passes VERSION as -DUSBSIM_VERSION. */
 #ifndef USBSIM_VERSION
@@ -81,27 +82,27 @@ static int cmd_validate(struct cli_opts *o)
                    (long long)(sc.device.period_ns / 1000));
         }
     }
-    return bad ? CLI_USAGE : CLI_OK;
+    return bad ? XC_USAGE : XC_OK;
 }
 
 static int cmd_plan(struct cli_opts *o)
 {
     struct scn_scenario sc;
     if (load_scenario(o, o->files[0], &sc) != 0)
-        return CLI_USAGE;
+        return XC_USAGE;
     struct sched plan;
     char err[SCN_ERR_MAX];
     if (sched_build(&sc, &plan, err) != 0) {
         fprintf(stderr, "%s: %s\n", o->files[0], err);
-        return CLI_USAGE;
+        return XC_USAGE;
     }
     int rc = sched_print(&plan, stdout, o->own[PLAN_CSV].set);
     sched_free(&plan);
     if (rc != 0 || fflush(stdout) != 0) {
         fprintf(stderr, "usbsim plan: cannot write the plan: %s\n", strerror(errno));
-        return CLI_FAIL;
+        return XC_FAIL;
     }
-    return CLI_OK;
+    return XC_OK;
 }
 
 /* Loads every file first: one bad scenario means nothing is run (exit 2). */
@@ -148,10 +149,10 @@ static void print_result(void *ctx, const struct vfy_result *r)
 static int finish_run(const struct cli_opts *o, const struct vfy_result *res, size_t n, int rc)
 {
     for (size_t i = 0; i < n; i++)
-        if (!scenario_passed(&res[i]) && rc == CLI_OK)
-            rc = CLI_FAIL;
-    if (write_reports(o, res, n) && rc == CLI_OK)
-        rc = CLI_FAIL;
+        if (!scenario_passed(&res[i]) && rc == XC_OK)
+            rc = XC_FAIL;
+    if (write_reports(o, res, n) && rc == XC_OK)
+        rc = XC_FAIL;
     return rc;
 }
 
@@ -195,19 +196,19 @@ static int cmd_run(struct cli_opts *o)
     const char *refused = be_refused(b, given);
     if (refused) {
         snprintf(why, sizeof why, "the %s backend does not take %s", b->name, refused);
-        return cannot_start(o, CLI_USAGE, why, false);
+        return cannot_start(o, XC_USAGE, why, false);
     }
     struct scn_scenario *sc = load_all(o);
     if (!sc) {
         first_bad_scenario(o, why, sizeof why);
-        return cannot_start(o, CLI_USAGE, why, true);
+        return cannot_start(o, XC_USAGE, why, true);
     }
     char missing[256];
     int rc = b->check(b, o->udc, missing, sizeof missing);
     if (rc != 0) {
         free(sc);
         snprintf(why, sizeof why, "backend %s: %s", b->name, missing);
-        return cannot_start(o, CLI_ENV, why, false);
+        return cannot_start(o, XC_ENV, why, false);
     }
     int output_failures = 0;
     struct be_run_args a = {.sc = sc, .files = o->files, .n = (size_t)o->nfiles,
@@ -221,17 +222,17 @@ static int cmd_run(struct cli_opts *o)
     size_t n = 0;
     proc_catch_signals();
     rc = be_run(b, &a, &res, &n);
-    rc = rc == 0 ? CLI_OK : rc == 1 ? CLI_FAIL : rc == 2 ? CLI_USAGE : CLI_ENV;
+    rc = rc == 0 ? XC_OK : rc == 1 ? XC_FAIL : rc == 2 ? XC_USAGE : XC_ENV; /* be_run: 0|1|2|3 */
     rc = finish_run(o, res, n, rc);
-    if (output_failures && rc == CLI_OK) /* a report that was asked for is missing: not a pass */
-        rc = CLI_FAIL;
-    if ((rc == CLI_ENV || rc == CLI_USAGE) && n == 0 && !proc_interrupted()) {
+    if (output_failures && rc == XC_OK) /* a report that was asked for is missing: not a pass */
+        rc = XC_FAIL;
+    if ((rc == XC_ENV || rc == XC_USAGE) && n == 0 && !proc_interrupted()) {
         snprintf(why, sizeof why, "backend %s could not run the scenarios (the reason is in the "
                                   "program's error output)", b->name);
         cannot_start(o, rc, why, true);
     }
     if (proc_interrupted()) /* stopped by the user: what ran is reported, nothing invented */
-        rc = 128 + proc_interrupt_signal();
+        rc = XC_SIGNAL + proc_interrupt_signal();
     rpt_results_free(res, n);
     free(sc);
     return rc;
@@ -241,7 +242,7 @@ static int cmd_gadget(struct cli_opts *o)
 {
     struct scn_scenario sc;
     if (load_scenario(o, o->files[0], &sc) != 0)
-        return CLI_USAGE;
+        return XC_USAGE;
     struct gadget_opts g = {.sc = &sc, .backend = o->backend ? o->backend : "usbip",
                             .listen = o->own[GADGET_LISTEN].s, .udc = o->udc,
                             .log_path = o->own[GADGET_LOG].s,
@@ -303,7 +304,7 @@ static int cmd_driver(struct cli_opts *o)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     int rc = drv_run(&d);
-    return rc == 3 ? CLI_ENV : rc ? CLI_FAIL : CLI_OK;
+    return rc == XC_ENV ? XC_ENV : rc ? XC_FAIL : XC_OK;
 }
 
 /* ---- the table ------------------------------------------------------------------------------- */
@@ -558,14 +559,14 @@ static const struct cli_cmd *find_in(const struct cli_cmd *const *list, size_t n
 static int cmd_help(struct cli_opts *o)
 {
     if (o->nfiles == 0)
-        return print_usage(stdout), CLI_OK;
+        return print_usage(stdout), XC_OK;
     const struct cli_cmd *c = find_in(commands, N_COMMANDS, o->files[0]);
     if (!c) {
         fprintf(stderr, "usbsim help: there is no command '%s'; the commands are", o->files[0]);
         for (size_t i = 0; i < N_COMMANDS; i++)
             fprintf(stderr, "%s %s", i ? "," : "", commands[i]->name);
         fprintf(stderr, "\n");
-        return CLI_USAGE;
+        return XC_USAGE;
     }
     char full[128];
     snprintf(full, sizeof full, "%s", c->name);
@@ -577,7 +578,7 @@ static int cmd_help(struct cli_opts *o)
         c = sub;
     }
     command_help(c, full);
-    return CLI_OK;
+    return XC_OK;
 }
 
 static bool asks_help(int argc, char **argv)
@@ -617,7 +618,7 @@ static int dispatch(const struct cli_cmd *c, const char *full, int argc, char **
     if (c->nsubs) {
         const struct cli_cmd *sub = argc >= 2 ? find_in(c->subs, c->nsubs, argv[1]) : NULL;
         if (!sub && asks_help(argc, argv))
-            return command_help(c, full), CLI_OK;
+            return command_help(c, full), XC_OK;
         if (!sub) {
             char names[256] = "";
             for (size_t i = 0; i < c->nsubs; i++)
@@ -626,14 +627,14 @@ static int dispatch(const struct cli_cmd *c, const char *full, int argc, char **
             fprintf(stderr, "usbsim %s: needs %s%s%s%s (try 'usbsim %s --help')\n", full, names,
                     argc >= 2 ? ", not '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "",
                     full);
-            return CLI_USAGE;
+            return XC_USAGE;
         }
         char sub_full[128];
         snprintf(sub_full, sizeof sub_full, "%s %s", full, sub->name);
         return dispatch(sub, sub_full, argc - 1, argv + 1);
     }
     if (asks_help(argc, argv))
-        return command_help(c, full), CLI_OK;
+        return command_help(c, full), XC_OK;
     struct optlist l;
     optlist_for(c, &l);
     struct arg_val vals[CLI_COMMON_COUNT + CLI_OWN_MAX];
@@ -645,9 +646,9 @@ static int dispatch(const struct cli_cmd *c, const char *full, int argc, char **
     if (!pos || !words) {
         free(pos);
         free(words);
-        return fprintf(stderr, "usbsim: out of memory\n"), CLI_ENV;
+        return fprintf(stderr, "usbsim: out of memory\n"), XC_ENV;
     }
-    int rc = CLI_USAGE;
+    int rc = XC_USAGE;
     if (arg_parse(l.p, l.n, argc, argv, vals, pos, &o.nfiles, err, sizeof err) != 0) {
         usage_error(full, "%s", err);
     } else if (o.nfiles < c->min_args) {
@@ -686,11 +687,11 @@ static int dispatch(const struct cli_cmd *c, const char *full, int argc, char **
 int cli_main(int argc, char **argv)
 {
     if (argc < 2)
-        return print_usage(stderr), CLI_USAGE;
+        return print_usage(stderr), XC_USAGE;
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-        return print_usage(stdout), CLI_OK;
+        return print_usage(stdout), XC_OK;
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
-        return printf("usbsim %s\n", USBSIM_VERSION), CLI_OK;
+        return printf("usbsim %s\n", USBSIM_VERSION), XC_OK;
     const struct cli_cmd *c = find_in(commands, N_COMMANDS, argv[1]);
     if (!c)
         return usage_error(NULL, "unknown command '%s'", argv[1]);

@@ -32,8 +32,7 @@
 #include <stdio.h>
 
 #include "harness/args.h"
-
-enum cli_exit { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_ENV = 3 };
+#include "sim/exitcode.h"
 
 /* The shared options: a command takes those whose bit is in its `common`. */
 enum cli_common {

@@ -18,6 +18,7 @@
 #include "harness/proc.h"
 #include "harness/run.h"
 #include "harness/vmrun.h"
+#include "sim/exitcode.h"
 
 /* ---- the campaign ---------------------------------------------------------------------------- */
 
@@ -215,7 +216,7 @@ static int campaign(struct fz *z)
         unsigned mask = 0;
         char why[512];
         if (run_once(z, &sc, -1, &mask, why, sizeof why) != 0)
-            return 3;
+            return XC_ENV;
         z->done++;
         if (mask)
             on_failure(z, i, &sc, mask, why);
@@ -299,7 +300,7 @@ static int campaign_in_vm(const struct fz *z, const struct cli_opts *o)
     int dirfd = od_open(z->out, err, sizeof err);
     if (dirfd < 0) {
         fprintf(stderr, "usbsim fuzz: %s\n", err);
-        return 2;
+        return XC_USAGE;
     }
     close(dirfd);
     /* The VM's own watchdog: generous, from the campaign's size (TCG is slow). */
@@ -311,7 +312,7 @@ static int campaign_in_vm(const struct fz *z, const struct cli_opts *o)
     snprintf(from, sizeof from, "%s/fuzz.json", z->out);
     if (rc >= 0 && rc != 3 && z->json && rename(from, z->json) != 0)
         fprintf(stderr, "usbsim fuzz: no summary came back from the VM (%s)\n", from);
-    return proc_interrupted() ? 128 + proc_interrupt_signal() : rc < 0 ? 1 : rc;
+    return proc_interrupted() ? XC_SIGNAL + proc_interrupt_signal() : rc < 0 ? 1 : rc;
 }
 
 /* The campaign from the parsed options; 0, or the exit code of bad usage. */
@@ -372,7 +373,7 @@ int fz_main(struct cli_opts *o)
     const struct be_backend *be = be_find(z.backend);
     if (be->check(be, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "usbsim fuzz: backend %s: %s\n", be->name, err);
-        return 3;
+        return XC_ENV;
     }
     if (!be_is_local(be))
         return campaign_in_vm(&z, o);

@@ -12,8 +12,8 @@ int main(int argc, char **argv)
      * failure of the command, never a silent exit 0. */
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "usbsim: cannot write to standard output: %s\n", strerror(errno));
-        if (rc == CLI_OK)
-            rc = CLI_FAIL;
+        if (rc == XC_OK)
+            rc = XC_FAIL;
     }
     return rc;
 }

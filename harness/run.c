@@ -21,6 +21,7 @@
 #include "harness/records.h"
 #include "sim/gadget.h"
 #include "sim/schedule.h"
+#include "sim/exitcode.h"
 
 #define READY_TIMEOUT_MS 10000
 #define WATCHDOG_MARGIN_NS 20000000000LL /* beyond the scenario's duration */
@@ -302,11 +303,11 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
     if (!b || !be_is_local(b)) {
         fprintf(stderr, "usbsim: backend %s does not run one scenario on this host\n",
                 o->backend);
-        return 3;
+        return XC_ENV;
     }
     if (b->check(b, o->udc, why, sizeof why) != 0) {
         fprintf(stderr, "usbsim: backend %s: %s\n", b->name, why);
-        return 3;
+        return XC_ENV;
     }
     struct run r = {.sc = sc, .o = o, .backend = b->name, .setup = &b->setup};
     /* TMPDIR as given, or refused when the driver's socket could not be made in it (a UNIX
@@ -318,12 +319,12 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
     if (strlen(tmp) > most) {
         fprintf(stderr, "usbsim: TMPDIR is %zu characters long; the run's socket needs it at most "
                 "%zu (set TMPDIR to a shorter folder)\n", strlen(tmp), most);
-        return 3;
+        return XC_ENV;
     }
     snprintf(r.dir, sizeof r.dir, "%s/usbsim-XXXXXX", tmp);
     if (!mkdtemp(r.dir) || pipe(r.ready) != 0) {
         fprintf(stderr, "usbsim: cannot make the run's directory: %s\n", strerror(errno));
-        return 3;
+        return XC_ENV;
     }
     int64_t started = proc_now_ns();
     int64_t deadline = started + sc->duration_ns + WATCHDOG_MARGIN_NS;

@@ -15,6 +15,7 @@
 #include "harness/report.h"
 #include "sim/packet.h"
 #include "sim/schedule.h"
+#include "sim/exitcode.h"
 
 #define CLIP(n) ((int)((n) < 40 ? (n) : 40)) /* quote at most 40 characters */
 #define SAME_CLOCK_MAX_NS 1000000000LL /* fastest packet later than this: another clock */
@@ -369,7 +370,7 @@ int trace_main(struct cli_opts *c)
     char err[TRACE_ERR_MAX > SCN_ERR_MAX ? TRACE_ERR_MAX : SCN_ERR_MAX];
     if (scn_load(o.scenario, &sc, err) != 0) {
         fprintf(stderr, "%s\n", err);
-        return 2;
+        return XC_USAGE;
     }
     if (o.has_seed)
         sc.seed = o.seed;
@@ -379,7 +380,7 @@ int trace_main(struct cli_opts *c)
     struct trace_info info;
     if (trace_load(o.trace, &sc, &run, &info, err) != 0) {
         fprintf(stderr, "%s\n", err);
-        return 2;
+        return XC_USAGE;
     }
     if (info.has_bytes && !info.same_clock && !o.quiet)
         fprintf(stderr, "usbsim verify: the trace's clock is not the device's: latencies are "

@@ -17,6 +17,7 @@
 
 #include "harness/proc.h"
 #include "harness/report.h"
+#include "sim/exitcode.h"
 
 /* The program, its VM script and the cache directory to give the script (empty: its default,
  * build/vm/ in the source tree). 0, or -1 when no script is found. */
@@ -94,13 +95,13 @@ int vmr_check(char *why, size_t len)
     struct where w;
     if (locate(&w) != 0) {
         snprintf(why, len, "%s", missing_script);
-        return 3;
+        return XC_ENV;
     }
     if (!on_path("qemu-system-x86_64")) {
         snprintf(why, len, "the vm backend needs qemu-system-x86_64; install with: apt-get "
                            "install qemu-system-x86 busybox-static cpio xz-utils usbip (or: "
                            "ci/deps.sh vm)");
-        return 3;
+        return XC_ENV;
     }
     return 0;
 }
@@ -289,11 +290,11 @@ int vmr_exec(char *const *args, size_t nargs, char *const *files, size_t n_files
     char dir[] = "/tmp/usbsim-vm-XXXXXX", script[PATH_MAX];
     if (locate(&w) != 0) {
         fprintf(stderr, "usbsim: %s\n", missing_script);
-        return 3;
+        return XC_ENV;
     }
     if (!mkdtemp(dir)) {
         fprintf(stderr, "usbsim: cannot make a temporary directory: %s\n", strerror(errno));
-        return 3;
+        return XC_ENV;
     }
     snprintf(script, sizeof script, "%s/run.sh", dir);
     int rc = -1;
@@ -346,7 +347,7 @@ int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n)
     if (!mkdtemp(dir)) {
         fprintf(stderr, "usbsim %s: cannot make a temporary directory: %s\n", o->command,
                 strerror(errno));
-        return 3;
+        return XC_ENV;
     }
     snprintf(console, sizeof console, "%s/console.txt", dir);
     snprintf(outd, sizeof outd, "%s/out", dir);

@@ -90,7 +90,7 @@ static int serve_on(const struct gadget_backend *b, const struct gadget_opts *o,
     struct gadget_link l = {.dev = dev, .stop = {&got_signal, o->stop}};
     if (o->pcap_path && !(l.cap = cap_open(o->pcap_path, cerr))) {
         fprintf(stderr, "usbsim gadget: cannot write the capture %s\n", cerr);
-        return GADGET_USAGE;
+        return XC_USAGE;
     }
     struct sigaction old_act[2];
     sigset_t old, wait;
@@ -100,22 +100,22 @@ static int serve_on(const struct gadget_backend *b, const struct gadget_opts *o,
     struct gadget_where w = {0};
     void *state = NULL;
     int rc = b->open(o, sc, &l, &state, &w, err, sizeof err);
-    if (rc == GADGET_OK) {
+    if (rc == XC_OK) {
         banner(o, sc, &w);
         rc = b->serve(state, err, sizeof err);
     }
-    if (rc != GADGET_OK)
+    if (rc != XC_OK)
         fprintf(stderr, "usbsim gadget: %s\n", err);
     b->close(state);
     restore_signals(old_act, &old);
     if (l.cap && cap_close(l.cap, cerr) != 0) {
         fprintf(stderr, "usbsim gadget: %s\n", cerr);
-        rc = rc == GADGET_OK ? GADGET_ENV : rc;
+        rc = rc == XC_OK ? XC_ENV : rc;
     }
-    if (rc == GADGET_OK && o->log_path && usbdev_save_log(dev, o->log_path) != 0) {
+    if (rc == XC_OK && o->log_path && usbdev_save_log(dev, o->log_path) != 0) {
         fprintf(stderr, "usbsim gadget: cannot write the device log %s: %s\n", o->log_path,
                 strerror(errno));
-        rc = GADGET_ENV;
+        rc = XC_ENV;
     }
     return rc;
 }
@@ -134,12 +134,12 @@ int gadget_run(const struct gadget_opts *o)
     const struct gadget_backend *b = gadget_backend_find(name);
     if (!b) {
         fprintf(stderr, "usbsim gadget: unknown backend '%s'; expected usbip or ffs\n", name);
-        return GADGET_USAGE;
+        return XC_USAGE;
     }
     const char *refused = refused_option(b, o);
     if (refused) {
         fprintf(stderr, "usbsim gadget: the %s backend does not take %s\n", b->name, refused);
-        return GADGET_USAGE;
+        return XC_USAGE;
     }
     struct scn_scenario loaded;
     const struct scn_scenario *sc = o->sc;
@@ -147,18 +147,18 @@ int gadget_run(const struct gadget_opts *o)
     if (!sc) {
         if (!o->scenario_path || scn_load(o->scenario_path, &loaded, err) != 0) {
             fprintf(stderr, "%s\n", o->scenario_path ? err : "usbsim gadget: no scenario given");
-            return GADGET_USAGE;
+            return XC_USAGE;
         }
         sc = &loaded;
     }
     if (b->check_env(o, err, sizeof err) != 0) {
         fprintf(stderr, "usbsim gadget: %s\n", err);
-        return GADGET_ENV;
+        return XC_ENV;
     }
     struct usbdev *dev = usbdev_new(sc, err);
     if (!dev) {
         fprintf(stderr, "usbsim gadget: %s\n", err);
-        return GADGET_USAGE;
+        return XC_USAGE;
     }
     int rc = serve_on(b, o, sc, dev);
     usbdev_free(dev);

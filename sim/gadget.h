@@ -32,9 +32,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/exitcode.h"
 #include "sim/scenario.h"
 
-enum gadget_exit { GADGET_OK = 0, GADGET_USAGE = 2, GADGET_ENV = 3 };
 
 #define GADGET_ERR_MAX 512
 
@@ -84,17 +84,17 @@ struct gadget_backend {
     const char *name;
     unsigned options; /* the enum gadget_option bits it honours */
     /* Can this backend run on this machine with these options? Never blocks, creates nothing.
-     * 0, or GADGET_ENV with one line in why (what is missing: root, configfs, the UDC). */
+     * 0, or XC_ENV with one line in why (what is missing: root, configfs, the UDC). */
     int (*check_env)(const struct gadget_opts *o, char *why, size_t cap);
     /* Sets the device up (listen; or configfs + FunctionFS descriptors + bind) and fills *w.
-     * Does not wait for a host. 0 with *state set; GADGET_USAGE (bad listen address) or
-     * GADGET_ENV (address in use, a kernel refusal) with one line in err and *state set or NULL
+     * Does not wait for a host. 0 with *state set; XC_USAGE (bad listen address) or
+     * XC_ENV (address in use, a kernel refusal) with one line in err and *state set or NULL
      * (close() undoes what was done). */
     int (*open)(const struct gadget_opts *o, const struct scn_scenario *sc,
                 const struct gadget_link *l, void **state, struct gadget_where *w, char *err,
                 size_t cap);
     /* Plays the timeline; blocks until it is over (and the host drained it, or a grace time
-     * passed) or a stop flag is set or a signal lands in the wait. GADGET_OK, or GADGET_ENV with
+     * passed) or a stop flag is set or a signal lands in the wait. XC_OK, or XC_ENV with
      * one line in err when the link failed under it. */
     int (*serve)(void *state, char *err, size_t cap);
     /* Undoes open() (unbind, remove, close the listener); state may be NULL. Never blocks for

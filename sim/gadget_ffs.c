@@ -26,6 +26,7 @@
 #include "sim/ffs_configfs.h"
 #include "sim/packet.h"
 #include "sim/usb_device.h"
+#include "sim/exitcode.h"
 
 /* Zero-length packets sent before the stream: the last completes when the host reads it. Two,
  * because dummy_hcd completes a short IN request at once when its endpoint queue is empty. */
@@ -54,20 +55,20 @@ int ffs_check_env(const char *udc, char *err, size_t cap)
         udc = FFS_DEFAULT_UDC;
     if (geteuid() != 0) {
         set_err(err, cap, "the FunctionFS gadget needs root (configfs and mount)%s", hint);
-        return 3;
+        return XC_ENV;
     }
     if (access(FFSC_ROOT, F_OK) != 0) {
         set_err(err, cap,
                 "no %s: load the gadget modules and mount configfs (modprobe libcomposite "
                 "usb_f_fs; mount -t configfs none /sys/kernel/config)%s",
                 FFSC_ROOT, hint);
-        return 3;
+        return XC_ENV;
     }
     snprintf(path, sizeof path, "/sys/class/udc/%s", udc);
     if (access(path, F_OK) != 0) {
         set_err(err, cap, "no USB device controller '%s' in /sys/class/udc: modprobe dummy_hcd "
                 "(or pass --udc NAME of a real one)%s", udc, hint);
-        return 3;
+        return XC_ENV;
     }
     /* functionfs registers itself when the first instance is made: look for the module. */
     FILE *f = fopen("/proc/filesystems", "r");
@@ -79,7 +80,7 @@ int ffs_check_env(const char *udc, char *err, size_t cap)
         fclose(f);
     if (!have) {
         set_err(err, cap, "the kernel has no functionfs: modprobe usb_f_fs%s", hint);
-        return 3;
+        return XC_ENV;
     }
     return 0;
 }
@@ -394,7 +395,7 @@ static int step(struct run *r)
 
 static int ffs_env(const struct gadget_opts *o, char *why, size_t cap)
 {
-    return ffs_check_env(o->udc, why, cap) == 0 ? GADGET_OK : GADGET_ENV;
+    return ffs_check_env(o->udc, why, cap) == 0 ? XC_OK : XC_ENV;
 }
 
 static int ffs_open(const struct gadget_opts *o, const struct scn_scenario *sc,
@@ -405,7 +406,7 @@ static int ffs_open(const struct gadget_opts *o, const struct scn_scenario *sc,
     *state = r;
     if (!r) {
         set_err(err, cap, "out of memory");
-        return GADGET_ENV;
+        return XC_ENV;
     }
     r->sc = sc;
     r->o = o;
@@ -418,20 +419,20 @@ static int ffs_open(const struct gadget_opts *o, const struct scn_scenario *sc,
     if (ffsc_create(&r->g, name, o->udc ? o->udc : FFS_DEFAULT_UDC, r->u,
                     sc->name[0] ? sc->name : "usbsim", err, cap) != 0 ||
         open_function(r, err, cap) != 0)
-        return GADGET_ENV;
+        return XC_ENV;
     if (ffsa_open(&r->q, r->ep_in) != 0 || fcntl(r->ep0, F_SETFL, O_NONBLOCK) != 0) {
         set_err(err, cap, "cannot set up AIO on the IN endpoint: %s", strerror(errno));
-        return GADGET_ENV;
+        return XC_ENV;
     }
     if (ffsc_bind(&r->g, 1) != 0) {
         set_err(err, cap, "the gadget is not bound to UDC %s", r->g.udc);
-        return GADGET_ENV;
+        return XC_ENV;
     }
     snprintf(w->where, sizeof w->where, "as FunctionFS gadget %s on UDC %s, %s endpoint",
              r->g.name, r->g.udc, sc->device.endpoint == SCN_EP_BULK ? "bulk" : "interrupt");
     snprintf(w->how, sizeof w->how, "  the timeline starts at the host's first IN request (after "
              "two zero-length packets)\n");
-    return GADGET_OK;
+    return XC_OK;
 }
 
 static int ffs_serve(void *state, char *err, size_t cap)
@@ -440,9 +441,9 @@ static int ffs_serve(void *state, char *err, size_t cap)
     while (!stopping(r) && !finished(r, clk_mono_ns()))
         if (step(r) != 0) {
             set_err(err, cap, "%s", strerror(errno));
-            return GADGET_ENV;
+            return XC_ENV;
         }
-    return GADGET_OK;
+    return XC_OK;
 }
 
 /* Unbind first (a write in flight ends with ESHUTDOWN), then the queue, the endpoint files, the

@@ -11,7 +11,7 @@ static int usbip_check_env(const struct gadget_opts *o, char *why, size_t cap)
     (void)o;
     (void)why;
     (void)cap;
-    return GADGET_OK;
+    return XC_OK;
 }
 
 static int usbip_open(const struct gadget_opts *o, const struct scn_scenario *sc,
@@ -27,7 +27,7 @@ static int usbip_open(const struct gadget_opts *o, const struct scn_scenario *sc
     *state = srv;
     if (!srv) {
         snprintf(err, cap, "%s", e);
-        return env ? GADGET_ENV : GADGET_USAGE;
+        return env ? XC_ENV : XC_USAGE;
     }
     const char *a = o->listen ? o->listen : USRV_DEFAULT_LISTEN;
     const char *colon = strrchr(a, ':');
@@ -39,15 +39,15 @@ static int usbip_open(const struct gadget_opts *o, const struct scn_scenario *sc
              "  attach with: usbip --tcp-port %u attach -r %.*s -b %s\n"
              "  the timeline starts at the first IN request after SET_CONFIGURATION\n",
              w->port, hl, a, USRV_DEFAULT_BUSID);
-    return GADGET_OK;
+    return XC_OK;
 }
 
 static int usbip_serve(void *state, char *err, size_t cap)
 {
     if (usrv_run(state) == 0)
-        return GADGET_OK;
+        return XC_OK;
     snprintf(err, cap, "the USB/IP server stopped on an error");
-    return GADGET_ENV;
+    return XC_ENV;
 }
 
 static void usbip_close(void *state) { usrv_free(state); }

@@ -38,14 +38,14 @@ static void test_unknown_backend_is_usage(void)
 {
     struct scn_scenario s = scenario();
     struct gadget_opts o = {.sc = &s, .backend = "nope", .quiet = 1};
-    CU_ASSERT_EQUAL(gadget_run(&o), GADGET_USAGE);
+    CU_ASSERT_EQUAL(gadget_run(&o), XC_USAGE);
 }
 
 static void test_ffs_refuses_listen(void)
 {
     struct scn_scenario s = scenario();
     struct gadget_opts o = {.sc = &s, .backend = "ffs", .listen = "127.0.0.1:0", .quiet = 1};
-    CU_ASSERT_EQUAL(gadget_run(&o), GADGET_USAGE);
+    CU_ASSERT_EQUAL(gadget_run(&o), XC_USAGE);
 }
 
 static void test_ffs_refuses_pcap_before_opening_it(void)
@@ -53,7 +53,7 @@ static void test_ffs_refuses_pcap_before_opening_it(void)
     struct scn_scenario s = scenario();
     unlink(pcap_file);
     struct gadget_opts o = {.sc = &s, .backend = "ffs", .pcap_path = pcap_file, .quiet = 1};
-    CU_ASSERT_EQUAL(gadget_run(&o), GADGET_USAGE);
+    CU_ASSERT_EQUAL(gadget_run(&o), XC_USAGE);
     CU_ASSERT_NOT_EQUAL(access(pcap_file, F_OK), 0);
 }
 
@@ -61,7 +61,7 @@ static void test_ffs_refuses_ready_fd(void)
 {
     struct scn_scenario s = scenario();
     struct gadget_opts o = {.sc = &s, .backend = "ffs", .ready_fd = 1, .quiet = 1};
-    CU_ASSERT_EQUAL(gadget_run(&o), GADGET_USAGE);
+    CU_ASSERT_EQUAL(gadget_run(&o), XC_USAGE);
 }
 
 /* Refused before the scenario is loaded: a path that does not exist is never read. */
@@ -70,10 +70,10 @@ static void test_usbip_refuses_udc_before_loading(void)
     unlink(pcap_file);
     struct gadget_opts o = {.scenario_path = "/nonexistent/usbsim.yaml", .backend = "usbip",
                             .udc = "dummy_udc.0", .pcap_path = pcap_file, .quiet = 1};
-    CU_ASSERT_EQUAL(gadget_run(&o), GADGET_USAGE);
+    CU_ASSERT_EQUAL(gadget_run(&o), XC_USAGE);
     CU_ASSERT_NOT_EQUAL(access(pcap_file, F_OK), 0);
     o.backend = NULL; /* the default backend is usbip */
-    CU_ASSERT_EQUAL(gadget_run(&o), GADGET_USAGE);
+    CU_ASSERT_EQUAL(gadget_run(&o), XC_USAGE);
 }
 
 static CU_TestInfo tests[] = {

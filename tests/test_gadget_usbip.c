@@ -43,8 +43,8 @@ static void test_open_and_close(void)
     memset(&w, 0, sizeof w);
     void *st = NULL;
     char err[256] = "", want[96];
-    CU_ASSERT_EQUAL(b->check_env(&o, err, sizeof err), GADGET_OK);
-    CU_ASSERT_EQUAL_FATAL(b->open(&o, NULL, &l, &st, &w, err, sizeof err), GADGET_OK);
+    CU_ASSERT_EQUAL(b->check_env(&o, err, sizeof err), XC_OK);
+    CU_ASSERT_EQUAL_FATAL(b->open(&o, NULL, &l, &st, &w, err, sizeof err), XC_OK);
     CU_ASSERT_PTR_NOT_NULL(st);
     CU_ASSERT(w.port > 0);
     snprintf(want, sizeof want, "served over USB/IP on 127.0.0.1:%u, bus id 1-1", w.port);
@@ -69,7 +69,7 @@ static void test_open_refusals(void)
     void *st = NULL;
     char err[256] = "";
     struct gadget_opts o = {.listen = "nonsense", .quiet = 1};
-    CU_ASSERT_EQUAL(b->open(&o, NULL, &l, &st, &w, err, sizeof err), GADGET_USAGE);
+    CU_ASSERT_EQUAL(b->open(&o, NULL, &l, &st, &w, err, sizeof err), XC_USAGE);
     CU_ASSERT_PTR_NULL(st);
     CU_ASSERT(strlen(err) > 0);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -81,7 +81,7 @@ static void test_open_refusals(void)
     char busy[32];
     snprintf(busy, sizeof busy, "127.0.0.1:%u", ntohs(a.sin_port));
     o.listen = busy;
-    CU_ASSERT_EQUAL(b->open(&o, NULL, &l, &st, &w, err, sizeof err), GADGET_ENV);
+    CU_ASSERT_EQUAL(b->open(&o, NULL, &l, &st, &w, err, sizeof err), XC_ENV);
     b->close(st);
     close(fd);
     usbdev_free(u);
