@@ -341,6 +341,46 @@ static void t_hostile_header(void)
     }
 }
 
+/* A hostile application writes its own page (page 1: the cons|head word at +0, the wake index
+ * at +64) with anything: the producer checks it on every look and answers with an error, never
+ * overwrites a slot it thinks free by mistake, never crashes, never waits. */
+static void t_hostile_consumer_page(void)
+{
+    static const struct { uint32_t cons, head; } bad[] = {
+        {10, 10},          /* cons past the producer */
+        {0, 9},            /* a claim past the producer */
+        {3, 1},            /* head behind cons */
+        {UINT32_MAX - 20, UINT32_MAX - 20}, /* far behind: more than slots in use */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct usbsim_ring *p = mk(8, 64, USBSIM_RING_DROP_OLDEST, 0);
+        push_n(p, 0, 4, USBSIM_OK);
+        uint8_t *m = raw_map(p);
+        uint64_t w = (uint64_t)bad[i].cons | (uint64_t)bad[i].head << 32;
+        memcpy(m + 4096, &w, 8);
+        uint8_t b[16] = {0};
+        int st = USBSIM_OK;
+        for (int k = 0; k < 16 && st >= 0; k++) /* drop-oldest looks at cons once the ring fills */
+            st = usbsim_ring_push(p, b, 16, 0, 0, NULL);
+        CU_ASSERT_EQUAL(st, USBSIM_EINDEX);
+        CU_ASSERT_PTR_NOT_NULL(strstr(usbsim_ring_error(p), "out of range"));
+        munmap(m, 2 * 4096 + 8 * 128);
+        usbsim_ring_destroy(p);
+    }
+    /* A wake index that asks for a doorbell on every packet costs doorbells, nothing else. */
+    struct usbsim_ring *p = mk(8, 64, USBSIM_RING_DROP_NEWEST, 0);
+    uint8_t *m = raw_map(p);
+    uint32_t old = 0;
+    for (int k = 0; k < 4; k++) {
+        put32(m, 4096 + 64, (uint32_t)k); /* "wake me when prod passes k" */
+        uint8_t b[16] = {0};
+        CU_ASSERT_EQUAL(usbsim_ring_push(p, b, 16, 0, 0, &old), USBSIM_OK);
+        CU_ASSERT_TRUE(usbsim_ring_need_wake(p, old, old + 1));
+    }
+    munmap(m, 2 * 4096 + 8 * 128);
+    usbsim_ring_destroy(p);
+}
+
 static void t_hostile_indices(void)
 {
     struct usbsim_ring *p = mk(8, 64, USBSIM_RING_DROP_NEWEST, 100), *c = consumer_of(p);
@@ -485,6 +525,7 @@ static CU_TestInfo tests[] = {
     {"block timeout and stop are counted", t_block_timeout_stop},
     {"hostile header fields", t_hostile_header},
     {"hostile indices and slots", t_hostile_indices},
+    {"hostile consumer page: the producer refuses it", t_hostile_consumer_page},
     {"read-only slots", t_readonly},
     {"attach refuses a file, POSIX shm, an unsealed memfd, a device", t_attach_refuses_unsealed},
     {"config errors and names", t_config_errors},
