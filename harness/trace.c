@@ -141,15 +141,28 @@ static int parse_line(struct parse *p, char *s, size_t len)
     return add_line(p, &l);
 }
 
-static int parse_file(struct parse *p, FILE *f)
+#define BOM "\xef\xbb\xbf" /* UTF-8 byte order mark: skipped before the header */
+
+static int parse_file(struct parse *p, struct rec_reader *rd)
 {
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t got;
+    long got;
     int rc = 0;
-    while (rc == 0 && (got = getline(&buf, &cap, f)) > 0) {
+    while (rc == 0) {
         p->lineno++;
+        if ((got = rec_reader_next(rd)) < 0) {
+            rc = fail(p, "%s", rd->why);
+            break;
+        }
+        char *buf = rd->line;
         size_t len = (size_t)got;
+        if (p->lineno == 1 && len >= 3 && memcmp(buf, BOM, 3) == 0) {
+            buf += 3;
+            len -= 3;
+        }
+        if (len == 0) { /* the end of the file */
+            p->lineno--;
+            break;
+        }
         if (buf[len - 1] != '\n') {
             rc = fail(p, "the last line has no newline (a truncated trace?)");
             break;
@@ -164,14 +177,13 @@ static int parse_file(struct parse *p, FILE *f)
                                         memcmp(buf, TRACE_HEADER, len) != 0))
                 rc = fail(p, "the header is '%.*s'; expected '" TRACE_HEADER "' or '"
                           TRACE_HEADER_BYTES "'", (int)(len < 60 ? len : 60), buf);
-        } else
+        } else if (p->n == TRACE_MAX_PACKETS)
+            rc = fail(p, "more than %llu packet lines", (unsigned long long)TRACE_MAX_PACKETS);
+        else
             rc = parse_line(p, buf, len);
     }
-    if (rc == 0 && ferror(f))
-        rc = fail(p, "read error: %s", strerror(errno));
     if (rc == 0 && p->lineno == 0)
         rc = fail(p, "empty; expected the header '" TRACE_HEADER "[,bytes_hex]'");
-    free(buf);
     return rc;
 }
 
@@ -273,11 +285,14 @@ int trace_load(const char *path, const struct scn_scenario *sc, struct rec_run *
     memset(info, 0, sizeof *info);
     rec_init(run);
     struct parse p = {.path = path, .sc = sc, .err = err, .info = info};
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return fail(&p, "%s", strerror(errno));
-    int rc = parse_file(&p, f);
-    fclose(f);
+    struct rec_reader rd;
+    char rerr[REC_ERR_MAX];
+    if (rec_reader_open(&rd, path, TRACE_MAX_LINE, TRACE_MAX_BYTES, rerr) != 0) {
+        snprintf(err, TRACE_ERR_MAX, "%s", rerr);
+        return -1;
+    }
+    int rc = parse_file(&p, &rd);
+    rec_reader_close(&rd);
     struct sched plan;
     char serr[SCN_ERR_MAX];
     if (rc == 0 && sched_build(sc, &plan, serr) != 0) {

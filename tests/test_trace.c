@@ -1,9 +1,11 @@
 /* Tests of harness/trace on synthetic traces built from the scenario's plan: a full trace
  * passes, a missing line fails naming its seq, bad bytes fail, malformed lines are reported
  * as FILE:LINE, and `usbsim verify` gives run's exit codes. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness/cli.h"
@@ -346,6 +348,109 @@ static void test_expected_failure(void)
     cleanup_dir();
 }
 
+/* Only a regular file is read: a device, a directory or a FIFO is refused at once (nothing
+ * blocks, nothing grows); a line over TRACE_MAX_LINE bytes or a file over TRACE_MAX_BYTES is
+ * refused with FILE:LINE or FILE; `usbsim verify` exits 2 on each. */
+static void test_not_regular_and_bounds(void)
+{
+    setup_dir();
+    struct scn_scenario sc;
+    scenario(STEADY, &sc);
+    struct rec_run run;
+    struct trace_info info;
+    char err[TRACE_ERR_MAX], want[256], fifo[160];
+    const char *specials[] = {"/dev/zero", "/dev/null", dir};
+    for (size_t i = 0; i < 3; i++) {
+        CU_ASSERT(trace_load(specials[i], &sc, &run, &info, err) == -1);
+        snprintf(want, sizeof want, "%s: not a regular file", specials[i]);
+        CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+        CU_ASSERT(strchr(err, '\n') == NULL);
+    }
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    CU_ASSERT_FATAL(mkfifo(fifo, 0600) == 0);
+    int keep = open(fifo, O_RDWR | O_NONBLOCK); /* a writer that never writes */
+    CU_ASSERT_FATAL(keep >= 0);
+    alarm(20);
+    CU_ASSERT(trace_load(fifo, &sc, &run, &info, err) == -1);
+    alarm(0);
+    snprintf(want, sizeof want, "%s: not a regular file", fifo);
+    CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+    close(keep);
+    unlink(fifo);
+    /* a line one byte over the bound, then a file of one endless line */
+    static char text[TRACE_MAX_LINE * 3];
+    size_t n = (size_t)snprintf(text, sizeof text, "seq,recv_ns\n0,100\n1,");
+    memset(text + n, '1', TRACE_MAX_LINE);
+    n += TRACE_MAX_LINE;
+    text[n++] = '\n';
+    FILE *f = fopen(file, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fwrite(text, 1, n, f);
+    fclose(f);
+    CU_ASSERT(trace_load(file, &sc, &run, &info, err) == -1);
+    snprintf(want, sizeof want, "%s:3: the line is longer than %d bytes", file, TRACE_MAX_LINE);
+    CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+    memset(text, '0', sizeof text);
+    f = fopen(file, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fwrite(text, 1, sizeof text, f);
+    fclose(f);
+    CU_ASSERT(trace_load(file, &sc, &run, &info, err) == -1);
+    snprintf(want, sizeof want, "%s:1: the line is longer than", file);
+    CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+    /* over the size bound (a sparse file: refused before anything is read) */
+    f = fopen(file, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs("seq,recv_ns\n0,100\n", f);
+    fclose(f);
+    CU_ASSERT_FATAL(truncate(file, (off_t)TRACE_MAX_BYTES + 1) == 0);
+    CU_ASSERT(trace_load(file, &sc, &run, &info, err) == -1);
+    snprintf(want, sizeof want, "%s: the file is %llu bytes; at most %llu", file,
+             (unsigned long long)TRACE_MAX_BYTES + 1, (unsigned long long)TRACE_MAX_BYTES);
+    CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+    CU_ASSERT(run.n_app == 0 && run.n_device == 0);
+    /* usbsim verify: exit 2 */
+    char yaml[128];
+    snprintf(yaml, sizeof yaml, "%s/s.yaml", dir);
+    f = fopen(yaml, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs(STEADY, f);
+    fclose(f);
+    CU_ASSERT(verify("--scenario", yaml, "--trace", "/dev/zero", NULL, NULL) == 2);
+    CU_ASSERT(verify("--scenario", yaml, "--trace", file, NULL, NULL) == 2);
+    unlink(yaml);
+    cleanup_dir();
+}
+
+/* A UTF-8 BOM before the header is skipped; anywhere else it is what it is. */
+static void test_bom(void)
+{
+    setup_dir();
+    struct scn_scenario sc;
+    scenario(STEADY, &sc);
+    struct gen g = FULL;
+    write_trace(&sc, &g);
+    FILE *f = fopen(file, "r");
+    CU_ASSERT_FATAL(f != NULL);
+    static char text[1 << 16];
+    size_t n = fread(text + 3, 1, sizeof text - 3, f);
+    fclose(f);
+    memcpy(text, "\xef\xbb\xbf", 3);
+    f = fopen(file, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fwrite(text, 1, n + 3, f);
+    fclose(f);
+    struct vfy_result res;
+    struct trace_info info;
+    CU_ASSERT(judge(&sc, &res, &info) == 0);
+    CU_ASSERT(info.lines == 100 && res.delivered == 100);
+    vfy_free(&res);
+    expect_error(&sc, "\xef\xbb\xbf", ": empty");
+    expect_error(&sc, "\xef\xbb\xbf\xef\xbb\xbfseq,recv_ns\n", ":1: the header");
+    expect_error(&sc, "seq,recv_ns\n\xef\xbb\xbf" "0,100\n", ":2: seq");
+    cleanup_dir();
+}
+
 static CU_TestInfo tests[] = {
     {"a full trace passes (with and without bytes)", test_full_trace_passes},
     {"a missing line fails naming its seq", test_missing_line_fails_naming_it},
@@ -354,6 +459,8 @@ static CU_TestInfo tests[] = {
     {"malformed lines give FILE:LINE errors", test_malformed_lines},
     {"usbsim verify exit codes", test_verify_command},
     {"an expected failure exits 0, an unexpected pass 1", test_expected_failure},
+    {"regular files only, lines and files bounded", test_not_regular_and_bounds},
+    {"a UTF-8 BOM before the header is skipped", test_bom},
     CU_TEST_INFO_NULL,
 };
 
