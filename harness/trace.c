@@ -195,12 +195,30 @@ static int64_t planned_due(const struct sched *plan, uint32_t seq, int *known)
     return *known ? plan->samples[seq].due_ns : 0;
 }
 
-/* t0 on the trace's clock, and produce times shifted onto it when the clocks differ. */
-static int64_t start_time(struct parse *p, const struct sched *plan)
+/* Line i's produce time shifted by lat_min onto the trace's clock, keeping its latency
+ * representable. 0, or -1 (err set, at its line) on an overflow. */
+static int shift(struct parse *p, size_t i, int64_t lat_min)
 {
-    int64_t t0 = INT64_MAX, lat_min = INT64_MAX;
+    struct line *l = &p->v[i];
+    int64_t shifted, lat;
+    if (!__builtin_add_overflow(l->produce_ns, lat_min, &shifted) &&
+        !__builtin_sub_overflow(l->recv_ns, shifted, &lat)) {
+        l->produce_ns = shifted;
+        return 0;
+    }
+    p->lineno = (long)i + 2;
+    return fail(p, "seq %" PRIu32 ": its produce time cannot be shifted onto the trace's clock "
+                "without overflow (its latency and the fastest packet's are 2^63 ns or more "
+                "apart)", l->seq);
+}
+
+/* t0 on the trace's clock, and produce times shifted onto it when the clocks differ. 0, or -1
+ * (err set) when the times cannot be put on one clock without overflowing int64. */
+static int start_time(struct parse *p, const struct sched *plan, int64_t *t0_out)
+{
+    int64_t t0 = INT64_MAX, lat_min = INT64_MAX, d;
     int known;
-    for (size_t i = 0; p->info->has_bytes && i < p->n; i++)
+    for (size_t i = 0; p->info->has_bytes && i < p->n; i++) /* both in 0..INT64_MAX */
         if (p->v[i].status != 1)
             lat_min = p->v[i].recv_ns - p->v[i].produce_ns < lat_min
                           ? p->v[i].recv_ns - p->v[i].produce_ns : lat_min;
@@ -209,13 +227,29 @@ static int64_t start_time(struct parse *p, const struct sched *plan)
     for (size_t i = 0; i < p->n; i++) {
         struct line *l = &p->v[i];
         int64_t due = planned_due(plan, l->seq, &known);
-        if (use_bytes && l->status != 1 && !p->info->same_clock)
-            l->produce_ns += lat_min;
+        if (use_bytes && l->status != 1 && !p->info->same_clock && shift(p, i, lat_min) != 0)
+            return -1;
         int64_t at = use_bytes ? (l->status != 1 ? l->produce_ns : INT64_MAX) : l->recv_ns;
-        if (known && at != INT64_MAX && at - due < t0)
-            t0 = at - due;
+        if (!known || at == INT64_MAX)
+            continue;
+        if (__builtin_sub_overflow(at, due, &d)) {
+            p->lineno = (long)i + 2;
+            return fail(p, "seq %" PRIu32 ": the device's start (%" PRId64 " ns minus its due "
+                        "time) is before the earliest time int64 holds (overflow)", l->seq, at);
+        }
+        t0 = d < t0 ? d : t0;
     }
-    return t0 == INT64_MAX ? (p->n ? p->v[0].recv_ns : 0) : t0;
+    t0 = t0 == INT64_MAX ? (p->n ? p->v[0].recv_ns : 0) : t0;
+    int64_t last = 0; /* the plan's times are >= 0: it fits when its latest one does */
+    for (size_t k = 0; k < plan->n; k++) {
+        last = plan->samples[k].due_ns > last ? plan->samples[k].due_ns : last;
+        last = plan->samples[k].send_ns > last ? plan->samples[k].send_ns : last;
+    }
+    if (__builtin_add_overflow(t0, last, &d))
+        return fail(p, "the device's plan cannot be placed on the trace's clock without overflow: "
+                    "it would start at %" PRId64 " ns and end %" PRId64 " ns later", t0, last);
+    *t0_out = t0;
+    return 0;
 }
 
 static int device_rows(struct parse *p, const struct sched *plan, int64_t t0, struct rec_run *r)
@@ -300,11 +334,14 @@ int trace_load(const char *path, const struct scn_scenario *sc, struct rec_run *
         rc = fail(&p, "the scenario's plan: %s", serr);
     } else if (rc == 0) {
         info->lines = p.n;
-        int64_t t0 = start_time(&p, &plan);
+        int64_t t0 = 0;
+        p.lineno = 0;
+        rc = start_time(&p, &plan, &t0);
         run->start_ns = t0;
         run->backend = "trace";
         p.lineno = 0;
-        rc = device_rows(&p, &plan, t0, run);
+        if (rc == 0)
+            rc = device_rows(&p, &plan, t0, run);
         if (rc == 0)
             rc = other_rows(&p, &plan, t0, run);
         sched_free(&plan);

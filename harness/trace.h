@@ -27,6 +27,8 @@
  *    produce times are shifted so that the fastest packet has latency 0. Without bytes,
  *    t0 = min(recv - planned due) and produce times are the planned ones: latencies are then
  *    relative to the fastest packet.
+ *    Times are int64 ns: a trace whose produce times cannot be shifted so (a latency 2^63 ns or
+ *    more from the fastest one), or whose t0 would put the plan outside int64, is refused.
  *  - application rows: the trace's lines (batch = line number). The receiver is one stage:
  *    ingress_ns = produce_ns, so "device->driver" latency is 0, backlog is the packets produced
  *    and not yet received, and drain is measured from the device to the receiver.
