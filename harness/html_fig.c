@@ -273,8 +273,9 @@ size_t hfig_bands(const struct hfig_frame *fr, const struct scn_scenario *sc,
     for (size_t i = 0; i < sc->device.n_events && n < HFIG_MAX_BANDS; i++) {
         const struct scn_dev_event *e = &sc->device.events[i];
         int point = e->kind == SCN_EV_BURST || e->kind == SCN_EV_CORRUPT;
+        int64_t end = vfy_add_ns(e->at_ns, point ? 0 : e->dur_ns);
         out[n++] = (struct hfig_band){.a_ms = hfig_run_ms(fr, e->at_ns),
-                                      .b_ms = hfig_run_ms(fr, vfy_add_ns(e->at_ns, point ? 0 : e->dur_ns)),
+                                      .b_ms = hfig_run_ms(fr, end),
                                       .point = point, .device = 1, .cls = dev_event_class(e),
                                       .what = scn_event_name(e->kind)};
     }

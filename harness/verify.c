@@ -357,7 +357,8 @@ static void list_lost(struct ctx *c)
     for (size_t k = 0; k < r->n_device; k++)
         if (c->st[k].lost_at != AT_NONE)
             c->out->lost[c->out->n_lost++] = (struct vfy_lost){
-                .seq = r->device[k].seq, .due_ns = scn_ns(c, vfy_sub_ns(r->device[k].due_ns, r->start_ns)),
+                .seq = r->device[k].seq,
+                .due_ns = scn_ns(c, vfy_sub_ns(r->device[k].due_ns, r->start_ns)),
                 .place = place[c->st[k].lost_at]};
 }
 
