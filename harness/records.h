@@ -40,7 +40,8 @@
  *    line of values). An absent file, or a counter the file does not name, leaves the counter
  *    as it is (REC_MISSING after rec_init: not measured). A file that is there but malformed
  *    (unknown or duplicate name, a value that is not a plain decimal integer, a value missing
- *    or extra, a truncated or longer file) is an error: -1 and "FILE:LINE: what is wrong", and
+ *    or extra, a truncated or longer file, a line over REC_MAX_LINE bytes, a file that is not
+ *    a regular file) is an error: -1 and "FILE:LINE: what is wrong" (or "FILE: ..."), and
  *    no counter is changed.
  * Prefix: rec_.
  */
