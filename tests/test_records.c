@@ -310,7 +310,7 @@ static void test_bounds(void)
     CU_ASSERT_EQUAL(rec_load_app(f, &r, err), -1);
     snprintf(want, sizeof want, "%s:1: the line is longer than", f);
     CU_ASSERT_EQUAL(strncmp(err, want, strlen(want)), 0);
-    put("counters.csv", text + sizeof text - REC_MAX_LINE - 2);
+    put_file("counters.csv", text, REC_MAX_LINE + 2);
     path_of(p, sizeof p, "counters.csv");
     CU_ASSERT_EQUAL(rec_load_counters(p, &c, err), -1);
     snprintf(want, sizeof want, "%s:1: the line is longer than", p);
