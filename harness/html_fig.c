@@ -9,7 +9,7 @@
 
 double hfig_ms(const struct hfig_frame *fr, int64_t real_ns)
 {
-    return (double)(real_ns - fr->t0) * fr->x / 1e6;
+    return (double)vfy_sub_ns(real_ns, fr->t0) * fr->x / 1e6;
 }
 
 double hfig_run_ms(const struct hfig_frame *fr, int64_t run_ns)
@@ -27,8 +27,10 @@ void hfig_frame(struct hfig_frame *fr, const struct scn_scenario *sc, const stru
         if (t0 == INT64_MAX)
             t0 = run->n_app ? run->app[0].recv_ns : 0;
     }
-    for (size_t i = 0; run && i < run->n_app; i++)
-        end = run->app[i].recv_ns - t0 > end ? run->app[i].recv_ns - t0 : end;
+    for (size_t i = 0; run && i < run->n_app; i++) {
+        int64_t e = vfy_sub_ns(run->app[i].recv_ns, t0);
+        end = e > end ? e : end;
+    }
     fr->x = sc->time_scale > 0 ? sc->time_scale : 1.0;
     fr->t0 = t0;
     fr->end_ms = fmax((double)end * fr->x / 1e6, hfig_run_ms(fr, sc->duration_ns));
@@ -195,8 +197,10 @@ void hfig_latency(const struct hfig_frame *fr, const struct rec_run *run, int st
     hfig_bk_reset(b);
     for (size_t i = 0; i < run->n_app; i++) {
         const struct rec_app_row *a = &run->app[i];
-        int64_t v = stage == 0 ? a->ingress_ns - a->produce_ns : a->recv_ns - a->ingress_ns;
-        hfig_bk_add(fr, b, hfig_ms(fr, a->produce_ns), (double)v * fr->x / 1e6);
+        int64_t v = stage == 0 ? vfy_sub_ns(a->ingress_ns, a->produce_ns)
+                               : vfy_sub_ns(a->recv_ns, a->ingress_ns);
+        if (v >= 0) /* a negative latency is the verifier's integrity failure, not a point */
+            hfig_bk_add(fr, b, hfig_ms(fr, a->produce_ns), (double)v * fr->x / 1e6);
     }
 }
 
@@ -204,7 +208,8 @@ double hfig_latency_max_ms(const struct hfig_frame *fr, const struct rec_run *ru
 {
     double hi = 0.01;
     for (size_t i = 0; i < run->n_app; i++)
-        hi = fmax(hi, (double)(run->app[i].recv_ns - run->app[i].produce_ns) * fr->x / 1e6);
+        hi = fmax(hi, (double)vfy_sub_ns(run->app[i].recv_ns, run->app[i].produce_ns) * fr->x /
+                          1e6);
     return hi;
 }
 
@@ -222,7 +227,7 @@ int hfig_interarrival(const struct hfig_frame *fr, const struct rec_run *run,
 {
     h->hi_log = 1;
     for (size_t i = 1; i < run->n_app; i++) {
-        double ms = (double)(run->app[i].recv_ns - run->app[i - 1].recv_ns) * fr->x / 1e6;
+        double ms = (double)vfy_sub_ns(run->app[i].recv_ns, run->app[i - 1].recv_ns) * fr->x / 1e6;
         if (ms > 0)
             h->hi_log = fmax(h->hi_log, ceil(log10(ms)));
     }
@@ -232,7 +237,7 @@ int hfig_interarrival(const struct hfig_frame *fr, const struct rec_run *run,
     if (!h->cnt)
         return -1;
     for (size_t i = 1; i < run->n_app; i++) {
-        double ms = (double)(run->app[i].recv_ns - run->app[i - 1].recv_ns) * fr->x / 1e6;
+        double ms = (double)vfy_sub_ns(run->app[i].recv_ns, run->app[i - 1].recv_ns) * fr->x / 1e6;
         int k = ms <= 0 ? 0 : (int)floor((log10(ms) - HFIG_HIST_LO) * HFIG_HIST_PER_DECADE) + 1;
         k = k < 0 ? 0 : k >= h->nb ? h->nb - 1 : k;
         if (++h->cnt[k] > h->top)
@@ -268,15 +273,16 @@ size_t hfig_bands(const struct hfig_frame *fr, const struct scn_scenario *sc,
     for (size_t i = 0; i < sc->device.n_events && n < HFIG_MAX_BANDS; i++) {
         const struct scn_dev_event *e = &sc->device.events[i];
         int point = e->kind == SCN_EV_BURST || e->kind == SCN_EV_CORRUPT;
+        int64_t end = vfy_add_ns(e->at_ns, point ? 0 : e->dur_ns);
         out[n++] = (struct hfig_band){.a_ms = hfig_run_ms(fr, e->at_ns),
-                                      .b_ms = hfig_run_ms(fr, e->at_ns + (point ? 0 : e->dur_ns)),
+                                      .b_ms = hfig_run_ms(fr, end),
                                       .point = point, .device = 1, .cls = dev_event_class(e),
                                       .what = scn_event_name(e->kind)};
     }
     for (size_t i = 0; i < sc->consumer.n_events && n < HFIG_MAX_BANDS; i++) {
         const struct scn_con_event *e = &sc->consumer.events[i];
         out[n++] = (struct hfig_band){.a_ms = hfig_run_ms(fr, e->at_ns),
-                                      .b_ms = hfig_run_ms(fr, e->at_ns + e->dur_ns),
+                                      .b_ms = hfig_run_ms(fr, vfy_add_ns(e->at_ns, e->dur_ns)),
                                       .cls = "ev-cons", .what = "consumer stall"};
     }
     return n;

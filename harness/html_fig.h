@@ -13,6 +13,8 @@
  *    back from JSON) has no per-packet losses to show. A ring loss with no ring-drop row naming
  *    its seq was evicted from the ring (drop-oldest): it was in the ring from its produce time
  *    to the eviction, the evictions paired with those packets oldest first.
+ *  - Times of any value never overflow (differences saturate: vfy_sub_ns); a negative
+ *    latency (the verifier's integrity failure) is not drawn.
  *  - Functions returning int give 0, or -1 when out of memory.
  * Prefix: hfig_.
  */

@@ -2,10 +2,13 @@
 #include "harness/records.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sim/logfmt.h"
 
@@ -50,6 +53,78 @@ void rec_free(struct rec_run *run)
     run->driver = NULL;
     run->app = NULL;
     run->n_device = run->n_driver = run->n_app = 0;
+}
+
+/* ---- the bounded reader ---- */
+
+int rec_reader_open(struct rec_reader *r, const char *path, size_t max_line, uint64_t max_bytes,
+                    char err[REC_ERR_MAX])
+{
+    *r = (struct rec_reader){.max_line = max_line, .max_bytes = max_bytes};
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block the open */
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, REC_ERR_MAX, "%s: cannot open: %s", path, strerror(e));
+        errno = e;
+        return -1;
+    }
+    const char *why = NULL;
+    if (fstat(fd, &st) != 0)
+        why = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = S_ISDIR(st.st_mode) ? "not a regular file (a directory)"
+              : S_ISFIFO(st.st_mode) ? "not a regular file (a FIFO)"
+              : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "not a regular file (a device)"
+                                                             : "not a regular file";
+    if (why) {
+        snprintf(err, REC_ERR_MAX, "%s: %s", path, why);
+    } else if ((uint64_t)st.st_size > max_bytes) {
+        snprintf(err, REC_ERR_MAX, "%s: the file is %llu bytes; at most %llu", path,
+                 (unsigned long long)st.st_size, (unsigned long long)max_bytes);
+    } else if (!(r->line = malloc(max_line + 1)) || !(r->f = fdopen(fd, "r"))) {
+        snprintf(err, REC_ERR_MAX, "%s: out of memory", path);
+    } else {
+        return 0;
+    }
+    free(r->line);
+    r->line = NULL;
+    close(fd);
+    errno = 0;
+    return -1;
+}
+
+long rec_reader_next(struct rec_reader *r)
+{
+    size_t n = 0;
+    int c = 0;
+    while (c != '\n' && (c = getc_unlocked(r->f)) != EOF) {
+        if (++r->bytes > r->max_bytes) {
+            snprintf(r->why, sizeof r->why, "the file is over %llu bytes",
+                     (unsigned long long)r->max_bytes);
+            return -1;
+        }
+        if (n == r->max_line) {
+            snprintf(r->why, sizeof r->why, "the line is longer than %zu bytes", r->max_line);
+            return -1;
+        }
+        r->line[n++] = (char)c;
+    }
+    r->line[n] = '\0';
+    if (c == EOF && ferror(r->f)) {
+        snprintf(r->why, sizeof r->why, "read error: %s", strerror(errno));
+        return -1;
+    }
+    return (long)n;
+}
+
+void rec_reader_close(struct rec_reader *r)
+{
+    if (r->f)
+        fclose(r->f);
+    free(r->line);
+    r->f = NULL;
+    r->line = NULL;
 }
 
 /* ---- one field ---- */
@@ -213,8 +288,8 @@ static size_t split(char *line, char **f, size_t max)
     return n;
 }
 
-/* Checks one line and strips its '\n'. "" when fine, else what is wrong. */
-static const char *line_problem(char *line, ssize_t len)
+/* Checks one line (len bytes) and strips its '\n'. "" when fine, else what is wrong. */
+static const char *line_problem(char *line, long len)
 {
     if ((size_t)len != strlen(line))
         return "contains a NUL byte";
@@ -244,47 +319,48 @@ static int parse_line(const struct table *t, char *line, struct vec *v, unsigned
     return 0;
 }
 
-static int read_table(FILE *fp, const struct table *t, struct vec *v, unsigned long *lineno,
-                      struct why *w)
+static int read_table(struct rec_reader *rd, const struct table *t, struct vec *v,
+                      unsigned long *lineno, struct why *w)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
+    long len;
     int rc = 0;
     *lineno = 0;
-    while (rc == 0 && (len = getline(&line, &cap, fp)) >= 0) {
-        const char *p = line_problem(line, len);
+    while (rc == 0) {
         ++*lineno;
+        if ((len = rec_reader_next(rd)) <= 0)
+            break;
+        const char *p = line_problem(rd->line, len);
         if (*p)
             rc = bad(w, "%s", p);
-        else if (*lineno == 1 && strcmp(line, t->header) != 0)
-            rc = bad(w, "header is '%.60s', expected '%s'", line, t->header);
+        else if (*lineno == 1 && strcmp(rd->line, t->header) != 0)
+            rc = bad(w, "header is '%.60s', expected '%s'", rd->line, t->header);
+        else if (*lineno > REC_MAX_ROWS + 1)
+            rc = bad(w, "more than %llu rows", (unsigned long long)REC_MAX_ROWS);
         else if (*lineno > 1)
-            rc = parse_line(t, line, v, *lineno, w);
+            rc = parse_line(t, rd->line, v, *lineno, w);
     }
+    if (rc == 0 && len < 0)
+        rc = bad(w, "%s", rd->why);
+    else if (rc == 0)
+        --*lineno;
     if (rc == 0 && *lineno == 0) {
         *lineno = 1;
         rc = bad(w, "empty file, expected the header '%s'", t->header);
     }
-    if (rc == 0 && ferror(fp))
-        rc = bad(w, "read error: %s", strerror(errno));
-    free(line);
     return rc;
 }
 
 static int load_table(const char *path, const struct table *t, void **rows, size_t *n,
                       char err[REC_ERR_MAX])
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        snprintf(err, REC_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
+    struct rec_reader rd;
+    if (rec_reader_open(&rd, path, REC_MAX_LINE, REC_MAX_FILE_BYTES, err) != 0)
         return -1;
-    }
     struct vec v = {rows, n, *n, t->elem};
     struct why w;
     unsigned long lineno;
-    int rc = read_table(fp, t, &v, &lineno, &w);
-    fclose(fp);
+    int rc = read_table(&rd, t, &v, &lineno, &w);
+    rec_reader_close(&rd);
     if (rc != 0)
         snprintf(err, REC_ERR_MAX, "%s:%lu: %s", path, lineno, w.text);
     return rc;
@@ -350,11 +426,12 @@ static uint64_t *counter_field(struct rec_counters *c, enum lf_counter k)
     return f[k];
 }
 
-/* One line of a counters file into *line (its '\n' stripped); "" when fine, else what is wrong. */
-static const char *counters_line(FILE *fp, char **line, size_t *cap)
+/* The next line of a counters file into rd->line (its '\n' stripped); "" when fine, else what
+ * is wrong. */
+static const char *counters_line(struct rec_reader *rd)
 {
-    ssize_t len = getline(line, cap, fp);
-    return len < 0 ? "missing (truncated file?)" : line_problem(*line, len);
+    long len = rec_reader_next(rd);
+    return len < 0 ? rd->why : len == 0 ? "missing (truncated file?)" : line_problem(rd->line, len);
 }
 
 /* The names on line 1 as counters: key[i] for names[i]. */
@@ -375,53 +452,51 @@ static int counter_keys(char **names, size_t n, int *key, struct why *w)
 }
 
 /* Line 1: the names; line 2: the values. Sets the counters only when the whole file is good. */
-static int read_counters(FILE *fp, struct rec_counters *c, unsigned long *lineno, struct why *w)
+static int read_counters(struct rec_reader *rd, struct rec_counters *c, unsigned long *lineno,
+                         struct why *w)
 {
-    char *line[2] = {NULL, NULL}, *names[LF_C_COUNT + 1], *vals[LF_C_COUNT + 1];
-    size_t cap[2] = {0, 0}, n = 0, nv = 0;
+    char first[REC_MAX_LINE + 1], *names[LF_C_COUNT + 1], *vals[LF_C_COUNT + 1];
+    size_t n = 0, nv = 0;
     int key[LF_C_COUNT];
     int64_t v[LF_C_COUNT];
-    const char *p = counters_line(fp, &line[0], &cap[0]);
+    const char *p = counters_line(rd);
     int rc = *p ? bad(w, "%s", p) : 0;
     *lineno = 1;
-    if (rc == 0 && (n = split(line[0], names, LF_C_COUNT)) > LF_C_COUNT)
-        rc = bad(w, "more than %d counters", LF_C_COUNT);
+    if (rc == 0) {
+        snprintf(first, sizeof first, "%s", rd->line);
+        if ((n = split(first, names, LF_C_COUNT)) > LF_C_COUNT)
+            rc = bad(w, "more than %d counters", LF_C_COUNT);
+    }
     if (rc == 0)
         rc = counter_keys(names, n, key, w);
     if (rc == 0) {
         *lineno = 2;
-        p = counters_line(fp, &line[1], &cap[1]);
+        p = counters_line(rd);
         rc = *p ? bad(w, "%s", p) : 0;
     }
-    if (rc == 0 && (nv = split(line[1], vals, LF_C_COUNT)) != n)
+    if (rc == 0 && (nv = split(rd->line, vals, LF_C_COUNT)) != n)
         rc = nv > LF_C_COUNT ? bad(w, "more than %d values", LF_C_COUNT)
                              : bad(w, "%zu values for %zu counters", nv, n);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = num(w, names[i], vals[i], 0, INT64_MAX, &v[i]);
-    if (rc == 0 && fgetc(fp) != EOF) {
+    if (rc == 0 && rec_reader_next(rd) != 0) {
         *lineno = 3;
         rc = bad(w, "more than two lines (names, then values)");
     }
     for (size_t i = 0; rc == 0 && i < n; i++)
         *counter_field(c, (enum lf_counter)key[i]) = (uint64_t)v[i];
-    free(line[0]);
-    free(line[1]);
     return rc;
 }
 
 int rec_load_counters(const char *path, struct rec_counters *c, char err[REC_ERR_MAX])
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(err, REC_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
+    struct rec_reader rd;
+    if (rec_reader_open(&rd, path, REC_MAX_LINE, REC_MAX_LINE * 2, err) != 0)
+        return errno == ENOENT ? 0 : -1;
     struct why w;
     unsigned long lineno;
-    int rc = read_counters(fp, c, &lineno, &w);
-    fclose(fp);
+    int rc = read_counters(&rd, c, &lineno, &w);
+    rec_reader_close(&rd);
     if (rc != 0)
         snprintf(err, REC_ERR_MAX, "%s:%lu: %s", path, lineno, w.text);
     return rc;

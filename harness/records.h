@@ -25,6 +25,11 @@
  * (sim/, driver/, harness/app.c) and this reader use the same definitions.
  *
  * Contract:
+ *  - Files are read through struct rec_reader (below; trace.c reads traces with it too): only a
+ *    regular file is opened (a FIFO, a device or a directory is refused at once: nothing blocks,
+ *    nothing grows), a file over its byte bound is refused, and a line over its length bound is
+ *    an error, never a bigger buffer. Records: lines of at most REC_MAX_LINE bytes, files of at
+ *    most REC_MAX_FILE_BYTES bytes and REC_MAX_ROWS rows.
  *  - rec_load_*() read one file completely or fail with exactly one line in err:
  *    "FILE:LINE: what is wrong" (or "FILE: ..." for open/read errors). Numbers are plain decimal
  *    integers in range, no spaces, no empty lines; a last line without '\n' is an error (a
@@ -35,7 +40,8 @@
  *    line of values). An absent file, or a counter the file does not name, leaves the counter
  *    as it is (REC_MISSING after rec_init: not measured). A file that is there but malformed
  *    (unknown or duplicate name, a value that is not a plain decimal integer, a value missing
- *    or extra, a truncated or longer file) is an error: -1 and "FILE:LINE: what is wrong", and
+ *    or extra, a truncated or longer file, a line over REC_MAX_LINE bytes, a file that is not
+ *    a regular file) is an error: -1 and "FILE:LINE: what is wrong" (or "FILE: ..."), and
  *    no counter is changed.
  * Prefix: rec_.
  */
@@ -44,8 +50,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/logfmt.h"
+#include "sim/scenario.h"
 
 #define REC_DEVICE_CSV "device.csv"
 #define REC_DRIVER_CSV "driver.csv"
@@ -55,6 +63,9 @@
 #define REC_CSV_HEADER_APP LF_APP_HEADER
 #define REC_ERR_MAX 512
 #define REC_MISSING UINT64_MAX
+#define REC_MAX_LINE 1024                    /* bytes in one line, its '\n' included */
+#define REC_MAX_FILE_BYTES (4ULL << 30)      /* bytes in one file */
+#define REC_MAX_ROWS (2ULL * SCN_MAX_SAMPLES) /* rows in one file */
 
 /* Same values as enum sched_fate / enum sched_drop (sim/schedule.h). */
 enum rec_fate { REC_SENT, REC_HELD, REC_DROPPED };
@@ -100,6 +111,25 @@ struct rec_run {
     int64_t start_ns;    /* device t0, CLOCK_MONOTONIC */
     const char *backend; /* not owned */
 };
+
+/* A bounded line reader over one regular file. */
+struct rec_reader {
+    FILE *f;
+    char *line;         /* the current line (max_line + 1 bytes), NUL after its last byte */
+    size_t max_line;    /* bytes in a line, its '\n' included */
+    uint64_t max_bytes; /* bytes in the file */
+    uint64_t bytes;     /* read so far */
+    char why[96];       /* what rec_reader_next found wrong */
+};
+/* Opens path for reading: 0, or -1 with "PATH: what is wrong" in err (errno kept from open(2)
+ * when it failed: ENOENT for an absent file). */
+int rec_reader_open(struct rec_reader *r, const char *path, size_t max_line, uint64_t max_bytes,
+                    char err[REC_ERR_MAX]);
+/* The next line into r->line, its '\n' kept (the last line may have none): its length in
+ * bytes (NUL bytes count), 0 at the end of the file, or -1 with r->why set (a line over
+ * max_line, the file over max_bytes, a read error). */
+long rec_reader_next(struct rec_reader *r);
+void rec_reader_close(struct rec_reader *r);
 
 /* Empty run: no rows, every counter REC_MISSING, start 0, backend NULL. */
 void rec_init(struct rec_run *run);

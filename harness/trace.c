@@ -142,15 +142,28 @@ static int parse_line(struct parse *p, char *s, size_t len)
     return add_line(p, &l);
 }
 
-static int parse_file(struct parse *p, FILE *f)
+#define BOM "\xef\xbb\xbf" /* UTF-8 byte order mark: skipped before the header */
+
+static int parse_file(struct parse *p, struct rec_reader *rd)
 {
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t got;
+    long got;
     int rc = 0;
-    while (rc == 0 && (got = getline(&buf, &cap, f)) > 0) {
+    while (rc == 0) {
         p->lineno++;
+        if ((got = rec_reader_next(rd)) < 0) {
+            rc = fail(p, "%s", rd->why);
+            break;
+        }
+        char *buf = rd->line;
         size_t len = (size_t)got;
+        if (p->lineno == 1 && len >= 3 && memcmp(buf, BOM, 3) == 0) {
+            buf += 3;
+            len -= 3;
+        }
+        if (len == 0) { /* the end of the file */
+            p->lineno--;
+            break;
+        }
         if (buf[len - 1] != '\n') {
             rc = fail(p, "the last line has no newline (a truncated trace?)");
             break;
@@ -165,14 +178,13 @@ static int parse_file(struct parse *p, FILE *f)
                                         memcmp(buf, TRACE_HEADER, len) != 0))
                 rc = fail(p, "the header is '%.*s'; expected '" TRACE_HEADER "' or '"
                           TRACE_HEADER_BYTES "'", (int)(len < 60 ? len : 60), buf);
-        } else
+        } else if (p->n == TRACE_MAX_PACKETS)
+            rc = fail(p, "more than %llu packet lines", (unsigned long long)TRACE_MAX_PACKETS);
+        else
             rc = parse_line(p, buf, len);
     }
-    if (rc == 0 && ferror(f))
-        rc = fail(p, "read error: %s", strerror(errno));
     if (rc == 0 && p->lineno == 0)
         rc = fail(p, "empty; expected the header '" TRACE_HEADER "[,bytes_hex]'");
-    free(buf);
     return rc;
 }
 
@@ -184,12 +196,30 @@ static int64_t planned_due(const struct sched *plan, uint32_t seq, int *known)
     return *known ? plan->samples[seq].due_ns : 0;
 }
 
-/* t0 on the trace's clock, and produce times shifted onto it when the clocks differ. */
-static int64_t start_time(struct parse *p, const struct sched *plan)
+/* Line i's produce time shifted by lat_min onto the trace's clock, keeping its latency
+ * representable. 0, or -1 (err set, at its line) on an overflow. */
+static int shift(struct parse *p, size_t i, int64_t lat_min)
 {
-    int64_t t0 = INT64_MAX, lat_min = INT64_MAX;
+    struct line *l = &p->v[i];
+    int64_t shifted, lat;
+    if (!__builtin_add_overflow(l->produce_ns, lat_min, &shifted) &&
+        !__builtin_sub_overflow(l->recv_ns, shifted, &lat)) {
+        l->produce_ns = shifted;
+        return 0;
+    }
+    p->lineno = (long)i + 2;
+    return fail(p, "seq %" PRIu32 ": its produce time cannot be shifted onto the trace's clock "
+                "without overflow (its latency and the fastest packet's are 2^63 ns or more "
+                "apart)", l->seq);
+}
+
+/* t0 on the trace's clock, and produce times shifted onto it when the clocks differ. 0, or -1
+ * (err set) when the times cannot be put on one clock without overflowing int64. */
+static int start_time(struct parse *p, const struct sched *plan, int64_t *t0_out)
+{
+    int64_t t0 = INT64_MAX, lat_min = INT64_MAX, d;
     int known;
-    for (size_t i = 0; p->info->has_bytes && i < p->n; i++)
+    for (size_t i = 0; p->info->has_bytes && i < p->n; i++) /* both in 0..INT64_MAX */
         if (p->v[i].status != 1)
             lat_min = p->v[i].recv_ns - p->v[i].produce_ns < lat_min
                           ? p->v[i].recv_ns - p->v[i].produce_ns : lat_min;
@@ -198,13 +228,29 @@ static int64_t start_time(struct parse *p, const struct sched *plan)
     for (size_t i = 0; i < p->n; i++) {
         struct line *l = &p->v[i];
         int64_t due = planned_due(plan, l->seq, &known);
-        if (use_bytes && l->status != 1 && !p->info->same_clock)
-            l->produce_ns += lat_min;
+        if (use_bytes && l->status != 1 && !p->info->same_clock && shift(p, i, lat_min) != 0)
+            return -1;
         int64_t at = use_bytes ? (l->status != 1 ? l->produce_ns : INT64_MAX) : l->recv_ns;
-        if (known && at != INT64_MAX && at - due < t0)
-            t0 = at - due;
+        if (!known || at == INT64_MAX)
+            continue;
+        if (__builtin_sub_overflow(at, due, &d)) {
+            p->lineno = (long)i + 2;
+            return fail(p, "seq %" PRIu32 ": the device's start (%" PRId64 " ns minus its due "
+                        "time) is before the earliest time int64 holds (overflow)", l->seq, at);
+        }
+        t0 = d < t0 ? d : t0;
     }
-    return t0 == INT64_MAX ? (p->n ? p->v[0].recv_ns : 0) : t0;
+    t0 = t0 == INT64_MAX ? (p->n ? p->v[0].recv_ns : 0) : t0;
+    int64_t last = 0; /* the plan's times are >= 0: it fits when its latest one does */
+    for (size_t k = 0; k < plan->n; k++) {
+        last = plan->samples[k].due_ns > last ? plan->samples[k].due_ns : last;
+        last = plan->samples[k].send_ns > last ? plan->samples[k].send_ns : last;
+    }
+    if (__builtin_add_overflow(t0, last, &d))
+        return fail(p, "the device's plan cannot be placed on the trace's clock without overflow: "
+                    "it would start at %" PRId64 " ns and end %" PRId64 " ns later", t0, last);
+    *t0_out = t0;
+    return 0;
 }
 
 static int device_rows(struct parse *p, const struct sched *plan, int64_t t0, struct rec_run *r)
@@ -274,11 +320,14 @@ int trace_load(const char *path, const struct scn_scenario *sc, struct rec_run *
     memset(info, 0, sizeof *info);
     rec_init(run);
     struct parse p = {.path = path, .sc = sc, .err = err, .info = info};
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return fail(&p, "%s", strerror(errno));
-    int rc = parse_file(&p, f);
-    fclose(f);
+    struct rec_reader rd;
+    char rerr[REC_ERR_MAX];
+    if (rec_reader_open(&rd, path, TRACE_MAX_LINE, TRACE_MAX_BYTES, rerr) != 0) {
+        snprintf(err, TRACE_ERR_MAX, "%s", rerr);
+        return -1;
+    }
+    int rc = parse_file(&p, &rd);
+    rec_reader_close(&rd);
     struct sched plan;
     char serr[SCN_ERR_MAX];
     if (rc == 0 && sched_build(sc, &plan, serr) != 0) {
@@ -286,11 +335,14 @@ int trace_load(const char *path, const struct scn_scenario *sc, struct rec_run *
         rc = fail(&p, "the scenario's plan: %s", serr);
     } else if (rc == 0) {
         info->lines = p.n;
-        int64_t t0 = start_time(&p, &plan);
+        int64_t t0 = 0;
+        p.lineno = 0;
+        rc = start_time(&p, &plan, &t0);
         run->start_ns = t0;
         run->backend = "trace";
         p.lineno = 0;
-        rc = device_rows(&p, &plan, t0, run);
+        if (rc == 0)
+            rc = device_rows(&p, &plan, t0, run);
         if (rc == 0)
             rc = other_rows(&p, &plan, t0, run);
         sched_free(&plan);

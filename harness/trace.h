@@ -7,7 +7,11 @@
  *       recv_ns   when it was received, decimal ns of any monotonic clock (CLOCK_MONOTONIC is
  *                 best); never decreasing from one line to the next
  *       bytes_hex the whole packet as hex digits (2 per byte, either case), when the header has it
- *   - every line ends in '\n' ("\r\n" is accepted); no spaces, no empty lines, no comments.
+ *   - every line ends in '\n' ("\r\n" is accepted); no spaces, no empty lines, no comments;
+ *     a UTF-8 byte order mark before the header is skipped.
+ *   - bounds: a regular file (not a FIFO, a device or a directory) of at most TRACE_MAX_BYTES
+ *     bytes, lines of at most TRACE_MAX_LINE bytes (the '\n' included), at most
+ *     TRACE_MAX_PACKETS packet lines; over one, the file is refused (memory stays bounded).
  * With bytes, each packet is checked as the driver would: a packet whose CRC, magic or size is
  * wrong counts as rejected for its CRC (lost at crc, not delivered); a packet whose CRC is right
  * but whose payload is not the scenario's (wrong seed?) is a failure. Without bytes, the packets
@@ -23,6 +27,8 @@
  *    produce times are shifted so that the fastest packet has latency 0. Without bytes,
  *    t0 = min(recv - planned due) and produce times are the planned ones: latencies are then
  *    relative to the fastest packet.
+ *    Times are int64 ns: a trace whose produce times cannot be shifted so (a latency 2^63 ns or
+ *    more from the fastest one), or whose t0 would put the plan outside int64, is refused.
  *  - application rows: the trace's lines (batch = line number). The receiver is one stage:
  *    ingress_ns = produce_ns, so "device->driver" latency is 0, backlog is the packets produced
  *    and not yet received, and drain is measured from the device to the receiver.
@@ -46,6 +52,9 @@
 #include "sim/scenario.h"
 
 #define TRACE_ERR_MAX 512
+#define TRACE_MAX_LINE 4096               /* bytes in one line, its '\n' included */
+#define TRACE_MAX_BYTES (32ULL << 30)     /* bytes in the file */
+#define TRACE_MAX_PACKETS (2ULL * SCN_MAX_SAMPLES) /* packet lines */
 #define TRACE_HEADER "seq,recv_ns"
 #define TRACE_HEADER_BYTES "seq,recv_ns,bytes_hex"
 

@@ -177,7 +177,24 @@ struct ctx {
     double x;                     /* time scale */
 };
 
-static int64_t scn_ns(const struct ctx *c, int64_t real_ns) { return llround(real_ns * c->x); }
+int64_t vfy_sub_ns(int64_t a, int64_t b)
+{
+    int64_t d;
+    return !__builtin_sub_overflow(a, b, &d) ? d : b < 0 ? INT64_MAX : INT64_MIN;
+}
+
+int64_t vfy_add_ns(int64_t a, int64_t b)
+{
+    int64_t d;
+    return !__builtin_add_overflow(a, b, &d) ? d : b > 0 ? INT64_MAX : INT64_MIN;
+}
+
+/* Real ns to scenario ns, saturated. */
+static int64_t scn_ns(const struct ctx *c, int64_t real_ns)
+{
+    double v = (double)real_ns * c->x;
+    return v >= 0x1p63 ? INT64_MAX : v <= -0x1p63 ? INT64_MIN : llround(v);
+}
 static double ms(int64_t ns) { return ns / 1e6; }
 
 /* Index of seq in the device log (strictly increasing), or -1. */
@@ -340,7 +357,8 @@ static void list_lost(struct ctx *c)
     for (size_t k = 0; k < r->n_device; k++)
         if (c->st[k].lost_at != AT_NONE)
             c->out->lost[c->out->n_lost++] = (struct vfy_lost){
-                .seq = r->device[k].seq, .due_ns = scn_ns(c, r->device[k].due_ns - r->start_ns),
+                .seq = r->device[k].seq,
+                .due_ns = scn_ns(c, vfy_sub_ns(r->device[k].due_ns, r->start_ns)),
                 .place = place[c->st[k].lost_at]};
 }
 
@@ -408,7 +426,7 @@ static void long_run_rate(struct ctx *c)
         first = r->app[i].recv_ns < first ? r->app[i].recv_ns : first;
         last = r->app[i].recv_ns > last ? r->app[i].recv_ns : last;
     }
-    int64_t span = scn_ns(c, last - first);
+    int64_t span = scn_ns(c, vfy_sub_ns(last, first));
     c->out->rate_hz = span > 0 ? (double)(r->n_app - 1) * NS_PER_S / (double)span : 0.0;
     check_rate_value(c->out, e, c->out->rate_hz);
 }
@@ -420,12 +438,12 @@ static bool disturbed(const struct ctx *c, int64_t a, int64_t b)
     int64_t settle = llround(NS_PER_S / c->x);
     for (size_t i = 0; i < c->sc->device.n_events; i++) {
         const struct scn_dev_event *ev = &c->sc->device.events[i];
-        if (ev->at_ns < b && ev->at_ns + ev->dur_ns + settle > a)
+        if (ev->at_ns < b && vfy_add_ns(vfy_add_ns(ev->at_ns, ev->dur_ns), settle) > a)
             return true;
     }
     for (size_t i = 0; i < c->sc->consumer.n_events; i++) {
         const struct scn_con_event *ev = &c->sc->consumer.events[i];
-        if (ev->at_ns < b && ev->at_ns + ev->dur_ns + settle > a)
+        if (ev->at_ns < b && vfy_add_ns(vfy_add_ns(ev->at_ns, ev->dur_ns), settle) > a)
             return true;
     }
     return false;
@@ -468,7 +486,7 @@ static void window_rates(struct ctx *c)
         return;
     }
     for (size_t i = 0; i < c->run->n_app; i++) {
-        double rel = (double)(c->run->app[i].recv_ns - c->run->start_ns);
+        double rel = (double)vfy_sub_ns(c->run->app[i].recv_ns, c->run->start_ns);
         if (rel >= 0 && rel < (double)n * w_real)
             w[(size_t)(rel / w_real)].packets++;
     }
@@ -517,16 +535,20 @@ static int64_t stage_ns(const struct rec_app_row *a, enum stage s)
 {
     switch (s) {
     case DEV_DRV:
-        return a->ingress_ns - a->produce_ns;
+        return vfy_sub_ns(a->ingress_ns, a->produce_ns);
     case DRV_APP:
-        return a->recv_ns - a->ingress_ns;
+        return vfy_sub_ns(a->recv_ns, a->ingress_ns);
     default:
-        return a->recv_ns - a->produce_ns;
+        return vfy_sub_ns(a->recv_ns, a->produce_ns);
     }
 }
 
+/* Each stage over the rows whose latency is >= 0; a negative one is an integrity failure. */
 static void latencies(struct ctx *c)
 {
+    static const char *const before[] = {[DEV_APP] = "received before it was produced",
+                                         [DEV_DRV] = "ingressed before it was produced",
+                                         [DRV_APP] = "received before it was ingressed"};
     size_t n = c->run->n_app;
     int64_t *v = malloc((n ? n : 1) * sizeof(*v));
     if (!v) {
@@ -535,9 +557,18 @@ static void latencies(struct ctx *c)
     }
     struct vfy_latency *dst[] = {&c->out->latency, &c->out->lat_dev_drv, &c->out->lat_drv_app};
     for (int s = DEV_APP; s <= DRV_APP; s++) {
-        for (size_t i = 0; i < n; i++)
-            v[i] = scn_ns(c, stage_ns(&c->run->app[i], (enum stage)s));
-        vfy_summarize(dst[s], v, n);
+        struct list neg = {0};
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            int64_t lat = stage_ns(&c->run->app[i], (enum stage)s);
+            if (lat < 0)
+                list_add(&neg, "%u", c->run->app[i].seq);
+            else
+                v[m++] = scn_ns(c, lat);
+        }
+        vfy_summarize(dst[s], v, m);
+        list_fail(c->out, VFY_KIND_INTEGRITY, &neg, before[s],
+                  " (a negative latency: the times are wrong; left out of the figures)");
     }
     free(v);
     const struct scn_expect *e = &c->sc->expect;
@@ -609,7 +640,7 @@ static int64_t drain_after(const struct ctx *c, int64_t end_abs)
         if (a->ingress_ns < end_abs && (!last || a->ingress_ns > last->ingress_ns))
             last = a;
     }
-    return last && last->recv_ns > end_abs ? last->recv_ns - end_abs : 0;
+    return last && last->recv_ns > end_abs ? vfy_sub_ns(last->recv_ns, end_abs) : 0;
 }
 
 static void drains(struct ctx *c)
@@ -618,10 +649,10 @@ static void drains(struct ctx *c)
     const struct scn_expect *e = &c->sc->expect;
     for (size_t i = 0; i < c->sc->consumer.n_events && i < SCN_MAX_EVENTS; i++) {
         const struct scn_con_event *ev = &c->sc->consumer.events[i];
-        int64_t end = ev->at_ns + ev->dur_ns;
+        int64_t end = vfy_add_ns(ev->at_ns, ev->dur_ns);
         struct vfy_drain *d = &o->drains[o->n_drains++];
         d->stall_end_ns = scn_ns(c, end);
-        d->drain_ns = scn_ns(c, drain_after(c, c->run->start_ns + end));
+        d->drain_ns = scn_ns(c, drain_after(c, vfy_add_ns(c->run->start_ns, end)));
         if (d->drain_ns > o->drain_max_ns)
             o->drain_max_ns = d->drain_ns;
         if (e->has_drain_max && d->drain_ns > scn_ns(c, e->drain_max_ns))

@@ -23,7 +23,10 @@
  *    no device or consumer event is active within the window or ended less than 1 s before it,
  *    with 1 packet of tolerance for the window edges.
  *  - latency device->app (recv - produce), device->driver (ingress - produce), driver->app
- *    (recv - ingress): p50/p99/max by nearest rank over every application row.
+ *    (recv - ingress): p50/p99/max by nearest rank over every application row whose latency
+ *    of that stage is >= 0. A negative one (received before it was produced, ...) is no
+ *    figure: it is an integrity failure naming its seqs. Differences of record times saturate
+ *    at the ends of int64 (vfy_sub_ns), so records holding any times never overflow.
  *  - backlog_max: the ring's high-water counter, or, when it is REC_MISSING, the most packets
  *    ingressed and not yet received at any time according to app.csv (a lower bound: packets
  *    evicted from the ring are not seen there).
@@ -32,7 +35,8 @@
  *  - doorbells, wakeups: copied from the counters (VFY_MISSING when not measured).
  * Failures regardless of expect: a lost wake-up (the application slept with packets waiting and
  * no doorbell came), unexplained loss, duplicates, reordering, a corrupted packet
- * delivered or not rejected, a delivered packet the device dropped or never produced, driver
+ * delivered or not rejected, a delivered packet the device dropped or never produced, a
+ * negative latency of any stage, driver
  * rows or counters that match no loss. expect.verdict / expect.failure are used only by
  * vfy_apply_expect(), after the verdict is known.
  *
@@ -177,6 +181,10 @@ void vfy_apply_expect(const struct scn_scenario *sc, struct vfy_result *r);
 /* Passed, or failed as expected: what counts as success for an exit code. */
 bool vfy_ok(const struct vfy_result *r);
 void vfy_free(struct vfy_result *out);
+/* a - b and a + b for times in ns, saturated to the int64 range: never a signed overflow. Every
+ * difference of two record times here and in html_fig is taken with them. */
+int64_t vfy_sub_ns(int64_t a, int64_t b);
+int64_t vfy_add_ns(int64_t a, int64_t b);
 /* p50/p99/max by nearest rank of n values (sorts v in place); all zero when n is 0. */
 void vfy_summarize(struct vfy_latency *l, int64_t *v, size_t n);
 const char *vfy_verdict(const struct vfy_result *r); /* "pass" | "fail" */

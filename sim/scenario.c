@@ -231,6 +231,18 @@ int scn_check(const SC *s, char err[SCN_ERR_MAX])
     return -1;
 }
 
+uint64_t scn_samples(const SC *s, uint64_t *regular)
+{
+    int64_t dur = s->duration_ns, period = s->device.period_ns;
+    uint64_t n = dur > 0 && period > 0 ? (uint64_t)(dur - 1) / (uint64_t)period + 1 : 0;
+    if (regular)
+        *regular = n;
+    for (size_t i = 0; i < s->device.n_events && i < SCN_MAX_EVENTS; i++)
+        if (s->device.events[i].kind == SCN_EV_BURST)
+            n += s->device.events[i].count;
+    return n;
+}
+
 static int64_t scaled(int64_t t, double x, int64_t min)
 {
     double v = nearbyint((double)t / x);
@@ -273,6 +285,7 @@ void scn_time_scale(SC *s, double x)
 {
     if (!(x > 0) || !isfinite(x))
         return;
+    uint64_t before = scn_samples(s, NULL);
     scale_map(&scnk_top, (char *)s, x);
     int64_t *wa = NULL, *wd = NULL;
     for (size_t i = 0; i < s->device.n_events && i < SCN_MAX_EVENTS; i++) {
@@ -286,6 +299,11 @@ void scn_time_scale(SC *s, double x)
     for (size_t i = 0; i < s->consumer.n_events && i < SCN_MAX_EVENTS; i++)
         fix_span(&s->consumer.events[i].at_ns, &s->consumer.events[i].dur_ns, s->duration_ns,
                  &wa, &wd);
+    /* Rounding the period down may add samples: lengthen it to the shortest that fits. */
+    uint64_t regular, bursts = scn_samples(s, &regular) - regular;
+    if (regular + bursts > SCN_MAX_SAMPLES && bursts < SCN_MAX_SAMPLES && s->duration_ns > 0 &&
+        before <= SCN_MAX_SAMPLES)
+        s->device.period_ns = (s->duration_ns - 1) / (int64_t)(SCN_MAX_SAMPLES - bursts) + 1;
     s->time_scale *= x;
 }
 

@@ -2,9 +2,11 @@
  *
  * Contract:
  *  - scn_load() parses one file with libyaml and either fills *out completely (every default
- *    filled in, every value range-checked, events sorted and non-overlapping) and returns 0, or
+ *    filled in, every value range-checked, events sorted and non-overlapping, the plan within
+ *    SCN_MAX_SAMPLES: whatever it accepts, sched_build builds) and returns 0, or
  *    returns -1 and writes exactly one line to err: "FILE:LINE:COL: what is wrong; what is allowed".
  *    It never crashes, never reads past its input, and never accepts a file over SCN_MAX_FILE_BYTES.
+ *    A UTF-8 byte order mark at the start of the file is skipped.
  *  - scn_parse() does the same on a buffer (name is used in messages only).
  *  - All times are stored in nanoseconds (int64), converted from the _ms/_us key the file used.
  *    scn_time_scale() divides every time by X (X > 0) for faster runs; the result stays valid.
@@ -25,6 +27,9 @@
 #define SCN_MAX_NAME 64
 #define SCN_MAX_EVENTS 64
 #define SCN_ERR_MAX 512
+/* The most samples a plan may hold (regular samples plus burst packets): the device, the
+ * application and the verifier hold one row per sample. The loader refuses a scenario over it. */
+#define SCN_MAX_SAMPLES 10000000u
 
 enum scn_dist_kind { SCN_DIST_NONE, SCN_DIST_UNIFORM, SCN_DIST_NORMAL, SCN_DIST_PARETO,
                      SCN_DIST_COUNT };
@@ -129,7 +134,12 @@ int scn_parse(const char *name, const char *buf, size_t len, struct scn_scenario
 /* Checks the cross-field rules (the same ones scn_load applies) on a struct built in code,
  * e.g. by the fuzzer. 0 if valid, else -1 and a message (line:col from the event if known). */
 int scn_check(const struct scn_scenario *s, char err[SCN_ERR_MAX]);
-/* Divide every time by x (x > 0); records x in time_scale. Times never go below 1 ns. */
+/* The samples its plan holds (what sched_build lists): ceil(duration / period) regular ones,
+ * stored in *regular unless it is NULL, plus every burst's packets. No regular sample when the
+ * period is not positive or the duration is not. */
+uint64_t scn_samples(const struct scn_scenario *s, uint64_t *regular);
+/* Divide every time by x (x > 0); records x in time_scale. Times never go below 1 ns, and
+ * rounding never takes the plan over SCN_MAX_SAMPLES (the period is lengthened by a few ns). */
 void scn_time_scale(struct scn_scenario *s, double x);
 
 /* The format's keys, walked from the same tables the loader uses (for generated documentation). */

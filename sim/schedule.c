@@ -109,11 +109,7 @@ static int count_samples(const struct scn_scenario *sc, uint64_t *n_regular, uin
                  " ns) >= 0", period, dur);
         return -1;
     }
-    *n_regular = dur > 0 ? (uint64_t)(dur - 1) / (uint64_t)period + 1 : 0;
-    *n_total = *n_regular;
-    for (size_t i = 0; i < sc->device.n_events && i < SCN_MAX_EVENTS; i++)
-        if (sc->device.events[i].kind == SCN_EV_BURST)
-            *n_total += sc->device.events[i].count;
+    *n_total = scn_samples(sc, n_regular);
     if (*n_total > SCHED_MAX_SAMPLES) {
         snprintf(err, SCN_ERR_MAX, "the plan has %" PRIu64 " samples, more than the limit of %u;"
                  " shorten duration_ms, lengthen period_us or use fewer burst packets",

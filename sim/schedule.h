@@ -28,7 +28,7 @@
 
 #include "scenario.h"
 
-#define SCHED_MAX_SAMPLES 10000000u
+#define SCHED_MAX_SAMPLES SCN_MAX_SAMPLES /* scn_check refuses a scenario over it */
 
 enum sched_fate { SCHED_SENT, SCHED_HELD, SCHED_DROPPED, SCHED_FATE_COUNT };
 enum sched_drop { SCHED_DROP_NONE, SCHED_DROP_STALL, SCHED_DROP_FIFO, SCHED_DROP_DISCONNECT,

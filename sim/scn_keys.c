@@ -537,7 +537,14 @@ static int top_rule(const void *base, const SC *s, struct scnk_fail *f)
         const struct scn_con_event *e = &s->consumer.events[i];
         v[i] = (struct span){e->at_ns, e->dur_ns, e->line, e->col, "stall_ms"};
     }
-    return spans_rule(v, n, s->duration_ns, "consumer event", f);
+    if (spans_rule(v, n, s->duration_ns, "consumer event", f))
+        return -1;
+    uint64_t samples = scn_samples(s, NULL);
+    if (samples > SCN_MAX_SAMPLES)
+        return scnk_failf(f, 0, 0, "the plan has %llu samples (duration_ms / period_us, plus "
+                          "burst packets); allowed: at most %u", (unsigned long long)samples,
+                          SCN_MAX_SAMPLES);
+    return 0;
 }
 
 static const struct scnk_key top_keys[] = {

@@ -389,6 +389,10 @@ static int parse_doc(struct ctx *c, SC *s)
 int scny_read(const char *buf, size_t len, SC *out, struct scnk_fail *f)
 {
     struct ctx c = {.s = out, .buf = buf ? buf : "", .len = buf ? len : 0};
+    if (c.len >= 3 && memcmp(c.buf, "\xef\xbb\xbf", 3) == 0) { /* a UTF-8 BOM: skipped */
+        c.buf += 3;
+        c.len -= 3;
+    }
     const char *tab = memchr(c.buf, '\t', c.len);
     int rc = -1;
     if (len > SCN_MAX_FILE_BYTES) {

@@ -3,7 +3,9 @@
  *
  * Contract:
  *  - scny_read() reads one document from buf (len bytes, no terminator needed) into *out, which
- *    the caller has filled with defaults. It refuses a buffer over SCN_MAX_FILE_BYTES, any tab,
+ *    the caller has filled with defaults. A UTF-8 byte order mark at the start of buf is skipped
+ *    (line:col then count from the character after it). It refuses a buffer over
+ *    SCN_MAX_FILE_BYTES, any tab,
  *    anchors, aliases and tags, and applies every per-key and per-mapping rule as it goes (the
  *    first error wins). Returns 0, or -1 with the message and its 1-based line:col in *f
  *    (columns count characters, not bytes). Never blocks; frees everything it allocates.

@@ -274,6 +274,65 @@ static void test_interarrival(void)
     rec_free(&r);
 }
 
+/* A negative latency (received before produced) is not drawn; times at the ends of int64 never
+ * overflow (the ASan+UBSan build aborts on one). */
+static void test_extreme_times(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct hfig_frame fr;
+    static struct hfig_buckets b;
+    struct vfy_result res;
+    scenario(&sc, 1000);
+    run_init(&r, 3);
+    app(&r, 0, 5, 4, 3); /* ingressed and received before it was produced */
+    app(&r, 1, 10, 11, 12);
+    hfig_frame(&fr, &sc, &r);
+    for (int stage = 0; stage < 2; stage++) {
+        hfig_latency(&fr, &r, stage, &b);
+        uint64_t n = 0;
+        for (int i = 0; i < HFIG_NB; i++) {
+            n += b.n[i];
+            CU_ASSERT(b.n[i] == 0 || b.lo[i] >= 0);
+        }
+        CU_ASSERT_EQUAL(n, 1);
+    }
+    CU_ASSERT_DOUBLE_EQUAL(hfig_latency_max_ms(&fr, &r), 2.0, 1e-9);
+    rec_free(&r);
+    const int64_t far[] = {INT64_MIN, INT64_MIN + 1, -1, 0, 1, INT64_MAX - 1, INT64_MAX};
+    const size_t nf = sizeof far / sizeof far[0];
+    for (size_t a = 0; a < nf; a++)
+        for (size_t k = 0; k < nf; k++) {
+            run_init(&r, 3);
+            r.start_ns = far[a];
+            for (size_t i = 0; i < 3; i++) {
+                r.device[i].due_ns = far[(k + i) % nf];
+                r.device[i].produce_ns = far[(a + i) % nf];
+                r.app[r.n_app++] = (struct rec_app_row){
+                    .seq = (uint32_t)i, .produce_ns = far[(a + 2 * i) % nf],
+                    .ingress_ns = far[(k + i) % nf], .recv_ns = far[(a + k + i) % nf]};
+                r.driver[r.n_driver++] = (struct rec_driver_row){
+                    .seq = i ? -1 : 2, .status = REC_ST_RING_DROP, .ingress_ns = far[k]};
+            }
+            vfy_check(&sc, &r, &res);
+            hfig_frame(&fr, &sc, &r);
+            CU_ASSERT(fr.end_ms > 0 && isfinite(fr.end_ms));
+            double peak;
+            CU_ASSERT(hfig_occupancy(&fr, &sc, &r, &res, &b, &peak) == 0);
+            hfig_lost(&fr, &r, &res, VFY_PLACE_RING, &b);
+            hfig_driver_rows(&fr, &r, REC_ST_RING_DROP, &b);
+            hfig_latency(&fr, &r, 0, &b);
+            hfig_latency(&fr, &r, 1, &b);
+            CU_ASSERT(hfig_latency_max_ms(&fr, &r) >= 0.01);
+            struct hfig_hist h;
+            CU_ASSERT(hfig_interarrival(&fr, &r, &h) == 0);
+            CU_ASSERT(h.nb >= 1 && h.nb < 200);
+            hfig_hist_free(&h);
+            vfy_free(&res);
+            rec_free(&r);
+        }
+}
+
 static void test_bands(void)
 {
     struct scn_scenario sc;
@@ -357,6 +416,7 @@ static CU_TestInfo tests[] = {
     {"driver rows and latency per stage", test_rows_and_latency},
     {"inter-arrival histogram, log bins", test_interarrival},
     {"event bands in page time", test_bands},
+    {"negative latencies not drawn; int64 extremes", test_extreme_times},
     {"axis steps and tops", test_axes},
     {"durations", test_durations},
     CU_TEST_INFO_NULL,

@@ -1,7 +1,9 @@
 /* Tests of harness/records: CSV round trips through temporary files and strict errors. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness/records.h"
@@ -252,6 +254,79 @@ static void test_counters(void)
     counters_bad("doorbells\n-1\n", "2: doorbells '-1' is not an integer in 0..9223372036854775807");
 }
 
+/* Only regular files are read (a FIFO would block, a device never end), a line is at most
+ * REC_MAX_LINE bytes and a file at most REC_MAX_FILE_BYTES: over a bound, FILE:LINE and -1. */
+static void test_bounds(void)
+{
+    char p[128], err[REC_ERR_MAX] = "", want[256];
+    struct rec_run r;
+    struct rec_counters c;
+    rec_init(&r);
+    rec_counters_init(&c);
+    const char *specials[] = {"/dev/zero", "/dev/null", dir};
+    for (size_t i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(rec_load_app(specials[i], &r, err), -1);
+        snprintf(want, sizeof want, "%s: not a regular file", specials[i]);
+        CU_ASSERT_EQUAL(strncmp(err, want, strlen(want)), 0);
+        CU_ASSERT_EQUAL(rec_load_counters(specials[i], &c, err), -1);
+        CU_ASSERT_EQUAL(strncmp(err, want, strlen(want)), 0);
+    }
+    path_of(p, sizeof p, "fifo.csv");
+    CU_ASSERT_FATAL(mkfifo(p, 0600) == 0);
+    int keep = open(p, O_RDWR | O_NONBLOCK); /* a writer that never writes: a read would block */
+    CU_ASSERT_FATAL(keep >= 0);
+    alarm(20);
+    CU_ASSERT_EQUAL(rec_load_device(p, &r, err), -1);
+    CU_ASSERT_EQUAL(rec_load_counters(p, &c, err), -1);
+    alarm(0);
+    snprintf(want, sizeof want, "%s: not a regular file", p);
+    CU_ASSERT_EQUAL(strncmp(err, want, strlen(want)), 0);
+    close(keep);
+    unlink(p);
+    CU_ASSERT_EQUAL(r.n_device + r.n_app, 0);
+    CU_ASSERT_EQUAL(c.doorbells, REC_MISSING);
+
+    /* a line of REC_MAX_LINE bytes is read; one byte more is an error on its line */
+    static char text[REC_MAX_LINE * 2 + 256];
+    size_t n = (size_t)snprintf(text, sizeof text, "%s\n0,", REC_CSV_HEADER_APP);
+    size_t pad = REC_MAX_LINE - strlen("0,1,1,1,1\n");
+    memset(text + n, '0', pad);
+    n += pad;
+    n += (size_t)snprintf(text + n, sizeof text - n, "1,1,1,1\n");
+    char f[128];
+    path_of(f, sizeof f, REC_APP_CSV);
+    put_file(REC_APP_CSV, text, n);
+    CU_ASSERT_EQUAL(rec_load_app(f, &r, err), 0);
+    CU_ASSERT_EQUAL(r.n_app, 1);
+    rec_free(&r);
+    memmove(text + n - 8, "01,1,1,1\n", 9);
+    put_file(REC_APP_CSV, text, n + 1);
+    CU_ASSERT_EQUAL(rec_load_app(f, &r, err), -1);
+    snprintf(want, sizeof want, "%s:2: the line is longer than %d bytes", f, REC_MAX_LINE);
+    CU_ASSERT_EQUAL(strncmp(err, want, strlen(want)), 0);
+    /* a huge line without a newline: an error at once, not a buffer as big as the file */
+    memset(text, '7', sizeof text);
+    put_file(REC_APP_CSV, text, sizeof text);
+    CU_ASSERT_EQUAL(rec_load_app(f, &r, err), -1);
+    snprintf(want, sizeof want, "%s:1: the line is longer than", f);
+    CU_ASSERT_EQUAL(strncmp(err, want, strlen(want)), 0);
+    put_file("counters.csv", text, REC_MAX_LINE + 2);
+    path_of(p, sizeof p, "counters.csv");
+    CU_ASSERT_EQUAL(rec_load_counters(p, &c, err), -1);
+    snprintf(want, sizeof want, "%s:1: the line is longer than", p);
+    CU_ASSERT_EQUAL(strncmp(err, want, strlen(want)), 0);
+    unlink(p);
+    /* a file over the size bound (sparse: nothing is written) */
+    put(REC_APP_CSV, REC_CSV_HEADER_APP "\n");
+    CU_ASSERT_FATAL(truncate(f, (off_t)REC_MAX_FILE_BYTES + 1) == 0);
+    CU_ASSERT_EQUAL(rec_load_app(f, &r, err), -1);
+    snprintf(want, sizeof want, "%s: the file is %llu bytes; at most %llu", f,
+             (unsigned long long)REC_MAX_FILE_BYTES + 1, (unsigned long long)REC_MAX_FILE_BYTES);
+    CU_ASSERT_EQUAL(strncmp(err, want, strlen(want)), 0);
+    CU_ASSERT_EQUAL(r.n_app, 0);
+    remove_all();
+}
+
 static void test_cleanup(void) { CU_ASSERT_EQUAL(rmdir(dir), 0); }
 
 static CU_TestInfo tests[] = {
@@ -260,6 +335,7 @@ static CU_TestInfo tests[] = {
     {"missing file", test_missing_file},
     {"10^6 rows", test_large},
     {"counters: strict, absent is not measured", test_counters},
+    {"regular files only, lines and files bounded", test_bounds},
     {"no files left behind", test_cleanup},
     CU_TEST_INFO_NULL,
 };

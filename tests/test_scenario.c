@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/cli.h"
 #include "sim/scenario.h"
+#include "sim/schedule.h"
 #include "tests/cu.h"
 
 #define MINI "name: t\nduration_ms: 1000\n"
@@ -479,6 +481,113 @@ static void test_limits(void)
     assert_round_trip(&s);
 }
 
+/* `usbsim validate FILE` with stderr caught in a file: the exit code, and what it printed. */
+static int validate(const char *path, char *msg, size_t cap)
+{
+    char log[] = "/tmp/test_scenario_err.XXXXXX";
+    int fd = mkstemp(log);
+    CU_ASSERT_FATAL(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    char *argv[] = {"usbsim", "validate", "--quiet", (char *)path, NULL};
+    int rc = cli_main(4, argv);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ssize_t n = pread(fd, msg, cap - 1, 0);
+    msg[n > 0 ? n : 0] = 0;
+    close(fd);
+    unlink(log);
+    return rc;
+}
+
+/* The plan's sample limit is the loader's: a scenario the device could not build is refused by
+ * scn_parse, scn_check and `usbsim validate` (exit 2), at the top mapping, before anything runs. */
+static void test_sample_limit(void)
+{
+    struct scn_scenario s, ok;
+    char err[SCN_ERR_MAX];
+    CU_ASSERT_EQUAL(SCHED_MAX_SAMPLES, SCN_MAX_SAMPLES);
+    /* 1000000 ms every 100 us: exactly the limit */
+    CU_ASSERT_EQUAL_FATAL(parse("name: t\nduration_ms: 1000000\ndevice:\n  period_us: 100\n", &ok,
+                                err), 0);
+    CU_ASSERT_EQUAL(scn_samples(&ok, NULL), SCN_MAX_SAMPLES);
+    /* one more ms: 10 samples over */
+    CU_ASSERT_EQUAL(parse("name: t\nduration_ms: 1000001\ndevice:\n  period_us: 100\n", &s, err),
+                    -1);
+    CU_ASSERT_STRING_EQUAL(err, "t.yaml:1:1: the plan has 10000010 samples (duration_ms / "
+                                "period_us, plus burst packets); allowed: at most 10000000");
+    /* burst packets count too */
+    const char *burst = "name: t\nduration_ms: 1000000\ndevice:\n  period_us: 100\n"
+                        "  events: [{at_ms: 5, burst: 1}]\n";
+    CU_ASSERT_EQUAL(parse(burst, &s, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "10000001 samples"));
+    /* a struct built in code */
+    s = ok;
+    s.duration_ns += 1000000;
+    CU_ASSERT_EQUAL(scn_check(&s, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "allowed: at most 10000000"));
+    /* time scaling keeps a scenario at the limit within it (rounding never adds samples) */
+    for (double x = 1.3; x < 2e6; x *= 7.77) {
+        s = ok;
+        scn_time_scale(&s, x);
+        CU_ASSERT(scn_samples(&s, NULL) <= SCN_MAX_SAMPLES);
+        CU_ASSERT_EQUAL(scn_check(&s, err), 0);
+    }
+    s = ok;
+    scn_time_scale(&s, 66666.7); /* 100 us -> 1.49999 ns: would round to 1 ns, 1.5e7 samples */
+    CU_ASSERT(scn_samples(&s, NULL) <= SCN_MAX_SAMPLES);
+    CU_ASSERT_EQUAL(scn_check(&s, err), 0);
+    /* what validate accepts, the device builds; over the limit, validate exits 2 */
+    struct sched plan;
+    CU_ASSERT_EQUAL(sched_build(&s, &plan, err), 0);
+    sched_free(&plan);
+    char dir[] = "/tmp/test_scenario.XXXXXX", path[64], msg[1024];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/big.yaml", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("name: big\nduration_ms: 3600000\ndevice:\n  period_us: 100\n", f);
+    fclose(f);
+    CU_ASSERT_EQUAL(validate(path, msg, sizeof msg), 2);
+    CU_ASSERT_EQUAL(strncmp(msg, path, strlen(path)), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, ":1:1: the plan has 36000000 samples"));
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A UTF-8 byte order mark at the very start is skipped: the file loads as without it, and
+ * line:col count from the first character after it. Anywhere else it is not a BOM. */
+static void test_bom(void)
+{
+    struct scn_scenario s, plain;
+    char err[SCN_ERR_MAX];
+    CU_ASSERT_EQUAL_FATAL(parse(MINI, &plain, err), 0);
+    CU_ASSERT_EQUAL(parse("\xef\xbb\xbf" MINI, &s, err), 0);
+    CU_ASSERT(memcmp(&s, &plain, sizeof s) == 0);
+    CU_ASSERT_EQUAL(parse("\xef\xbb\xbfname: a b\nduration_ms: 5\n", &s, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.yaml:1:7: name:"));
+    CU_ASSERT_EQUAL(parse("\xef\xbb\xbf", &s, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.yaml:1:1: the file is empty"));
+    /* a second one is a character of line 1: the mapping starts after it, at column 2 */
+    CU_ASSERT_EQUAL(parse("\xef\xbb\xbf\xef\xbb\xbf" MINI, &s, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.yaml:1:2: missing required key 'duration_ms'"));
+    /* through scn_load */
+    char dir[] = "/tmp/test_scenario.XXXXXX", path[64];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/bom.yaml", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("\xef\xbb\xbf" MINI, f);
+    fclose(f);
+    CU_ASSERT_EQUAL(scn_load(path, &s, err), 0);
+    CU_ASSERT_STRING_EQUAL(s.name, "t");
+    CU_ASSERT_EQUAL(s.duration_ns, 1000000000LL);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* The classic alias bomb, and a deep nesting bomb: refused at once, nothing expanded. */
 static void test_bombs(void)
 {
@@ -553,6 +662,8 @@ static CU_TestInfo tests[] = {
     {"time scale", test_time_scale},
     {"scn_check on structs built in code", test_check_in_code},
     {"size limit, unreadable files, event limit", test_limits},
+    {"the plan's sample limit is checked by the loader", test_sample_limit},
+    {"a UTF-8 BOM at the start is skipped", test_bom},
     {"alias and nesting bombs", test_bombs},
     {"mutated input never crashes", test_garbage},
     {"names", test_names},

@@ -66,10 +66,26 @@ static void test_size_bound(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(f.msg, "the file is empty"));
 }
 
+/* A UTF-8 BOM at the start is skipped; columns on line 1 count from after it. */
+static void test_bom(void)
+{
+    struct scn_scenario s;
+    struct scnk_fail f;
+    CU_ASSERT_EQUAL(read_text("\xef\xbb\xbfname: y\nduration_ms: 250\n", &s, &f), 0);
+    CU_ASSERT_STRING_EQUAL(s.name, "y");
+    CU_ASSERT_EQUAL(s.duration_ns, 250000000LL);
+    CU_ASSERT_EQUAL(read_text("\xef\xbb\xbfname: y\t\n", &s, &f), -1);
+    CU_ASSERT_EQUAL(f.line, 1);
+    CU_ASSERT_EQUAL(f.col, 8);
+    CU_ASSERT_EQUAL(read_text("\xef\xbb\xbf# nothing\n", &s, &f), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f.msg, "the file is empty"));
+}
+
 static CU_TestInfo tests[] = {
     {"values land over the defaults", test_values},
     {"errors at their line:col", test_places},
     {"size bound and no buffer", test_size_bound},
+    {"a BOM at the start is skipped", test_bom},
     CU_TEST_INFO_NULL,
 };
 

@@ -1,9 +1,12 @@
 /* Tests of harness/trace on synthetic traces built from the scenario's plan: a full trace
  * passes, a missing line fails naming its seq, bad bytes fail, malformed lines are reported
  * as FILE:LINE, and `usbsim verify` gives run's exit codes. */
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness/cli.h"
@@ -346,6 +349,207 @@ static void test_expected_failure(void)
     cleanup_dir();
 }
 
+/* Only a regular file is read: a device, a directory or a FIFO is refused at once (nothing
+ * blocks, nothing grows); a line over TRACE_MAX_LINE bytes or a file over TRACE_MAX_BYTES is
+ * refused with FILE:LINE or FILE; `usbsim verify` exits 2 on each. */
+static void test_not_regular_and_bounds(void)
+{
+    setup_dir();
+    struct scn_scenario sc;
+    scenario(STEADY, &sc);
+    struct rec_run run;
+    struct trace_info info;
+    char err[TRACE_ERR_MAX], want[256], fifo[160];
+    const char *specials[] = {"/dev/zero", "/dev/null", dir};
+    for (size_t i = 0; i < 3; i++) {
+        CU_ASSERT(trace_load(specials[i], &sc, &run, &info, err) == -1);
+        snprintf(want, sizeof want, "%s: not a regular file", specials[i]);
+        CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+        CU_ASSERT(strchr(err, '\n') == NULL);
+    }
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    CU_ASSERT_FATAL(mkfifo(fifo, 0600) == 0);
+    int keep = open(fifo, O_RDWR | O_NONBLOCK); /* a writer that never writes */
+    CU_ASSERT_FATAL(keep >= 0);
+    alarm(20);
+    CU_ASSERT(trace_load(fifo, &sc, &run, &info, err) == -1);
+    alarm(0);
+    snprintf(want, sizeof want, "%s: not a regular file", fifo);
+    CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+    close(keep);
+    unlink(fifo);
+    /* a line one byte over the bound, then a file of one endless line */
+    static char text[TRACE_MAX_LINE * 3];
+    size_t n = (size_t)snprintf(text, sizeof text, "seq,recv_ns\n0,100\n1,");
+    memset(text + n, '1', TRACE_MAX_LINE);
+    n += TRACE_MAX_LINE;
+    text[n++] = '\n';
+    FILE *f = fopen(file, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fwrite(text, 1, n, f);
+    fclose(f);
+    CU_ASSERT(trace_load(file, &sc, &run, &info, err) == -1);
+    snprintf(want, sizeof want, "%s:3: the line is longer than %d bytes", file, TRACE_MAX_LINE);
+    CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+    memset(text, '0', sizeof text);
+    f = fopen(file, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fwrite(text, 1, sizeof text, f);
+    fclose(f);
+    CU_ASSERT(trace_load(file, &sc, &run, &info, err) == -1);
+    snprintf(want, sizeof want, "%s:1: the line is longer than", file);
+    CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+    /* over the size bound (a sparse file: refused before anything is read) */
+    f = fopen(file, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs("seq,recv_ns\n0,100\n", f);
+    fclose(f);
+    CU_ASSERT_FATAL(truncate(file, (off_t)TRACE_MAX_BYTES + 1) == 0);
+    CU_ASSERT(trace_load(file, &sc, &run, &info, err) == -1);
+    snprintf(want, sizeof want, "%s: the file is %llu bytes; at most %llu", file,
+             (unsigned long long)TRACE_MAX_BYTES + 1, (unsigned long long)TRACE_MAX_BYTES);
+    CU_ASSERT(strncmp(err, want, strlen(want)) == 0);
+    CU_ASSERT(run.n_app == 0 && run.n_device == 0);
+    /* usbsim verify: exit 2 */
+    char yaml[128];
+    snprintf(yaml, sizeof yaml, "%s/s.yaml", dir);
+    f = fopen(yaml, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs(STEADY, f);
+    fclose(f);
+    CU_ASSERT(verify("--scenario", yaml, "--trace", "/dev/zero", NULL, NULL) == 2);
+    CU_ASSERT(verify("--scenario", yaml, "--trace", file, NULL, NULL) == 2);
+    unlink(yaml);
+    cleanup_dir();
+}
+
+/* A UTF-8 BOM before the header is skipped; anywhere else it is what it is. */
+static void test_bom(void)
+{
+    setup_dir();
+    struct scn_scenario sc;
+    scenario(STEADY, &sc);
+    struct gen g = FULL;
+    write_trace(&sc, &g);
+    FILE *f = fopen(file, "r");
+    CU_ASSERT_FATAL(f != NULL);
+    static char text[1 << 16];
+    size_t n = fread(text + 3, 1, sizeof text - 3, f);
+    fclose(f);
+    memcpy(text, "\xef\xbb\xbf", 3);
+    f = fopen(file, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fwrite(text, 1, n + 3, f);
+    fclose(f);
+    struct vfy_result res;
+    struct trace_info info;
+    CU_ASSERT(judge(&sc, &res, &info) == 0);
+    CU_ASSERT(info.lines == 100 && res.delivered == 100);
+    vfy_free(&res);
+    expect_error(&sc, "\xef\xbb\xbf", ": empty");
+    expect_error(&sc, "\xef\xbb\xbf\xef\xbb\xbfseq,recv_ns\n", ":1: the header");
+    expect_error(&sc, "seq,recv_ns\n\xef\xbb\xbf" "0,100\n", ":2: seq");
+    cleanup_dir();
+}
+
+/* One line with bytes: packet seq produced at produce_ns (the device's clock), received at recv. */
+static void put_packet(FILE *f, const struct scn_scenario *sc, uint32_t seq, uint64_t produce_ns,
+                       int64_t recv_ns)
+{
+    uint8_t b[PKT_MAX_SIZE];
+    struct pkt_fields pf = {.seq = seq, .produce_ns = produce_ns};
+    pkt_encode(b, sc->device.packet_size, sc->seed, &pf, 0);
+    fprintf(f, "%" PRIu32 ",%" PRId64 ",", seq, recv_ns);
+    for (uint32_t i = 0; i < sc->device.packet_size; i++)
+        fprintf(f, "%02x", b[i]);
+    fputc('\n', f);
+}
+
+/* Loads the trace and, when it loads, judges it and writes every report: 0 or -1 (err set). */
+static int load_and_judge(const struct scn_scenario *sc, char err[TRACE_ERR_MAX])
+{
+    struct rec_run run;
+    struct trace_info info;
+    if (trace_load(file, sc, &run, &info, err) != 0)
+        return -1;
+    struct vfy_result res;
+    trace_judge(sc, &run, &info, &res);
+    CU_ASSERT(res.latency.p50_ns >= 0 && res.latency.max_ns >= 0 && res.drain_max_ns >= 0);
+    vfy_free(&res);
+    rec_free(&run);
+    return 0;
+}
+
+/* Crafted times at the ends of int64 (the ASan+UBSan build aborts on an overflow): a trace whose
+ * times cannot be put on one clock without overflow is refused, with FILE:LINE or FILE and the
+ * word overflow; the others are judged and reported. */
+static void test_extreme_times(void)
+{
+    setup_dir();
+    struct scn_scenario sc;
+    scenario(STEADY, &sc);
+    char err[TRACE_ERR_MAX] = "", want[256];
+    /* produced at INT64_MAX, received at 0; then produced at 0, received at 10 */
+    FILE *f = fopen(file, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs(TRACE_HEADER_BYTES "\n", f);
+    put_packet(f, &sc, 0, INT64_MAX, 0);
+    put_packet(f, &sc, 1, 0, 10);
+    fclose(f);
+    CU_ASSERT(load_and_judge(&sc, err) == -1);
+    snprintf(want, sizeof want, "%s:3: ", file);
+    CU_ASSERT(strncmp(err, want, strlen(want)) == 0 && strstr(err, "overflow") != NULL);
+    if (!strstr(err, "overflow"))
+        fprintf(stderr, "\n  got '%s'\n", err);
+    /* the whole uint64 of a produce time, and times close to INT64_MAX */
+    const uint64_t prod[] = {0, 1, (uint64_t)INT64_MAX, (uint64_t)INT64_MAX + 1, UINT64_MAX,
+                             (uint64_t)1 << 62};
+    const int64_t recv[] = {0, 1, INT64_MAX / 2, INT64_MAX - 1000000000, INT64_MAX};
+    for (size_t a = 0; a < 6; a++)
+        for (size_t k = 0; k < 5; k++) {
+            f = fopen(file, "w");
+            CU_ASSERT_FATAL(f != NULL);
+            fputs(TRACE_HEADER_BYTES "\n", f);
+            put_packet(f, &sc, 0, prod[a], recv[k]);
+            put_packet(f, &sc, 5, prod[(a + 1) % 6], recv[k]);
+            put_packet(f, &sc, 99, prod[(a + k) % 6], recv[4]);
+            fclose(f);
+            if (load_and_judge(&sc, err) != 0)
+                CU_ASSERT(strstr(err, "overflow") != NULL && strchr(err, '\n') == NULL);
+            f = fopen(file, "w");
+            CU_ASSERT_FATAL(f != NULL);
+            fprintf(f, "seq,recv_ns\n%zu,%" PRId64 "\n99,%" PRId64 "\n", k * 20, recv[k],
+                    recv[(k + a) % 5 > k ? (k + a) % 5 : k]);
+            fclose(f);
+            if (load_and_judge(&sc, err) != 0)
+                CU_ASSERT(strstr(err, "overflow") != NULL && strchr(err, '\n') == NULL);
+        }
+    /* without bytes, seq 0 at INT64_MAX: the rest of the plan would be after the end of time */
+    f = fopen(file, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs("seq,recv_ns\n0,9223372036854775807\n", f);
+    fclose(f);
+    CU_ASSERT(load_and_judge(&sc, err) == -1);
+    snprintf(want, sizeof want, "%s: ", file);
+    CU_ASSERT(strncmp(err, want, strlen(want)) == 0 && strstr(err, "overflow") != NULL);
+    /* received at 0 and at INT64_MAX: judged (a huge latency), and written as HTML and JSON */
+    f = fopen(file, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs("seq,recv_ns\n0,0\n99,9223372036854775807\n", f);
+    fclose(f);
+    CU_ASSERT(load_and_judge(&sc, err) == 0);
+    char yaml[128];
+    snprintf(yaml, sizeof yaml, "%s/s.yaml", dir);
+    f = fopen(yaml, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs(STEADY, f);
+    fclose(f);
+    CU_ASSERT(verify("--scenario", yaml, "--trace", file, "--html", out) == 1);
+    CU_ASSERT(verify("--scenario", yaml, "--trace", file, "--json", out) == 1);
+    unlink(yaml);
+    cleanup_dir();
+}
+
 static CU_TestInfo tests[] = {
     {"a full trace passes (with and without bytes)", test_full_trace_passes},
     {"a missing line fails naming its seq", test_missing_line_fails_naming_it},
@@ -354,6 +558,9 @@ static CU_TestInfo tests[] = {
     {"malformed lines give FILE:LINE errors", test_malformed_lines},
     {"usbsim verify exit codes", test_verify_command},
     {"an expected failure exits 0, an unexpected pass 1", test_expected_failure},
+    {"regular files only, lines and files bounded", test_not_regular_and_bounds},
+    {"a UTF-8 BOM before the header is skipped", test_bom},
+    {"times at the ends of int64: refused or judged, never an overflow", test_extreme_times},
     CU_TEST_INFO_NULL,
 };
 

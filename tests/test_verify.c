@@ -532,6 +532,78 @@ static void test_inconsistent_records(void)
     vfy_free(&v);
 }
 
+/* A packet received before it was produced (or ingressed before it was produced, received before
+ * it was ingressed) is an integrity failure, and its latency is no figure. */
+static void test_negative_latency(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    perfect_run(&r, 100, 10 * MS);
+    r.app[4].recv_ns = r.app[4].produce_ns - 5 * MS;
+    r.app[4].ingress_ns = r.app[4].produce_ns - 6 * MS;
+    r.app[9].recv_ns = r.app[9].ingress_ns - 1;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(HAS(INTEGRITY, "received before it was produced: seq 4"));
+    CU_ASSERT_TRUE(HAS(INTEGRITY, "ingressed before it was produced: seq 4"));
+    CU_ASSERT_TRUE(HAS(INTEGRITY, "received before it was ingressed: seq 9"));
+    CU_ASSERT_TRUE(only(&v, K(INTEGRITY)));
+    CU_ASSERT_EQUAL(v.latency.n, 99); /* the figures are of the other packets */
+    CU_ASSERT_EQUAL(v.latency.p50_ns, 3 * MS / 10);
+    CU_ASSERT_EQUAL(v.lat_dev_drv.n, 99);
+    CU_ASSERT_EQUAL(v.lat_drv_app.n, 99);
+    CU_ASSERT(v.lat_drv_app.p50_ns >= 0 && v.latency.p50_ns >= 0 && v.lat_dev_drv.p50_ns >= 0);
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+/* Times at the ends of int64 never overflow (the ASan+UBSan build aborts on one): records built
+ * in code may hold anything; the verdict is a failure, never a crash or a wrapped figure. */
+static void test_extreme_times(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    sc.consumer.n_events = 1;
+    sc.consumer.events[0] = (struct scn_con_event){.at_ns = 100 * MS, .dur_ns = 10 * MS};
+    const int64_t far[] = {INT64_MIN, INT64_MIN + 1, -1, 0, 1, INT64_MAX - 1, INT64_MAX};
+    const size_t nf = sizeof far / sizeof far[0];
+    for (size_t a = 0; a < nf; a++)
+        for (size_t b = 0; b < nf; b++) {
+            perfect_run(&r, 20, 10 * MS);
+            r.start_ns = far[a];
+            for (size_t i = 0; i < r.n_app; i++) {
+                r.app[i].produce_ns = i % 2 ? far[a] : far[b];
+                r.app[i].ingress_ns = far[(a + i) % nf];
+                r.app[i].recv_ns = i % 3 ? far[b] : far[a];
+                r.device[i].due_ns = far[(b + i) % nf];
+            }
+            add_driver(&r, -1, REC_ST_CRC);
+            r.driver[0].ingress_ns = far[b];
+            vfy_check(&sc, &r, &v);
+            CU_ASSERT(v.latency.p50_ns >= 0 && v.latency.max_ns >= 0);
+            CU_ASSERT(v.lat_dev_drv.max_ns >= 0 && v.lat_drv_app.max_ns >= 0);
+            CU_ASSERT(v.drain_max_ns >= 0);
+            for (size_t i = 0; i < v.n_lost; i++)
+                CU_ASSERT(v.lost[i].due_ns >= INT64_MIN); /* read them all */
+            vfy_free(&v);
+            rec_free(&r);
+        }
+    /* and at a time scale that takes them further */
+    sc.time_scale = 1000;
+    perfect_run(&r, 20, 10 * MS);
+    r.start_ns = INT64_MIN;
+    r.app[3].recv_ns = INT64_MAX;
+    r.app[3].produce_ns = INT64_MIN;
+    vfy_check(&sc, &r, &v);
+    CU_ASSERT_TRUE(HAS(INTEGRITY, "received before it was produced") == 0);
+    CU_ASSERT(v.latency.max_ns == INT64_MAX);
+    vfy_free(&v);
+    rec_free(&r);
+}
+
 static void test_missed_wakeups(void)
 {
     struct scn_scenario sc;
@@ -650,6 +722,8 @@ static CU_TestInfo tests[] = {
     {"drain time and backlog", test_drain},
     {"time scale", test_time_scale},
     {"inconsistent records", test_inconsistent_records},
+    {"a negative latency is an integrity failure, not a figure", test_negative_latency},
+    {"times at the ends of int64 never overflow", test_extreme_times},
     {"lost wake-ups", test_missed_wakeups},
     {"kind names are stable and parse back", test_kind_names},
     {"expected failures (XFAIL) and unexpected passes", test_expected_failure},
