@@ -2,12 +2,15 @@
 #include "harness/report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness/xml.h"
 
@@ -417,13 +420,31 @@ static json_t *rd_list(struct rd *rd, json_t *root)
     return rd_get(rd, root, "report", "scenarios", is_array, "an array");
 }
 
+#define RPT_JSON_MAX_BYTES (256LL << 20)
+
 int rpt_json_read(const char *path, struct vfy_result **out, size_t *n, char err[RPT_ERR_MAX])
 {
     struct rd rd = {path, err, 0};
     json_error_t je;
     *out = NULL;
     *n = 0;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    /* A regular file of sane size only: a FIFO would hang the reader, /dev/zero fill memory. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, RPT_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > RPT_JSON_MAX_BYTES) {
+        snprintf(err, RPT_ERR_MAX, "%s: %s", path, !S_ISREG(st.st_mode)
+                 ? "not a regular file" : "larger than a report can be (256 MiB)");
+        close(fd);
+        return -1;
+    }
+    json_t *root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+    close(fd);
     if (!root) {
         snprintf(err, RPT_ERR_MAX, "%s:%d:%d: %s", path, je.line, je.column, je.text);
         return -1;

@@ -22,7 +22,7 @@
  *    ("counter"|"records"), drains: [{stall_end_ms, drain_ms}], wall_s.
  *    Every time is in scenario time (see verify.h); latencies in microseconds, as numbers that
  *    read back to the same nanosecond. A seed above 2^63-1 is written as a decimal string.
- *  - rpt_json_read(): reads such a file back (a bare array of scenario objects is accepted too)
+ *  - rpt_json_read(): reads such a file back (a regular file of at most 256 MiB) (a bare array of scenario objects is accepted too)
  *    into a new array of results; each key of the list above is required with its type, except
  *    failure_kinds (absent in older reports: every kind is "other"; an unknown name is an
  *    error) and xfail (absent: false; true with verdict pass is an error); on error

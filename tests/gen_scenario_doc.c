@@ -185,7 +185,9 @@ int main(void)
            "are\nintegers in the unit their key names (`_ms`, `_us`). An unknown key, a wrong type, "
            "a value out\nof range or a key that does not apply gives one line, `FILE:LINE:COL: what "
            "is wrong; what is\nallowed`, and exit 2 (`usbsim validate FILE` checks a file; "
-           "`usbsim validate --explain FILE`\nprints it back with every default filled in).\n\n"
+           "`usbsim validate --explain FILE`\nprints it back with every default filled in). A UTF-8 "
+           "byte order mark at the start is skipped. The\nplan may hold at most 10,000,000 samples "
+           "(duration_ms / period_us, plus burst packets).\n\n"
            "Each key below: what it accepts, its default (absent: not set, or not checked for "
            "`expect`),\nand an example the loader accepts (shown inside its mapping; the top-level "
            "`name` and\n`duration_ms` every file needs are left out of the nested examples).\n");

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness/report.h"
@@ -405,6 +406,23 @@ static void test_line(void)
     vfy_free(&r[1]);
 }
 
+/* Reading a report back: a FIFO must not hang the reader, /dev/zero must not fill memory. */
+static void test_json_read_not_a_file(void)
+{
+    char fifo[128], err[RPT_ERR_MAX];
+    snprintf(fifo, sizeof fifo, "%s/fifo.json", dir);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    struct vfy_result *r = NULL;
+    size_t n = 0;
+    alarm(20);
+    CU_ASSERT_EQUAL(rpt_json_read(fifo, &r, &n, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a regular file"));
+    CU_ASSERT_EQUAL(rpt_json_read("/dev/zero", &r, &n, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a regular file"));
+    alarm(0);
+    CU_ASSERT_EQUAL(unlink(fifo), 0);
+}
+
 static void test_cleanup(void) { CU_ASSERT_EQUAL(rmdir(dir), 0); }
 
 static CU_TestInfo tests[] = {
@@ -414,6 +432,7 @@ static CU_TestInfo tests[] = {
     {"\"-\" writes to standard output and leaves it open", test_dash_is_stdout},
     {"JUnit escaped and counted", test_junit},
     {"one line per scenario", test_line},
+    {"JSON read: a FIFO or a device is refused, never read", test_json_read_not_a_file},
     {"no files left behind", test_cleanup},
     CU_TEST_INFO_NULL,
 };
