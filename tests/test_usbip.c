@@ -3,6 +3,7 @@
  * once, in order, with a good CRC unless the device corrupted it on purpose. No timing asserts. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "driver/source.h"
 #include "sim/gadget.h"
 #include "sim/packet.h"
+#include "sim/usbip_proto.h"
 #include "tests/cu.h"
 
 #define MAX_SEQ 4096
@@ -353,6 +355,67 @@ static void test_idle_peers_do_not_lock_out_the_client(void)
     waitpid(pid, NULL, 0);
 }
 
+/* A server that lists the device, then accepts imports and never answers them: the client says
+ * so (an error event naming the import) and gives up within its bounds instead of waiting. */
+static void silent_server(int lfd)
+{
+    int64_t end = mono_ns() + 15000000000LL;
+    int n = 0;
+    while (mono_ns() < end) {
+        struct pollfd p = {lfd, POLLIN, 0};
+        if (poll(&p, 1, 100) != 1)
+            continue;
+        int fd = accept(lfd, NULL, NULL);
+        if (fd >= 0 && n++ == 0) { /* the device list */
+            uint8_t b[1024], req[8];
+            struct uip_device d = {.busid = "1-1", .path = "/x", .num_ifaces = 1, .speed = 3};
+            if (read(fd, req, sizeof req) == (ssize_t)sizeof req &&
+                write(fd, b, uip_rep_devlist_encode(b, &d, 1)) < 0)
+                break;
+            close(fd);
+        } /* later ones are kept open, unanswered, until the end */
+    }
+    _exit(0);
+}
+
+static void on_event_text(void *ctx, enum src_event ev, const char *detail)
+{
+    if (ev == SRC_EV_ERROR && strstr(detail, "did not answer the import request"))
+        ++*(int *)ctx;
+}
+
+static void test_client_bounds_an_unanswered_import(void)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    CU_ASSERT_EQUAL_FATAL(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    CU_ASSERT_EQUAL_FATAL(listen(lfd, 8), 0);
+    getsockname(lfd, (struct sockaddr *)&a, &al);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        silent_server(lfd);
+    close(lfd);
+    int unanswered = 0;
+    char err[SRC_ERR_MAX];
+    struct src_config cfg = {.usbip = {.port = ntohs(a.sin_port)}, .give_up_ns = 1000000000LL};
+    struct src *s = src_open("usbip", &cfg, err);
+    CU_ASSERT_PTR_NOT_NULL(s);
+    struct src_sink sink = {&unanswered, NULL, on_event_text};
+    int64_t t0 = mono_ns();
+    int rc = s ? src_run(s, &sink, 20000000000LL) : 0;
+    double took = (double)(mono_ns() - t0) / 1e9;
+    printf("[gave up after %.1f s] ", took);
+    CU_ASSERT_EQUAL(rc, -1);        /* gave up: a fatal error, not a timeout of the caller's */
+    CU_ASSERT_TRUE(unanswered >= 1);
+    CU_ASSERT_TRUE(took < 19.0);
+    if (s)
+        src_close(s);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
 static void test_gadget_exit_codes(void)
 {
     struct scn_scenario sc;
@@ -401,6 +464,7 @@ static CU_TestInfo tests[] = {
     {"1000 packets with a halt and a disconnect", test_halt_and_disconnect_in_one_run},
     {"bad peer dropped, server serves on", test_bad_peer_dropped_server_serves_on},
     {"idle peers do not lock out the client", test_idle_peers_do_not_lock_out_the_client},
+    {"client bounds an unanswered import", test_client_bounds_an_unanswered_import},
     {"gadget exit codes", test_gadget_exit_codes},
     {"source open errors", test_source_open_errors},
     CU_TEST_INFO_NULL,
