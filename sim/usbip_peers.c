@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define BACKLOG 64
+#define BACKLOG 256
 
 static int split_addr(const char *spec, char *host, size_t hcap, char *port, size_t pcap)
 {
