@@ -431,16 +431,16 @@ static void test_gadget_exit_codes(void)
     char listen_on[32];
     snprintf(listen_on, sizeof listen_on, "127.0.0.1:%u", ntohs(a.sin_port));
     struct gadget_opts go = {.sc = &sc, .listen = listen_on, .quiet = 1};
-    CU_ASSERT_EQUAL(gadget_run(&go), GADGET_ENV); /* address in use */
+    CU_ASSERT_EQUAL(gadget_run(&go), XC_ENV); /* address in use */
     close(fd);
     go.listen = "nonsense";
-    CU_ASSERT_EQUAL(gadget_run(&go), GADGET_USAGE);
+    CU_ASSERT_EQUAL(gadget_run(&go), XC_USAGE);
     go.backend = "ffs";
-    CU_ASSERT_EQUAL(gadget_run(&go), GADGET_USAGE); /* ffs does not take --listen */
+    CU_ASSERT_EQUAL(gadget_run(&go), XC_USAGE); /* ffs does not take --listen */
     go.listen = NULL;
-    CU_ASSERT_EQUAL(gadget_run(&go), GADGET_ENV); /* no gadget support on this machine */
+    CU_ASSERT_EQUAL(gadget_run(&go), XC_ENV); /* no gadget support on this machine */
     go.backend = "carrier-pigeon";
-    CU_ASSERT_EQUAL(gadget_run(&go), GADGET_USAGE);
+    CU_ASSERT_EQUAL(gadget_run(&go), XC_USAGE);
 }
 
 static void test_source_open_errors(void)
