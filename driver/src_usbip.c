@@ -24,6 +24,7 @@
 #define WAIT_MAX_NS 100000000LL
 #define CLEAR_PAUSE_MIN 1000000LL
 #define CLEAR_PAUSE_MAX 64000000LL
+#define ANSWER_WAIT_NS 2000000000LL /* the import and control requests are answered within this */
 
 enum state { S_DOWN, S_IMPORT, S_CONFIG, S_RUN };
 enum pkind { P_FREE, P_IN, P_CONFIG, P_CLEAR, P_UNLINK };
@@ -46,6 +47,8 @@ struct srcu {
     int halted, halt_reported, clear_sent, connected_once, cancelling;
     int gone; /* the server refused a connection after a session: it ended */
     int64_t clear_pause, next_clear_at, reconnect_at, reconnect_delay, down_since;
+    int64_t answer_by;    /* the awaited answer's deadline (0 = none awaited) */
+    const char *awaited;  /* what it answers */
     size_t in_len, out_len;
     char reason[128];
     struct src_stats st;
@@ -156,10 +159,17 @@ static void fill_in_requests(struct srcu *c)
             return;
 }
 
-static void send_clear_halt(struct srcu *c)
+static void await_answer(struct srcu *c, const char *what, int64_t now)
+{
+    c->awaited = what;
+    c->answer_by = now + ANSWER_WAIT_NS;
+}
+
+static void send_clear_halt(struct srcu *c, int64_t now)
 {
     static const uint8_t clear[8] = {0x02, 0x01, 0x00, 0x00, 0x81, 0x00, 0x00, 0x00};
     submit(c, P_CLEAR, clear);
+    await_answer(c, "CLEAR_FEATURE(ENDPOINT_HALT)", now);
     c->clear_sent = 1;
     c->st.clears++;
 }
@@ -234,6 +244,7 @@ static void config_done(struct srcu *c, const struct src_sink *sink)
 {
     c->state = S_RUN;
     c->halted = c->clear_sent = 0;
+    c->answer_by = 0;
     c->reconnect_delay = c->cfg.reconnect_min_ns;
     if (c->connected_once) {
         c->st.reconnects++;
@@ -254,6 +265,7 @@ static int ctrl_done(struct srcu *c, struct pending *p, int32_t status, int64_t 
             return violation(c, "SET_CONFIGURATION refused");
         config_done(c, sink);
     } else {
+        c->answer_by = 0;
         c->clear_sent = 0;
         c->halted = 0;
         c->clear_pause = c->clear_pause ? c->clear_pause * 2 : CLEAR_PAUSE_MIN;
@@ -287,15 +299,16 @@ static int ret_unlink(struct srcu *c, const struct uip_hdr *h)
     return 0;
 }
 
-static void start_config(struct srcu *c)
+static void start_config(struct srcu *c, int64_t now)
 {
     static const uint8_t set_config[8] = {0x00, 0x09, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00};
+    await_answer(c, "SET_CONFIGURATION", now);
     c->state = S_CONFIG;
     submit(c, P_CONFIG, set_config);
 }
 
 /* Size of the next complete message at the start of the input, 0 if incomplete, -1 if bad. */
-static int import_reply(struct srcu *c)
+static int import_reply(struct srcu *c, int64_t now)
 {
     uint32_t status;
     struct uip_device d;
@@ -311,7 +324,7 @@ static int import_reply(struct srcu *c)
     if (strcmp(d.busid, c->busid) != 0)
         return violation(c, "imported a different bus id");
     c->devid = d.busnum << 16 | (d.devnum & 0xFFFF);
-    start_config(c);
+    start_config(c, now);
     return r;
 }
 
@@ -342,7 +355,7 @@ static int urb_reply(struct srcu *c, int64_t now, const struct src_sink *sink)
 static int consume(struct srcu *c, int64_t now, const struct src_sink *sink)
 {
     while (c->in_len > 0) {
-        int r = c->state == S_IMPORT ? import_reply(c) : urb_reply(c, now, sink);
+        int r = c->state == S_IMPORT ? import_reply(c, now) : urb_reply(c, now, sink);
         if (r < 0)
             return r;
         if (r == 0)
@@ -486,6 +499,7 @@ static void go_down(struct srcu *c, int64_t now, const struct src_sink *sink, co
     memset(c->p, 0, sizeof c->p);
     c->n_in = 0;
     c->halted = c->clear_sent = 0;
+    c->answer_by = 0;
     if (!c->down_since)
         c->down_since = now;
     c->reconnect_at = now + c->reconnect_delay;
@@ -508,6 +522,7 @@ static void try_connect(struct srcu *c, int64_t now, const struct src_sink *sink
         return;
     }
     c->state = S_IMPORT;
+    await_answer(c, "the import request", now);
     uint8_t b[UIP_REQ_IMPORT_SIZE];
     queue_out(c, b, uip_req_import_encode(b, c->busid));
 }
@@ -573,7 +588,14 @@ static int housekeeping(struct srcu *c, int64_t now, int64_t deadline, int64_t *
         try_connect(c, now, sink);
     if (c->state == S_RUN && c->halted && c->n_in == 0 && !c->clear_sent &&
         now >= c->next_clear_at)
-        send_clear_halt(c);
+        send_clear_halt(c, now);
+    if (c->fd >= 0 && c->answer_by && now >= c->answer_by) {
+        snprintf(c->reason, sizeof c->reason, "the server did not answer %s within %.0f s",
+                 c->awaited, (double)ANSWER_WAIT_NS / 1e9);
+        c->st.errors++;
+        emit(sink, SRC_EV_ERROR, c->reason);
+        go_down(c, now, sink, c->reason);
+    }
     return 0;
 }
 
@@ -595,6 +617,8 @@ static int srcu_run(void *impl, const struct src_sink *sink, int64_t timeout_ns)
             continue;
         }
         int64_t wake = min64(min64(deadline, cancel_end), now + WAIT_MAX_NS);
+        if (c->answer_by)
+            wake = min64(wake, c->answer_by);
         if (c->fd < 0)
             wake = min64(wake, c->reconnect_at);
         else if (c->halted && c->n_in == 0 && !c->clear_sent)

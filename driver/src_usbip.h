@@ -9,6 +9,10 @@
  *    retried with backoff (reconnect_min..max, doubling) until give_up_ns has passed without
  *    success; on stop every queued request gets a CMD_UNLINK and the answers are awaited
  *    (cancel_wait_ns at most).
+ *  - Every wait is bounded: the import reply, and the answer to SET_CONFIGURATION or
+ *    CLEAR_FEATURE, must come within 2 s (else an SRC_EV_ERROR event naming what was not
+ *    answered, and the connection is dropped and retried as above); the device list at open
+ *    within 2 s; IN requests wait for the device as long as it takes.
  *  - Every reply is validated (srcu_session_input): header fields, a sequence number that matches
  *    a request in flight, lengths within what was asked. A bad reply drops the connection with
  *    an SRC_EV_ERROR event naming the reason, then the source reconnects.

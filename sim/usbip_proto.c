@@ -56,6 +56,8 @@ size_t uip_op_encode(uint8_t *b, const struct uip_op *op)
 int uip_op_decode(const uint8_t *b, size_t len, struct uip_op *op, const char **why)
 {
     *why = "";
+    if (len >= 2 && len < UIP_OP_HDR_SIZE && rd16(b) != UIP_VERSION)
+        return fail(why, "unsupported protocol version"); /* no need to wait for the rest */
     if (len < UIP_OP_HDR_SIZE)
         return 0;
     op->version = rd16(b);
@@ -298,6 +300,8 @@ static int decode_body(const uint8_t *p, struct uip_hdr *h, const char **why)
 int uip_hdr_decode(const uint8_t *b, size_t len, struct uip_hdr *h, const char **why)
 {
     *why = "";
+    if (len >= 4 && len < UIP_HDR_SIZE && (rd32(b) < UIP_CMD_SUBMIT || rd32(b) > UIP_RET_UNLINK))
+        return fail(why, "unknown command"); /* no need to wait for the rest */
     if (len < UIP_HDR_SIZE)
         return 0;
     memset(h, 0, sizeof *h);

@@ -5,7 +5,8 @@
  *    constants below) and return it; they never read beyond their arguments.
  *  - Decoders read at most the documented size from a buffer of `len` bytes and return:
  *    > 0 bytes consumed, 0 when more bytes are needed (nothing consumed), or -1 when the bytes can
- *    never be valid, with the reason in `why` (a short phrase, never NULL). Every field with a
+ *    never be valid, with the reason in `why` (a short phrase, never NULL); a wrong version or
+ *    command word is -1 as soon as its bytes are there, before the rest of the message. Every field with a
  *    documented range is checked: version, codes, commands, direction, endpoint, lengths
  *    (0..UIP_MAX_TRANSFER), iso packet counts (non-iso only: 0 or -1), counts, strings
  *    (NUL-terminated inside their field).

@@ -3,11 +3,7 @@
 
 #include "sim/clock.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <stdarg.h>
@@ -19,6 +15,7 @@
 
 #include "sim/capture.h"
 #include "sim/packet.h"
+#include "sim/usbip_peers.h"
 #include "sim/usbip_proto.h"
 
 #define MAX_CONNS 8
@@ -40,6 +37,7 @@ struct usrv_conn {
     enum cstate state;
     char peer[64];
     char reason[128];
+    struct upeer_clock clk;
     size_t in_len, out_len, out_cap;
     uint8_t *out;
     struct urb *urbs;
@@ -403,18 +401,23 @@ static int urb_message(struct usrv *s, struct usrv_conn *c, int64_t now)
     return rc < 0 ? -1 : (int)need;
 }
 
-/* Handles every complete message in the input buffer while output has room. */
+/* Handles every complete message in the input buffer while output has room, then notes on the
+ * peer's clock whether it owes the rest of a request it has begun. */
 static int process(struct usrv *s, struct usrv_conn *c, int64_t now)
 {
+    int progressed = 0;
     while (c->state != C_DONE && c->out_len < OUT_HIGH && c->in_len > 0) {
         int r = c->state == C_OP ? op_message(s, c, now) : urb_message(s, c, now);
         if (r < 0)
             return -1;
         if (r == 0)
             break;
+        progressed = 1;
         memmove(c->in, c->in + r, c->in_len - (size_t)r);
         c->in_len -= (size_t)r;
     }
+    int owed = c->state != C_DONE && c->out_len < OUT_HIGH;
+    upeer_note_input(&c->clk, owed ? c->in_len : 0, progressed, now);
     return c->state == C_DONE ? 1 : 0;
 }
 
@@ -434,66 +437,15 @@ int usrv_conn_input(struct usrv *s, struct usrv_conn *c, const uint8_t *data, si
     return process(s, c, now);
 }
 
+int usrv_conn_overdue(const struct usrv *s, struct usrv_conn *c, int64_t now, int64_t *next)
+{
+    upeer_note_output(&c->clk, c->out_len, 0, now);
+    if (!upeer_overdue(&c->clk, s->o.peer_timeout_ns, now, next, c->reason, sizeof c->reason))
+        return 0;
+    return -1;
+}
+
 /* ---- the socket side ---- */
-
-static int split_addr(const char *spec, char *host, size_t hcap, char *port, size_t pcap)
-{
-    const char *colon = strrchr(spec, ':');
-    if (!colon || colon == spec || !colon[1] || strlen(colon + 1) >= pcap)
-        return -1;
-    const char *h = spec;
-    size_t hl = (size_t)(colon - spec);
-    if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']')
-        h++, hl -= 2;
-    if (hl == 0 || hl >= hcap)
-        return -1;
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    strcpy(port, colon + 1);
-    char *end;
-    long p = strtol(port, &end, 10);
-    return (*end || p < 0 || p > 65535) ? -1 : 0;
-}
-
-static int open_listener(struct usrv *s, int *env_error, char err[USRV_ERR_MAX])
-{
-    char host[128], port[8];
-    *env_error = 0;
-    if (split_addr(s->o.listen, host, sizeof host, port, sizeof port) != 0) {
-        snprintf(err, USRV_ERR_MAX, "bad listen address '%s'; expected ADDR:PORT", s->o.listen);
-        return -1;
-    }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *ai;
-    int g = getaddrinfo(host, port, &hints, &ai);
-    if (g != 0) {
-        snprintf(err, USRV_ERR_MAX, "cannot resolve '%s': %s", host, gai_strerror(g));
-        return -1;
-    }
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    int one = 1;
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 8) != 0) {
-        int e = errno;
-        *env_error = 1;
-        snprintf(err, USRV_ERR_MAX, "cannot listen on %s: %s%s", s->o.listen, strerror(e),
-                 e == EADDRINUSE ? " (another usbipd or usbsim gadget? choose --listen ADDR:PORT)"
-                                 : "");
-        if (fd >= 0)
-            close(fd);
-        freeaddrinfo(ai);
-        return -1;
-    }
-    freeaddrinfo(ai);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    getsockname(fd, (struct sockaddr *)&ss, &sl);
-    s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                             : ((struct sockaddr_in *)&ss)->sin_port);
-    s->lfd = fd;
-    return 0;
-}
 
 struct usrv *usrv_new(struct usbdev *dev, const struct usrv_opts *o, int listen_now, int *env_error,
                       char err[USRV_ERR_MAX])
@@ -515,8 +467,11 @@ struct usrv *usrv_new(struct usbdev *dev, const struct usrv_opts *o, int listen_
         s->o.linger_ns = 5000000000LL;
     if (!s->o.max_urbs)
         s->o.max_urbs = 128;
+    if (s->o.peer_timeout_ns <= 0)
+        s->o.peer_timeout_ns = UPEER_TIMEOUT_NS;
     snprintf(s->busid, sizeof s->busid, "%s", o->busid ? o->busid : USRV_DEFAULT_BUSID);
-    if (listen_now && open_listener(s, env_error, err) != 0) {
+    if (listen_now && (s->lfd = upeer_listen(s->o.listen, &s->port, env_error, err,
+                                             USRV_ERR_MAX)) < 0) {
         free(s);
         return NULL;
     }
@@ -529,11 +484,16 @@ struct usrv *usrv_new(struct usbdev *dev, const struct usrv_opts *o, int listen_
 uint16_t usrv_port(const struct usrv *s) { return s->port; }
 const struct usrv_stats *usrv_stats(const struct usrv *s) { return &s->st; }
 
-static void drop_conn(struct usrv *s, int i, const char *why)
+/* Closes slot i; why: NULL = silently (the end of the run), else the line logged, as a problem
+ * unless the peer simply left or was done. */
+static void drop_conn(struct usrv *s, int i, const char *why, int problem)
 {
     struct usrv_conn *c = s->conns[i];
-    if (why && *why)
-        say(s, 1, "%s disconnected: %s", c->peer, why);
+    if (why && *why) {
+        say(s, problem, "%s disconnected: %s", c->peer, why);
+        if (problem)
+            snprintf(s->st.last_reason, sizeof s->st.last_reason, "%s", why);
+    }
     usrv_conn_free(s, c);
     s->conns[i] = NULL;
 }
@@ -544,69 +504,95 @@ void usrv_free(struct usrv *s)
         return;
     for (int i = 0; i < MAX_CONNS; i++)
         if (s->conns[i])
-            drop_conn(s, i, NULL);
+            drop_conn(s, i, NULL, 0);
     if (s->lfd >= 0)
         close(s->lfd);
     free(s);
 }
 
-static void accept_one(struct usrv *s)
+/* A free slot, or the oldest peer's that has not imported the device (dropped, reason logged);
+ * -1 when every slot holds a peer that may not be dropped. */
+static int make_room(struct usrv *s)
 {
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0)
-        return;
-    int slot = -1;
-    for (int i = 0; i < MAX_CONNS && slot < 0; i++)
+    int64_t since[MAX_CONNS];
+    int may[MAX_CONNS];
+    for (int i = 0; i < MAX_CONNS; i++) {
         if (!s->conns[i])
-            slot = i;
-    struct usrv_conn *c = slot >= 0 ? usrv_conn_new(s, fd) : NULL;
-    if (!c) {
-        say(s, 1, "refusing a connection: too many peers");
-        close(fd);
-        return;
+            return i;
+        since[i] = s->conns[i]->clk.connected;
+        may[i] = s->conns[i] != s->importer;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (ss.ss_family == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-        port = ntohs(a->sin_port);
-    } else if (ss.ss_family == AF_INET6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-        port = ntohs(a->sin6_port);
+    int v = upeer_victim(since, may, MAX_CONNS);
+    if (v >= 0) {
+        char why[128];
+        snprintf(why, sizeof why, "its slot went to a new peer (all %d taken; it had not "
+                 "imported the device)", MAX_CONNS);
+        s->st.evicted++;
+        drop_conn(s, v, why, 1);
     }
-    snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
-    s->conns[slot] = c;
-    s->st.accepted++;
+    return v;
 }
 
-/* Reads what the peer sent and runs the state machine; -1 = drop (reason set or EOF). */
-static int conn_read(struct usrv *s, struct usrv_conn *c, int64_t now)
+/* Accepts what is pending (a bounded number per call): a full table makes room. */
+static void accept_some(struct usrv *s, int64_t now)
+{
+    for (int k = 0; k < MAX_CONNS; k++) {
+        char name[64];
+        int fd = upeer_accept(s->lfd, name, sizeof name);
+        if (fd < 0)
+            return;
+        int slot = make_room(s);
+        struct usrv_conn *c = slot >= 0 ? usrv_conn_new(s, fd) : NULL;
+        if (!c) {
+            say(s, 1, "%s refused: no slot can be freed for it", name);
+            close(fd);
+            continue;
+        }
+        snprintf(c->peer, sizeof c->peer, "%s", name);
+        c->clk.connected = now;
+        s->conns[slot] = c;
+        s->st.accepted++;
+    }
+}
+
+/* Reads what the peer sent and runs the state machine; -1 = drop (c->reason says why, and
+ * *problem whether the peer misbehaved rather than left). */
+static int conn_read(struct usrv *s, struct usrv_conn *c, int64_t now, int *problem)
 {
     size_t room = usrv_conn_room(c);
     if (room == 0)
         return 0;
     ssize_t n = recv(c->fd, c->in + c->in_len, room, 0);
-    if (n == 0)
-        return -1;
-    if (n < 0)
-        return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
-    c->in_len += (size_t)n;
-    return process(s, c, now) < 0 ? -1 : 0;
+    if (n > 0) {
+        c->in_len += (size_t)n;
+        return process(s, c, now) < 0 ? -1 : 0;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return 0;
+    const char *how = n == 0 ? "closed the connection" : "connection failed";
+    const char *err = n == 0 ? "" : strerror(errno);
+    *problem = c->in_len > 0 || !c->clk.greeted || n < 0;
+    if (c->in_len > 0)
+        snprintf(c->reason, sizeof c->reason, "%s%s%s mid-request (%zu bytes of it received)",
+                 how, *err ? ": " : "", err, c->in_len);
+    else
+        snprintf(c->reason, sizeof c->reason, "%s%s%s%s", how, *err ? ": " : "", err,
+                 c->clk.greeted ? "" : " without a request");
+    return -1;
 }
 
 static int conn_write(struct usrv *s, struct usrv_conn *c, int64_t now)
 {
     while (c->out_len > 0) {
         ssize_t n = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL);
-        if (n < 0)
-            return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                break;
+            snprintf(c->reason, sizeof c->reason, "send failed: %s", strerror(errno));
+            return -1;
+        }
         usrv_conn_consume(c, (size_t)n);
+        upeer_note_output(&c->clk, c->out_len, 1, now);
     }
     return process(s, c, now) < 0 ? -1 : 0;
 }
@@ -648,10 +634,26 @@ static void device_tick(struct usrv *s, int64_t now)
             s->st.closed_for_disconnect++;
             say(s, 0, "device disconnect (scenario): closing %s", s->importer->peer);
             close_in_order(s->importer);
-            drop_conn(s, i, NULL);
+            drop_conn(s, i, NULL, 0);
         }
     if (s->importer)
         usrv_conn_tick(s, s->importer, now);
+}
+
+/* Drops every peer that has overstayed a bound (usbip_peers.h); *wake = the next bound due. */
+static void sweep(struct usrv *s, int64_t now, int64_t *wake)
+{
+    for (int i = 0; i < MAX_CONNS; i++) {
+        int64_t next = INT64_MAX;
+        if (!s->conns[i])
+            continue;
+        if (usrv_conn_overdue(s, s->conns[i], now, &next) != 0) {
+            s->st.timed_out++;
+            drop_conn(s, i, s->conns[i]->reason, 1);
+        } else {
+            *wake = min64(*wake, next);
+        }
+    }
 }
 
 /* 1 when the run is over (timeline done and drained + grace, or linger spent). */
@@ -671,15 +673,14 @@ static int finished(struct usrv *s, int64_t now, int64_t *wake)
     return now >= stop_at;
 }
 
+/* The listener is always watched: a full table makes room for a newcomer (accept_some). */
 static int build_pollset(struct usrv *s, struct pollfd *p, int *idx)
 {
-    int n = 0, free_slots = 0;
+    int n = 0;
     for (int i = 0; i < MAX_CONNS; i++) {
         struct usrv_conn *c = s->conns[i];
-        if (!c) {
-            free_slots++;
+        if (!c)
             continue;
-        }
         /* An importer with requests queued needs none of its input before the next packet is
          * due: it is read when the loop wakes anyway (a deadline, output, at least every
          * WAIT_MAX_NS), which saves a wake-up per packet. A hang-up still wakes the loop. */
@@ -688,7 +689,7 @@ static int build_pollset(struct usrv *s, struct pollfd *p, int *idx)
         p[n] = (struct pollfd){c->fd, ev, 0};
         idx[n++] = i;
     }
-    p[n] = (struct pollfd){s->lfd, (short)(free_slots ? POLLIN : 0), 0};
+    p[n] = (struct pollfd){s->lfd, POLLIN, 0};
     idx[n] = -1;
     return n + 1;
 }
@@ -696,22 +697,29 @@ static int build_pollset(struct usrv *s, struct pollfd *p, int *idx)
 static void service(struct usrv *s, struct pollfd *p, int *idx, int n, int64_t now)
 {
     for (int k = 0; k < n; k++) {
-        if (idx[k] < 0) {
-            if (p[k].revents & POLLIN)
-                accept_one(s);
+        if (idx[k] < 0)
             continue;
-        }
         struct usrv_conn *c = s->conns[idx[k]];
-        int bad = 0, lazy = !(p[k].events & POLLIN) && usrv_conn_room(c);
+        if (!c)
+            continue;
+        int bad = 0, problem = 1, lazy = !(p[k].events & POLLIN) && usrv_conn_room(c);
         if (lazy || (p[k].revents & (POLLIN | POLLHUP | POLLERR)))
-            bad = conn_read(s, c, now);
+            bad = conn_read(s, c, now, &problem);
         if (!bad && (p[k].revents & POLLOUT))
             bad = conn_write(s, c, now);
-        if (!bad && c->state == C_DONE && c->out_len == 0)
-            drop_conn(s, idx[k], NULL);
-        else if (bad)
-            drop_conn(s, idx[k], c->reason[0] ? c->reason : "");
+        if (!bad && c->state == C_DONE && c->out_len == 0) {
+            if (c->in_len > 0) /* the rest of its input is never read */
+                say(s, 1, "%s disconnected: answered; %zu bytes it sent after its request "
+                    "ignored", c->peer, c->in_len);
+            drop_conn(s, idx[k], NULL, 0);
+        } else if (bad) {
+            drop_conn(s, idx[k], c->reason[0] ? c->reason : "connection lost", problem);
+        }
     }
+    /* New peers last: a slot freed above is theirs, and a newcomer never displaces a peer whose
+     * events of this round were not handled yet. */
+    if (p[n - 1].revents & POLLIN)
+        accept_some(s, now);
 }
 
 static int stop_requested(const struct usrv *s)
@@ -730,6 +738,7 @@ int usrv_run(struct usrv *s)
         device_tick(s, now);
         if (finished(s, now, &wake))
             break;
+        sweep(s, now, &wake);
         int n = build_pollset(s, p, idx);
         wake = min64(min64(wake, usbdev_next_deadline(s->dev, now)), now + WAIT_MAX_NS);
         int64_t wait = wake > now ? wake - now : 0;

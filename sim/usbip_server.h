@@ -3,13 +3,23 @@
  * Contract:
  *  - Serves one device (a usbdev) under one bus id (default "1-1") on ADDR:PORT (default
  *    127.0.0.1:3240; port 0 = an ephemeral port, read it back with usrv_port()), to at most 8
- *    peers at once (a further connection is refused and closed). Speaks
+ *    peers at once. The listener is always watched: when every slot is taken, a newcomer gets
+ *    the slot of the oldest peer that has not imported the device (dropped, reason logged); the
+ *    importer is never dropped for a newcomer. Speaks
  *    OP_REQ_DEVLIST (reply, then close) and OP_REQ_IMPORT (one importer at a time), then
  *    CMD_SUBMIT / CMD_UNLINK: control transfers on endpoint 0 go to usbdev_control(); IN transfers
  *    on endpoint 1 queue in arrival order and complete when usbdev_in_request() says READY
  *    (status 0), STALL (-EPIPE: every queued IN request fails at once) or OVERFLOW (-EOVERFLOW).
  *    CMD_UNLINK of a queued request: RET_UNLINK status -ECONNRESET and no RET_SUBMIT for it; of
  *    an unknown or completed one: status 0.
+ *  - Every peer has a bound (opts.peer_timeout_ns, 2 s by default, real time) on each step:
+ *    completing its first request (OP_REQ_DEVLIST / OP_REQ_IMPORT) from the moment it
+ *    connected, completing any request it has begun (a partial header, OUT data announced but
+ *    not sent), and reading the replies waiting for it (its socket's send buffer full with no
+ *    progress). A peer that overstays one is disconnected with the reason logged, so idle or
+ *    slow peers can never lock the device or the slots. A peer that closes or resets its
+ *    connection mid-request or before any request is logged as a problem too; a peer that
+ *    leaves cleanly is an informational line.
  *  - Disconnect windows: the importer's socket is closed at the window's start and imports are
  *    refused (status NA) until the window ends.
  *  - A peer that sends a malformed header, an unknown or server-only command, an oversize
@@ -57,11 +67,13 @@ struct usrv_opts {
     const sigset_t *wait_mask; /* signal mask while waiting (ppoll); NULL = unchanged */
     struct cap *cap;           /* capture every URB here (not owned: the caller opens and
                                   closes it, capture.h); NULL = none */
+    int64_t peer_timeout_ns;   /* a peer's bound on each step (below); 0 = 2 s */
 };
 
 struct usrv_stats {
     uint64_t accepted, imports, refused_imports, devlists, bad_peers, urbs, unlinks;
     uint64_t unlinked_pending, ret_submits, stalls, closed_for_disconnect;
+    uint64_t evicted, timed_out; /* peers dropped for a newcomer; for overstaying a bound */
     char last_reason[128];
 };
 
@@ -89,6 +101,9 @@ int usrv_conn_input(struct usrv *s, struct usrv_conn *c, const uint8_t *data, si
                     int64_t now);
 /* Completes queued IN requests that the device can answer at `now`. */
 void usrv_conn_tick(struct usrv *s, struct usrv_conn *c, int64_t now);
+/* -1 when the peer has overstayed a bound at `now` (usrv_conn_reason() says which), else 0 and
+ * *next = when to check again. */
+int usrv_conn_overdue(const struct usrv *s, struct usrv_conn *c, int64_t now, int64_t *next);
 /* Output waiting to be sent; usrv_conn_consume() drops the first n bytes of it. */
 const uint8_t *usrv_conn_output(const struct usrv_conn *c, size_t *len);
 void usrv_conn_consume(struct usrv_conn *c, size_t n);

@@ -3,11 +3,13 @@
  * once, in order, with a good CRC unless the device corrupted it on purpose. No timing asserts. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include "driver/source.h"
 #include "sim/gadget.h"
 #include "sim/packet.h"
+#include "sim/usbip_proto.h"
 #include "tests/cu.h"
 
 #define MAX_SEQ 4096
@@ -115,41 +118,59 @@ struct run {
     int gadget_rc;
 };
 
-/* Runs the scenario end to end; 0 when both sides finished and the log was read. */
-static int run_scenario(const char *yaml, int with_garbage, struct run *r)
+/* Starts `usbsim gadget`'s code on the scenario in a child process on an ephemeral port; the
+ * child's pid, or -1. log_path: the device log (NULL: none). */
+static pid_t start_gadget(const char *yaml, const char *log_path, uint16_t *port)
 {
-    struct scn_scenario sc;
+    static struct scn_scenario sc;
     char err[SCN_ERR_MAX];
     if (scn_parse("it", yaml, strlen(yaml), &sc, err) != 0) {
         fprintf(stderr, "%s\n", err);
         return -1;
     }
-    char dir[] = "/tmp/usbsim-usbip-XXXXXX", path[64];
     int pfd[2];
-    if (!mkdtemp(dir) || pipe(pfd) != 0)
+    if (pipe(pfd) != 0)
         return -1;
-    snprintf(path, sizeof path, "%s/device.csv", dir);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
         close(pfd[0]);
         struct gadget_opts go = {.sc = &sc, .backend = "usbip", .listen = "127.0.0.1:0",
-                                 .log_path = path, .quiet = 1, .ready_fd = pfd[1]};
+                                 .log_path = log_path, .quiet = 1, .ready_fd = pfd[1]};
         _exit(gadget_run(&go));
     }
     close(pfd[1]);
     char line[32] = "";
-    ssize_t got = read(pfd[0], line, sizeof line - 1);
+    ssize_t got = pid > 0 ? read(pfd[0], line, sizeof line - 1) : -1;
     close(pfd[0]);
-    unsigned port = 0;
+    unsigned p = 0;
+    if (got <= 0 || sscanf(line, "port=%u", &p) != 1) {
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
+        return -1;
+    }
+    *port = (uint16_t)p;
+    return pid;
+}
+
+/* Runs the scenario end to end; 0 when both sides finished and the log was read. */
+static int run_scenario(const char *yaml, int with_garbage, struct run *r)
+{
+    char err[SRC_ERR_MAX];
+    char dir[] = "/tmp/usbsim-usbip-XXXXXX", path[64];
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(path, sizeof path, "%s/device.csv", dir);
     memset(r, 0, sizeof *r);
     r->gadget_rc = -1;
     r->rx.garbage_fd = with_garbage ? -2 : -1;
     int rc = -1, status;
-    if (got > 0 && sscanf(line, "port=%u", &port) == 1) {
-        r->rx.port = (uint16_t)port;
+    pid_t pid = start_gadget(yaml, path, &r->rx.port);
+    if (pid > 0) {
         volatile sig_atomic_t stop = 0;
-        struct src_config cfg = {.usbip = {.port = (uint16_t)port}, .stop = &stop};
+        struct src_config cfg = {.usbip = {.port = r->rx.port}, .stop = &stop};
         struct src *s = src_open("usbip", &cfg, err);
         if (!s)
             fprintf(stderr, "src_open: %s\n", err);
@@ -280,6 +301,121 @@ static void test_bad_peer_dropped_server_serves_on(void)
     close(r.rx.garbage_fd);
 }
 
+/* More idle peers than the server has slots, each having sent one byte and holding on: a real
+ * client still imports and reads at once (a newcomer takes an idle peer's slot), and every idle
+ * peer is dropped within the server's bound (2 s by default; waited for up to 8 s). */
+#define IDLE_PEERS 9
+static void test_idle_peers_do_not_lock_out_the_client(void)
+{
+    uint16_t port = 0;
+    pid_t pid = start_gadget("name: idle\nduration_ms: 20000\n"
+                             "device: {period_us: 1000, fifo_packets: 256}\n", NULL, &port);
+    CU_ASSERT_TRUE_FATAL(pid > 0);
+    int idle[IDLE_PEERS];
+    for (int i = 0; i < IDLE_PEERS; i++) {
+        idle[i] = connect_local(port);
+        CU_ASSERT_TRUE(idle[i] >= 0 && send(idle[i], "\x01", 1, 0) == 1);
+    }
+    struct rx rx;
+    memset(&rx, 0, sizeof rx);
+    rx.garbage_fd = -1;
+    char err[SRC_ERR_MAX];
+    volatile sig_atomic_t stop = 0;
+    struct src_config cfg = {.usbip = {.port = port}, .stop = &stop};
+    int64_t t0 = mono_ns();
+    struct src *s = src_open("usbip", &cfg, err);
+    if (!s)
+        fprintf(stderr, "src_open: %s\n", err);
+    CU_ASSERT_PTR_NOT_NULL(s);
+    struct src_sink sink = {&rx, on_packet, on_event};
+    while (s && rx.n < 50 && mono_ns() - t0 < 10000000000LL && src_run(s, &sink, 50000000LL) == 0)
+        ;
+    printf("[import and 50 packets beside %d idle peers: %.0f ms] ", IDLE_PEERS,
+           (double)(mono_ns() - t0) / 1e6);
+    CU_ASSERT_TRUE(rx.n >= 50);
+    CU_ASSERT_EQUAL(rx.bad_crc + rx.bad_other, 0);
+    if (s) {
+        stop = 1;
+        src_run(s, &sink, 0);
+        src_close(s);
+    }
+    /* Every idle peer is hung up on: evicted for the client, or its time is up. */
+    int closed = 0;
+    for (int i = 0; i < IDLE_PEERS; i++) {
+        struct timeval tv = {8, 0};
+        setsockopt(idle[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char c;
+        ssize_t n = idle[i] >= 0 ? recv(idle[i], &c, 1, 0) : -1;
+        closed += n == 0 || (n < 0 && errno == ECONNRESET);
+        if (idle[i] >= 0)
+            close(idle[i]);
+    }
+    CU_ASSERT_EQUAL(closed, IDLE_PEERS);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
+/* A server that lists the device, then accepts imports and never answers them: the client says
+ * so (an error event naming the import) and gives up within its bounds instead of waiting. */
+static void silent_server(int lfd)
+{
+    int64_t end = mono_ns() + 15000000000LL;
+    int n = 0;
+    while (mono_ns() < end) {
+        struct pollfd p = {lfd, POLLIN, 0};
+        if (poll(&p, 1, 100) != 1)
+            continue;
+        int fd = accept(lfd, NULL, NULL);
+        if (fd >= 0 && n++ == 0) { /* the device list */
+            uint8_t b[1024], req[8];
+            struct uip_device d = {.busid = "1-1", .path = "/x", .num_ifaces = 1, .speed = 3};
+            if (read(fd, req, sizeof req) == (ssize_t)sizeof req &&
+                write(fd, b, uip_rep_devlist_encode(b, &d, 1)) < 0)
+                break;
+            close(fd);
+        } /* later ones are kept open, unanswered, until the end */
+    }
+    _exit(0);
+}
+
+static void on_event_text(void *ctx, enum src_event ev, const char *detail)
+{
+    if (ev == SRC_EV_ERROR && strstr(detail, "did not answer the import request"))
+        ++*(int *)ctx;
+}
+
+static void test_client_bounds_an_unanswered_import(void)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    CU_ASSERT_EQUAL_FATAL(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    CU_ASSERT_EQUAL_FATAL(listen(lfd, 8), 0);
+    getsockname(lfd, (struct sockaddr *)&a, &al);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        silent_server(lfd);
+    close(lfd);
+    int unanswered = 0;
+    char err[SRC_ERR_MAX];
+    struct src_config cfg = {.usbip = {.port = ntohs(a.sin_port)}, .give_up_ns = 1000000000LL};
+    struct src *s = src_open("usbip", &cfg, err);
+    CU_ASSERT_PTR_NOT_NULL(s);
+    struct src_sink sink = {&unanswered, NULL, on_event_text};
+    int64_t t0 = mono_ns();
+    int rc = s ? src_run(s, &sink, 20000000000LL) : 0;
+    double took = (double)(mono_ns() - t0) / 1e9;
+    printf("[gave up after %.1f s] ", took);
+    CU_ASSERT_EQUAL(rc, -1);        /* gave up: a fatal error, not a timeout of the caller's */
+    CU_ASSERT_TRUE(unanswered >= 1);
+    CU_ASSERT_TRUE(took < 19.0);
+    if (s)
+        src_close(s);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
 static void test_gadget_exit_codes(void)
 {
     struct scn_scenario sc;
@@ -327,6 +463,8 @@ static CU_TestInfo tests[] = {
     {"disconnect reconnects", test_disconnect_reconnects},
     {"1000 packets with a halt and a disconnect", test_halt_and_disconnect_in_one_run},
     {"bad peer dropped, server serves on", test_bad_peer_dropped_server_serves_on},
+    {"idle peers do not lock out the client", test_idle_peers_do_not_lock_out_the_client},
+    {"client bounds an unanswered import", test_client_bounds_an_unanswered_import},
     {"gadget exit codes", test_gadget_exit_codes},
     {"source open errors", test_source_open_errors},
     CU_TEST_INFO_NULL,

@@ -1,5 +1,6 @@
 /* libFuzzer target: bytes from a USB/IP peer into the server's per-connection state machine
- * (op requests, then URB headers), with a fake clock that advances as the bytes arrive. */
+ * (op requests, then URB headers), with a fake clock that advances as the bytes arrive; the
+ * peer's bounds (usrv_conn_overdue) are checked after every piece, as the server's loop does. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len;
         usrv_conn_output(c, &len);
         usrv_conn_consume(c, len);
-        if (r != 0)
+        int64_t next;
+        if (r != 0 || usrv_conn_overdue(s, c, now, &next) != 0)
             break;
+        if (next <= now)
+            abort(); /* a bound not spent is due later */
     }
     usrv_conn_free(s, c);
     usrv_free(s);
