@@ -52,7 +52,7 @@ TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all deps demo check test asan tsan model fuzz fuzz-smoke suite vm-check fuzz-faults clean \
-        cli-check
+        cli-check apps
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/usbsim
@@ -109,12 +109,14 @@ $(BUILD)/obj/harness/cli.o: Makefile
 
 # ---- the transport as a library (ring, doorbell, client, dataqueue: no USB code) ----------------
 .PHONY: lib install uninstall docs docs-check
-RING_SRC := driver/status.c driver/ring.c driver/doorbell.c driver/client.c driver/dataqueue.c
+RING_SRC := driver/status.c driver/ring.c driver/doorbell.c driver/client.c driver/dataqueue.c \
+            driver/record.c
 # What the shared library exports: usbsim_* and nothing else (tests/abi.sh checks it with nm -D).
 RING_MAP := driver/libusbsim-ring.map
 RING_SO  := $(BUILD)/libusbsim-ring.so.$(LIBVER)
 RING_A   := $(BUILD)/libusbsim-ring.a
-RING_INC := $(patsubst driver/%.c,$(BUILD)/include/usbsim/%.h,$(RING_SRC))
+# driver/record.h is internal (what an application took, recorded for the harness): not installed.
+RING_INC := $(patsubst driver/%.c,$(BUILD)/include/usbsim/%.h,$(filter-out driver/record.c,$(RING_SRC)))
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -137,7 +139,8 @@ $(BUILD)/include/usbsim/%.h: driver/%.h
 lib: $(RING_SO) $(RING_A) $(RING_INC)
 
 # The examples that use the transport are built as a user's program: installed-style headers.
-$(BUILD)/examples/consumer: examples/consumer.c $(RING_A) $(RING_INC)
+RING_EXAMPLES := $(BUILD)/examples/consumer $(BUILD)/examples/app_batch $(BUILD)/examples/app_percall
+$(RING_EXAMPLES): $(BUILD)/examples/%: examples/%.c $(RING_A) $(RING_INC)
 	@mkdir -p $(dir $@)
 	$(CC) $(REQ_CFLAGS) $(CFLAGS) -I$(BUILD)/include -o $@ $< $(REQ_LDFLAGS) $(LDFLAGS) $(RING_A) -lpthread
 
@@ -228,6 +231,11 @@ suite: $(BUILD)/usbsim
 	@bash tests/html_render.sh $(BUILD)
 	@bash tests/pcap_tshark.sh $(BUILD)
 
+# The user's own application (`run --app`): the example applications built as users build them,
+# run against examples/apps/hiccup.yaml, and programs that fail in every way (tests/apps.sh).
+apps: $(BUILD)/usbsim $(RING_EXAMPLES)
+	@bash tests/apps.sh $(BUILD)
+
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory test
@@ -237,6 +245,7 @@ check: deps
 	@$(MAKE) --no-print-directory model
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory suite
+	@$(MAKE) --no-print-directory apps
 	@$(MAKE) --no-print-directory fuzz-faults
 	@$(MAKE) --no-print-directory vm-check
 	@bash tests/install.sh $(BUILD)

@@ -53,7 +53,7 @@ static int run_local(const struct be_backend *b, const struct be_run_args *a,
         return XC_ENV;
     struct run_opts ro = {.backend = b->name, .udc = a->udc, .keep_dir = a->keep_logs,
                           .verbose = a->verbose, .progress = a->progress,
-                          .output_failures = a->output_failures};
+                          .output_failures = a->output_failures, .app_command = a->app};
     for (size_t i = 0; i < a->n && !proc_interrupted(); i++) {
         char html[4096], pcap[4096], name[SCN_MAX_NAME + 16];
         unique_name(a->sc, i, name, sizeof name);
@@ -97,10 +97,12 @@ static int run_vm(const struct be_backend *b, const struct be_run_args *a,
 
 static const struct be_backend backends[] = {
     {"usbip", "the device as a USB/IP server on loopback, the driver its USB/IP client (no root)",
-     BE_OPT_PCAP | BE_OPT_HTML | BE_OPT_KEEP_LOGS, {"usbip", "usbip", true}, NULL, check_none,
+     BE_OPT_PCAP | BE_OPT_HTML | BE_OPT_KEEP_LOGS | BE_OPT_APP, {"usbip", "usbip", true}, NULL,
+     check_none,
      run_local},
     {"kernel", "the device as a FunctionFS gadget on a UDC (dummy_hcd), the driver on libusb",
-     BE_OPT_UDC | BE_OPT_HTML | BE_OPT_KEEP_LOGS, {"ffs", "libusb", false}, NULL, check_ffs,
+     BE_OPT_UDC | BE_OPT_HTML | BE_OPT_KEEP_LOGS | BE_OPT_APP, {"ffs", "libusb", false}, NULL,
+     check_ffs,
      run_local},
     {"vm", "the kernel backend inside a Debian kernel booted by qemu, reports brought back",
      BE_OPT_UDC | BE_OPT_HTML, {NULL, NULL, false}, "kernel", check_vm, run_vm},
@@ -142,7 +144,7 @@ const char *be_refused(const struct be_backend *b, unsigned given)
         unsigned bit;
         const char *flag;
     } opts[] = {{BE_OPT_UDC, "--udc"}, {BE_OPT_PCAP, "--pcap"}, {BE_OPT_HTML, "--html"},
-                {BE_OPT_KEEP_LOGS, "--keep-logs"}};
+                {BE_OPT_KEEP_LOGS, "--keep-logs"}, {BE_OPT_APP, "--app"}};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         if ((given & opts[i].bit) && !(b->takes & opts[i].bit))
             return opts[i].flag;

@@ -19,6 +19,7 @@
 #include "harness/html.h"
 #include "harness/proc.h"
 #include "harness/records.h"
+#include "harness/userapp.h"
 #include "sim/gadget.h"
 #include "sim/schedule.h"
 #include "sim/exitcode.h"
@@ -28,11 +29,12 @@
 #define POLL_NS 10000000LL
 #define PROGRESS_MIN_NS 3000000000LL /* runs shorter than this show no progress line */
 #define COUNTERS_FILE "counters.csv"
-#define APP_COUNTERS_FILE "app-counters.csv"
+#define APP_COUNTERS_FILE LF_APP_COUNTERS_FILE
 #define SOCKET_FILE "ring.sock"
 
 static const char *const run_files[] = {REC_DEVICE_CSV, REC_DRIVER_CSV, REC_APP_CSV,
-                                        COUNTERS_FILE, APP_COUNTERS_FILE, SOCKET_FILE};
+                                        COUNTERS_FILE, APP_COUNTERS_FILE,
+                                        APP_COUNTERS_FILE ".tmp", SOCKET_FILE};
 
 struct run {
     const struct scn_scenario *sc;
@@ -42,6 +44,8 @@ struct run {
     uint16_t port;
     const struct run_setup *setup; /* the backend's: device, driver source */
     const char *backend;
+    bool app_termed, app_hung;     /* a user's application: sent SIGTERM at the end; SIGKILL */
+    bool app_early;                /* a user's application ended before the device's timeline */
 };
 
 /* The stop flag of whichever child this process is. */
@@ -113,6 +117,7 @@ static int driver_main(void *arg)
         .counters_path = counters,
         .stop = &child_stop,
         .quiet = !r->o->verbose,
+        .log_delivered = r->o->app_command != NULL,
     };
     return drv_run(&d);
 }
@@ -125,6 +130,8 @@ static int app_main(void *arg)
     path_in(r, REC_APP_CSV, log, sizeof log);
     path_in(r, SOCKET_FILE, sock, sizeof sock);
     path_in(r, APP_COUNTERS_FILE, counters, sizeof counters);
+    if (r->o->app_command)
+        return uapp_exec(r->o->app_command, sock, r->dir);
     struct app_opts a = {.sc = r->sc, .socket_path = sock, .log_path = log,
                          .counters_path = counters,
                          .connect_timeout_ms = READY_TIMEOUT_MS, .stop = &child_stop};
@@ -165,10 +172,28 @@ static void progress(const struct run *r, int64_t started, int64_t *next)
             (double)r->sc->duration_ns / 1e9);
 }
 
+/* A user's application, once the driver has ended (the ring closed): a grace to end by itself,
+ * then SIGTERM, then SIGKILL (userapp.h). */
+static void end_user_app(struct run *r, struct proc *app, int64_t *drv_end, int64_t *termed)
+{
+    int64_t now = proc_now_ns();
+    if (!*drv_end)
+        *drv_end = now;
+    if (!r->app_termed && now >= *drv_end + UAPP_END_GRACE_NS) {
+        proc_signal(app, SIGTERM);
+        r->app_termed = true;
+        *termed = now;
+    } else if (r->app_termed && !r->app_hung && now >= *termed + UAPP_KILL_GRACE_NS) {
+        proc_signal(app, SIGKILL);
+        r->app_hung = true;
+    }
+}
+
 /* Watches the three processes to the end; the driver is told to stop once the device is done. */
-static void supervise(const struct run *r, struct proc ps[3], int64_t deadline)
+static void supervise(struct run *r, struct proc ps[3], int64_t deadline)
 {
     bool told = false;
+    int64_t drv_end = 0, termed = 0;
     int64_t started = proc_now_ns(), next = 0;
     for (;;) {
         progress(r, started, &next);
@@ -178,6 +203,17 @@ static void supervise(const struct run *r, struct proc ps[3], int64_t deadline)
         bool failed = false;
         for (int i = 0; i < 3; i++)
             failed |= ps[i].done && !proc_ok(&ps[i]);
+        if (r->o->app_command && ps[2].done && !ps[0].done) { /* nobody left to take packets */
+            r->app_early = true;
+            for (int i = 0; i < 2; i++)
+                if (!ps[i].done) {
+                    ps[i].killed = true;
+                    ps[i].stop_reason = "another process failed";
+                    proc_signal(&ps[i], SIGTERM);
+                }
+            proc_wait_all(ps, 3, proc_now_ns() + 2000000000LL, true); /* then SIGKILL */
+            break;
+        }
         if (failed || proc_interrupted() || proc_now_ns() >= deadline) {
             proc_wait_all(ps, 3, failed ? INT64_MAX : deadline, true);
             break;
@@ -186,6 +222,8 @@ static void supervise(const struct run *r, struct proc ps[3], int64_t deadline)
             proc_signal(&ps[1], SIGTERM);
             told = true;
         }
+        if (r->o->app_command && ps[1].done && !ps[2].done)
+            end_user_app(r, &ps[2], &drv_end, &termed);
         struct timespec ts = {.tv_sec = 0, .tv_nsec = POLL_NS};
         nanosleep(&ts, NULL);
     }
@@ -230,6 +268,34 @@ static void period_error(const struct rec_run *run, struct vfy_latency *out)
     free(v);
 }
 
+/* How the user's application ended, in the verdict: its command named, a shell's 127/126 worded,
+ * an end by the SIGTERM it was sent at the end a clean one, no end after it a hang. */
+static void judge_user_app(const struct run *r, struct proc *p, double watchdog_s,
+                           struct vfy_result *out)
+{
+    if (r->app_termed && p->done && !p->killed && WIFSIGNALED(p->status) &&
+        WTERMSIG(p->status) == SIGTERM)
+        return; /* ended by the SIGTERM of the run's end */
+    if (r->app_hung && p->done && !p->killed) {
+        vfy_add_failure(out, VFY_KIND_PROCESS_HANG, "app '%s': hung: still running %.1f s after "
+                        "the SIGTERM it got at the end of the run (killed)", r->o->app_command,
+                        UAPP_KILL_GRACE_NS / 1e9);
+        return;
+    }
+    if (proc_ok(p) && r->app_early) {
+        vfy_add_failure(out, VFY_KIND_PROCESS_FAILED, "app '%s': exited 0 before the run was "
+                        "over (the device's timeline had not ended)", r->o->app_command);
+        return;
+    }
+    if (proc_ok(p))
+        return;
+    char how[160];
+    proc_describe(p, watchdog_s, how, sizeof how);
+    bool exited = p->done && !p->killed && WIFEXITED(p->status);
+    vfy_add_failure(out, proc_kind(p), "app '%s': %s%s", r->o->app_command,
+                    how + strlen(p->name) + 2, exited ? uapp_hint(WEXITSTATUS(p->status)) : "");
+}
+
 static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vfy_result *out)
 {
     struct rec_run run;
@@ -253,7 +319,9 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
         vfy_init(out, r->sc, r->backend);
     }
     for (int i = 0; i < 3; i++)
-        if (!proc_ok(&ps[i])) {
+        if (i == 2 && r->o->app_command)
+            judge_user_app(r, &ps[2], watchdog_s, out);
+        else if (!proc_ok(&ps[i])) {
             char how[160];
             vfy_add_failure(out, proc_kind(&ps[i]), "%s",
                             proc_describe(&ps[i], watchdog_s, how, sizeof how));
@@ -341,7 +409,8 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
             proc_wait_all(ps, 1, proc_now_ns() + 2000000000LL, true);
             if (!ps[0].done || (WIFEXITED(ps[0].status) && WEXITSTATUS(ps[0].status) == 3))
                 rc = 3; /* it said why on stderr */
-        } else if (start(&r, &ps[1], driver_main) != 0 ||
+        } else if ((o->app_command && uapp_prepare(r.dir) != 0) ||
+                   start(&r, &ps[1], driver_main) != 0 ||
                    start(&r, &ps[2], app_main) != 0) {
             fprintf(stderr, "usbsim: cannot start a process: %s\n", strerror(errno));
         }
