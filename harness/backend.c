@@ -53,7 +53,8 @@ static int run_local(const struct be_backend *b, const struct be_run_args *a,
         return XC_ENV;
     struct run_opts ro = {.backend = b->name, .udc = a->udc, .keep_dir = a->keep_logs,
                           .verbose = a->verbose, .progress = a->progress,
-                          .output_failures = a->output_failures, .app_command = a->app};
+                          .output_failures = a->output_failures, .app_command = a->app,
+                          .exec_command = a->exec};
     for (size_t i = 0; i < a->n && !proc_interrupted(); i++) {
         char html[4096], pcap[4096], name[SCN_MAX_NAME + 16];
         unique_name(a->sc, i, name, sizeof name);
@@ -83,7 +84,8 @@ static int run_vm(const struct be_backend *b, const struct be_run_args *a,
 {
     struct vmr_opts vo = {.command = "run", .inner_backend = b->inner, .words = a->words,
                           .n_words = a->n_words, .files = a->files, .n_files = a->n,
-                          .verbose = a->verbose, .output_failures = a->output_failures};
+                          .verbose = a->verbose, .output_failures = a->output_failures,
+                          .hostfs = a->exec != NULL};
     int rc = vmr_run(&vo, out, n);
     for (size_t i = 0; rc == 0 && a->on_result && i < *n; i++)
         a->on_result(a->ctx, &(*out)[i]);
@@ -101,11 +103,11 @@ static const struct be_backend backends[] = {
      check_none,
      run_local},
     {"kernel", "the device as a FunctionFS gadget on a UDC (dummy_hcd), the driver on libusb",
-     BE_OPT_UDC | BE_OPT_HTML | BE_OPT_KEEP_LOGS | BE_OPT_APP, {"ffs", "libusb", false}, NULL,
-     check_ffs,
+     BE_OPT_UDC | BE_OPT_HTML | BE_OPT_KEEP_LOGS | BE_OPT_APP | BE_OPT_EXEC,
+     {"ffs", "libusb", false}, NULL, check_ffs,
      run_local},
     {"vm", "the kernel backend inside a Debian kernel booted by qemu, reports brought back",
-     BE_OPT_UDC | BE_OPT_HTML, {NULL, NULL, false}, "kernel", check_vm, run_vm},
+     BE_OPT_UDC | BE_OPT_HTML | BE_OPT_EXEC, {NULL, NULL, false}, "kernel", check_vm, run_vm},
 };
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
 
@@ -144,7 +146,7 @@ const char *be_refused(const struct be_backend *b, unsigned given)
         unsigned bit;
         const char *flag;
     } opts[] = {{BE_OPT_UDC, "--udc"}, {BE_OPT_PCAP, "--pcap"}, {BE_OPT_HTML, "--html"},
-                {BE_OPT_KEEP_LOGS, "--keep-logs"}, {BE_OPT_APP, "--app"}};
+                {BE_OPT_KEEP_LOGS, "--keep-logs"}, {BE_OPT_APP, "--app"}, {BE_OPT_EXEC, "--exec"}};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         if ((given & opts[i].bit) && !(b->takes & opts[i].bit))
             return opts[i].flag;

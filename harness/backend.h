@@ -39,6 +39,7 @@ enum be_opt {
     BE_OPT_HTML = 1u << 2,      /* --html FILE */
     BE_OPT_KEEP_LOGS = 1u << 3, /* --keep-logs */
     BE_OPT_APP = 1u << 4,       /* --app COMMAND (run.h: the user's application) */
+    BE_OPT_EXEC = 1u << 5,      /* --exec COMMAND (exec.h: the user's program on a USB stack) */
 };
 
 /* What a run of a set asks for, parsed; words: the command's option words as the user gave them
@@ -50,7 +51,8 @@ struct be_run_args {
     char *const *words;
     size_t n_words;
     const char *udc, *html, *pcap;
-    const char *app; /* --app COMMAND, or NULL */
+    const char *app;  /* --app COMMAND, or NULL */
+    const char *exec; /* --exec COMMAND, or NULL */
     bool keep_logs, verbose, progress;
     int *output_failures; /* when not NULL: +1 for each report file that could not be written */
     void (*on_result)(void *ctx, const struct vfy_result *r); /* may be NULL */

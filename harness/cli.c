@@ -40,7 +40,7 @@
 enum { VALIDATE_EXPLAIN, VALIDATE_COUNT };
 enum { PLAN_CSV, PLAN_COUNT };
 enum { GADGET_LISTEN, GADGET_LOG, GADGET_COUNT };
-enum { RUN_APP, RUN_COUNT };
+enum { RUN_APP, RUN_EXEC, RUN_COUNT };
 enum { DRV_SOCKET, DRV_SOURCE, DRV_CONNECT, DRV_BUSID, DRV_DEVICE, DRV_SLOTS, DRV_PACKET_SIZE,
        DRV_OVERFLOW, DRV_DOORBELL, DRV_COUNT };
 
@@ -185,6 +185,15 @@ static void first_bad_scenario(const struct cli_opts *o, char *why, size_t len)
     }
 }
 
+/* Whether the user gave --backend (the VM is the default with --exec). */
+static bool given_backend(const struct cli_opts *o)
+{
+    for (int i = 0; i < o->nwords; i++)
+        if (strncmp(o->words[i], "--backend", 9) == 0)
+            return true;
+    return false;
+}
+
 static int cmd_run(struct cli_opts *o)
 {
     char why[SCN_ERR_MAX + 64];
@@ -194,9 +203,16 @@ static int cmd_run(struct cli_opts *o)
         return cannot_start(o, arg_usage("run", "%s", why), why, true);
     }
     const char *app = o->own[RUN_APP].set ? o->own[RUN_APP].s : NULL;
+    const char *exec = o->own[RUN_EXEC].set ? o->own[RUN_EXEC].s : NULL;
+    if (app && exec) {
+        snprintf(why, sizeof why, "--app and --exec are one or the other");
+        return cannot_start(o, XC_USAGE, why, false);
+    }
+    if (exec && !given_backend(o)) /* the user's program on a real USB stack: the VM's */
+        b = be_find("vm");
     unsigned given = (o->udc ? BE_OPT_UDC : 0) | (o->pcap ? BE_OPT_PCAP : 0) |
                      (o->html ? BE_OPT_HTML : 0) | (o->keep ? BE_OPT_KEEP_LOGS : 0) |
-                     (app ? BE_OPT_APP : 0);
+                     (app ? BE_OPT_APP : 0) | (exec ? BE_OPT_EXEC : 0);
     const char *refused = be_refused(b, given);
     if (refused) {
         snprintf(why, sizeof why, "the %s backend does not take %s", b->name, refused);
@@ -224,6 +240,7 @@ static int cmd_run(struct cli_opts *o)
                             .output_failures = &output_failures,
                             .words = o->words, .n_words = (size_t)o->nwords, .udc = o->udc,
                             .html = o->html, .pcap = o->pcap, .keep_logs = o->keep, .app = app,
+                            .exec = exec,
                             .verbose = o->verbose,
                             .progress = isatty(STDERR_FILENO) && !o->quiet,
                             .on_result = print_result, .ctx = o};
@@ -374,6 +391,10 @@ static const struct arg_opt run_opts[RUN_COUNT] = {
                  .help = "your application instead of the built-in one: run with /bin/sh -c,\n"
                          "it maps the ring of $USBSIM_RING_SOCKET through libusbsim-ring\n"
                          "(usbip, kernel; the scenario may not set consumer work or stalls)"},
+    [RUN_EXEC] = {.name = "exec", .kind = ARG_TEXT, .meta = "COMMAND",
+                  .help = "your program, reading the device as a real USB device (vm, the\n"
+                          "default with --exec; kernel): USBSIM_DEVICE, USBSIM_BUSNUM,\n"
+                          "USBSIM_DEVNUM, USBSIM_TRACE, USBSIM_RUN_DIR in its environment"},
 };
 static const struct cli_cmd run_cmd = {
     .name = "run", .args = "FILE.yaml...", .min_args = 1, .max_args = -1,

@@ -16,6 +16,7 @@
 #include "driver/drv.h"
 #include "harness/app.h"
 #include "harness/backend.h"
+#include "harness/exec.h"
 #include "harness/html.h"
 #include "harness/proc.h"
 #include "harness/records.h"
@@ -242,8 +243,7 @@ static int read_counters(const struct run *r, struct rec_counters *c, char err[R
     return rec_load_counters(path, c, err);
 }
 
-/* The device's start (t0): a row's due time is t0 plus the sample's due time in the plan. */
-static int64_t device_start(const struct scn_scenario *sc, const struct rec_run *run)
+int64_t run_device_start(const struct scn_scenario *sc, const struct rec_run *run)
 {
     struct sched plan;
     char err[SCN_ERR_MAX];
@@ -268,34 +268,6 @@ static void period_error(const struct rec_run *run, struct vfy_latency *out)
     free(v);
 }
 
-/* How the user's application ended, in the verdict: its command named, a shell's 127/126 worded,
- * an end by the SIGTERM it was sent at the end a clean one, no end after it a hang. */
-static void judge_user_app(const struct run *r, struct proc *p, double watchdog_s,
-                           struct vfy_result *out)
-{
-    if (r->app_termed && p->done && !p->killed && WIFSIGNALED(p->status) &&
-        WTERMSIG(p->status) == SIGTERM)
-        return; /* ended by the SIGTERM of the run's end */
-    if (r->app_hung && p->done && !p->killed) {
-        vfy_add_failure(out, VFY_KIND_PROCESS_HANG, "app '%s': hung: still running %.1f s after "
-                        "the SIGTERM it got at the end of the run (killed)", r->o->app_command,
-                        UAPP_KILL_GRACE_NS / 1e9);
-        return;
-    }
-    if (proc_ok(p) && r->app_early) {
-        vfy_add_failure(out, VFY_KIND_PROCESS_FAILED, "app '%s': exited 0 before the run was "
-                        "over (the device's timeline had not ended)", r->o->app_command);
-        return;
-    }
-    if (proc_ok(p))
-        return;
-    char how[160];
-    proc_describe(p, watchdog_s, how, sizeof how);
-    bool exited = p->done && !p->killed && WIFEXITED(p->status);
-    vfy_add_failure(out, proc_kind(p), "app '%s': %s%s", r->o->app_command,
-                    how + strlen(p->name) + 2, exited ? uapp_hint(WEXITSTATUS(p->status)) : "");
-}
-
 static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vfy_result *out)
 {
     struct rec_run run;
@@ -303,7 +275,7 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
     int loaded = rec_load_dir(r->dir, &run, err) == 0;
     if (loaded) {
         run.backend = r->backend;
-        run.start_ns = device_start(r->sc, &run);
+        run.start_ns = run_device_start(r->sc, &run);
         char cerr[REC_ERR_MAX];
         if (read_counters(r, &run.counters, cerr) != 0) {
             loaded = 0;
@@ -320,7 +292,8 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
     }
     for (int i = 0; i < 3; i++)
         if (i == 2 && r->o->app_command)
-            judge_user_app(r, &ps[2], watchdog_s, out);
+            uapp_judge(out, "app", r->o->app_command, &ps[2],
+                       (struct uapp_end){r->app_termed, r->app_hung, r->app_early}, watchdog_s);
         else if (!proc_ok(&ps[i])) {
             char how[160];
             vfy_add_failure(out, proc_kind(&ps[i]), "%s",
@@ -377,6 +350,8 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
         fprintf(stderr, "usbsim: backend %s: %s\n", b->name, why);
         return XC_ENV;
     }
+    if (o->exec_command)
+        return exe_run_one(sc, o, b->name, out);
     struct run r = {.sc = sc, .o = o, .backend = b->name, .setup = &b->setup};
     /* TMPDIR as given, or refused when the driver's socket could not be made in it (a UNIX
      * socket path holds at most sizeof sun_path - 1 bytes): never silently replaced. */

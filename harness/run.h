@@ -57,11 +57,16 @@ struct run_opts {
     const char *pcap_path;       /* capture what crossed the USB link here (sim/capture.h) */
     const char *app_command;     /* the user's application instead of the built-in one
                                     (harness/userapp.h), or NULL */
+    const char *exec_command;    /* the user's program on a real USB stack instead of the
+                                    driver and application (harness/exec.h), or NULL */
     int *output_failures;        /* when not NULL: +1 for each report file it could not write */
     void (*on_start)(void *ctx, const char *name, pid_t pid); /* may be NULL */
     void *ctx;
 };
 
 int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_result *out);
+/* The device's start (t0) from its log: a row's due time is t0 plus the sample's due time in
+ * the plan; 0 when there is no row. */
+int64_t run_device_start(const struct scn_scenario *sc, const struct rec_run *run);
 
 #endif

@@ -120,9 +120,13 @@ struct vfy_drain {
 /* Where a lost packet is accounted (lost_accounted.device/.ring/.crc, lost_unexplained). */
 /* app: put into the ring by the driver (a driver row with status ok) and never taken by the
  * application (a user's application, `run --app`, whose driver logs what it put in the ring). */
+/* host, program: a run of a user's program on a real USB stack (rec_run.exec_run): a packet the
+ * device sent that the host stack never completed to the program is lost at host; one it
+ * completed (a driver ok row, from usbmon) that is missing from the program's trace at program. */
 enum vfy_place { VFY_PLACE_DEVICE, VFY_PLACE_RING, VFY_PLACE_CRC, VFY_PLACE_UNEXPLAINED,
-                 VFY_PLACE_APP, VFY_PLACE_COUNT };
-const char *vfy_place_name(enum vfy_place p); /* "device", "ring", "crc", "unexplained", "app" */
+                 VFY_PLACE_APP, VFY_PLACE_HOST, VFY_PLACE_PROGRAM, VFY_PLACE_COUNT };
+/* "device", "ring", "crc", "unexplained", "app", "host", "program" */
+const char *vfy_place_name(enum vfy_place p);
 /* due_ns: the packet's due time from the device start (device log), in scenario time. */
 struct vfy_lost { uint64_t seq; int64_t due_ns; enum vfy_place place; };
 
@@ -137,7 +141,7 @@ struct vfy_result {
 
     uint64_t produced, delivered;
     struct {
-        uint64_t device, ring, crc, app;
+        uint64_t device, ring, crc, app, host, program;
     } lost_accounted;
     uint64_t lost_unexplained, duplicates, reordered, crc_errors;
     struct vfy_lost *lost; size_t n_lost; /* owned; every lost seq with its place, by seq */

@@ -195,32 +195,49 @@ int vmr_bring_back(const struct vmr_outputs *paths, const char *from_dir)
 
 /* ---- one boot ---- */
 
-/* The script: /bin/usbsim with args, each single-quoted. */
-static int write_script(const char *path, char *const *args, size_t nargs)
+static void put_quoted(FILE *f, const char *s)
+{
+    fputs(" '", f);
+    for (const char *c = s; *c; c++) {
+        if (*c == '\'')
+            fputs("'\\''", f); /* close the quote, an escaped quote, reopen */
+        else
+            fputc(*c, f);
+    }
+    fputc('\'', f);
+}
+
+/* The script: `[cd DIR &&] exec PROGRAM ARGS...`, each word single-quoted. */
+static int write_script_in(const char *path, const char *cd, const char *program,
+                           char *const *args, size_t nargs)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    fprintf(f, "#!/bin/sh\n/bin/usbsim");
-    for (size_t i = 0; i < nargs; i++) {
-        fputs(" '", f);
-        for (const char *c = args[i]; *c; c++) {
-            if (*c == '\'')
-                fputs("'\\''", f); /* close the quote, an escaped quote, reopen */
-            else
-                fputc(*c, f);
-        }
-        fputc('\'', f);
+    fprintf(f, "#!/bin/sh\n");
+    if (cd) {
+        fputs("cd", f);
+        put_quoted(f, cd);
+        fputs(" || exit 2\n", f);
     }
+    fputs("exec", f);
+    put_quoted(f, program);
+    for (size_t i = 0; i < nargs; i++)
+        put_quoted(f, args[i]);
     fprintf(f, "\n");
     return fclose(f);
+}
+
+static int write_script(const char *path, char *const *args, size_t nargs)
+{
+    return write_script_in(path, NULL, "/bin/usbsim", args, nargs);
 }
 
 /* Runs `bash SCRIPT run RUN.sh FILES...` in its own process group (results into out_dir; its
  * stdout into console, or shown when console is NULL); an interrupt stops the group. Its exit
  * code. */
 static int boot(const struct where *w, const char *out_dir, const char *script,
-                const char *console, char *const *files, size_t n_files)
+                const char *console, char *const *files, size_t n_files, const char *hostfs)
 {
     char **argv = calloc(n_files + 5, sizeof *argv);
     if (!argv)
@@ -239,6 +256,8 @@ static int boot(const struct where *w, const char *out_dir, const char *script,
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         setenv("VM_OUT", out_dir, 1);
+        if (hostfs)
+            setenv("VM_HOSTFS", hostfs, 1);
         setenv("USBSIM_BIN", w->exe, 1);
         if (w->cache[0])
             setenv("VM_DIR", w->cache, 1);
@@ -301,7 +320,7 @@ int vmr_exec(char *const *args, size_t nargs, char *const *files, size_t n_files
     if (write_script(script, args, nargs) != 0)
         fprintf(stderr, "usbsim: cannot write %s\n", script);
     else
-        rc = boot(&w, out_dir, script, console, files, n_files);
+        rc = boot(&w, out_dir, script, console, files, n_files, NULL);
     nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
     return rc;
 }
@@ -336,6 +355,49 @@ int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console)
     return rc;
 }
 
+/* With the host's filesystem: `chroot /host /bin/sh DIR/inner.sh`, inner.sh running this very
+ * program in the current directory, outputs and the report in DIR/out (shared, writable). */
+static int run_hostfs(const struct vmr_opts *o, const char *dir, struct vmr_outputs *paths,
+                      const char *console)
+{
+    static const char *const dropped[] = {"backend", "json", "junit", NULL};
+    static const char *const outputs[] = {"html", "pcap", NULL};
+    struct where w;
+    char cwd[PATH_MAX], inner[PATH_MAX], outer[PATH_MAX], report[320], outd[256];
+    if (locate(&w) != 0 || !getcwd(cwd, sizeof cwd))
+        return -1;
+    snprintf(inner, sizeof inner, "%s/inner.sh", dir);
+    snprintf(outer, sizeof outer, "%s/run.sh", dir);
+    snprintf(outd, sizeof outd, "%s/out", dir);
+    snprintf(report, sizeof report, "%s/report.json", outd);
+    size_t nw = 0, k = 0;
+    char **fwd = vmr_words(o->words, o->n_words, dropped, outputs, paths, &nw);
+    char **args = calloc(nw + o->n_files + 8, sizeof *args);
+    int rc = -1;
+    if (fwd && args && mkdir(outd, 0755) == 0) {
+        for (int i = 0; i < VMR_MAX_OUTPUTS; i++)
+            if (paths->host[i]) { /* /out/oK.NAME -> DIR/out/oK.NAME */
+                char tail[VMR_PATH_MAX - 320];
+                snprintf(tail, sizeof tail, "%s", paths->vm[i] + strlen("/out/"));
+                snprintf(paths->vm[i], sizeof paths->vm[i], "%s/%s", outd, tail);
+            }
+        args[k++] = (char *)o->command;
+        args[k++] = "--backend", args[k++] = (char *)o->inner_backend;
+        for (size_t i = 0; i < nw; i++)
+            args[k++] = fwd[i];
+        args[k++] = "--json", args[k++] = report;
+        for (size_t i = 0; i < o->n_files; i++)
+            args[k++] = o->files[i];
+        char *const chroot_args[] = {"/host", "/bin/sh", inner};
+        if (write_script_in(inner, cwd, w.exe, args, k) == 0 &&
+            write_script_in(outer, NULL, "chroot", chroot_args, 3) == 0)
+            rc = boot(&w, outd, outer, console, NULL, 0, dir);
+    }
+    free(fwd);
+    free(args);
+    return rc;
+}
+
 int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n)
 {
     static const char *const dropped[] = {"backend", "json", "junit", NULL};
@@ -356,7 +418,8 @@ int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n)
                         .words = o->words, .n_words = o->n_words, .dropped = dropped,
                         .outputs = outputs, .extra = extra, .files = o->files,
                         .n_files = o->n_files};
-    int vm = vmr_command(&c, outd, o->verbose ? NULL : console), rc = 1;
+    int vm = o->hostfs ? run_hostfs(o, dir, &c.paths, o->verbose ? NULL : console)
+                       : vmr_command(&c, outd, o->verbose ? NULL : console), rc = 1;
     char err[RPT_ERR_MAX];
     if (proc_interrupted()) {
         rc = 0; /* no verdict for an interrupted set */

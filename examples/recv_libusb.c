@@ -1,0 +1,112 @@
+/* recv_libusb — a receiver of the emulated device written as for the physical one: libusb-1.0,
+ * interface 0, IN endpoint 0x81. It clears a halted endpoint, reopens the device after a
+ * disconnect, skips zero-length packets, and writes the receive log usbsim judges
+ * (docs/trace-format.md: seq,recv_ns) when USBSIM_TRACE names a file. Ends on SIGTERM.
+ *   cc -o recv_libusb recv_libusb.c $(pkg-config --cflags --libs libusb-1.0)
+ *   usbsim run scenarios/steady.yaml --exec ./recv_libusb
+ * --pause-ms MS stops reading for MS once, after 100 packets: a receiver with a hiccup of its
+ * own (the device's FIFO then overflows and usbsim places the loss there). */
+#include <libusb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static volatile sig_atomic_t stop;
+static void on_term(int sig) { (void)sig; stop = 1; }
+
+static long long now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+/* A fresh context each time: without udev a context may not see a device that came back. */
+static libusb_device_handle *open_dev(libusb_context **ctx, unsigned vid, unsigned pid)
+{
+    while (!stop) {
+        if (libusb_init(ctx) == 0) {
+            libusb_device_handle *h = libusb_open_device_with_vid_pid(*ctx, vid, pid);
+            if (h) {
+                libusb_set_auto_detach_kernel_driver(h, 1);
+                if (libusb_claim_interface(h, 0) == 0)
+                    return h;
+                libusb_close(h);
+            }
+            libusb_exit(*ctx);
+        }
+        *ctx = NULL;
+        nap_ms(20);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    long pause_ms = argc == 3 && strcmp(argv[1], "--pause-ms") == 0 ? atol(argv[2]) : 0;
+    const char *dev = getenv("USBSIM_DEVICE"), *path = getenv("USBSIM_TRACE");
+    unsigned vid, pid;
+    if (!dev || sscanf(dev, "%x:%x", &vid, &pid) != 2)
+        return fprintf(stderr, "recv_libusb: USBSIM_DEVICE (VID:PID) is not set\n"), 2;
+    struct sigaction sa = {.sa_handler = on_term}; /* no SA_RESTART */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    FILE *trace = path ? fopen(path, "w") : NULL;
+    if (trace)
+        fprintf(trace, "seq,recv_ns\n");
+    libusb_context *ctx = NULL;
+    libusb_device_handle *h = NULL;
+    unsigned char buf[1024];
+    int want = 0; /* one packet: the endpoint's wMaxPacketSize (more would babble) */
+    unsigned long long got = 0, halts = 0, reopens = 0;
+    while (!stop) {
+        if (!h && !(h = open_dev(&ctx, vid, pid)))
+            break;
+        want = libusb_get_max_packet_size(libusb_get_device(h), 0x81);
+        want = want > 0 && want <= (int)sizeof buf ? want : (int)sizeof buf;
+        int n = 0;
+        /* libusb_interrupt_transfer reads bulk endpoints too (the same URB on Linux). */
+        int rc = libusb_interrupt_transfer(h, 0x81, buf, want, &n, 200);
+        if (rc == LIBUSB_ERROR_PIPE) { /* the endpoint halted: clear it, read on */
+            halts++;
+            libusb_clear_halt(h, 0x81);
+            continue;
+        }
+        if (rc != 0 && rc != LIBUSB_ERROR_TIMEOUT) { /* gone (disconnect): open it again */
+            if (!reopens)
+                fprintf(stderr, "recv_libusb: %s: opening the device again\n",
+                        libusb_error_name(rc));
+            libusb_close(h);
+            libusb_exit(ctx);
+            h = NULL, ctx = NULL;
+            reopens++;
+            continue;
+        }
+        if (n < 8)
+            continue; /* nothing, or a zero-length packet */
+        unsigned seq = buf[4] | buf[5] << 8 | buf[6] << 16 | (unsigned)buf[7] << 24;
+        if (trace)
+            fprintf(trace, "%u,%lld\n", seq, now_ns());
+        if (++got == 100 && pause_ms > 0)
+            nap_ms(pause_ms); /* the receiver's own hiccup */
+    }
+    if (h) {
+        libusb_release_interface(h, 0);
+        libusb_close(h);
+    }
+    if (ctx)
+        libusb_exit(ctx);
+    if (trace && fclose(trace) != 0)
+        return perror("recv_libusb: trace"), 1;
+    fprintf(stderr, "recv_libusb: %llu packets, %llu halts cleared, %llu reopens\n", got, halts,
+            reopens);
+    return 0;
+}
