@@ -83,7 +83,8 @@ $(BUILD)/examples/%: examples/%.c
 # The real-kernel path, in a VM (ci/vm.sh): FunctionFS gadget on dummy_hcd read through libusb,
 # USB/IP interop both ways with Linux's own tools, then scenarios with `usbsim run --backend vm`
 # (their HTML pages brought back) and a short timing-fuzz campaign on the real USB stack
-# (`usbsim fuzz --backend vm`).
+# (`usbsim fuzz --backend vm`); then the user's own program with `usbsim run --exec` (the
+# host's filesystem shared with the VM: tests/vm/exec.sh).
 VM_BINS := $(BUILD)/vm-tests/usb_reader $(BUILD)/tests/test_gadget_ffs
 VM_SCRIPTS := tests/vm/suite.sh tests/vm/common.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh \
               tests/vm/ffs_usbipd.sh
@@ -94,7 +95,7 @@ $(BUILD)/vm-tests/%: $(call obj,tests/vm/%.c) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(REQ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-vm-check: $(BUILD)/usbsim $(VM_BINS)
+vm-check: $(BUILD)/usbsim $(VM_BINS) $(BUILD)/examples/recv_libusb
 	@bash ci/deps.sh vm
 	@USBSIM_BIN=$(BUILD)/usbsim bash ci/vm.sh run $(VM_SCRIPTS) $(VM_BINS)
 	@rm -rf $(BUILD)/vm-html && mkdir -p $(BUILD)/vm-html
@@ -102,6 +103,7 @@ vm-check: $(BUILD)/usbsim $(VM_BINS)
 	@for s in $(basename $(notdir $(VM_SCENARIOS))); do test -s $(BUILD)/vm-html/vm-$$s.html || \
 	  { echo "vm-check: the HTML page of $$s did not come back from the VM"; exit 1; }; done
 	@./$(BUILD)/usbsim fuzz --backend vm --runs 6 --time-scale 20 --out $(BUILD)/vm/fuzz --quiet
+	@bash tests/vm/exec.sh $(BUILD)
 
 # `usbsim --version`: the version is compiled into cli.o only, rebuilt when the Makefile changes.
 $(BUILD)/obj/harness/cli.o: REQ_CFLAGS += -DUSBSIM_VERSION=\"$(VERSION)\"

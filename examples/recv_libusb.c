@@ -67,6 +67,7 @@ int main(int argc, char **argv)
     unsigned char buf[1024];
     int want = 0; /* one packet: the endpoint's wMaxPacketSize (more would babble) */
     unsigned long long got = 0, halts = 0, reopens = 0;
+    int errors = 0; /* transfer errors in a row */
     while (!stop) {
         if (!h && !(h = open_dev(&ctx, vid, pid)))
             break;
@@ -80,10 +81,14 @@ int main(int argc, char **argv)
             libusb_clear_halt(h, 0x81);
             continue;
         }
-        if (rc != 0 && rc != LIBUSB_ERROR_TIMEOUT) { /* gone (disconnect): open it again */
-            if (!reopens)
-                fprintf(stderr, "recv_libusb: %s: opening the device again\n",
-                        libusb_error_name(rc));
+        errors = rc != 0 && rc != LIBUSB_ERROR_TIMEOUT ? errors + 1 : 0;
+        if (errors && rc != LIBUSB_ERROR_NO_DEVICE && errors < 50) {
+            nap_ms(2); /* an endpoint not enabled yet, a transfer cut short: try again */
+            continue;
+        }
+        if (errors) { /* gone (disconnect): open it again */
+            fprintf(stderr, "recv_libusb: %s: opening the device again\n", libusb_error_name(rc));
+            errors = 0;
             libusb_close(h);
             libusb_exit(ctx);
             h = NULL, ctx = NULL;
