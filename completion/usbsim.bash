@@ -32,12 +32,12 @@ _usbsim()
             COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --scenario)
             COMPREPLY=($(compgen -f -X '!*.y*ml' -- "$cur") $(compgen -d -- "$cur")); return ;;
-        --seed|--time-scale|--listen|--udc|--app|--runs|--budget-s|--shard|--shrink-runs|--max-failures|\
+        --seed|--time-scale|--listen|--udc|--app|--exec|--runs|--budget-s|--shard|--shrink-runs|--max-failures|\
         --seconds|--connect|--busid|--device|--slots|--packet-size)
             return ;;
     esac
     case $cmd in
-        run) opts="--backend --udc --seed --time-scale --json --junit --html --pcap --keep-logs --quiet --verbose --app --help" ;;
+        run) opts="--backend --udc --seed --time-scale --json --junit --html --pcap --keep-logs --quiet --verbose --app --exec --help" ;;
         validate) opts="--explain --quiet --help" ;;
         plan) opts="--csv --seed --time-scale --help" ;;
         gadget) opts="--backend --udc --listen --log --pcap --seed --time-scale --quiet --help" ;;
