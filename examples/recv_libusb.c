@@ -49,6 +49,23 @@ static libusb_device_handle *open_dev(libusb_context **ctx, unsigned vid, unsign
     return NULL;
 }
 
+/* Is IN endpoint 0x81 of interface 0 a bulk endpoint (else interrupt)? */
+static int is_bulk(libusb_device_handle *h)
+{
+    struct libusb_config_descriptor *c;
+    int bulk = 0;
+    if (libusb_get_active_config_descriptor(libusb_get_device(h), &c) != 0)
+        return 0;
+    if (c->bNumInterfaces > 0 && c->interface[0].num_altsetting > 0) {
+        const struct libusb_interface_descriptor *d = &c->interface[0].altsetting[0];
+        for (int i = 0; i < d->bNumEndpoints; i++)
+            if (d->endpoint[i].bEndpointAddress == 0x81)
+                bulk = (d->endpoint[i].bmAttributes & 3) == LIBUSB_TRANSFER_TYPE_BULK;
+    }
+    libusb_free_config_descriptor(c);
+    return bulk;
+}
+
 int main(int argc, char **argv)
 {
     long pause_ms = argc == 3 && strcmp(argv[1], "--pause-ms") == 0 ? atol(argv[2]) : 0;
@@ -66,6 +83,7 @@ int main(int argc, char **argv)
     libusb_device_handle *h = NULL;
     unsigned char buf[1024];
     int want = 0; /* one packet: the endpoint's wMaxPacketSize (more would babble) */
+    int bulk = 0; /* the endpoint's type: bulk or interrupt */
     unsigned long long got = 0, halts = 0, reopens = 0;
     int errors = 0; /* transfer errors in a row */
     while (!stop) {
@@ -73,9 +91,10 @@ int main(int argc, char **argv)
             break;
         want = libusb_get_max_packet_size(libusb_get_device(h), 0x81);
         want = want > 0 && want <= (int)sizeof buf ? want : (int)sizeof buf;
+        bulk = is_bulk(h);
         int n = 0;
-        /* libusb_interrupt_transfer reads bulk endpoints too (the same URB on Linux). */
-        int rc = libusb_interrupt_transfer(h, 0x81, buf, want, &n, 200);
+        int rc = bulk ? libusb_bulk_transfer(h, 0x81, buf, want, &n, 200)
+                      : libusb_interrupt_transfer(h, 0x81, buf, want, &n, 200);
         if (rc == LIBUSB_ERROR_PIPE) { /* the endpoint halted: clear it, read on */
             halts++;
             libusb_clear_halt(h, 0x81);
@@ -87,7 +106,9 @@ int main(int argc, char **argv)
             continue;
         }
         if (errors) { /* gone (disconnect): open it again */
-            fprintf(stderr, "recv_libusb: %s: opening the device again\n", libusb_error_name(rc));
+            if (!reopens)
+                fprintf(stderr, "recv_libusb: %s: opening the device again\n",
+                        libusb_error_name(rc));
             errors = 0;
             libusb_close(h);
             libusb_exit(ctx);

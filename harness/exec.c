@@ -22,6 +22,7 @@
 #include "harness/userapp.h"
 #include "sim/exitcode.h"
 #include "sim/gadget.h"
+#include "sim/packet.h"
 
 #define READY_NS 10000000000LL          /* the device enumerates, the capture goes live */
 #define WATCHDOG_MARGIN_NS 20000000000LL
@@ -250,8 +251,10 @@ static int program_rows(struct ex *x, struct rec_run *run, char *err, size_t len
     run->app = calloc(n + 1, sizeof *run->app);
     for (size_t i = 0; run->app && i < n; i++) {
         const struct rec_driver_row *d = traced ? NULL : &run->driver[i];
-        if (d && d->status != REC_ST_OK)
-            continue;
+        long dk = d ? dev_index(run, d->seq) : -1;
+        if (d && (d->status != REC_ST_OK ||
+                  (dk >= 0 && (run->device[dk].flags & PKT_F_CORRUPT))))
+            continue; /* without a trace, a corrupted packet counts as rejected by the program */
         struct rec_app_row a = traced ? t.app[i]
                                       : (struct rec_app_row){.seq = (uint32_t)d->seq,
                                                              .recv_ns = d->ingress_ns};

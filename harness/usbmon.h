@@ -6,8 +6,9 @@
  *    and writes every completed IN transfer on endpoint 0x81 that carries a device packet (the
  *    magic in bytes 0-3; zero-length packets and other endpoints are skipped) as a row of the
  *    driver log format (sim/logfmt.h): seq, completion time (CLOCK_MONOTONIC, converted from the
- *    capture's clock), status ok, or crc when the packet was captured whole and its CRC, size or
- *    magic is wrong. Any device address on the bus (the device re-enumerates after a
+ *    capture's clock), status ok (completed to the program: whether the program rejects a
+ *    corrupted one is its own business, judged from its trace). packet_size is unused (the
+ *    header is read, not the CRC). Any device address on the bus (the device re-enumerates after a
  *    disconnect). It writes "ready\n" to ready_fd (when >= 0) once the capture is live, before
  *    which nothing is missed by the caller that waits for it.
  *  - Returns 0 on a clean stop, 3 when the capture cannot be opened (one line on stderr saying

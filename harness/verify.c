@@ -274,8 +274,8 @@ static enum lost_at lost_where(struct ctx *c, size_t k, int pass)
         c->anon_ring--;
         return AT_RING;
     }
-    if (pass == 1 && c->run->exec_run) /* completed by the host stack, or never */
-        return s->ok_rows ? AT_PROGRAM : AT_HOST;
+    if (pass == 1 && c->run->exec_run) /* rejected by the program, completed, or never */
+        return corrupt ? AT_CRC : s->ok_rows ? AT_PROGRAM : AT_HOST;
     if (pass == 1 && s->ok_rows)
         return AT_APP;
     return pass == 1 ? AT_UNEXPLAINED : AT_NONE;

@@ -122,7 +122,8 @@ struct vfy_drain {
  * application (a user's application, `run --app`, whose driver logs what it put in the ring). */
 /* host, program: a run of a user's program on a real USB stack (rec_run.exec_run): a packet the
  * device sent that the host stack never completed to the program is lost at host; one it
- * completed (a driver ok row, from usbmon) that is missing from the program's trace at program. */
+ * completed (a driver ok row, from usbmon) that is missing from the program's trace at program;
+ * a corrupted one the program did not take was rightly rejected: crc. */
 enum vfy_place { VFY_PLACE_DEVICE, VFY_PLACE_RING, VFY_PLACE_CRC, VFY_PLACE_UNEXPLAINED,
                  VFY_PLACE_APP, VFY_PLACE_HOST, VFY_PLACE_PROGRAM, VFY_PLACE_COUNT };
 /* "device", "ring", "crc", "unexplained", "app", "host", "program" */

@@ -325,12 +325,104 @@ int vmr_exec(char *const *args, size_t nargs, char *const *files, size_t n_files
     return rc;
 }
 
+/* A word naming a file under the VM's /out, in the shared run directory instead. */
+static char *in_run_dir(const char *word, const char *dir, char (*buf)[VMR_PATH_MAX])
+{
+    if (strncmp(word, "/out", 4) != 0 || (word[4] && word[4] != '/'))
+        return (char *)word;
+    snprintf(*buf, sizeof *buf, "%.1024s%s", dir, word);
+    return *buf;
+}
+
+/* Moves every file of from into to (renamed, or copied across filesystems). */
+static int move_all(const char *from, const char *to)
+{
+    DIR *d = opendir(from);
+    struct dirent *e;
+    int rc = d ? 0 : -1;
+    while (d && (e = readdir(d))) {
+        char a[PATH_MAX], b[PATH_MAX], buf[65536];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(a, sizeof a, "%.2000s/%s", from, e->d_name);
+        snprintf(b, sizeof b, "%.2000s/%s", to, e->d_name);
+        if (rename(a, b) == 0)
+            continue;
+        FILE *in = fopen(a, "rb"), *out = in ? fopen(b, "wb") : NULL;
+        size_t got;
+        while (out && (got = fread(buf, 1, sizeof buf, in)) > 0)
+            if (fwrite(buf, 1, got, out) != got)
+                break;
+        if (!out || ferror(in) || fclose(out) != 0) {
+            fprintf(stderr, "usbsim: cannot bring %s back from the VM: %s\n", b, strerror(errno));
+            rc = -1;
+        }
+        if (in)
+            fclose(in);
+    }
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+/* hostfs: `chroot /host /bin/sh DIR/inner.sh`; inner.sh runs this very program in the current
+ * directory with the words as given, files as given, /out as DIR/out; DIR/out then moves to
+ * out_dir. */
+static int command_hostfs(struct vmr_cmd *c, char **fwd, size_t nw, const char *out_dir,
+                          const char *console)
+{
+    struct where w;
+    char dir[] = "/tmp/usbsim-vmx-XXXXXX", cwd[PATH_MAX], inner[64], outer[64], outd[64],
+         vmout[64];
+    if (locate(&w) != 0 || !getcwd(cwd, sizeof cwd) || !mkdtemp(dir)) {
+        fprintf(stderr, "usbsim: cannot prepare the VM's run directory: %s\n", strerror(errno));
+        return -1;
+    }
+    snprintf(inner, sizeof inner, "%s/inner.sh", dir);
+    snprintf(outer, sizeof outer, "%s/run.sh", dir);
+    snprintf(outd, sizeof outd, "%s/out", dir);
+    snprintf(vmout, sizeof vmout, "%s/console-files", dir);
+    size_t n_extra = 0, k = 0;
+    while (c->extra && c->extra[n_extra])
+        n_extra++;
+    char **args = calloc(nw + n_extra + c->n_files + 4, sizeof *args);
+    char (*buf)[VMR_PATH_MAX] = calloc(nw + n_extra + 1, sizeof *buf);
+    int rc = -1;
+    if (args && buf && mkdir(outd, 0755) == 0) {
+        args[k++] = (char *)c->command;
+        args[k++] = "--backend", args[k++] = (char *)c->inner_backend;
+        for (size_t i = 0; i < nw; i++)
+            args[k] = in_run_dir(fwd[i], dir, &buf[k]), k++;
+        for (size_t i = 0; i < n_extra; i++)
+            args[k] = in_run_dir(c->extra[i], dir, &buf[k]), k++;
+        for (size_t i = 0; i < c->n_files; i++)
+            args[k++] = c->files[i];
+        char *const chroot_args[] = {"/host", "/bin/sh", inner};
+        if (write_script_in(inner, cwd, w.exe, args, k) == 0 &&
+            write_script_in(outer, NULL, "chroot", chroot_args, 3) == 0)
+            rc = boot(&w, vmout, outer, console, NULL, 0, dir);
+        if (mkdir(out_dir, 0700) != 0 && errno != EEXIST)
+            fprintf(stderr, "usbsim: cannot make %s: %s\n", out_dir, strerror(errno));
+        if (move_all(outd, out_dir) != 0 && rc == 0)
+            rc = -1;
+    }
+    free(args);
+    free(buf);
+    nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    return rc;
+}
+
 int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console)
 {
     size_t nw = 0, k = 0, n_extra = 0;
     while (c->extra && c->extra[n_extra])
         n_extra++;
     char **fwd = vmr_words(c->words, c->n_words, c->dropped, c->outputs, &c->paths, &nw);
+    if (c->hostfs) {
+        int rc = fwd ? command_hostfs(c, fwd, nw, out_dir, console) : -1;
+        free(fwd);
+        return rc;
+    }
     char **args = calloc(nw + n_extra + c->n_files + 4, sizeof *args);
     char (*data)[PATH_MAX] = calloc(c->n_files + 1, sizeof *data);
     int rc = -1;
@@ -355,49 +447,6 @@ int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console)
     return rc;
 }
 
-/* With the host's filesystem: `chroot /host /bin/sh DIR/inner.sh`, inner.sh running this very
- * program in the current directory, outputs and the report in DIR/out (shared, writable). */
-static int run_hostfs(const struct vmr_opts *o, const char *dir, struct vmr_outputs *paths,
-                      const char *console)
-{
-    static const char *const dropped[] = {"backend", "json", "junit", NULL};
-    static const char *const outputs[] = {"html", "pcap", NULL};
-    struct where w;
-    char cwd[PATH_MAX], inner[PATH_MAX], outer[PATH_MAX], report[320], outd[256];
-    if (locate(&w) != 0 || !getcwd(cwd, sizeof cwd))
-        return -1;
-    snprintf(inner, sizeof inner, "%s/inner.sh", dir);
-    snprintf(outer, sizeof outer, "%s/run.sh", dir);
-    snprintf(outd, sizeof outd, "%s/out", dir);
-    snprintf(report, sizeof report, "%s/report.json", outd);
-    size_t nw = 0, k = 0;
-    char **fwd = vmr_words(o->words, o->n_words, dropped, outputs, paths, &nw);
-    char **args = calloc(nw + o->n_files + 8, sizeof *args);
-    int rc = -1;
-    if (fwd && args && mkdir(outd, 0755) == 0) {
-        for (int i = 0; i < VMR_MAX_OUTPUTS; i++)
-            if (paths->host[i]) { /* /out/oK.NAME -> DIR/out/oK.NAME */
-                char tail[VMR_PATH_MAX - 320];
-                snprintf(tail, sizeof tail, "%s", paths->vm[i] + strlen("/out/"));
-                snprintf(paths->vm[i], sizeof paths->vm[i], "%s/%s", outd, tail);
-            }
-        args[k++] = (char *)o->command;
-        args[k++] = "--backend", args[k++] = (char *)o->inner_backend;
-        for (size_t i = 0; i < nw; i++)
-            args[k++] = fwd[i];
-        args[k++] = "--json", args[k++] = report;
-        for (size_t i = 0; i < o->n_files; i++)
-            args[k++] = o->files[i];
-        char *const chroot_args[] = {"/host", "/bin/sh", inner};
-        if (write_script_in(inner, cwd, w.exe, args, k) == 0 &&
-            write_script_in(outer, NULL, "chroot", chroot_args, 3) == 0)
-            rc = boot(&w, outd, outer, console, NULL, 0, dir);
-    }
-    free(fwd);
-    free(args);
-    return rc;
-}
-
 int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n)
 {
     static const char *const dropped[] = {"backend", "json", "junit", NULL};
@@ -418,8 +467,8 @@ int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n)
                         .words = o->words, .n_words = o->n_words, .dropped = dropped,
                         .outputs = outputs, .extra = extra, .files = o->files,
                         .n_files = o->n_files};
-    int vm = o->hostfs ? run_hostfs(o, dir, &c.paths, o->verbose ? NULL : console)
-                       : vmr_command(&c, outd, o->verbose ? NULL : console), rc = 1;
+    c.hostfs = o->hostfs;
+    int vm = vmr_command(&c, outd, o->verbose ? NULL : console), rc = 1;
     char err[RPT_ERR_MAX];
     if (proc_interrupted()) {
         rc = 0; /* no verdict for an interrupted set */

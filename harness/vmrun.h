@@ -83,6 +83,7 @@ struct vmr_cmd {
     const char *const *dropped, *const *outputs, *const *extra;
     char *const *files;
     size_t n_files;
+    bool hostfs;              /* the host's filesystem shared (see vmr_run): files as given */
     struct vmr_outputs paths; /* set by vmr_command */
 };
 int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console);

@@ -64,5 +64,17 @@ rc=0; "$usbsim" run scenarios/consumer-stall.yaml --app true >"$tmp/refuse.txt" 
 rc=0; "$usbsim" run "$scn" --app true --backend vm >"$tmp/vm.txt" 2>&1 || rc=$?
 [ "$rc" = 2 ] && grep -q "does not take --app" "$tmp/vm.txt" && ok || bad "--backend vm --app: exit $rc"
 
+# fuzz --app: a campaign on the user's application; a failure's kept file reproduces with it.
+rc=0; "$usbsim" fuzz --app "$build/examples/app_batch" --runs 3 --time-scale 20 --out "$tmp/fz-ok" \
+  --quiet >"$tmp/fz-ok.txt" 2>&1 || rc=$?
+[ "$rc" = 0 ] && grep -q '3 runs, 0 failures' "$tmp/fz-ok.txt" && ok ||
+  bad "fuzz --app app_batch: exit $rc, $(tail -n 3 "$tmp/fz-ok.txt")"
+rc=0; "$usbsim" fuzz --app 'exit 3' --runs 1 --time-scale 20 --shrink-runs 0 --out "$tmp/fz-bad" \
+  --quiet >"$tmp/fz-bad.txt" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "^# reproduce: usbsim run .* --time-scale 20 --app 'exit 3'$" \
+  "$tmp/fz-bad/fail-1-0.yaml" && ok || bad "fuzz --app 'exit 3': exit $rc, no reproduce line with --app"
+rc=0; "$usbsim" run "$tmp/fz-bad/fail-1-0.yaml" --time-scale 20 --app 'exit 3' >"$tmp/fz-re.txt" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "app 'exit 3': exited 3" "$tmp/fz-re.txt" && ok || bad "the kept file does not reproduce"
+
 echo "apps: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

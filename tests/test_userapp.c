@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -192,6 +193,46 @@ static void t_app_place(void)
     rec_free(&r);
 }
 
+/* A program on a real USB stack: never completed -> host, completed but not in its trace ->
+ * program, a corrupted one it did not take -> crc (rightly rejected). */
+static void t_exec_places(void)
+{
+    struct scn_scenario sc;
+    memset(&sc, 0, sizeof sc);
+    strcpy(sc.name, "exec-places");
+    sc.duration_ns = 100000000;
+    sc.device.period_ns = 10000000;
+    sc.time_scale = 1.0;
+    struct rec_run r;
+    rec_init(&r);
+    r.exec_run = 1;
+    r.device = calloc(10, sizeof *r.device);
+    r.app = calloc(10, sizeof *r.app);
+    r.driver = calloc(10, sizeof *r.driver);
+    CU_ASSERT_FATAL(r.device && r.app && r.driver);
+    for (uint32_t i = 0; i < 10; i++) {
+        r.device[r.n_device++] = (struct rec_device_row){
+            .seq = i, .due_ns = i * 10000000LL, .produce_ns = 1 + i * 10000000LL,
+            .flags = i == 5 ? PKT_F_CORRUPT : 0};
+        if (i != 8) /* the host stack never completed 8 */
+            r.driver[r.n_driver++] = (struct rec_driver_row){.seq = i, .status = REC_ST_OK};
+        if (i != 5 && i != 7 && i != 8) /* 7 completed, missing from the trace */
+            r.app[r.n_app++] = (struct rec_app_row){.seq = i, .recv_ns = 2 + i * 10000000LL,
+                                                    .produce_ns = 1 + i * 10000000LL};
+    }
+    struct vfy_result v;
+    vfy_check(&sc, &r, &v);
+    CU_ASSERT_EQUAL(v.lost_accounted.host, 1);
+    CU_ASSERT_EQUAL(v.lost_accounted.program, 1);
+    CU_ASSERT_EQUAL(v.lost_accounted.crc, 1);
+    CU_ASSERT_EQUAL(v.lost_unexplained, 0);
+    CU_ASSERT_TRUE(v.pass); /* no expect: every loss accounted */
+    for (size_t i = 0; i < v.n_failures; i++)
+        fprintf(stderr, "\n  failure: %s", v.failures[i]);
+    vfy_free(&v);
+    rec_free(&r);
+}
+
 static void t_refusals_and_words(void)
 {
     struct scn_scenario sc;
@@ -210,10 +251,42 @@ static void t_refusals_and_words(void)
     CU_ASSERT_STRING_EQUAL(uapp_hint(1), "");
 }
 
+/* uapp_shell in a child: how the child ended (waitpid status). */
+static int shell_status(const char *command)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(uapp_shell(command));
+    int st = -1;
+    waitpid(pid, &st, 0);
+    return st;
+}
+
+/* The shell's status, its signal, and what it left running waited for. */
+static void t_shell(void)
+{
+    int st = shell_status("exit 3");
+    CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+    st = shell_status("kill -SEGV $$");
+    CU_ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    st = shell_status("no-such-command-usbsim 2>/dev/null");
+    CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 127);
+    setup();
+    char cmd[256], path[160];
+    snprintf(path, sizeof path, "%s/app.csv", dir);
+    snprintf(cmd, sizeof cmd, "(sleep 0.3; echo late > %s) & exit 0", path);
+    st = shell_status(cmd);
+    CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CU_ASSERT_EQUAL(access(path, F_OK), 0); /* the background writer finished first */
+    teardown();
+}
+
 static CU_TestInfo tests[] = {
+    {"uapp_shell: status, signal, what the shell left is waited for", t_shell},
     {"batch API: the library records what was taken", t_batch_api_recorded},
     {"dataqueue API: recorded the same way", t_dataqueue_recorded},
     {"put into the ring and never taken: lost at app", t_app_place},
+    {"--exec: lost at host, at program, corrupted rejected", t_exec_places},
     {"consumer work/stalls refused; exit statuses worded", t_refusals_and_words},
     CU_TEST_INFO_NULL,
 };
