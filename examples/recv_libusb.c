@@ -1,8 +1,9 @@
 /* recv_libusb — a receiver of the emulated device written as for the physical one: libusb-1.0,
  * interface 0, IN endpoint 0x81. It clears a halted endpoint, reopens the device after a
- * disconnect, skips zero-length packets, and writes the receive log usbsim judges
+ * disconnect, skips zero-length packets, rejects a packet whose CRC-32 (its last 4 bytes, over
+ * the rest) is wrong, and writes the receive log usbsim judges
  * (docs/trace-format.md: seq,recv_ns) when USBSIM_TRACE names a file. Ends on SIGTERM.
- *   cc -o recv_libusb recv_libusb.c $(pkg-config --cflags --libs libusb-1.0)
+ *   cc -o recv_libusb recv_libusb.c $(pkg-config --cflags --libs libusb-1.0 zlib)
  *   usbsim run scenarios/steady.yaml --exec ./recv_libusb
  * --pause-ms MS stops reading for MS once, after 100 packets: a receiver with a hiccup of its
  * own (the device's FIFO then overflows and usbsim places the loss there). */
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 static volatile sig_atomic_t stop;
 static void on_term(int sig) { (void)sig; stop = 1; }
@@ -118,6 +120,9 @@ int main(int argc, char **argv)
         }
         if (n < 8)
             continue; /* nothing, or a zero-length packet */
+        unsigned crc = buf[n - 4] | buf[n - 3] << 8 | buf[n - 2] << 16 | (unsigned)buf[n - 1] << 24;
+        if (crc != (unsigned)crc32(0, buf, (unsigned)n - 4))
+            continue; /* corrupted: rejected */
         unsigned seq = buf[4] | buf[5] << 8 | buf[6] << 16 | (unsigned)buf[7] << 24;
         if (trace)
             fprintf(trace, "%u,%lld\n", seq, now_ns());

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """recv_pyusb - a receiver of the emulated device in Python with pyusb (Debian: python3-usb),
 written as for the physical one: IN endpoint 0x81 of interface 0. It clears a halted endpoint,
-finds the device again after a disconnect, skips zero-length packets, and writes the receive
+finds the device again after a disconnect, skips zero-length packets, rejects a packet whose
+CRC-32 (its last 4 bytes, over the rest) is wrong, and writes the receive
 log usbsim judges (docs/trace-format.md: seq,recv_ns) when USBSIM_TRACE names a file. Ends on
 SIGTERM.
     usbsim run scenarios/steady.yaml --exec 'python3 examples/recv_pyusb.py'
@@ -11,6 +12,7 @@ import os
 import signal
 import sys
 import time
+import zlib
 
 import usb.backend.libusb1
 import usb.core
@@ -69,6 +71,9 @@ def main():
             continue
         if len(data) < 8:
             continue  # a zero-length packet
+        raw = bytes(data)
+        if zlib.crc32(raw[:-4]) != int.from_bytes(raw[-4:], "little"):
+            continue  # corrupted: rejected
         seq = int.from_bytes(bytes(data[4:8]), "little")
         if trace:
             trace.write(f"{seq},{time.monotonic_ns()}\n")
