@@ -5,8 +5,9 @@
  * (docs/trace-format.md: seq,recv_ns) when USBSIM_TRACE names a file. Ends on SIGTERM.
  *   cc -o recv_libusb recv_libusb.c $(pkg-config --cflags --libs libusb-1.0 zlib)
  *   usbsim run scenarios/steady.yaml --exec ./recv_libusb
- * --pause-ms MS stops reading for MS once, after 100 packets: a receiver with a hiccup of its
- * own (the device's FIFO then overflows and usbsim places the loss there). */
+ * --size N: the device's packet size, what one transfer asks for (default 112; a receiver knows
+ * its device's); --pause-ms MS stops reading for MS once, after 100 packets: a receiver with a
+ * hiccup of its own (the device's FIFO then overflows and usbsim places the loss there). */
 #include <libusb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,7 +71,14 @@ static int is_bulk(libusb_device_handle *h)
 
 int main(int argc, char **argv)
 {
-    long pause_ms = argc == 3 && strcmp(argv[1], "--pause-ms") == 0 ? atol(argv[2]) : 0;
+    long pause_ms = 0, size = 112;
+    for (int i = 1; i + 1 < argc; i += 2)
+        if (strcmp(argv[i], "--pause-ms") == 0)
+            pause_ms = atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--size") == 0)
+            size = atol(argv[i + 1]);
+    if (size < 8 || size > 1024)
+        return fprintf(stderr, "recv_libusb: --size takes 8 to 1024\n"), 2;
     const char *dev = getenv("USBSIM_DEVICE"), *path = getenv("USBSIM_TRACE");
     unsigned vid, pid;
     if (!dev || sscanf(dev, "%x:%x", &vid, &pid) != 2)
@@ -84,15 +92,13 @@ int main(int argc, char **argv)
     libusb_context *ctx = NULL;
     libusb_device_handle *h = NULL;
     unsigned char buf[1024];
-    int want = 0; /* one packet: the endpoint's wMaxPacketSize (more would babble) */
+    int want = (int)size; /* one packet, no more (more would babble or merge packets) */
     int bulk = 0; /* the endpoint's type: bulk or interrupt */
     unsigned long long got = 0, halts = 0, reopens = 0;
     int errors = 0; /* transfer errors in a row */
     while (!stop) {
         if (!h && !(h = open_dev(&ctx, vid, pid)))
             break;
-        want = libusb_get_max_packet_size(libusb_get_device(h), 0x81);
-        want = want > 0 && want <= (int)sizeof buf ? want : (int)sizeof buf;
         bulk = is_bulk(h);
         int n = 0;
         int rc = bulk ? libusb_bulk_transfer(h, 0x81, buf, want, &n, 200)

@@ -6,6 +6,8 @@ CRC-32 (its last 4 bytes, over the rest) is wrong, and writes the receive
 log usbsim judges (docs/trace-format.md: seq,recv_ns) when USBSIM_TRACE names a file. Ends on
 SIGTERM.
     usbsim run scenarios/steady.yaml --exec 'python3 examples/recv_pyusb.py'
+--size N: the device's packet size, what one transfer asks for (default 112; a receiver knows
+its device's).
 """
 import errno
 import os
@@ -35,6 +37,8 @@ def fresh_backend():
 
 def main():
     vid, pid = (int(x, 16) for x in os.environ["USBSIM_DEVICE"].split(":"))
+    # one packet, no more (more would babble or merge packets)
+    size = int(sys.argv[sys.argv.index("--size") + 1]) if "--size" in sys.argv else 112
     path = os.environ.get("USBSIM_TRACE")
     trace = open(path, "w", buffering=1 << 16) if path else None
     if trace:
@@ -49,9 +53,7 @@ def main():
                 continue
             try:
                 usb.util.claim_interface(dev, 0)
-                # one packet: the endpoint's wMaxPacketSize (more would babble)
-                size = usb.util.find_descriptor(dev.get_active_configuration()[(0, 0)],
-                                                bEndpointAddress=0x81).wMaxPacketSize
+
             except usb.core.USBError:
                 usb.util.dispose_resources(dev)
                 dev = None
