@@ -19,7 +19,7 @@
 # package or this script changes); SCRIPT, FILEs and usbsim go into a small second initramfs
 # appended at every run.
 # VM_HOSTFS=DIR: the host's filesystem is shared read-only (qemu virtfs/9p) and mounted at /host
-# inside, with its own /proc, /sys, /dev, configfs, debugfs, a fresh writable /tmp, and DIR
+# inside, with its own /proc, /sys, /dev, configfs, debugfs, a fresh writable /tmp and /run, and DIR
 # shared writable at its own path; SCRIPT then runs a host program with `chroot /host ...`, so
 # the host's binaries, shared libraries and python3 run unchanged.
 # Environment: USBSIM_BIN; VM_DIR or USBSIM_VM_CACHE (the cache, default above); VM_OUT
@@ -159,6 +159,7 @@ if [ -n "\$hostfs" ]; then
   mount -t proc proc /host/proc; mount -t sysfs sys /host/sys; mount -t devtmpfs dev /host/dev
   mount -t configfs none /host/sys/kernel/config; mount -t debugfs none /host/sys/kernel/debug
   mount -t tmpfs tmp /host/tmp
+  mount -t tmpfs run /host/run && mkdir -p /host/run/vhci_hcd   # usbip attach writes there
   mkdir -p "/host\$hostfs" && mount -t 9p -o "\$o" usbsim_run "/host\$hostfs" ||
     echo "the run directory \$hostfs could not be mounted"
 fi

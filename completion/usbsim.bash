@@ -15,7 +15,7 @@ _usbsim()
     fi
     # the values of enumerated options, per command
     case $cmd:$prev in
-        run:--backend|fuzz:--backend) words="usbip kernel vm" ;;
+        run:--backend|fuzz:--backend) words="usbip kernel attach vm" ;;
         gadget:--backend) words="usbip ffs" ;;
         driver:--source) words="usbip libusb" ;;
         driver:--overflow) words="block drop-newest drop-oldest" ;;

@@ -210,6 +210,10 @@ static int cmd_run(struct cli_opts *o)
     }
     if (exec && !given_backend(o)) /* the user's program on a real USB stack: the VM's */
         b = be_find("vm");
+    if (b->setup.attach && !exec) {
+        snprintf(why, sizeof why, "the %s backend runs your program: it needs --exec", b->name);
+        return cannot_start(o, XC_USAGE, why, false);
+    }
     unsigned given = (o->udc ? BE_OPT_UDC : 0) | (o->pcap ? BE_OPT_PCAP : 0) |
                      (o->html ? BE_OPT_HTML : 0) | (o->keep ? BE_OPT_KEEP_LOGS : 0) |
                      (app ? BE_OPT_APP : 0) | (exec ? BE_OPT_EXEC : 0);
@@ -413,8 +417,10 @@ static const struct cli_cmd run_cmd = {
     .shared_help = (const char *const[CLI_COMMON_COUNT]){
         [CLI_BACKEND] = "usbip (default: no root, no kernel modules); kernel: the device as a\n"
                         "FunctionFS gadget on dummy_hcd (root, the USB gadget modules), the\n"
-                        "driver on libusb; vm: the kernel backend inside a Debian kernel in qemu\n"
-                        "(built and cached on first use: USBSIM_VM_CACHE)",
+                        "driver on libusb; attach (--exec only): the device over USB/IP,\n"
+                        "imported with Linux's usbip attach (root, vhci-hcd); vm (the default\n"
+                        "with --exec): the kernel backend inside a Debian kernel in qemu (built\n"
+                        "and cached on first use: USBSIM_VM_CACHE)",
         [CLI_UDC] = "kernel, vm: the USB device controller to bind (default dummy_udc.0)",
         [CLI_SEED] = "override each scenario's seed (decimal)"},
     .opts = run_opts, .nopts = RUN_COUNT, .run = cmd_run};

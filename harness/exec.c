@@ -38,6 +38,10 @@ struct ex {
     char dir[4096];
     int busnum, devnum;
     int ready[2];
+    const struct run_setup *setup;
+    int port[2];       /* attach: the device's "port=N" */
+    unsigned tcp_port; /* attach: where the device listens */
+    int vhci_port;     /* attach: the vhci-hcd port it was attached to, -1 when not */
     struct uapp_end end;
 };
 
@@ -59,8 +63,11 @@ static int device_main(void *arg)
     struct ex *x = arg;
     char log[4200];
     path_in(x, REC_DEVICE_CSV, log, sizeof log);
-    struct gadget_opts g = {.sc = x->sc, .backend = "ffs", .udc = x->o->udc, .log_path = log,
-                            .quiet = !x->o->verbose};
+    bool net = x->setup->attach; /* over USB/IP on loopback, else a FunctionFS gadget */
+    close(x->port[0]);
+    struct gadget_opts g = {.sc = x->sc, .backend = x->setup->device, .log_path = log,
+                            .udc = net ? NULL : x->o->udc, .listen = net ? "127.0.0.1:0" : NULL,
+                            .ready_fd = net ? x->port[1] : -1, .quiet = !x->o->verbose};
     return gadget_run(&g);
 }
 
@@ -106,6 +113,82 @@ static int read_num(const char *dir, const char *name, const char *file, int bas
     return got && end != text ? 0 : -1;
 }
 
+/* Runs Linux's usbip tool with args (NULL-terminated) and waits (10 s at most): its exit code,
+ * or -1. Its output goes to stderr when verbose, else nowhere. */
+static int usbip_tool(const struct ex *x, char *const args[])
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!x->o->verbose) {
+            FILE *null = freopen("/dev/null", "w", stdout);
+            (void)null;
+            null = freopen("/dev/null", "w", stderr);
+        }
+        execv("/usr/sbin/usbip", args);
+        _exit(127);
+    }
+    int st = 0;
+    for (int64_t until = proc_now_ns() + READY_NS; pid > 0;) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        if (r < 0 || proc_now_ns() > until) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            return -1;
+        }
+        struct timespec ts = {0, POLL_NS};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
+}
+
+/* attach: the device's port, then `usbip attach`. 0, or -1 (said on stderr). */
+static int attach(struct ex *x)
+{
+    struct pollfd p = {.fd = x->port[0], .events = POLLIN};
+    char line[32] = {0}, port[16];
+    if (poll(&p, 1, (int)(READY_NS / 1000000)) != 1 || read(x->port[0], line, sizeof line - 1) <= 0 ||
+        sscanf(line, "port=%u", &x->tcp_port) != 1) {
+        fprintf(stderr, "usbsim: the device did not listen on USB/IP\n");
+        return -1;
+    }
+    snprintf(port, sizeof port, "%u", x->tcp_port);
+    char *const args[] = {"usbip", "--tcp-port", port, "attach", "-r", "127.0.0.1", "-b", "1-1",
+                          NULL};
+    int rc = usbip_tool(x, args);
+    /* Which vhci port: usbip attach records "HOST PORT BUSID" in /var/run/vhci_hcd/portN. */
+    for (int n = 0; n < 64 && x->vhci_port < 0; n++) {
+        char path[64], host[64], busid[32];
+        unsigned tcp = 0;
+        snprintf(path, sizeof path, "/var/run/vhci_hcd/port%d", n);
+        FILE *f = fopen(path, "r");
+        if (f && fscanf(f, "%63s %u %31s", host, &tcp, busid) == 3 && tcp == x->tcp_port)
+            x->vhci_port = n;
+        if (f)
+            fclose(f);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "usbsim: usbip attach -r 127.0.0.1 -b 1-1 (port %u) failed (vhci-hcd, "
+                "root, /var/run/vhci_hcd?)\n", x->tcp_port);
+        return -1;
+    }
+    return 0;
+}
+
+/* attach: `usbip detach` of the port the device was attached to, on every path. */
+static void detach(struct ex *x)
+{
+    if (x->vhci_port < 0)
+        return;
+    char port[16];
+    snprintf(port, sizeof port, "%d", x->vhci_port);
+    char *const args[] = {"usbip", "detach", "-p", port, NULL};
+    usbip_tool(x, args); /* already gone when the device ended: nothing to say */
+    x->vhci_port = -1;
+}
+
 int exe_find_device(uint16_t vid, uint16_t pid, int *busnum, int *devnum)
 {
     const char *root = "/sys/bus/usb/devices";
@@ -140,6 +223,8 @@ static int await_device(struct ex *x, struct proc *dev)
     while (proc_now_ns() < until && !proc_interrupted()) {
         if (exe_find_device(x->sc->device.vid, x->sc->device.pid, &x->busnum, &x->devnum) == 0)
             return 0;
+        if (x->setup->attach && !x->tcp_port && attach(x) != 0)
+            return -1;
         if (proc_poll(dev, 1) == 1)
             return -1;
         nap();
@@ -330,12 +415,13 @@ static void clean_dir(const struct ex *x)
 }
 
 int exe_run_one(const struct scn_scenario *sc, const struct run_opts *o, const char *backend,
-                struct vfy_result *out)
+                const struct run_setup *setup, struct vfy_result *out)
 {
-    struct ex x = {.sc = sc, .o = o, .ready = {-1, -1}};
+    struct ex x = {.sc = sc, .o = o, .ready = {-1, -1}, .setup = setup, .port = {-1, -1},
+                   .vhci_port = -1};
     const char *tmp = getenv("TMPDIR");
     snprintf(x.dir, sizeof x.dir, "%s/usbsim-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(x.dir) || chmod(x.dir, 0755) != 0 || pipe(x.ready) != 0) {
+    if (!mkdtemp(x.dir) || chmod(x.dir, 0755) != 0 || pipe(x.ready) != 0 || pipe(x.port) != 0) {
         fprintf(stderr, "usbsim: cannot make the run's directory: %s\n", strerror(errno));
         return XC_ENV;
     }
@@ -362,9 +448,12 @@ int exe_run_one(const struct scn_scenario *sc, const struct run_opts *o, const c
     } else {
         supervise(&x, ps, deadline);
     }
+    detach(&x);
     close(x.ready[0]);
     if (x.ready[1] >= 0)
         close(x.ready[1]);
+    close(x.port[0]);
+    close(x.port[1]);
     if (rc == 0) {
         judge(&x, ps, backend, watchdog_s, out);
         out->wall_s = (double)(proc_now_ns() - started) / 1e9;

@@ -3,7 +3,9 @@
  *
  * Contract:
  *  - exe_run_one() runs sc with four processes: the device (a FunctionFS gadget on o->udc,
- *    dummy_udc.0 by default; its log device.csv), a usbmon capture of the device's bus for the
+ *    dummy_udc.0 by default; with setup->attach, usbsim's USB/IP server on a free loopback port,
+ *    imported with Linux's `usbip attach` into vhci-hcd and detached on every path; its log
+ *    device.csv), a usbmon capture of the device's bus for the
  *    whole run (harness/usbmon.h: what the host stack completed, driver.csv), and COMMAND through
  *    /bin/sh -c. COMMAND starts once the device has enumerated and the capture is live, before
  *    the device plays its timeline (the timeline starts at the host's first IN requests), with
@@ -34,7 +36,7 @@
 #include "sim/scenario.h"
 
 int exe_run_one(const struct scn_scenario *sc, const struct run_opts *o, const char *backend,
-                struct vfy_result *out);
+                const struct run_setup *setup, struct vfy_result *out);
 int exe_find_device(uint16_t vid, uint16_t pid, int *busnum, int *devnum);
 
 #endif

@@ -351,7 +351,11 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
         return XC_ENV;
     }
     if (o->exec_command)
-        return exe_run_one(sc, o, b->name, out);
+        return exe_run_one(sc, o, b->name, &b->setup, out);
+    if (b->setup.attach) {
+        fprintf(stderr, "usbsim run: the %s backend runs your program: it needs --exec\n", b->name);
+        return XC_USAGE;
+    }
     struct run r = {.sc = sc, .o = o, .backend = b->name, .setup = &b->setup};
     /* TMPDIR as given, or refused when the driver's socket could not be made in it (a UNIX
      * socket path holds at most sizeof sun_path - 1 bytes): never silently replaced. */

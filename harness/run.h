@@ -44,6 +44,8 @@ struct run_setup {
     const char *device;  /* the gadget's backend (sim/gadget.h): "usbip" | "ffs" */
     const char *source;  /* the driver's source (driver/source.h): "usbip" | "libusb" */
     bool device_port;    /* the device listens on a free port it tells; the driver connects */
+    bool attach;         /* --exec only: the device is imported with Linux's `usbip attach`
+                            into vhci-hcd (exec.h) */
 };
 
 struct run_opts {

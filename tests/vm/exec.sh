@@ -5,7 +5,8 @@
 # disconnect pass; a receiver that stops reading for 1.5 s once fails with the loss at the
 # device (its FIFO); a receiver whose trace misses a packet the host stack completed fails with
 # the loss at the program; a command that does not exist and one that ignores SIGTERM get a
-# clear verdict. One VM boot per `usbsim run`.
+# clear verdict; `--backend attach` (USB/IP into vhci-hcd) inside the VM passes steady and halt
+# and leaves no port attached. One VM boot per `usbsim run`.
 # Usage: tests/vm/exec.sh BUILD_DIR
 set -euo pipefail
 build=${1:?usage: tests/vm/exec.sh BUILD_DIR}
@@ -53,6 +54,22 @@ run missing 'no-such-receiver-usbsim' scenarios/steady.yaml
 rc_is missing 1 && has missing "program 'no-such-receiver-usbsim': exited 127 (the command was not found)" && ok
 run deaf "trap '' TERM; $recv & sleep 1000" scenarios/steady.yaml
 rc_is deaf 1 && has deaf "hung: still running 2.0 s after the SIGTERM" && ok
+
+# --backend attach runs on a Linux host with vhci-hcd: here inside the VM, the host's filesystem
+# shared (ci/vm.sh VM_HOSTFS), with this tree's usbsim; the device is detached at the end.
+mkdir -p "$out/attach"
+{
+  echo "cd '$top' || exit 2"
+  echo "./$build/usbsim run --backend attach scenarios/steady.yaml scenarios/halt.yaml --exec '$recv'"
+  echo 'echo "attach: rc=$? vhci ports in use: $(grep -c " 6 " /sys/devices/platform/vhci_hcd.0/status)"'
+} >"$out/attach/inner.sh"
+printf '#!/bin/sh\nexec chroot /host /bin/sh %s/attach/inner.sh\n' "$top/$out" >"$out/attach/run.sh"
+t0=$SECONDS
+VM_HOSTFS="$top/$out/attach" bash ci/vm.sh run "$out/attach/run.sh" >"$out/attach.txt" 2>&1 || true
+echo "exec: attach: in $((SECONDS - t0)) s"
+grep -E '^(PASS|FAIL) |^attach:' "$out/attach.txt" || true
+has attach 'PASS.* steady ' && has attach 'PASS.* halt ' &&
+  has attach '^attach: rc=0 vhci ports in use: 0$' && ok
 
 echo "exec: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
