@@ -2,14 +2,14 @@
  *
  * Contract:
  *  - be_find(name) gives the table's entry for name (NULL: the default, usbip), or NULL when
- *    there is no such backend; be_names() lists them for a usage line ("usbip, kernel or vm").
+ *    there is no such backend; be_names() lists them for a usage line ("usbip, kernel, attach or vm").
  *    Nothing outside this module compares backend names.
  *  - An entry says what it is (name, one-line summary), which run options it honours (BE_OPT_*:
  *    be_refused() names the first given option it does not take, for a usage error, exit 2),
  *    whether this machine can run it (check: 0, or 3 with one line in `why` saying what is
  *    missing and how to get it; never blocks for long), and how it runs a set of scenarios:
- *      local backends (usbip, kernel): run_one() per scenario on this host, with the device and
- *        the driver's source of the entry's `setup`;
+ *      local backends (usbip, kernel, attach): run_one() per scenario on this host, with the
+ *        device and the driver's source of the entry's `setup` (attach: --exec only, exec.h);
  *      vm: the whole set in one boot of the VM (vmrun.h), the reports brought back.
  *  - be_run() runs every scenario in order, calling on_result for each judged one as soon as it
  *    is known, and stops early on an interrupt (SIGINT/SIGTERM, proc.h): the interrupted scenario
