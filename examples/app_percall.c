@@ -31,7 +31,8 @@ int main(void)
     char err[USBSIM_CLIENT_ERR_MAX], qerr[USBSIM_DQ_ERR_MAX];
     struct usbsim_client *c = sock ? usbsim_client_connect(sock, 5000, err) : NULL;
     if (!c)
-        return fprintf(stderr, "app_percall: %s\n", sock ? err : "USBSIM_RING_SOCKET is not set"), 1;
+        return fprintf(stderr, "app_percall: %s\n", sock ? err : "USBSIM_RING_SOCKET is not set"),
+               1;
     struct usbsim_dq *q = usbsim_dq_consumer_new(c, usbsim_client_serviced_fd(c), qerr);
     if (!q)
         return fprintf(stderr, "app_percall: %s\n", qerr), usbsim_client_close(c), 1;

@@ -27,7 +27,8 @@ static int check_ffs(const struct be_backend *b, const char *udc, char *why, siz
 static int check_attach(const struct be_backend *b, const char *udc, char *why, size_t len)
 {
     (void)b, (void)udc;
-    if (access("/sys/devices/platform/vhci_hcd.0", F_OK) != 0 || access("/usr/sbin/usbip", X_OK) != 0) {
+    if (access("/sys/devices/platform/vhci_hcd.0", F_OK) != 0 ||
+        access("/usr/sbin/usbip", X_OK) != 0) {
         snprintf(why, len, "the attach backend needs vhci-hcd and Linux's usbip tool, as root "
                  "(modprobe vhci-hcd; apt-get install usbip); or use --backend vm");
         return XC_ENV;
@@ -111,7 +112,8 @@ static int run_vm(const struct be_backend *b, const struct be_run_args *a,
 
 static const struct be_backend backends[] = {
     {"usbip", "the device as a USB/IP server on loopback, the driver its USB/IP client (no root)",
-     BE_OPT_PCAP | BE_OPT_HTML | BE_OPT_KEEP_LOGS | BE_OPT_APP, {"usbip", "usbip", true, false}, NULL,
+     BE_OPT_PCAP | BE_OPT_HTML | BE_OPT_KEEP_LOGS | BE_OPT_APP, {"usbip", "usbip", true, false},
+     NULL,
      check_none,
      run_local},
     {"kernel", "the device as a FunctionFS gadget on a UDC (dummy_hcd), the driver on libusb",
@@ -122,7 +124,8 @@ static const struct be_backend backends[] = {
      BE_OPT_HTML | BE_OPT_KEEP_LOGS | BE_OPT_EXEC, {"usbip", NULL, true, true}, NULL,
      check_attach, run_local},
     {"vm", "the kernel backend inside a Debian kernel booted by qemu, reports brought back",
-     BE_OPT_UDC | BE_OPT_HTML | BE_OPT_EXEC, {NULL, NULL, false, false}, "kernel", check_vm, run_vm},
+     BE_OPT_UDC | BE_OPT_HTML | BE_OPT_EXEC, {NULL, NULL, false, false}, "kernel", check_vm,
+     run_vm},
 };
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
 

@@ -149,7 +149,8 @@ static int attach(struct ex *x)
 {
     struct pollfd p = {.fd = x->port[0], .events = POLLIN};
     char line[32] = {0}, port[16];
-    if (poll(&p, 1, (int)(READY_NS / 1000000)) != 1 || read(x->port[0], line, sizeof line - 1) <= 0 ||
+    if (poll(&p, 1, (int)(READY_NS / 1000000)) != 1 ||
+        read(x->port[0], line, sizeof line - 1) <= 0 ||
         sscanf(line, "port=%u", &x->tcp_port) != 1) {
         fprintf(stderr, "usbsim: the device did not listen on USB/IP\n");
         return -1;
