@@ -52,7 +52,7 @@ TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all deps demo check test asan tsan model fuzz fuzz-smoke suite vm-check fuzz-faults clean \
-        cli-check
+        cli-check apps
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/usbsim
@@ -83,7 +83,8 @@ $(BUILD)/examples/%: examples/%.c
 # The real-kernel path, in a VM (ci/vm.sh): FunctionFS gadget on dummy_hcd read through libusb,
 # USB/IP interop both ways with Linux's own tools, then scenarios with `usbsim run --backend vm`
 # (their HTML pages brought back) and a short timing-fuzz campaign on the real USB stack
-# (`usbsim fuzz --backend vm`).
+# (`usbsim fuzz --backend vm`); then the user's own program with `usbsim run --exec` (the
+# host's filesystem shared with the VM: tests/vm/exec.sh).
 VM_BINS := $(BUILD)/vm-tests/usb_reader $(BUILD)/tests/test_gadget_ffs
 VM_SCRIPTS := tests/vm/suite.sh tests/vm/common.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh \
               tests/vm/ffs_usbipd.sh
@@ -94,7 +95,7 @@ $(BUILD)/vm-tests/%: $(call obj,tests/vm/%.c) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(REQ_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-vm-check: $(BUILD)/usbsim $(VM_BINS)
+vm-check: $(BUILD)/usbsim $(VM_BINS) $(BUILD)/examples/recv_libusb
 	@bash ci/deps.sh vm
 	@USBSIM_BIN=$(BUILD)/usbsim bash ci/vm.sh run $(VM_SCRIPTS) $(VM_BINS)
 	@rm -rf $(BUILD)/vm-html && mkdir -p $(BUILD)/vm-html
@@ -102,6 +103,7 @@ vm-check: $(BUILD)/usbsim $(VM_BINS)
 	@for s in $(basename $(notdir $(VM_SCENARIOS))); do test -s $(BUILD)/vm-html/vm-$$s.html || \
 	  { echo "vm-check: the HTML page of $$s did not come back from the VM"; exit 1; }; done
 	@./$(BUILD)/usbsim fuzz --backend vm --runs 6 --time-scale 20 --out $(BUILD)/vm/fuzz --quiet
+	@bash tests/vm/exec.sh $(BUILD)
 
 # `usbsim --version`: the version is compiled into cli.o only, rebuilt when the Makefile changes.
 $(BUILD)/obj/harness/cli.o: REQ_CFLAGS += -DUSBSIM_VERSION=\"$(VERSION)\"
@@ -109,12 +111,14 @@ $(BUILD)/obj/harness/cli.o: Makefile
 
 # ---- the transport as a library (ring, doorbell, client, dataqueue: no USB code) ----------------
 .PHONY: lib install uninstall docs docs-check
-RING_SRC := driver/status.c driver/ring.c driver/doorbell.c driver/client.c driver/dataqueue.c
+RING_SRC := driver/status.c driver/ring.c driver/doorbell.c driver/client.c driver/dataqueue.c \
+            driver/record.c
 # What the shared library exports: usbsim_* and nothing else (tests/abi.sh checks it with nm -D).
 RING_MAP := driver/libusbsim-ring.map
 RING_SO  := $(BUILD)/libusbsim-ring.so.$(LIBVER)
 RING_A   := $(BUILD)/libusbsim-ring.a
-RING_INC := $(patsubst driver/%.c,$(BUILD)/include/usbsim/%.h,$(RING_SRC))
+# driver/record.h is internal (what an application took, recorded for the harness): not installed.
+RING_INC := $(patsubst driver/%.c,$(BUILD)/include/usbsim/%.h,$(filter-out driver/record.c,$(RING_SRC)))
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -137,7 +141,8 @@ $(BUILD)/include/usbsim/%.h: driver/%.h
 lib: $(RING_SO) $(RING_A) $(RING_INC)
 
 # The examples that use the transport are built as a user's program: installed-style headers.
-$(BUILD)/examples/consumer: examples/consumer.c $(RING_A) $(RING_INC)
+RING_EXAMPLES := $(BUILD)/examples/consumer $(BUILD)/examples/app_batch $(BUILD)/examples/app_percall
+$(RING_EXAMPLES): $(BUILD)/examples/%: examples/%.c $(RING_A) $(RING_INC)
 	@mkdir -p $(dir $@)
 	$(CC) $(REQ_CFLAGS) $(CFLAGS) -I$(BUILD)/include -o $@ $< $(REQ_LDFLAGS) $(LDFLAGS) $(RING_A) -lpthread
 
@@ -228,6 +233,11 @@ suite: $(BUILD)/usbsim
 	@bash tests/html_render.sh $(BUILD)
 	@bash tests/pcap_tshark.sh $(BUILD)
 
+# The user's own application (`run --app`): the example applications built as users build them,
+# run against examples/apps/hiccup.yaml, and programs that fail in every way (tests/apps.sh).
+apps: $(BUILD)/usbsim $(RING_EXAMPLES)
+	@bash tests/apps.sh $(BUILD)
+
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory test
@@ -237,6 +247,7 @@ check: deps
 	@$(MAKE) --no-print-directory model
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory suite
+	@$(MAKE) --no-print-directory apps
 	@$(MAKE) --no-print-directory fuzz-faults
 	@$(MAKE) --no-print-directory vm-check
 	@bash tests/install.sh $(BUILD)

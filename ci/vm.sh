@@ -18,6 +18,10 @@
 # Cache: the kernel .deb and its unpacked tree, and the base initramfs (rebuilt when the kernel
 # package or this script changes); SCRIPT, FILEs and usbsim go into a small second initramfs
 # appended at every run.
+# VM_HOSTFS=DIR: the host's filesystem is shared read-only (qemu virtfs/9p) and mounted at /host
+# inside, with its own /proc, /sys, /dev, configfs, debugfs, a fresh writable /tmp and /run, and DIR
+# shared writable at its own path; SCRIPT then runs a host program with `chroot /host ...`, so
+# the host's binaries, shared libraries and python3 run unchanged.
 # Environment: USBSIM_BIN; VM_DIR or USBSIM_VM_CACHE (the cache, default above); VM_OUT
 # (results; the default, the cache's out/, is emptied first); VM_TIMEOUT (seconds, default 300);
 # VM_ACCEL=kvm (probed once, TCG when it does not boot); VM_REFRESH=1 (ask apt again which kernel
@@ -38,7 +42,8 @@ else                                                          # installed: PREFI
   vm_default=${XDG_CACHE_HOME:-$HOME/.cache}/usbsim/vm
 fi
 vm=${VM_DIR:-${USBSIM_VM_CACHE:-$vm_default}}
-MODS=(usb-common usbcore udc-core libcomposite dummy_hcd usb_f_fs usbip-core usbip-host vhci-hcd)
+MODS=(usb-common usbcore udc-core libcomposite dummy_hcd usb_f_fs usbip-core usbip-host vhci-hcd
+      usbmon virtio_pci 9pnet_virtio 9p)
 MARK=USBSIM-VM-7f3a
 
 die3() { echo "ci/vm.sh: $*" >&2; exit 3; }
@@ -145,6 +150,19 @@ dmesg -n 1
 ip link set lo up
 for m in \$(cat /lib/modules/order); do insmod /lib/modules/\$m || echo "insmod \$m failed"; done
 mount -t configfs none /sys/kernel/config
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+hostfs=\$(sed -n 's/.*usbsim\.hostfs=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "\$hostfs" ]; then
+  o=trans=virtio,version=9p2000.L,msize=262144
+  mkdir -p /host
+  mount -t 9p -o "\$o,ro" usbsim_root /host || echo "the host's filesystem could not be mounted"
+  mount -t proc proc /host/proc; mount -t sysfs sys /host/sys; mount -t devtmpfs dev /host/dev
+  mount -t configfs none /host/sys/kernel/config; mount -t debugfs none /host/sys/kernel/debug
+  mount -t tmpfs tmp /host/tmp
+  mount -t tmpfs run /host/run && mkdir -p /host/run/vhci_hcd   # usbip attach writes there
+  mkdir -p "/host\$hostfs" && mount -t 9p -o "\$o" usbsim_run "/host\$hostfs" ||
+    echo "the run directory \$hostfs could not be mounted"
+fi
 echo "$MARK-BEGIN"
 cd /
 sh /run.sh </dev/null 2>&1
@@ -232,11 +250,18 @@ accel() {
 # group (timeout --foreground), so stopping the group (usbsim run on Ctrl-C) stops the VM.
 boot() {
   local a t0 t1 rc=0
+  local share=() append="console=ttyS0 quiet panic=-1"
   a=$(accel)
+  if [ -n "${VM_HOSTFS:-}" ]; then
+    [ -d "$VM_HOSTFS" ] || { echo "ci/vm.sh: VM_HOSTFS: no such directory: $VM_HOSTFS" >&2; exit 2; }
+    share=(-virtfs "local,path=/,mount_tag=usbsim_root,security_model=none,readonly=on"
+           -virtfs "local,path=$VM_HOSTFS,mount_tag=usbsim_run,security_model=none")
+    append="$append usbsim.hostfs=$VM_HOSTFS"
+  fi
   t0=$(date +%s.%N)
   timeout --foreground "${VM_TIMEOUT:-300}" qemu-system-x86_64 -accel "$a" -smp 1 -m 1024 -nographic \
-    -kernel "$vm/vmlinuz" -initrd "$vm/initrd.gz" -no-reboot \
-    -append "console=ttyS0 quiet panic=-1" </dev/null >"$vm/console.log" 2>&1 || rc=$?
+    -kernel "$vm/vmlinuz" -initrd "$vm/initrd.gz" -no-reboot "${share[@]}" \
+    -append "$append" </dev/null >"$vm/console.log" 2>&1 || rc=$?
   t1=$(date +%s.%N)
   tr -d '\r' <"$vm/console.log" >"$vm/console.txt"
   echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b - a}') $a $rc" >"$vm/boot.time"

@@ -15,7 +15,7 @@ _usbsim()
     fi
     # the values of enumerated options, per command
     case $cmd:$prev in
-        run:--backend|fuzz:--backend) words="usbip kernel vm" ;;
+        run:--backend|fuzz:--backend) words="usbip kernel attach vm" ;;
         gadget:--backend) words="usbip ffs" ;;
         driver:--source) words="usbip libusb" ;;
         driver:--overflow) words="block drop-newest drop-oldest" ;;
@@ -32,17 +32,17 @@ _usbsim()
             COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --scenario)
             COMPREPLY=($(compgen -f -X '!*.y*ml' -- "$cur") $(compgen -d -- "$cur")); return ;;
-        --seed|--time-scale|--listen|--udc|--runs|--budget-s|--shard|--shrink-runs|--max-failures|\
+        --seed|--time-scale|--listen|--udc|--app|--exec|--runs|--budget-s|--shard|--shrink-runs|--max-failures|\
         --seconds|--connect|--busid|--device|--slots|--packet-size)
             return ;;
     esac
     case $cmd in
-        run) opts="--backend --udc --seed --time-scale --json --junit --html --pcap --keep-logs --quiet --verbose --help" ;;
+        run) opts="--backend --udc --seed --time-scale --json --junit --html --pcap --keep-logs --quiet --verbose --app --exec --help" ;;
         validate) opts="--explain --quiet --help" ;;
         plan) opts="--csv --seed --time-scale --help" ;;
         gadget) opts="--backend --udc --listen --log --pcap --seed --time-scale --quiet --help" ;;
         verify) opts="--scenario --trace --seed --time-scale --json --junit --html --quiet --help" ;;
-        fuzz) opts="--seed --runs --budget-s --time-scale --shard --out --json --shrink-runs --max-failures --list --quiet --backend --help" ;;
+        fuzz) opts="--seed --runs --budget-s --time-scale --shard --out --json --shrink-runs --max-failures --list --app --exec --quiet --backend --help" ;;
         driver) opts="--socket --source --connect --busid --device --slots --packet-size --overflow --doorbell --help" ;;
         bench)
             if [ "$COMP_CWORD" -eq 2 ]; then

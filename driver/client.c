@@ -2,6 +2,7 @@
 #include "driver/client.h"
 
 #include "driver/fdio.h"
+#include "driver/record.h"
 #include "sim/clock.h"
 
 #include <errno.h>
@@ -24,6 +25,7 @@ struct usbsim_client {
     struct usbsim_doorbell db;
     struct usbsim_hello hello;
     int serviced_fd; /* the producer's data-serviced eventfd, or -1 */
+    struct rcd *rec; /* what the application takes, when the harness asks (record.h), or NULL */
     char err[USBSIM_CLIENT_ERR_MAX];
 };
 
@@ -356,12 +358,15 @@ struct usbsim_client *usbsim_client_from_socket(int sock, char err[USBSIM_CLIENT
     c->db.owned = 1;
     if (st != 0 || !c->ring)
         return client_fail(c, err);
+    c->rec = rcd_from_env();
     return c;
 }
 
 int usbsim_client_wait(struct usbsim_client *c, int timeout_ms)
 {
+    rcd_mark(c->rec); /* a wait ends a batch */
     int w = usbsim_doorbell_wait(&c->db, c->ring, timeout_ms, c->sock);
+    rcd_missed(c->rec, c->db.missed);
     if (w > 0)
         return w;
     if (w == USBSIM_ECLOSED)
@@ -389,10 +394,18 @@ int usbsim_client_peek(struct usbsim_client *c, uint32_t max) { return ring_stat
 
 int usbsim_client_get(struct usbsim_client *c, uint32_t i, struct usbsim_ring_pkt *out)
 {
-    return ring_status(c, usbsim_ring_get(c->ring, i, out));
+    int st = ring_status(c, usbsim_ring_get(c->ring, i, out));
+    if (st == 0)
+        rcd_take(c->rec, out);
+    return st;
 }
 
-int usbsim_client_release(struct usbsim_client *c, uint32_t n) { return ring_status(c, usbsim_ring_release(c->ring, n)); }
+int usbsim_client_release(struct usbsim_client *c, uint32_t n)
+{
+    int st = ring_status(c, usbsim_ring_release(c->ring, n));
+    rcd_mark(c->rec); /* a release ends a batch */
+    return st;
+}
 void usbsim_client_stats(const struct usbsim_client *c, struct usbsim_ring_stats *s) { usbsim_ring_stats(c->ring, s); }
 
 uint64_t usbsim_client_missed_wakeups(const struct usbsim_client *c) { return c->db.missed; }
@@ -404,6 +417,8 @@ void usbsim_client_close(struct usbsim_client *c)
 {
     if (!c)
         return;
+    rcd_missed(c->rec, c->db.missed);
+    rcd_close(c->rec);
     usbsim_ring_destroy(c->ring);
     usbsim_doorbell_close(&c->db);
     if (c->serviced_fd >= 0)

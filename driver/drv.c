@@ -54,7 +54,11 @@ static void on_packet(void *ctx, const uint8_t *buf, size_t len, uint64_t ingres
     if (rc == USBSIM_DROPPED) {
         d->ring_drops++;
         log_row(d, f.seq, ingress_ns, lf_status_names[LF_ST_RING_DROP]);
+    } else if (rc == USBSIM_OK && d->o->log_delivered) {
+        log_row(d, f.seq, ingress_ns, lf_status_names[LF_ST_OK]);
     } else if (rc == USBSIM_EPEER) { /* a wait for room called off: stop, or the app is gone */
+        if (d->o->log_delivered) /* it was the application's to take: placed there */
+            log_row(d, f.seq, ingress_ns, lf_status_names[LF_ST_OK]);
         *d->o->stop = 1;
     } else if (rc < 0) {
         fprintf(stderr, "driver: ring: %s\n", usbsim_ring_error(d->ring));

@@ -13,7 +13,8 @@
  *  - At the end it closes the ring (the application reads what is left, then sees it closed),
  *    waits (bounded) for the application to go, and writes, when paths are given:
  *      the driver log   seq,ingress_ns,status   (status crc | ring-drop; seq -1 when not known,
- *                                                e.g. a packet evicted by drop-oldest)
+ *                                                e.g. a packet evicted by drop-oldest; with
+ *                                                log_delivered also ok: put into the ring)
  *      the counters     doorbells,wakeups,ring_high_water,ring_drops,crc_rejects  (one row)
  *  - An application that dies ends a blocking wait for room (usbsim_ring_stop) instead of hanging.
  *  - end_with_source: a source that ends for good (the device gone and not back, the USB/IP
@@ -50,6 +51,8 @@ struct drv_opts {
     int linger_timeout_ms;       /* after closing the ring, wait for the application to finish */
     const char *log_path;        /* driver.csv, or NULL */
     const char *counters_path;   /* counters, or NULL */
+    int log_delivered;           /* also log every packet put into the ring (status ok), so a
+                                    packet the application never took is placed there */
     volatile sig_atomic_t *stop;
     int quiet;
 };

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/html.h"
 #include "harness/proc.h"
@@ -21,6 +22,18 @@ static int check_ffs(const struct be_backend *b, const char *udc, char *why, siz
 {
     (void)b;
     return ffs_check_env(udc, why, len) ? 3 : 0;
+}
+
+static int check_attach(const struct be_backend *b, const char *udc, char *why, size_t len)
+{
+    (void)b, (void)udc;
+    if (access("/sys/devices/platform/vhci_hcd.0", F_OK) != 0 ||
+        access("/usr/sbin/usbip", X_OK) != 0) {
+        snprintf(why, len, "the attach backend needs vhci-hcd and Linux's usbip tool, as root "
+                 "(modprobe vhci-hcd; apt-get install usbip); or use --backend vm");
+        return XC_ENV;
+    }
+    return 0;
 }
 
 static int check_vm(const struct be_backend *b, const char *udc, char *why, size_t len)
@@ -53,7 +66,8 @@ static int run_local(const struct be_backend *b, const struct be_run_args *a,
         return XC_ENV;
     struct run_opts ro = {.backend = b->name, .udc = a->udc, .keep_dir = a->keep_logs,
                           .verbose = a->verbose, .progress = a->progress,
-                          .output_failures = a->output_failures};
+                          .output_failures = a->output_failures, .app_command = a->app,
+                          .exec_command = a->exec};
     for (size_t i = 0; i < a->n && !proc_interrupted(); i++) {
         char html[4096], pcap[4096], name[SCN_MAX_NAME + 16];
         unique_name(a->sc, i, name, sizeof name);
@@ -83,7 +97,8 @@ static int run_vm(const struct be_backend *b, const struct be_run_args *a,
 {
     struct vmr_opts vo = {.command = "run", .inner_backend = b->inner, .words = a->words,
                           .n_words = a->n_words, .files = a->files, .n_files = a->n,
-                          .verbose = a->verbose, .output_failures = a->output_failures};
+                          .verbose = a->verbose, .output_failures = a->output_failures,
+                          .hostfs = a->exec != NULL};
     int rc = vmr_run(&vo, out, n);
     for (size_t i = 0; rc == 0 && a->on_result && i < *n; i++)
         a->on_result(a->ctx, &(*out)[i]);
@@ -97,17 +112,24 @@ static int run_vm(const struct be_backend *b, const struct be_run_args *a,
 
 static const struct be_backend backends[] = {
     {"usbip", "the device as a USB/IP server on loopback, the driver its USB/IP client (no root)",
-     BE_OPT_PCAP | BE_OPT_HTML | BE_OPT_KEEP_LOGS, {"usbip", "usbip", true}, NULL, check_none,
+     BE_OPT_PCAP | BE_OPT_HTML | BE_OPT_KEEP_LOGS | BE_OPT_APP, {"usbip", "usbip", true, false},
+     NULL,
+     check_none,
      run_local},
     {"kernel", "the device as a FunctionFS gadget on a UDC (dummy_hcd), the driver on libusb",
-     BE_OPT_UDC | BE_OPT_HTML | BE_OPT_KEEP_LOGS, {"ffs", "libusb", false}, NULL, check_ffs,
+     BE_OPT_UDC | BE_OPT_HTML | BE_OPT_KEEP_LOGS | BE_OPT_APP | BE_OPT_EXEC,
+     {"ffs", "libusb", false, false}, NULL, check_ffs,
      run_local},
+    {"attach", "--exec: the device over USB/IP, imported with Linux's usbip attach (vhci-hcd)",
+     BE_OPT_HTML | BE_OPT_KEEP_LOGS | BE_OPT_EXEC, {"usbip", NULL, true, true}, NULL,
+     check_attach, run_local},
     {"vm", "the kernel backend inside a Debian kernel booted by qemu, reports brought back",
-     BE_OPT_UDC | BE_OPT_HTML, {NULL, NULL, false}, "kernel", check_vm, run_vm},
+     BE_OPT_UDC | BE_OPT_HTML | BE_OPT_EXEC, {NULL, NULL, false, false}, "kernel", check_vm,
+     run_vm},
 };
 #define N_BACKENDS (sizeof backends / sizeof backends[0])
 
-const char *const be_name_list[] = {"usbip", "kernel", "vm", NULL};
+const char *const be_name_list[] = {"usbip", "kernel", "attach", "vm", NULL};
 _Static_assert(sizeof be_name_list / sizeof be_name_list[0] == N_BACKENDS + 1,
                "one name per run backend");
 
@@ -142,7 +164,7 @@ const char *be_refused(const struct be_backend *b, unsigned given)
         unsigned bit;
         const char *flag;
     } opts[] = {{BE_OPT_UDC, "--udc"}, {BE_OPT_PCAP, "--pcap"}, {BE_OPT_HTML, "--html"},
-                {BE_OPT_KEEP_LOGS, "--keep-logs"}};
+                {BE_OPT_KEEP_LOGS, "--keep-logs"}, {BE_OPT_APP, "--app"}, {BE_OPT_EXEC, "--exec"}};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         if ((given & opts[i].bit) && !(b->takes & opts[i].bit))
             return opts[i].flag;

@@ -2,14 +2,14 @@
  *
  * Contract:
  *  - be_find(name) gives the table's entry for name (NULL: the default, usbip), or NULL when
- *    there is no such backend; be_names() lists them for a usage line ("usbip, kernel or vm").
+ *    there is no such backend; be_names() lists them for a usage line ("usbip, kernel, attach or vm").
  *    Nothing outside this module compares backend names.
  *  - An entry says what it is (name, one-line summary), which run options it honours (BE_OPT_*:
  *    be_refused() names the first given option it does not take, for a usage error, exit 2),
  *    whether this machine can run it (check: 0, or 3 with one line in `why` saying what is
  *    missing and how to get it; never blocks for long), and how it runs a set of scenarios:
- *      local backends (usbip, kernel): run_one() per scenario on this host, with the device and
- *        the driver's source of the entry's `setup`;
+ *      local backends (usbip, kernel, attach): run_one() per scenario on this host, with the
+ *        device and the driver's source of the entry's `setup` (attach: --exec only, exec.h);
  *      vm: the whole set in one boot of the VM (vmrun.h), the reports brought back.
  *  - be_run() runs every scenario in order, calling on_result for each judged one as soon as it
  *    is known, and stops early on an interrupt (SIGINT/SIGTERM, proc.h): the interrupted scenario
@@ -38,6 +38,8 @@ enum be_opt {
     BE_OPT_PCAP = 1u << 1,      /* --pcap FILE */
     BE_OPT_HTML = 1u << 2,      /* --html FILE */
     BE_OPT_KEEP_LOGS = 1u << 3, /* --keep-logs */
+    BE_OPT_APP = 1u << 4,       /* --app COMMAND (run.h: the user's application) */
+    BE_OPT_EXEC = 1u << 5,      /* --exec COMMAND (exec.h: the user's program on a USB stack) */
 };
 
 /* What a run of a set asks for, parsed; words: the command's option words as the user gave them
@@ -49,6 +51,8 @@ struct be_run_args {
     char *const *words;
     size_t n_words;
     const char *udc, *html, *pcap;
+    const char *app;  /* --app COMMAND, or NULL */
+    const char *exec; /* --exec COMMAND, or NULL */
     bool keep_logs, verbose, progress;
     int *output_failures; /* when not NULL: +1 for each report file that could not be written */
     void (*on_result)(void *ctx, const struct vfy_result *r); /* may be NULL */

@@ -23,6 +23,7 @@
 #include "harness/report.h"
 #include "harness/run.h"
 #include "harness/trace.h"
+#include "harness/userapp.h"
 #include "harness/vmrun.h"
 #include "sim/gadget.h"
 #include "sim/scenario.h"
@@ -39,6 +40,7 @@
 enum { VALIDATE_EXPLAIN, VALIDATE_COUNT };
 enum { PLAN_CSV, PLAN_COUNT };
 enum { GADGET_LISTEN, GADGET_LOG, GADGET_COUNT };
+enum { RUN_APP, RUN_EXEC, RUN_COUNT };
 enum { DRV_SOCKET, DRV_SOURCE, DRV_CONNECT, DRV_BUSID, DRV_DEVICE, DRV_SLOTS, DRV_PACKET_SIZE,
        DRV_OVERFLOW, DRV_DOORBELL, DRV_COUNT };
 
@@ -183,6 +185,15 @@ static void first_bad_scenario(const struct cli_opts *o, char *why, size_t len)
     }
 }
 
+/* Whether the user gave --backend (the VM is the default with --exec). */
+static bool given_backend(const struct cli_opts *o)
+{
+    for (int i = 0; i < o->nwords; i++)
+        if (strncmp(o->words[i], "--backend", 9) == 0)
+            return true;
+    return false;
+}
+
 static int cmd_run(struct cli_opts *o)
 {
     char why[SCN_ERR_MAX + 64];
@@ -191,8 +202,21 @@ static int cmd_run(struct cli_opts *o)
         snprintf(why, sizeof why, "--backend is %s, not '%s'", be_names(), o->backend);
         return cannot_start(o, arg_usage("run", "%s", why), why, true);
     }
+    const char *app = o->own[RUN_APP].set ? o->own[RUN_APP].s : NULL;
+    const char *exec = o->own[RUN_EXEC].set ? o->own[RUN_EXEC].s : NULL;
+    if (app && exec) {
+        snprintf(why, sizeof why, "--app and --exec are one or the other");
+        return cannot_start(o, XC_USAGE, why, false);
+    }
+    if (exec && !given_backend(o)) /* the user's program on a real USB stack: the VM's */
+        b = be_find("vm");
+    if (b->setup.attach && !exec) {
+        snprintf(why, sizeof why, "the %s backend runs your program: it needs --exec", b->name);
+        return cannot_start(o, XC_USAGE, why, false);
+    }
     unsigned given = (o->udc ? BE_OPT_UDC : 0) | (o->pcap ? BE_OPT_PCAP : 0) |
-                     (o->html ? BE_OPT_HTML : 0) | (o->keep ? BE_OPT_KEEP_LOGS : 0);
+                     (o->html ? BE_OPT_HTML : 0) | (o->keep ? BE_OPT_KEEP_LOGS : 0) |
+                     (app ? BE_OPT_APP : 0) | (exec ? BE_OPT_EXEC : 0);
     const char *refused = be_refused(b, given);
     if (refused) {
         snprintf(why, sizeof why, "the %s backend does not take %s", b->name, refused);
@@ -203,6 +227,11 @@ static int cmd_run(struct cli_opts *o)
         first_bad_scenario(o, why, sizeof why);
         return cannot_start(o, XC_USAGE, why, true);
     }
+    for (int i = 0; app && i < o->nfiles; i++)
+        if (uapp_refuses(&sc[i], why, sizeof why) != 0) {
+            free(sc);
+            return cannot_start(o, XC_USAGE, why, false);
+        }
     char missing[256];
     int rc = b->check(b, o->udc, missing, sizeof missing);
     if (rc != 0) {
@@ -214,7 +243,8 @@ static int cmd_run(struct cli_opts *o)
     struct be_run_args a = {.sc = sc, .files = o->files, .n = (size_t)o->nfiles,
                             .output_failures = &output_failures,
                             .words = o->words, .n_words = (size_t)o->nwords, .udc = o->udc,
-                            .html = o->html, .pcap = o->pcap, .keep_logs = o->keep,
+                            .html = o->html, .pcap = o->pcap, .keep_logs = o->keep, .app = app,
+                            .exec = exec,
                             .verbose = o->verbose,
                             .progress = isatty(STDERR_FILENO) && !o->quiet,
                             .on_result = print_result, .ctx = o};
@@ -360,6 +390,16 @@ static const struct cli_cmd plan_cmd = {
     .common = CLI_O(CLI_SEED) | CLI_O(CLI_TIME_SCALE), .opts = plan_opts, .nopts = PLAN_COUNT,
     .run = cmd_plan};
 
+static const struct arg_opt run_opts[RUN_COUNT] = {
+    [RUN_APP] = {.name = "app", .kind = ARG_TEXT, .meta = "COMMAND",
+                 .help = "your application instead of the built-in one: run with /bin/sh -c,\n"
+                         "it maps the ring of $USBSIM_RING_SOCKET through libusbsim-ring\n"
+                         "(usbip, kernel; the scenario may not set consumer work or stalls)"},
+    [RUN_EXEC] = {.name = "exec", .kind = ARG_TEXT, .meta = "COMMAND",
+                  .help = "your program, reading the device as a real USB device (vm, the\n"
+                          "default with --exec; kernel): USBSIM_DEVICE, USBSIM_BUSNUM,\n"
+                          "USBSIM_DEVNUM, USBSIM_TRACE, USBSIM_RUN_DIR in its environment"},
+};
 static const struct cli_cmd run_cmd = {
     .name = "run", .args = "FILE.yaml...", .min_args = 1, .max_args = -1,
     .help = "Run each scenario end to end: the device (USB/IP server on loopback), the driver\n"
@@ -377,11 +417,13 @@ static const struct cli_cmd run_cmd = {
     .shared_help = (const char *const[CLI_COMMON_COUNT]){
         [CLI_BACKEND] = "usbip (default: no root, no kernel modules); kernel: the device as a\n"
                         "FunctionFS gadget on dummy_hcd (root, the USB gadget modules), the\n"
-                        "driver on libusb; vm: the kernel backend inside a Debian kernel in qemu\n"
-                        "(built and cached on first use: USBSIM_VM_CACHE)",
+                        "driver on libusb; attach (--exec only): the device over USB/IP,\n"
+                        "imported with Linux's usbip attach (root, vhci-hcd); vm (the default\n"
+                        "with --exec): the kernel backend inside a Debian kernel in qemu (built\n"
+                        "and cached on first use: USBSIM_VM_CACHE)",
         [CLI_UDC] = "kernel, vm: the USB device controller to bind (default dummy_udc.0)",
         [CLI_SEED] = "override each scenario's seed (decimal)"},
-    .run = cmd_run};
+    .opts = run_opts, .nopts = RUN_COUNT, .run = cmd_run};
 
 static const char *const gadget_backends[] = {"usbip", "ffs", NULL};
 static const struct arg_opt gadget_opts[GADGET_COUNT] = {

@@ -37,6 +37,7 @@ struct fz {
     double budget_s, scale;
     unsigned shard_k, shard_n, shrink_runs, max_failures;
     const char *out, *json, *backend;
+    const char *app, *exec; /* the user's program (run.h), or NULL */
     int outfd; /* the --out folder once a failure is kept (outdir.h), else -1 */
     bool quiet, list, tty, has_runs;
     /* progress */
@@ -59,7 +60,7 @@ static int run_once(struct fz *z, const struct scn_scenario *sc, int want, unsig
     struct scn_scenario x = *sc;
     if (z->scale != 1.0)
         scn_time_scale(&x, z->scale);
-    struct run_opts o = {.backend = z->backend};
+    struct run_opts o = {.backend = z->backend, .app_command = z->app, .exec_command = z->exec};
     struct vfy_result r;
     memset(&r, 0, sizeof r);
     int rc = run_one(&x, &o, &r);
@@ -123,10 +124,16 @@ static int write_case(struct fz *z, const char *stem, char *path, size_t cap,
     fprintf(out, "# usbsim fuzz: seed %" PRIu64 ", index %" PRIu64 ", time scale %g%s\n", z->seed,
             f->index, z->scale, note);
     fprintf(out, "# violated invariant: %s: %s\n", fz_inv_name(f->inv), why);
+    fprintf(out, "# reproduce: usbsim run %s", path);
     if (z->scale != 1.0)
-        fprintf(out, "# reproduce: usbsim run %s --time-scale %g\n", path, z->scale);
-    else
-        fprintf(out, "# reproduce: usbsim run %s\n", path);
+        fprintf(out, " --time-scale %g", z->scale);
+    if (z->app || z->exec) { /* the user's program, quoted for the shell */
+        fprintf(out, " --%s '", z->app ? "app" : "exec");
+        for (const char *c = z->app ? z->app : z->exec; *c && *c != '\n'; c++)
+            fputs(*c == '\'' ? "'\\''" : (char[]){*c, 0}, out);
+        fputc('\'', out);
+    }
+    fputc('\n', out);
     scn_write_yaml(sc, out);
     if (fclose(out) != 0) {
         fprintf(stderr, "usbsim fuzz: cannot write %s\n", path);
@@ -208,11 +215,22 @@ static bool more(const struct fz *z, uint64_t i)
     return z->has_runs ? i < z->runs : elapsed_s(z) < z->budget_s;
 }
 
+/* Scenario i; with the user's program, without consumer work or stalls (only the built-in
+ * application plays them: the user's program does its own). */
+static void generate(const struct fz *z, uint64_t i, struct scn_scenario *sc)
+{
+    fz_generate(z->seed, i, sc);
+    if (z->app || z->exec) {
+        sc->consumer.work.kind = SCN_DIST_NONE;
+        sc->consumer.n_events = 0;
+    }
+}
+
 static int campaign(struct fz *z)
 {
     for (uint64_t i = z->shard_k - 1; more(z, i); i += z->shard_n) {
         struct scn_scenario sc;
-        fz_generate(z->seed, i, &sc);
+        generate(z, i, &sc);
         unsigned mask = 0;
         char why[512];
         if (run_once(z, &sc, -1, &mask, why, sizeof why) != 0)
@@ -232,7 +250,7 @@ static int list(const struct fz *z)
     for (uint64_t i = z->shard_k - 1; i < z->runs; i += z->shard_n) {
         struct scn_scenario sc;
         char line[1024];
-        fz_generate(z->seed, i, &sc);
+        generate(z, i, &sc);
         fz_summary(&sc, line, sizeof line);
         printf("%" PRIu64 " %s\n", i, line);
     }
@@ -295,7 +313,7 @@ static int campaign_in_vm(const struct fz *z, const struct cli_opts *o)
     static const char *const extra[] = {"--out", "/out", "--json", "/out/fuzz.json", NULL};
     struct vmr_cmd c = {.command = "fuzz", .inner_backend = be_find(z->backend)->inner,
                         .words = o->words, .n_words = (size_t)o->nwords,
-                        .dropped = dropped, .extra = extra};
+                        .dropped = dropped, .extra = extra, .hostfs = z->exec != NULL};
     char err[512];
     int dirfd = od_open(z->out, err, sizeof err);
     if (dirfd < 0) {
@@ -342,6 +360,20 @@ static int parse_args(struct fz *z, const struct cli_opts *o)
     if (v[FZ_OPT_MAXFAIL].set)
         z->max_failures = (unsigned)v[FZ_OPT_MAXFAIL].u;
     z->list = v[FZ_OPT_LIST].set;
+    z->app = v[FZ_OPT_APP].set ? v[FZ_OPT_APP].s : NULL;
+    z->exec = v[FZ_OPT_EXEC].set ? v[FZ_OPT_EXEC].s : NULL;
+    if (z->app && z->exec)
+        return usage("%s--app and --exec are one or the other", "");
+    bool given = false; /* --backend: the VM is the default with --exec */
+    for (int i = 0; i < o->nwords; i++)
+        given |= strncmp(o->words[i], "--backend", 9) == 0;
+    if (z->exec && !given)
+        z->backend = "vm";
+    const char *refused = be_refused(be_find(z->backend), (z->app ? BE_OPT_APP : 0) |
+                                                              (z->exec ? BE_OPT_EXEC : 0));
+    if (refused) /* --exec: kernel or vm; --app: usbip or kernel */
+        return usage("%s is not taken by this backend (--exec: kernel or vm; --app: usbip or "
+                     "kernel)", refused);
     if (v[FZ_OPT_BUDGET].set && v[FZ_OPT_RUNS].set)
         return usage("%sgive --runs or --budget-s, not both", "");
     if (v[FZ_OPT_BUDGET].set && z->list)
@@ -411,6 +443,10 @@ static const struct arg_opt fz_opts[FZ_OPT_COUNT] = {
                         .help = "stop the campaign after N failures (default 0: never)"},
     [FZ_OPT_LIST] = {.name = "list", .kind = ARG_FLAG,
                      .help = "print the scenarios (index and one-line summary), run nothing"},
+    [FZ_OPT_APP] = {.name = "app", .kind = ARG_TEXT, .meta = "COMMAND",
+                    .help = "fuzz your application on the ring (run --app; no consumer work)"},
+    [FZ_OPT_EXEC] = {.name = "exec", .kind = ARG_TEXT, .meta = "COMMAND",
+                     .help = "fuzz your program on a real USB stack (run --exec; vm by default)"},
 };
 
 const struct cli_cmd fz_cmd = {

@@ -117,7 +117,8 @@ static void chart_timeline(struct page *p)
         svg_text(&c, "lbl", a + 4, y + 18, NULL, e->device ? e->what : "stall");
     }
     static const char *const cls[VFY_PLACE_COUNT] = {"loss-dev", "loss-ring", "loss-crc",
-                                                     "loss-unexpl"};
+                                                     "loss-unexpl", "loss-app", "loss-app",
+                                                     "loss-app"};
     for (int place = 0; place < VFY_PLACE_COUNT; place++) {
         int unexpl = place == VFY_PLACE_UNEXPLAINED;
         char what[48];
@@ -130,7 +131,7 @@ static void chart_timeline(struct page *p)
         "ev-hold|device stall (hold)", "ev-drop|device stall (drop)", "ev-halt|halt",
         "ev-disc|disconnect", "ev-burst|burst", "ev-corrupt|corrupt", "ev-cons|consumer stall",
         "loss-dev|lost at device", "loss-ring|lost at ring", "loss-crc|lost at crc",
-        "loss-unexpl|lost unexplained"};
+        "loss-unexpl|lost unexplained", "loss-app|lost at your program (app, host, program)"};
     svg_end(&c, legend, sizeof legend / sizeof legend[0]);
 }
 
@@ -294,7 +295,8 @@ static const char CSS[] =
     "rect.ev-burst{fill:#00897b}rect.ev-corrupt{fill:#d81b60}"
     ".lane{stroke:none}"
     ".loss-dev{stroke:#ef6c00;stroke-width:2}.loss-ring{stroke:#6a1b9a;stroke-width:2}"
-    ".loss-crc{stroke:#d81b60;stroke-width:2}.loss-unexpl{stroke:var(--bad);stroke-width:3}"
+    ".loss-crc{stroke:#d81b60;stroke-width:2}.loss-app{stroke:#00838f;stroke-width:2}"
+    ".loss-unexpl{stroke:var(--bad);stroke-width:3}"
     ".s-occ{stroke:#1565c0;stroke-width:1.2;fill:none}"
     ".s-dd{stroke:#2e7d32;stroke-width:1.2;fill:none;stroke-opacity:.8}"
     ".s-da{stroke:#1565c0;stroke-width:1.2;fill:none;stroke-opacity:.8}"
@@ -309,6 +311,7 @@ static const char CSS[] =
     ".sw.ev-halt{background:#8e24aa;opacity:.5}.sw.ev-disc{background:#546e7a;opacity:.6}"
     ".sw.ev-cons{background:#1e88e5;opacity:.4}.sw.ev-burst{background:#00897b}"
     ".sw.ev-corrupt{background:#d81b60}.sw.loss-dev{background:#ef6c00}"
+    ".sw.loss-app{background:#00838f}"
     ".sw.loss-ring{background:#6a1b9a}.sw.loss-crc{background:#d81b60}"
     ".sw.loss-unexpl{background:var(--bad)}.sw.s-occ,.sw.s-da{background:#1565c0}"
     ".sw.s-dd{background:#2e7d32}.sw.limit{background:var(--bad)}"
@@ -357,13 +360,15 @@ static void figures_counts(const struct page *p)
     fig(p, "delivered / produced", v, l,
         e->has_delivered_min_ratio && ratio < e->delivered_min_ratio);
     uint64_t lost = r->lost_accounted.device + r->lost_accounted.ring + r->lost_accounted.crc +
+                    r->lost_accounted.app + r->lost_accounted.host + r->lost_accounted.program +
                     r->lost_unexplained;
-    snprintf(v, sizeof v, "%" PRIu64 " · %" PRIu64 " · %" PRIu64, r->lost_accounted.device,
-             r->lost_accounted.ring, r->lost_accounted.crc);
+    snprintf(v, sizeof v, "%" PRIu64 " · %" PRIu64 " · %" PRIu64 " · %" PRIu64,
+             r->lost_accounted.device, r->lost_accounted.ring, r->lost_accounted.crc,
+             r->lost_accounted.app + r->lost_accounted.host + r->lost_accounted.program);
     l[0] = 0;
     if (e->has_lost_max)
         snprintf(l, sizeof l, "%" PRIu64 " lost, lost_max %" PRIu64, lost, e->lost_max);
-    fig(p, "lost at device · ring · crc", v, l, e->has_lost_max && lost > e->lost_max);
+    fig(p, "lost at device · ring · crc · your program (app, host, program)", v, l, e->has_lost_max && lost > e->lost_max);
     const char *names[] = {"lost unexplained", "duplicates", "reordered", "crc errors"};
     uint64_t vals[] = {r->lost_unexplained, r->duplicates, r->reordered, r->crc_errors};
     for (int i = 0; i < 4; i++) {

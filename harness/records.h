@@ -110,6 +110,8 @@ struct rec_run {
     struct rec_counters counters;
     int64_t start_ns;    /* device t0, CLOCK_MONOTONIC */
     const char *backend; /* not owned */
+    int exec_run;        /* a user's program on a real USB stack (`run --exec`): driver rows are
+                            what the host stack completed (usbmon), ok or crc; left 0 by loaders */
 };
 
 /* A bounded line reader over one regular file. */

@@ -20,6 +20,7 @@
 static uint64_t lost_total(const struct vfy_result *r)
 {
     return r->lost_accounted.device + r->lost_accounted.ring + r->lost_accounted.crc +
+           r->lost_accounted.app + r->lost_accounted.host + r->lost_accounted.program +
            r->lost_unexplained;
 }
 
@@ -42,11 +43,16 @@ void rpt_line(FILE *f, const struct vfy_result *r, int color)
         fputs(word, f);
     fprintf(f, " %s  %" PRIu64 "/%" PRIu64 " delivered, lost %" PRIu64, r->name, r->delivered,
             r->produced, lost_total(r));
-    if (lost_total(r))
-        fprintf(f, " (device %" PRIu64 ", ring %" PRIu64 ", crc %" PRIu64 ", unexplained %" PRIu64
-                   ")",
-                r->lost_accounted.device, r->lost_accounted.ring, r->lost_accounted.crc,
-                r->lost_unexplained);
+    if (lost_total(r)) {
+        fprintf(f, " (device %" PRIu64 ", ring %" PRIu64 ", crc %" PRIu64,
+                r->lost_accounted.device, r->lost_accounted.ring, r->lost_accounted.crc);
+        if (r->lost_accounted.app) /* only a user's application (--app) is placed there */
+            fprintf(f, ", app %" PRIu64, r->lost_accounted.app);
+        if (r->lost_accounted.host || r->lost_accounted.program) /* a user's program (--exec) */
+            fprintf(f, ", host %" PRIu64 ", program %" PRIu64, r->lost_accounted.host,
+                    r->lost_accounted.program);
+        fprintf(f, ", unexplained %" PRIu64 ")", r->lost_unexplained);
+    }
     fprintf(f, ", %.1f Hz, latency ", r->rate_hz);
     if (r->latency.n) {
         fputs("p50 ", f);
@@ -139,14 +145,15 @@ static json_t *jkinds(const struct vfy_result *r)
 static json_t *jresult(const struct vfy_result *r)
 {
     return json_pack(
-        "{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:f, s:o, s:o, "
+        "{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:f, s:o, s:o, "
         "s:f, s:o, s:o, s:o, s:s, s:o, s:f, s:{s:o, s:o}, s:{s:f, s:f, s:o}, s:s, s:o, s:f}",
         "name", r->name, "verdict", vfy_verdict(r), "xfail", r->xfail,
         "failures", jfailures(r), "failure_kinds", jkinds(r),
         "produced", ju64(r->produced), "delivered", ju64(r->delivered),
         "lost_accounted", "device", ju64(r->lost_accounted.device),
         "ring", ju64(r->lost_accounted.ring), "crc", ju64(r->lost_accounted.crc),
-        "lost_unexplained", ju64(r->lost_unexplained), "duplicates", ju64(r->duplicates),
+        "app", ju64(r->lost_accounted.app), "host", ju64(r->lost_accounted.host),
+        "program", ju64(r->lost_accounted.program), "lost_unexplained", ju64(r->lost_unexplained), "duplicates", ju64(r->duplicates),
         "reordered", ju64(r->reordered), "crc_errors", ju64(r->crc_errors),
         "rate_hz", r->rate_hz, "latency_us", jlat(&r->latency),
         "backlog_max", ju64(r->backlog_max), "drain_ms_max", r->drain_max_ns / 1e6,
@@ -384,6 +391,12 @@ static void rd_result(struct rd *rd, json_t *o, const char *w, struct vfy_result
     r->lost_accounted.device = rd_u64(rd, la, path, "device");
     r->lost_accounted.ring = rd_u64(rd, la, path, "ring");
     r->lost_accounted.crc = rd_u64(rd, la, path, "crc");
+    if (json_object_get(la, "app")) /* a report with the places of a user's program */
+        r->lost_accounted.app = rd_u64(rd, la, path, "app");
+    if (json_object_get(la, "host"))
+        r->lost_accounted.host = rd_u64(rd, la, path, "host");
+    if (json_object_get(la, "program"))
+        r->lost_accounted.program = rd_u64(rd, la, path, "program");
     r->lost_unexplained = rd_u64(rd, o, w, "lost_unexplained");
     r->duplicates = rd_u64(rd, o, w, "duplicates");
     r->reordered = rd_u64(rd, o, w, "reordered");

@@ -16,9 +16,11 @@
 #include "driver/drv.h"
 #include "harness/app.h"
 #include "harness/backend.h"
+#include "harness/exec.h"
 #include "harness/html.h"
 #include "harness/proc.h"
 #include "harness/records.h"
+#include "harness/userapp.h"
 #include "sim/gadget.h"
 #include "sim/schedule.h"
 #include "sim/exitcode.h"
@@ -28,11 +30,12 @@
 #define POLL_NS 10000000LL
 #define PROGRESS_MIN_NS 3000000000LL /* runs shorter than this show no progress line */
 #define COUNTERS_FILE "counters.csv"
-#define APP_COUNTERS_FILE "app-counters.csv"
+#define APP_COUNTERS_FILE LF_APP_COUNTERS_FILE
 #define SOCKET_FILE "ring.sock"
 
 static const char *const run_files[] = {REC_DEVICE_CSV, REC_DRIVER_CSV, REC_APP_CSV,
-                                        COUNTERS_FILE, APP_COUNTERS_FILE, SOCKET_FILE};
+                                        COUNTERS_FILE, APP_COUNTERS_FILE,
+                                        APP_COUNTERS_FILE ".tmp", SOCKET_FILE};
 
 struct run {
     const struct scn_scenario *sc;
@@ -42,6 +45,8 @@ struct run {
     uint16_t port;
     const struct run_setup *setup; /* the backend's: device, driver source */
     const char *backend;
+    bool app_termed, app_hung;     /* a user's application: sent SIGTERM at the end; SIGKILL */
+    bool app_early;                /* a user's application ended before the device's timeline */
 };
 
 /* The stop flag of whichever child this process is. */
@@ -113,6 +118,7 @@ static int driver_main(void *arg)
         .counters_path = counters,
         .stop = &child_stop,
         .quiet = !r->o->verbose,
+        .log_delivered = r->o->app_command != NULL,
     };
     return drv_run(&d);
 }
@@ -125,6 +131,8 @@ static int app_main(void *arg)
     path_in(r, REC_APP_CSV, log, sizeof log);
     path_in(r, SOCKET_FILE, sock, sizeof sock);
     path_in(r, APP_COUNTERS_FILE, counters, sizeof counters);
+    if (r->o->app_command)
+        return uapp_exec(r->o->app_command, sock, r->dir);
     struct app_opts a = {.sc = r->sc, .socket_path = sock, .log_path = log,
                          .counters_path = counters,
                          .connect_timeout_ms = READY_TIMEOUT_MS, .stop = &child_stop};
@@ -165,10 +173,28 @@ static void progress(const struct run *r, int64_t started, int64_t *next)
             (double)r->sc->duration_ns / 1e9);
 }
 
+/* A user's application, once the driver has ended (the ring closed): a grace to end by itself,
+ * then SIGTERM, then SIGKILL (userapp.h). */
+static void end_user_app(struct run *r, struct proc *app, int64_t *drv_end, int64_t *termed)
+{
+    int64_t now = proc_now_ns();
+    if (!*drv_end)
+        *drv_end = now;
+    if (!r->app_termed && now >= *drv_end + UAPP_END_GRACE_NS) {
+        proc_signal(app, SIGTERM);
+        r->app_termed = true;
+        *termed = now;
+    } else if (r->app_termed && !r->app_hung && now >= *termed + UAPP_KILL_GRACE_NS) {
+        proc_signal(app, SIGKILL);
+        r->app_hung = true;
+    }
+}
+
 /* Watches the three processes to the end; the driver is told to stop once the device is done. */
-static void supervise(const struct run *r, struct proc ps[3], int64_t deadline)
+static void supervise(struct run *r, struct proc ps[3], int64_t deadline)
 {
     bool told = false;
+    int64_t drv_end = 0, termed = 0;
     int64_t started = proc_now_ns(), next = 0;
     for (;;) {
         progress(r, started, &next);
@@ -178,6 +204,17 @@ static void supervise(const struct run *r, struct proc ps[3], int64_t deadline)
         bool failed = false;
         for (int i = 0; i < 3; i++)
             failed |= ps[i].done && !proc_ok(&ps[i]);
+        if (r->o->app_command && ps[2].done && !ps[0].done) { /* nobody left to take packets */
+            r->app_early = true;
+            for (int i = 0; i < 2; i++)
+                if (!ps[i].done) {
+                    ps[i].killed = true;
+                    ps[i].stop_reason = "another process failed";
+                    proc_signal(&ps[i], SIGTERM);
+                }
+            proc_wait_all(ps, 3, proc_now_ns() + 2000000000LL, true); /* then SIGKILL */
+            break;
+        }
         if (failed || proc_interrupted() || proc_now_ns() >= deadline) {
             proc_wait_all(ps, 3, failed ? INT64_MAX : deadline, true);
             break;
@@ -186,6 +223,8 @@ static void supervise(const struct run *r, struct proc ps[3], int64_t deadline)
             proc_signal(&ps[1], SIGTERM);
             told = true;
         }
+        if (r->o->app_command && ps[1].done && !ps[2].done)
+            end_user_app(r, &ps[2], &drv_end, &termed);
         struct timespec ts = {.tv_sec = 0, .tv_nsec = POLL_NS};
         nanosleep(&ts, NULL);
     }
@@ -204,8 +243,7 @@ static int read_counters(const struct run *r, struct rec_counters *c, char err[R
     return rec_load_counters(path, c, err);
 }
 
-/* The device's start (t0): a row's due time is t0 plus the sample's due time in the plan. */
-static int64_t device_start(const struct scn_scenario *sc, const struct rec_run *run)
+int64_t run_device_start(const struct scn_scenario *sc, const struct rec_run *run)
 {
     struct sched plan;
     char err[SCN_ERR_MAX];
@@ -237,7 +275,7 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
     int loaded = rec_load_dir(r->dir, &run, err) == 0;
     if (loaded) {
         run.backend = r->backend;
-        run.start_ns = device_start(r->sc, &run);
+        run.start_ns = run_device_start(r->sc, &run);
         char cerr[REC_ERR_MAX];
         if (read_counters(r, &run.counters, cerr) != 0) {
             loaded = 0;
@@ -253,7 +291,10 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
         vfy_init(out, r->sc, r->backend);
     }
     for (int i = 0; i < 3; i++)
-        if (!proc_ok(&ps[i])) {
+        if (i == 2 && r->o->app_command)
+            uapp_judge(out, "app", r->o->app_command, &ps[2],
+                       (struct uapp_end){r->app_termed, r->app_hung, r->app_early}, watchdog_s);
+        else if (!proc_ok(&ps[i])) {
             char how[160];
             vfy_add_failure(out, proc_kind(&ps[i]), "%s",
                             proc_describe(&ps[i], watchdog_s, how, sizeof how));
@@ -309,6 +350,12 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
         fprintf(stderr, "usbsim: backend %s: %s\n", b->name, why);
         return XC_ENV;
     }
+    if (o->exec_command)
+        return exe_run_one(sc, o, b->name, &b->setup, out);
+    if (b->setup.attach) {
+        fprintf(stderr, "usbsim run: the %s backend runs your program: it needs --exec\n", b->name);
+        return XC_USAGE;
+    }
     struct run r = {.sc = sc, .o = o, .backend = b->name, .setup = &b->setup};
     /* TMPDIR as given, or refused when the driver's socket could not be made in it (a UNIX
      * socket path holds at most sizeof sun_path - 1 bytes): never silently replaced. */
@@ -341,7 +388,8 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
             proc_wait_all(ps, 1, proc_now_ns() + 2000000000LL, true);
             if (!ps[0].done || (WIFEXITED(ps[0].status) && WEXITSTATUS(ps[0].status) == 3))
                 rc = 3; /* it said why on stderr */
-        } else if (start(&r, &ps[1], driver_main) != 0 ||
+        } else if ((o->app_command && uapp_prepare(r.dir) != 0) ||
+                   start(&r, &ps[1], driver_main) != 0 ||
                    start(&r, &ps[2], app_main) != 0) {
             fprintf(stderr, "usbsim: cannot start a process: %s\n", strerror(errno));
         }

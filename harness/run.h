@@ -7,7 +7,8 @@
  *    UDC, dummy_hcd by default, root), the driver (the entry's source: the USB/IP client or
  *    libusb -> shared ring -> doorbell, serving the ring on a UNIX socket in a private temporary
  *    directory) and the application (maps the ring, drains in batches, applies the consumer's
- *    work and stalls). It waits for the device to finish its timeline, then stops the driver, lets
+ *    work and stalls; or, with o->app_command, the user's program run through /bin/sh -c,
+ *    recorded by libusbsim-ring, ended as harness/userapp.h says, its end part of the verdict). It waits for the device to finish its timeline, then stops the driver, lets
  *    the application read what is left, and judges the records (verify.h) into *out.
  *  - o->on_start, when set, is called in the harness with each process's name ("device",
  *    "driver", "app") and pid as soon as it is started (for a test that must reach one of them).
@@ -43,6 +44,8 @@ struct run_setup {
     const char *device;  /* the gadget's backend (sim/gadget.h): "usbip" | "ffs" */
     const char *source;  /* the driver's source (driver/source.h): "usbip" | "libusb" */
     bool device_port;    /* the device listens on a free port it tells; the driver connects */
+    bool attach;         /* --exec only: the device is imported with Linux's `usbip attach`
+                            into vhci-hcd (exec.h) */
 };
 
 struct run_opts {
@@ -54,11 +57,18 @@ struct run_opts {
     struct run_figures *figures; /* filled when not NULL */
     const char *html_path;       /* write the run's HTML report here (harness/html.h), or NULL */
     const char *pcap_path;       /* capture what crossed the USB link here (sim/capture.h) */
+    const char *app_command;     /* the user's application instead of the built-in one
+                                    (harness/userapp.h), or NULL */
+    const char *exec_command;    /* the user's program on a real USB stack instead of the
+                                    driver and application (harness/exec.h), or NULL */
     int *output_failures;        /* when not NULL: +1 for each report file it could not write */
     void (*on_start)(void *ctx, const char *name, pid_t pid); /* may be NULL */
     void *ctx;
 };
 
 int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_result *out);
+/* The device's start (t0) from its log: a row's due time is t0 plus the sample's due time in
+ * the plan; 0 when there is no row. */
+int64_t run_device_start(const struct scn_scenario *sc, const struct rec_run *run);
 
 #endif

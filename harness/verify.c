@@ -155,16 +155,17 @@ const char *vfy_verdict(const struct vfy_result *r) { return r->pass ? "pass" : 
 
 const char *vfy_place_name(enum vfy_place p)
 {
-    static const char *const name[VFY_PLACE_COUNT] = {"device", "ring", "crc", "unexplained"};
+    static const char *const name[VFY_PLACE_COUNT] = {"device", "ring", "crc", "unexplained",
+                                                      "app", "host", "program"};
     return (unsigned)p < VFY_PLACE_COUNT ? name[p] : "?";
 }
 
 /* ---- the check ---- */
 
-enum lost_at { AT_NONE, AT_DEVICE, AT_CRC, AT_RING, AT_UNEXPLAINED };
+enum lost_at { AT_NONE, AT_DEVICE, AT_CRC, AT_RING, AT_UNEXPLAINED, AT_APP, AT_HOST, AT_PROGRAM };
 
 struct seq_state {
-    uint32_t delivered, crc_rows, ring_rows;
+    uint32_t delivered, crc_rows, ring_rows, ok_rows;
     uint8_t lost_at; /* enum lost_at */
 };
 
@@ -231,6 +232,8 @@ static void scan_driver(struct ctx *c)
                 c->st[k].ring_rows++;
             else
                 c->anon_ring++;
+        } else if (d->status == REC_ST_OK && k >= 0) {
+            c->st[k].ok_rows++;
         }
     }
 }
@@ -288,6 +291,10 @@ static enum lost_at lost_where(struct ctx *c, size_t k, int pass)
         c->anon_ring--;
         return AT_RING;
     }
+    if (pass == 1 && c->run->exec_run) /* rejected by the program, completed, or never */
+        return corrupt ? AT_CRC : s->ok_rows ? AT_PROGRAM : AT_HOST;
+    if (pass == 1 && s->ok_rows)
+        return AT_APP;
     return pass == 1 ? AT_UNEXPLAINED : AT_NONE;
 }
 
@@ -311,6 +318,9 @@ static void tally_loss(struct ctx *c)
         o->lost_accounted.device += s->lost_at == AT_DEVICE;
         o->lost_accounted.crc += s->lost_at == AT_CRC;
         o->lost_accounted.ring += s->lost_at == AT_RING;
+        o->lost_accounted.app += s->lost_at == AT_APP;
+        o->lost_accounted.host += s->lost_at == AT_HOST;
+        o->lost_accounted.program += s->lost_at == AT_PROGRAM;
         if (s->lost_at == AT_UNEXPLAINED)
             list_add(&missing, "%u", seq);
         if (corrupt && s->lost_at != AT_CRC && s->lost_at != AT_DEVICE && !s->delivered)
@@ -341,7 +351,9 @@ static void list_lost(struct ctx *c)
 {
     static const enum vfy_place place[] = {[AT_DEVICE] = VFY_PLACE_DEVICE,
                                            [AT_CRC] = VFY_PLACE_CRC, [AT_RING] = VFY_PLACE_RING,
-                                           [AT_UNEXPLAINED] = VFY_PLACE_UNEXPLAINED};
+                                           [AT_UNEXPLAINED] = VFY_PLACE_UNEXPLAINED,
+                                           [AT_APP] = VFY_PLACE_APP, [AT_HOST] = VFY_PLACE_HOST,
+                                           [AT_PROGRAM] = VFY_PLACE_PROGRAM};
     const struct rec_run *r = c->run;
     size_t n = 0;
     for (size_t k = 0; k < r->n_device; k++)
@@ -382,14 +394,22 @@ static void check_loss(struct ctx *c)
     struct vfy_result *o = c->out;
     const struct scn_expect *e = &c->sc->expect;
     uint64_t lost = o->lost_accounted.device + o->lost_accounted.ring + o->lost_accounted.crc +
+                    o->lost_accounted.app + o->lost_accounted.host + o->lost_accounted.program +
                     o->lost_unexplained;
+    char app[96] = ""; /* the places of a user's program, when it lost any */
+    if (o->lost_accounted.app)
+        snprintf(app, sizeof app, ", app %llu", (unsigned long long)o->lost_accounted.app);
+    if (c->run->exec_run)
+        snprintf(app, sizeof app, ", host %llu, program %llu",
+                 (unsigned long long)o->lost_accounted.host,
+                 (unsigned long long)o->lost_accounted.program);
     if (e->has_lost_max && lost > e->lost_max)
         vfy_add_failure(o, VFY_KIND_LOSS, "lost %llu packets with lost_max %llu (device %llu, "
-                        "ring %llu, crc %llu; unexplained %llu)", (unsigned long long)lost,
+                        "ring %llu, crc %llu%s; unexplained %llu)", (unsigned long long)lost,
                         (unsigned long long)e->lost_max,
                         (unsigned long long)o->lost_accounted.device,
                         (unsigned long long)o->lost_accounted.ring,
-                        (unsigned long long)o->lost_accounted.crc,
+                        (unsigned long long)o->lost_accounted.crc, app,
                         (unsigned long long)o->lost_unexplained);
     double ratio = o->produced ? (double)o->delivered / (double)o->produced : 0.0;
     if (e->has_delivered_min_ratio && ratio < e->delivered_min_ratio)

@@ -13,8 +13,9 @@
  *  - loss, seq by seq: a produced seq not delivered is accounted at the device (fate dropped),
  *    at crc (a driver crc row with its seq), at the ring (a ring-drop row with its seq), or by a
  *    driver row with seq -1 (crc rows first go to corrupted packets, then crc, then ring-drop);
- *    what is left is lost_unexplained. So produced == delivered + lost_accounted.{device,ring,crc}
- *    + lost_unexplained. lost[] names each of these packets with its place (one place each).
+ *    at the application (a driver ok row with its seq: put into the ring, never taken; only
+ *    --app runs log ok rows), what is left is lost_unexplained. So produced == delivered +
+ *    lost_accounted.{device,ring,crc,app} + lost_unexplained. lost[] names each of these packets with its place (one place each).
  *  - duplicates; reordered (a seq lower than the highest one before it); crc_errors (packets the
  *    device corrupted on purpose that reached the application); every corrupted packet must have
  *    been rejected by the driver.
@@ -121,9 +122,16 @@ struct vfy_drain {
 };
 
 /* Where a lost packet is accounted (lost_accounted.device/.ring/.crc, lost_unexplained). */
+/* app: put into the ring by the driver (a driver row with status ok) and never taken by the
+ * application (a user's application, `run --app`, whose driver logs what it put in the ring). */
+/* host, program: a run of a user's program on a real USB stack (rec_run.exec_run): a packet the
+ * device sent that the host stack never completed to the program is lost at host; one it
+ * completed (a driver ok row, from usbmon) that is missing from the program's trace at program;
+ * a corrupted one the program did not take was rightly rejected: crc. */
 enum vfy_place { VFY_PLACE_DEVICE, VFY_PLACE_RING, VFY_PLACE_CRC, VFY_PLACE_UNEXPLAINED,
-                 VFY_PLACE_COUNT };
-const char *vfy_place_name(enum vfy_place p); /* "device", "ring", "crc", "unexplained" */
+                 VFY_PLACE_APP, VFY_PLACE_HOST, VFY_PLACE_PROGRAM, VFY_PLACE_COUNT };
+/* "device", "ring", "crc", "unexplained", "app", "host", "program" */
+const char *vfy_place_name(enum vfy_place p);
 /* due_ns: the packet's due time from the device start (device log), in scenario time. */
 struct vfy_lost { uint64_t seq; int64_t due_ns; enum vfy_place place; };
 
@@ -138,7 +146,7 @@ struct vfy_result {
 
     uint64_t produced, delivered;
     struct {
-        uint64_t device, ring, crc;
+        uint64_t device, ring, crc, app, host, program;
     } lost_accounted;
     uint64_t lost_unexplained, duplicates, reordered, crc_errors;
     struct vfy_lost *lost; size_t n_lost; /* owned; every lost seq with its place, by seq */

@@ -195,32 +195,49 @@ int vmr_bring_back(const struct vmr_outputs *paths, const char *from_dir)
 
 /* ---- one boot ---- */
 
-/* The script: /bin/usbsim with args, each single-quoted. */
-static int write_script(const char *path, char *const *args, size_t nargs)
+static void put_quoted(FILE *f, const char *s)
+{
+    fputs(" '", f);
+    for (const char *c = s; *c; c++) {
+        if (*c == '\'')
+            fputs("'\\''", f); /* close the quote, an escaped quote, reopen */
+        else
+            fputc(*c, f);
+    }
+    fputc('\'', f);
+}
+
+/* The script: `[cd DIR &&] exec PROGRAM ARGS...`, each word single-quoted. */
+static int write_script_in(const char *path, const char *cd, const char *program,
+                           char *const *args, size_t nargs)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    fprintf(f, "#!/bin/sh\n/bin/usbsim");
-    for (size_t i = 0; i < nargs; i++) {
-        fputs(" '", f);
-        for (const char *c = args[i]; *c; c++) {
-            if (*c == '\'')
-                fputs("'\\''", f); /* close the quote, an escaped quote, reopen */
-            else
-                fputc(*c, f);
-        }
-        fputc('\'', f);
+    fprintf(f, "#!/bin/sh\n");
+    if (cd) {
+        fputs("cd", f);
+        put_quoted(f, cd);
+        fputs(" || exit 2\n", f);
     }
+    fputs("exec", f);
+    put_quoted(f, program);
+    for (size_t i = 0; i < nargs; i++)
+        put_quoted(f, args[i]);
     fprintf(f, "\n");
     return fclose(f);
+}
+
+static int write_script(const char *path, char *const *args, size_t nargs)
+{
+    return write_script_in(path, NULL, "/bin/usbsim", args, nargs);
 }
 
 /* Runs `bash SCRIPT run RUN.sh FILES...` in its own process group (results into out_dir; its
  * stdout into console, or shown when console is NULL); an interrupt stops the group. Its exit
  * code. */
 static int boot(const struct where *w, const char *out_dir, const char *script,
-                const char *console, char *const *files, size_t n_files)
+                const char *console, char *const *files, size_t n_files, const char *hostfs)
 {
     char **argv = calloc(n_files + 5, sizeof *argv);
     if (!argv)
@@ -239,6 +256,8 @@ static int boot(const struct where *w, const char *out_dir, const char *script,
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         setenv("VM_OUT", out_dir, 1);
+        if (hostfs)
+            setenv("VM_HOSTFS", hostfs, 1);
         setenv("USBSIM_BIN", w->exe, 1);
         if (w->cache[0])
             setenv("VM_DIR", w->cache, 1);
@@ -301,7 +320,94 @@ int vmr_exec(char *const *args, size_t nargs, char *const *files, size_t n_files
     if (write_script(script, args, nargs) != 0)
         fprintf(stderr, "usbsim: cannot write %s\n", script);
     else
-        rc = boot(&w, out_dir, script, console, files, n_files);
+        rc = boot(&w, out_dir, script, console, files, n_files, NULL);
+    nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    return rc;
+}
+
+/* A word naming a file under the VM's /out, in the shared run directory instead. */
+static char *in_run_dir(const char *word, const char *dir, char (*buf)[VMR_PATH_MAX])
+{
+    if (strncmp(word, "/out", 4) != 0 || (word[4] && word[4] != '/'))
+        return (char *)word;
+    snprintf(*buf, sizeof *buf, "%.1024s%s", dir, word);
+    return *buf;
+}
+
+/* Moves every file of from into to (renamed, or copied across filesystems). */
+static int move_all(const char *from, const char *to)
+{
+    DIR *d = opendir(from);
+    struct dirent *e;
+    int rc = d ? 0 : -1;
+    while (d && (e = readdir(d))) {
+        char a[PATH_MAX], b[PATH_MAX], buf[65536];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(a, sizeof a, "%.2000s/%s", from, e->d_name);
+        snprintf(b, sizeof b, "%.2000s/%s", to, e->d_name);
+        if (rename(a, b) == 0)
+            continue;
+        FILE *in = fopen(a, "rb"), *out = in ? fopen(b, "wb") : NULL;
+        size_t got;
+        while (out && (got = fread(buf, 1, sizeof buf, in)) > 0)
+            if (fwrite(buf, 1, got, out) != got)
+                break;
+        if (!out || ferror(in) || fclose(out) != 0) {
+            fprintf(stderr, "usbsim: cannot bring %s back from the VM: %s\n", b, strerror(errno));
+            rc = -1;
+        }
+        if (in)
+            fclose(in);
+    }
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+/* hostfs: `chroot /host /bin/sh DIR/inner.sh`; inner.sh runs this very program in the current
+ * directory with the words as given, files as given, /out as DIR/out; DIR/out then moves to
+ * out_dir. */
+static int command_hostfs(struct vmr_cmd *c, char **fwd, size_t nw, const char *out_dir,
+                          const char *console)
+{
+    struct where w;
+    char dir[] = "/tmp/usbsim-vmx-XXXXXX", cwd[PATH_MAX], inner[64], outer[64], outd[64],
+         vmout[64];
+    if (locate(&w) != 0 || !getcwd(cwd, sizeof cwd) || !mkdtemp(dir)) {
+        fprintf(stderr, "usbsim: cannot prepare the VM's run directory: %s\n", strerror(errno));
+        return -1;
+    }
+    snprintf(inner, sizeof inner, "%s/inner.sh", dir);
+    snprintf(outer, sizeof outer, "%s/run.sh", dir);
+    snprintf(outd, sizeof outd, "%s/out", dir);
+    snprintf(vmout, sizeof vmout, "%s/console-files", dir);
+    size_t n_extra = 0, k = 0;
+    while (c->extra && c->extra[n_extra])
+        n_extra++;
+    char **args = calloc(nw + n_extra + c->n_files + 4, sizeof *args);
+    char (*buf)[VMR_PATH_MAX] = calloc(nw + n_extra + 1, sizeof *buf);
+    int rc = -1;
+    if (args && buf && mkdir(outd, 0755) == 0) {
+        args[k++] = (char *)c->command;
+        args[k++] = "--backend", args[k++] = (char *)c->inner_backend;
+        for (size_t i = 0; i < nw; i++)
+            args[k] = in_run_dir(fwd[i], dir, &buf[k]), k++;
+        for (size_t i = 0; i < n_extra; i++)
+            args[k] = in_run_dir(c->extra[i], dir, &buf[k]), k++;
+        for (size_t i = 0; i < c->n_files; i++)
+            args[k++] = c->files[i];
+        char *const chroot_args[] = {"/host", "/bin/sh", inner};
+        if (write_script_in(inner, cwd, w.exe, args, k) == 0 &&
+            write_script_in(outer, NULL, "chroot", chroot_args, 3) == 0)
+            rc = boot(&w, vmout, outer, console, NULL, 0, dir);
+        if (mkdir(out_dir, 0700) != 0 && errno != EEXIST)
+            fprintf(stderr, "usbsim: cannot make %s: %s\n", out_dir, strerror(errno));
+        if (move_all(outd, out_dir) != 0 && rc == 0)
+            rc = -1;
+    }
+    free(args);
+    free(buf);
     nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
     return rc;
 }
@@ -312,6 +418,11 @@ int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console)
     while (c->extra && c->extra[n_extra])
         n_extra++;
     char **fwd = vmr_words(c->words, c->n_words, c->dropped, c->outputs, &c->paths, &nw);
+    if (c->hostfs) {
+        int rc = fwd ? command_hostfs(c, fwd, nw, out_dir, console) : -1;
+        free(fwd);
+        return rc;
+    }
     char **args = calloc(nw + n_extra + c->n_files + 4, sizeof *args);
     char (*data)[PATH_MAX] = calloc(c->n_files + 1, sizeof *data);
     int rc = -1;
@@ -356,6 +467,7 @@ int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n)
                         .words = o->words, .n_words = o->n_words, .dropped = dropped,
                         .outputs = outputs, .extra = extra, .files = o->files,
                         .n_files = o->n_files};
+    c.hostfs = o->hostfs;
     int vm = vmr_command(&c, outd, o->verbose ? NULL : console), rc = 1;
     char err[RPT_ERR_MAX];
     if (proc_interrupted()) {

@@ -20,6 +20,12 @@
  *    The VM's console is shown only when verbose or when no report came back.
  *    Returns 0 with *out and *n set (*n = 0 when interrupted), 3 when the VM cannot be had (the
  *    script says what is missing), 1 when the VM ran but brought no report.
+ *    With hostfs, the VM sees the host's filesystem read-only at the same paths (the script's
+ *    VM_HOSTFS) plus a writable run directory (a new /tmp/usbsim-vmrun-XXXXXX, shared) and a
+ *    fresh /tmp: the program itself (/proc/self/exe) runs inside from the host's filesystem,
+ *    in the current directory, with the scenario files and --exec's command as given (a user's
+ *    binary, its libraries, python3 run unchanged); outputs and the report are written to the
+ *    shared directory.
  *  - vmr_exec() boots once and runs `/bin/usbsim ARGS...` inside (FILES copied to /data/); every
  *    file the command leaves in /out/ comes back to out_dir. The console goes to the file
  *    console, or to stdout when console is NULL. SIGINT/SIGTERM (caught while it runs, proc.h)
@@ -62,6 +68,7 @@ struct vmr_opts {
     size_t n_files;
     bool verbose;
     int *output_failures; /* when not NULL: +1 when a report file could not be brought back */
+    bool hostfs; /* the host's filesystem shared read-only (see below) */
 };
 
 int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n);
@@ -76,6 +83,7 @@ struct vmr_cmd {
     const char *const *dropped, *const *outputs, *const *extra;
     char *const *files;
     size_t n_files;
+    bool hostfs;              /* the host's filesystem shared (see vmr_run): files as given */
     struct vmr_outputs paths; /* set by vmr_command */
 };
 int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console);

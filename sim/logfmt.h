@@ -34,7 +34,10 @@
 /* seq (int64_t, -1: unknown), ingress_ns (uint64_t), status (lf_status_names) */
 #define LF_DRIVER_ROW "%" PRId64 ",%" PRIu64 ",%s\n"
 
-/* The application log (harness/app.c writes it). */
+/* The application log (harness/app.c writes it; so does libusbsim-ring for a user's application,
+ * driver/record.h), and the file names both use in a run's directory. */
+#define LF_APP_FILE "app.csv"
+#define LF_APP_COUNTERS_FILE "app-counters.csv"
 #define LF_APP_HEADER "seq,recv_ns,produce_ns,ingress_ns,batch"
 #define LF_APP_COLS 5
 /* seq (uint32_t), recv_ns, produce_ns, ingress_ns (int64_t), batch (uint64_t) */

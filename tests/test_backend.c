@@ -35,7 +35,7 @@ static void test_table(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
     CU_ASSERT_PTR_EQUAL(be_find("usbip"), d);
     CU_ASSERT_PTR_NULL(be_find("carrier-pigeon"));
-    CU_ASSERT_STRING_EQUAL(be_names(), "usbip, kernel or vm");
+    CU_ASSERT_STRING_EQUAL(be_names(), "usbip, kernel, attach or vm");
     CU_ASSERT_TRUE(be_is_local(d) && be_is_local(k));
     CU_ASSERT_FALSE(be_is_local(v));
     CU_ASSERT_PTR_NOT_NULL(v->inner);
@@ -51,7 +51,7 @@ static void test_table(void)
     size_t n = 0;
     for (; be_name_list[n]; n++)
         CU_ASSERT_PTR_NOT_NULL(be_find(be_name_list[n]));
-    CU_ASSERT_EQUAL(n, 3);
+    CU_ASSERT_EQUAL(n, 4);
     CU_ASSERT_PTR_EQUAL(be_find(be_name_list[0]), d);
 }
 
@@ -65,6 +65,16 @@ static void test_refused_options(void)
     CU_ASSERT_STRING_EQUAL(be_refused(v, BE_OPT_KEEP_LOGS), "--keep-logs");
     CU_ASSERT_STRING_EQUAL(be_refused(v, BE_OPT_HTML | BE_OPT_PCAP), "--pcap");
     CU_ASSERT_PTR_NULL(be_refused(v, BE_OPT_UDC | BE_OPT_HTML));
+    /* the user's program: --app on the ring (usbip, kernel), --exec on a USB stack */
+    const struct be_backend *a = be_find("attach");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_TRUE(be_is_local(a) && a->setup.attach);
+    CU_ASSERT_PTR_NULL(be_refused(d, BE_OPT_APP));
+    CU_ASSERT_STRING_EQUAL(be_refused(d, BE_OPT_EXEC), "--exec");
+    CU_ASSERT_PTR_NULL(be_refused(k, BE_OPT_APP | BE_OPT_EXEC));
+    CU_ASSERT_PTR_NULL(be_refused(v, BE_OPT_EXEC));
+    CU_ASSERT_STRING_EQUAL(be_refused(v, BE_OPT_APP), "--app");
+    CU_ASSERT_STRING_EQUAL(be_refused(a, BE_OPT_APP), "--app");
 }
 
 static void test_vm_words(void)

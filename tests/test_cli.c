@@ -124,7 +124,7 @@ static void test_help_and_version(void)
     char run[sizeof out];
     strcpy(run, out);
     CU_ASSERT(starts(run, "usage: usbsim run FILE.yaml... "));
-    CU_ASSERT(strstr(run, "--backend usbip|kernel|vm") != NULL);
+    CU_ASSERT(strstr(run, "--backend usbip|kernel|attach|vm") != NULL);
     CU_ASSERT(cli("run", "--help", NULL, NULL, NULL) == 0);
     CU_ASSERT_STRING_EQUAL(out, run);
     CU_ASSERT(cli("run", "x.yaml", "--seed", "oops", "-h") == 0); /* --help wins */

@@ -1,0 +1,93 @@
+/* usbmon — see usbmon.h. */
+#include "harness/usbmon.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <pcap/usb.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim/clock.h"
+#include "sim/logfmt.h"
+#include "sim/packet.h"
+
+#define UMON_EP_IN 0x81
+#define UMON_TIMEOUT_MS 50
+
+struct umon {
+    FILE *log;
+    int busnum;
+    int64_t real_to_mono; /* add to a capture time (CLOCK_REALTIME) */
+    int bad;
+};
+
+static void on_urb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    struct umon *m = (struct umon *)user;
+    const pcap_usb_header_mmapped *u = (const void *)bytes;
+    if (h->caplen < sizeof *u || u->event_type != 'C' || u->bus_id != m->busnum ||
+        u->endpoint_number != UMON_EP_IN || u->data_len < PKT_HEADER_SIZE ||
+        h->caplen < sizeof *u + 8)
+        return;
+    const uint8_t *d = bytes + sizeof *u;
+    uint32_t magic = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
+                     (uint32_t)d[3] << 24;
+    if (magic != PKT_MAGIC)
+        return;
+    uint32_t seq = (uint32_t)d[4] | (uint32_t)d[5] << 8 | (uint32_t)d[6] << 16 |
+                   (uint32_t)d[7] << 24;
+    int64_t t = (int64_t)u->ts_sec * 1000000000LL + (int64_t)u->ts_usec * 1000 + m->real_to_mono;
+    if (fprintf(m->log, LF_DRIVER_ROW, (int64_t)seq, (uint64_t)t, lf_status_names[LF_ST_OK]) < 0)
+        m->bad = 1;
+}
+
+int umon_capture(int busnum, size_t packet_size, const char *log_path, int ready_fd,
+                 volatile sig_atomic_t *stop)
+{
+    char dev[32], err[PCAP_ERRBUF_SIZE];
+    snprintf(dev, sizeof dev, "usbmon%d", busnum);
+    pcap_t *p = pcap_create(dev, err);
+    if (!p || pcap_set_snaplen(p, (int)(sizeof(pcap_usb_header_mmapped) + PKT_MAX_SIZE)) != 0 ||
+        pcap_set_timeout(p, UMON_TIMEOUT_MS) != 0 || pcap_set_immediate_mode(p, 1) != 0 ||
+        pcap_activate(p) < 0 || pcap_datalink(p) != DLT_USB_LINUX_MMAPPED) {
+        fprintf(stderr, "usbmon: cannot capture %s (%s): load the usbmon module (modprobe "
+                "usbmon), as root\n", dev, p ? pcap_geterr(p) : err);
+        if (p)
+            pcap_close(p);
+        return 3;
+    }
+    (void)packet_size;
+    struct umon m = {.busnum = busnum,
+                     .real_to_mono = clk_mono_ns() - clk_ns(CLOCK_REALTIME)};
+    m.log = fopen(log_path, "w");
+    if (!m.log) {
+        fprintf(stderr, "usbmon: cannot write %s: %s\n", log_path, strerror(errno));
+        pcap_close(p);
+        return 1;
+    }
+    fprintf(m.log, "%s\n", LF_DRIVER_HEADER);
+    if (ready_fd >= 0 && write(ready_fd, "ready\n", 6) != 6)
+        m.bad = 1;
+    /* Non-blocking, with our own poll: usbmon's fetch does not honour the capture timeout. */
+    int fd = pcap_get_selectable_fd(p);
+    if (pcap_setnonblock(p, 1, err) != 0 || fd < 0)
+        fd = -1;
+    while (!*stop) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (fd >= 0 && poll(&pf, 1, UMON_TIMEOUT_MS) < 0 && errno != EINTR)
+            break;
+        if (pcap_dispatch(p, -1, on_urb, (u_char *)&m) < 0)
+            break;
+    }
+    pcap_dispatch(p, -1, on_urb, (u_char *)&m); /* what is still buffered */
+    pcap_close(p);
+    if (fclose(m.log) != 0 || m.bad) {
+        fprintf(stderr, "usbmon: cannot write %s\n", log_path);
+        return 1;
+    }
+    return 0;
+}
