@@ -180,7 +180,8 @@ static void t_app_place(void)
         r.driver[r.n_driver++] = (struct rec_driver_row){.seq = i, .status = REC_ST_OK};
         if (i < 7) /* the application took 0..6; 7, 8, 9 stayed in the ring */
             r.app[r.n_app++] = (struct rec_app_row){.seq = i, .recv_ns = 2 + i * 10000000LL,
-                                                    .produce_ns = 1 + i * 10000000LL};
+                                                    .produce_ns = 1 + i * 10000000LL,
+                                                    .ingress_ns = 1 + i * 10000000LL};
     }
     struct vfy_result v;
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0); /* no expect: accounted loss passes */
@@ -218,7 +219,8 @@ static void t_exec_places(void)
             r.driver[r.n_driver++] = (struct rec_driver_row){.seq = i, .status = REC_ST_OK};
         if (i != 5 && i != 7 && i != 8) /* 7 completed, missing from the trace */
             r.app[r.n_app++] = (struct rec_app_row){.seq = i, .recv_ns = 2 + i * 10000000LL,
-                                                    .produce_ns = 1 + i * 10000000LL};
+                                                    .produce_ns = 1 + i * 10000000LL,
+                                                    .ingress_ns = 1 + i * 10000000LL};
     }
     struct vfy_result v;
     vfy_check(&sc, &r, &v);
