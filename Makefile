@@ -37,7 +37,10 @@ CFLAGS  ?= $(OPT) -g
 REQ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I. $(PKG_CFLAGS) $(SAN) \
               $(if $(FAULTS),-DUSBSIM_FAULTS)
 REQ_LDFLAGS := $(SAN)
-LDLIBS  := $(PKG_LIBS) -lck -lpthread -lm
+LDLIBS  := $(PKG_LIBS) -lck -lrte_ring -lpthread -lm
+# DPDK's rte_ring, the anchor `usbsim bench ring` measures against: its headers only where it is
+# used (they need DPDK's own flags); the program links librte_ring alone (no EAL is initialised).
+DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
 
 SIM_SRC     := $(wildcard sim/*.c)
 DRIVER_SRC  := $(wildcard driver/*.c)
@@ -102,6 +105,8 @@ vm-check: $(BUILD)/usbsim $(VM_BINS)
 	@for s in $(basename $(notdir $(VM_SCENARIOS))); do test -s $(BUILD)/vm-html/vm-$$s.html || \
 	  { echo "vm-check: the HTML page of $$s did not come back from the VM"; exit 1; }; done
 	@./$(BUILD)/usbsim fuzz --backend vm --runs 6 --time-scale 20 --out $(BUILD)/vm/fuzz --quiet
+
+$(BUILD)/obj/harness/bench_anchor.o: REQ_CFLAGS += $(DPDK_CFLAGS)
 
 # `usbsim --version`: the version is compiled into cli.o only, rebuilt when the Makefile changes.
 $(BUILD)/obj/harness/cli.o: REQ_CFLAGS += -DUSBSIM_VERSION=\"$(VERSION)\"

@@ -50,7 +50,7 @@ _usbsim()
                 return
             fi
             case $sub in
-                ring) opts="--json --runs --help" ;;
+                ring) opts="--json --runs --packets --help" ;;
                 e2e) opts="--json --runs --seconds --help" ;;
                 *) return ;;
             esac ;;

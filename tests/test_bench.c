@@ -1,0 +1,167 @@
+/* Tests for the benches' parts (harness/bench_stats, bench_xfer, bench_anchor, bench_floor,
+ * bench_ring): each path runs, moves every packet, and reports well-formed JSON. Small counts;
+ * no figure is judged (speed is `usbsim bench`'s business, not a unit test's). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/bench_anchor.h"
+#include "harness/bench_floor.h"
+#include "harness/bench_stats.h"
+#include "harness/bench_xfer.h"
+#include "harness/cli.h"
+#include "tests/cu.h"
+
+static void test_stats(void)
+{
+    struct bstat s = {0};
+    CU_ASSERT_EQUAL(bstat_median(&s), 0);
+    double v[] = {5, 1, 4, 2, 3};
+    for (int i = 0; i < 5; i++)
+        bstat_add(&s, v[i]);
+    CU_ASSERT_EQUAL(bstat_median(&s), 3);
+    CU_ASSERT_EQUAL(bstat_min(&s), 1);
+    CU_ASSERT_EQUAL(bstat_max(&s), 5);
+    CU_ASSERT_EQUAL(bstat_quartile(&s, 0.25), 2);
+    CU_ASSERT_EQUAL(bstat_quartile(&s, 0.75), 4);
+    CU_ASSERT_EQUAL(s.v[0], 5); /* the runs keep their order */
+    bstat_add(&s, 6);
+    CU_ASSERT_EQUAL(bstat_median(&s), 3.5);
+    char buf[64];
+    CU_ASSERT_STRING_EQUAL(bstat_str(&s, "%.1f", buf, sizeof buf), "3.5 (1.0..6.0)");
+    json_t *j = bstat_json(&s);
+    CU_ASSERT_EQUAL(json_real_value(json_object_get(j, "median")), 3.5);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(j, "runs")), 6);
+    json_decref(j);
+    double w[100];
+    for (int i = 0; i < 100; i++)
+        w[i] = 100 - i;
+    struct bstat_pct p = bstat_pct_of(w, 100);
+    CU_ASSERT_EQUAL(p.p50, 51);
+    CU_ASSERT_EQUAL(p.p99, 99);
+    CU_ASSERT_EQUAL(p.max, 100);
+}
+
+/* Runs n packets through ops; every packet arrives, in order, intact. */
+static void moves_all(const struct bxfer_ops *ops, enum usbsim_doorbell_mode mode, uint32_t batch,
+                      uint64_t n, int64_t period)
+{
+    struct bxfer x = {.mode = mode, .batch = batch, .n = n, .period_ns = period, .sock = {-1, -1}};
+    struct bxfer_sample s;
+    int rc = bxfer_measure(ops, &x, &s);
+    if (rc != 0)
+        printf("\n%s batch %u: rc %d\n", ops->name, batch, rc);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x.sh);
+    CU_ASSERT_EQUAL(x.sh->got, n);
+    CU_ASSERT_EQUAL(x.sh->bad, 0);
+    CU_ASSERT(s.mpps > 0);
+    CU_ASSERT_EQUAL(x.sh->nlat, period ? n : 0);
+    bxfer_release(&x);
+}
+
+static void test_transports(void)
+{
+    const enum usbsim_doorbell_mode SUP = USBSIM_DOORBELL_SUPPRESSED;
+    moves_all(&bxfer_ring_ops, SUP, 32, 20000, 0);
+    moves_all(&bxfer_ring_ops, SUP, 1, 20000, 0);
+    moves_all(&bxfer_ring_ops, USBSIM_DOORBELL_ALWAYS, 1, 2000, 0);
+    moves_all(&banchor_rte, SUP, 32, 20000, 0);
+    moves_all(&banchor_rte, SUP, 1, 3000, 0);
+    moves_all(&banchor_ck, SUP, 1, 20000, 0);
+    moves_all(&banchor_sock, SUP, 1, 2000, 0);
+    moves_all(&banchor_copy, SUP, 32, 20000 + 7, 0); /* not a whole number of halves */
+}
+
+static void test_paced(void)
+{
+    moves_all(&bxfer_ring_ops, USBSIM_DOORBELL_SUPPRESSED, 1, 20, 1000000);
+    moves_all(&banchor_ck, USBSIM_DOORBELL_SUPPRESSED, 1, 20, 1000000);
+}
+
+static void test_floors(void)
+{
+    struct bstat_pct p;
+    CU_ASSERT_EQUAL(bfloor_eventfd(20, 1000000, &p), 0);
+    CU_ASSERT(p.p50 > 0 && p.p50 <= p.p99 && p.p99 <= p.max);
+    CU_ASSERT_EQUAL(bfloor_timer(20, 1000000, &p), 0);
+    CU_ASSERT(p.p50 <= p.p99 && p.p99 <= p.max);
+    CU_ASSERT_EQUAL(bfloor_eventfd(0, 1000000, &p), -1);
+}
+
+/* Runs `usbsim ARGS...` in this process; its standard output, parsed as JSON, into *out. */
+static int cli_json(json_t **out, char **argv)
+{
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    char name[] = "/tmp/test_bench_out.XXXXXX";
+    int fd = mkstemp(name);
+    CU_ASSERT_FATAL(fd >= 0);
+    fflush(stdout);
+    int so = dup(1);
+    dup2(fd, 1);
+    int rc = cli_main(argc, argv);
+    fflush(stdout);
+    dup2(so, 1);
+    close(so);
+    close(fd);
+    json_error_t err;
+    *out = json_load_file(name, 0, &err);
+    if (!*out)
+        printf("\n%s: %s (line %d)\n", name, err.text, err.line);
+    unlink(name);
+    return rc;
+}
+
+static double num(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    CU_ASSERT(json_is_number(v));
+    if (!json_is_number(v))
+        printf("\nmissing or not a number: %s\n", key);
+    return json_number_value(v);
+}
+
+static void test_bench_ring_json(void)
+{
+    json_t *o;
+    char *argv[] = {"usbsim", "bench", "ring", "--json", "--runs", "1", "--packets", "500", NULL};
+    CU_ASSERT_EQUAL(cli_json(&o, argv), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    const char *ratios[] = {"ratio_vs_ck_ring_batch1", "ratio_vs_rte_ring", "ratio_vs_socket",
+                            "ratio_vs_ck_ring", "ratio_wake_p99_vs_floor", "ratio_ns_vs_copy_limit"};
+    for (size_t i = 0; i < sizeof ratios / sizeof ratios[0]; i++) {
+        CU_ASSERT(num(o, ratios[i]) > 0);
+        json_t *sp = json_object_get(json_object_get(o, "spread"), ratios[i]);
+        CU_ASSERT(json_is_object(sp));
+        CU_ASSERT(num(sp, "min") <= num(sp, "median") && num(sp, "median") <= num(sp, "max"));
+    }
+    const char *figs[] = {"ring_mpps", "rte_ring_mpps", "ring_batch1_mpps", "ck_ring_mpps", "socket_mpps",
+                          "ns_per_packet", "copy_limit_ns_per_packet", "ring_always_mpps"};
+    for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++)
+        CU_ASSERT(num(o, figs[i]) > 0);
+    const char *pcts[] = {"latency_us_100hz", "wake_floor_us"};
+    for (int i = 0; i < 2; i++) {
+        json_t *p = json_object_get(o, pcts[i]);
+        CU_ASSERT(num(p, "p50") > 0 && num(p, "p50") <= num(p, "p99") && num(p, "p99") <= num(p, "max"));
+    }
+    CU_ASSERT_EQUAL(json_object_size(json_object_get(o, "goals")), 4);
+    CU_ASSERT_EQUAL(num(o, "failures"), 0);
+    json_decref(o);
+}
+
+static CU_TestInfo tests[] = {
+    {"statistics: median, spread, quantiles", test_stats},
+    {"every transport moves every packet", test_transports},
+    {"paced transfers record each latency", test_paced},
+    {"the eventfd and timer floors run", test_floors},
+    {"bench ring --json: every figure, spread and goal", test_bench_ring_json},
+    CU_TEST_INFO_NULL};
+
+int main(void)
+{
+    return cu_main("bench", tests);
+}
