@@ -37,12 +37,12 @@ _usbsim()
             return ;;
     esac
     case $cmd in
-        run) opts="--backend --udc --seed --time-scale --json --junit --html --pcap --keep-logs --quiet --verbose --help" ;;
+        run) opts="--backend --udc --seed --time-scale --json --junit --html --pcap --keep-logs --quiet --verbose --precise --help" ;;
         validate) opts="--explain --quiet --help" ;;
         plan) opts="--csv --seed --time-scale --help" ;;
         gadget) opts="--backend --udc --listen --log --pcap --seed --time-scale --quiet --help" ;;
         verify) opts="--scenario --trace --seed --time-scale --json --junit --html --quiet --help" ;;
-        fuzz) opts="--seed --runs --budget-s --time-scale --shard --out --json --shrink-runs --max-failures --list --quiet --backend --help" ;;
+        fuzz) opts="--seed --runs --budget-s --time-scale --shard --out --json --shrink-runs --max-failures --list --quiet --backend --precise --help" ;;
         driver) opts="--socket --source --connect --busid --device --slots --packet-size --overflow --doorbell --help" ;;
         bench)
             if [ "$COMP_CWORD" -eq 2 ]; then

@@ -183,6 +183,9 @@ static void first_bad_scenario(const struct cli_opts *o, char *why, size_t len)
     }
 }
 
+/* run's own options, by index in run_cmd.opts */
+enum run_opt { RUN_PRECISE, RUN_COUNT };
+
 static int cmd_run(struct cli_opts *o)
 {
     char why[SCN_ERR_MAX + 64];
@@ -203,6 +206,8 @@ static int cmd_run(struct cli_opts *o)
         first_bad_scenario(o, why, sizeof why);
         return cannot_start(o, XC_USAGE, why, true);
     }
+    for (int i = 0; o->own[RUN_PRECISE].set && i < o->nfiles; i++)
+        sc[i].device.timing = SCN_TIMING_PRECISE;
     char missing[256];
     int rc = b->check(b, o->udc, missing, sizeof missing);
     if (rc != 0) {
@@ -360,6 +365,13 @@ static const struct cli_cmd plan_cmd = {
     .common = CLI_O(CLI_SEED) | CLI_O(CLI_TIME_SCALE), .opts = plan_opts, .nopts = PLAN_COUNT,
     .run = cmd_plan};
 
+static const struct arg_opt run_opts[RUN_COUNT] = {
+    [RUN_PRECISE] = {.name = "precise", .kind = ARG_FLAG,
+                     .help = "device.timing: precise in every scenario: the device spins the last\n"
+                             "stretch before each due time, so its period error is the scenario's,\n"
+                             "not the machine's timer (costs CPU; usbsim bench e2e measures both)"},
+};
+
 static const struct cli_cmd run_cmd = {
     .name = "run", .args = "FILE.yaml...", .min_args = 1, .max_args = -1,
     .help = "Run each scenario end to end: the device (USB/IP server on loopback), the driver\n"
@@ -381,7 +393,7 @@ static const struct cli_cmd run_cmd = {
                         "(built and cached on first use: USBSIM_VM_CACHE)",
         [CLI_UDC] = "kernel, vm: the USB device controller to bind (default dummy_udc.0)",
         [CLI_SEED] = "override each scenario's seed (decimal)"},
-    .run = cmd_run};
+    .opts = run_opts, .nopts = RUN_COUNT, .run = cmd_run};
 
 static const char *const gadget_backends[] = {"usbip", "ffs", NULL};
 static const struct arg_opt gadget_opts[GADGET_COUNT] = {

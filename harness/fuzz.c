@@ -38,7 +38,7 @@ struct fz {
     unsigned shard_k, shard_n, shrink_runs, max_failures;
     const char *out, *json, *backend;
     int outfd; /* the --out folder once a failure is kept (outdir.h), else -1 */
-    bool quiet, list, tty, has_runs;
+    bool quiet, list, tty, has_runs, precise;
     /* progress */
     int64_t t0;
     uint64_t done, total_runs;
@@ -213,6 +213,8 @@ static int campaign(struct fz *z)
     for (uint64_t i = z->shard_k - 1; more(z, i); i += z->shard_n) {
         struct scn_scenario sc;
         fz_generate(z->seed, i, &sc);
+        if (z->precise) /* --precise: the device's own timing adds no jitter of the machine's */
+            sc.device.timing = SCN_TIMING_PRECISE;
         unsigned mask = 0;
         char why[512];
         if (run_once(z, &sc, -1, &mask, why, sizeof why) != 0)
@@ -342,6 +344,7 @@ static int parse_args(struct fz *z, const struct cli_opts *o)
     if (v[FZ_OPT_MAXFAIL].set)
         z->max_failures = (unsigned)v[FZ_OPT_MAXFAIL].u;
     z->list = v[FZ_OPT_LIST].set;
+    z->precise = v[FZ_OPT_PRECISE].set;
     if (v[FZ_OPT_BUDGET].set && v[FZ_OPT_RUNS].set)
         return usage("%sgive --runs or --budget-s, not both", "");
     if (v[FZ_OPT_BUDGET].set && z->list)
@@ -411,6 +414,10 @@ static const struct arg_opt fz_opts[FZ_OPT_COUNT] = {
                         .help = "stop the campaign after N failures (default 0: never)"},
     [FZ_OPT_LIST] = {.name = "list", .kind = ARG_FLAG,
                      .help = "print the scenarios (index and one-line summary), run nothing"},
+    [FZ_OPT_PRECISE] = {.name = "precise", .kind = ARG_FLAG,
+                        .help = "device.timing: precise in every scenario: the device spins the\n"
+                                "last stretch before each due time, so the timing it plays is the\n"
+                                "scenario's, not the machine's timer (costs CPU)"},
 };
 
 const struct cli_cmd fz_cmd = {

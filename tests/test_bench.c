@@ -153,12 +153,34 @@ static void test_bench_ring_json(void)
     json_decref(o);
 }
 
+static void test_bench_e2e_json(void)
+{
+    json_t *o;
+    char *argv[] = {"usbsim", "bench", "e2e", "--json", "--runs", "1", "--seconds", "1", NULL};
+    CU_ASSERT_EQUAL(cli_json(&o, argv), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    json_t *modes[] = {o, json_object_get(o, "precise"), json_object_get(o, "baseline")};
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_PTR_NOT_NULL_FATAL(modes[i]);
+        json_t *pe = json_object_get(modes[i], "period_error_us");
+        CU_ASSERT(num(pe, "p50") <= num(pe, "p99") && num(pe, "p99") <= num(pe, "max"));
+        CU_ASSERT(num(json_object_get(modes[i], "cpu_percent"), "device") > 0);
+        CU_ASSERT(num(modes[i], "cpu_percent_total") > 0);
+        CU_ASSERT_EQUAL(num(modes[i], "failed_runs"), 0);
+    }
+    CU_ASSERT(num(json_object_get(o, "timer_floor_us"), "p99") >= 0);
+    CU_ASSERT(num(o, "ratio_period_p99_timer_vs_precise") > 0);
+    CU_ASSERT(json_is_boolean(json_object_get(o, "precise_period_p99_le_20us")));
+    json_decref(o);
+}
+
 static CU_TestInfo tests[] = {
     {"statistics: median, spread, quantiles", test_stats},
     {"every transport moves every packet", test_transports},
     {"paced transfers record each latency", test_paced},
     {"the eventfd and timer floors run", test_floors},
     {"bench ring --json: every figure, spread and goal", test_bench_ring_json},
+    {"bench e2e --json: timer, precise and always, each judged", test_bench_e2e_json},
     CU_TEST_INFO_NULL};
 
 int main(void)
