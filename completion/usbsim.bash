@@ -46,19 +46,20 @@ _usbsim()
         driver) opts="--socket --source --connect --busid --device --slots --packet-size --overflow --doorbell --help" ;;
         bench)
             if [ "$COMP_CWORD" -eq 2 ]; then
-                COMPREPLY=($(compgen -W "ring e2e --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "ring e2e scale --help" -- "$cur"))
                 return
             fi
             case $sub in
                 ring) opts="--json --runs --packets --help" ;;
                 e2e) opts="--json --runs --seconds --help" ;;
+                scale) opts="--json --html --seconds --max-rate --help" ;;
                 *) return ;;
             esac ;;
         help)
             if [ "$COMP_CWORD" -eq 2 ]; then
                 COMPREPLY=($(compgen -W "$commands --help" -- "$cur"))
             elif [ "$COMP_CWORD" -eq 3 ] && [ "$sub" = bench ]; then
-                COMPREPLY=($(compgen -W "ring e2e" -- "$cur"))
+                COMPREPLY=($(compgen -W "ring e2e scale" -- "$cur"))
             fi
             return ;;
         *) return ;;

@@ -7,7 +7,7 @@
  * error and device->application latency (p50, p99, max in us), each process's CPU as a percentage
  * of one core over the run's wall time and in us per delivered packet. Returns 0 when the run was
  * judged (pass or not: fig->pass), -1 when it could not run; the verifier's failures go to stderr
- * prefixed with `who`. Never asserts on timing.
+ * prefixed with `who` (who NULL: not printed). Never asserts on timing.
  * Prefix: brun_.
  */
 #ifndef USBSIM_HARNESS_BENCH_RUN_H
@@ -25,6 +25,8 @@ struct brun_point {
     int precise;            /* device.timing: precise (else timer) */
     int doorbell_always;    /* transport.doorbell: always (else suppressed) */
     int64_t duration_ms;
+    uint32_t fifo_packets;  /* device.fifo_packets; 0: the scenario default */
+    uint32_t ring_slots;    /* transport.ring_slots; 0: the scenario default */
 };
 
 struct brun_fig {
@@ -32,6 +34,7 @@ struct brun_fig {
     uint64_t produced, delivered, lost;
     double period_us[BRUN_STATS], latency_us[BRUN_STATS];
     double cpu_pct[BRUN_PROCS], cpu_us_pp[BRUN_PROCS];
+    double rate_hz;         /* long-run rate at the application */
     double wall_s;
 };
 

@@ -18,6 +18,7 @@
 #include "harness/bench_e2e.h"
 #include "harness/html.h"
 #include "harness/bench_ring.h"
+#include "harness/bench_scale.h"
 #include "harness/fuzz.h"
 #include "harness/proc.h"
 #include "harness/report.h"
@@ -453,7 +454,7 @@ static const struct cli_cmd driver_cmd = {
             "its timeline, or on Ctrl-C. With --source libusb and no such device: exit 3 at once.\n",
     .opts = driver_opts, .nopts = DRV_COUNT, .run = cmd_driver};
 
-static const struct cli_cmd *const bench_subs[] = {&bench_ring_cmd, &bench_e2e_cmd};
+static const struct cli_cmd *const bench_subs[] = {&bench_ring_cmd, &bench_e2e_cmd, &bench_scale_cmd};
 static const struct cli_cmd bench_cmd = {
     .name = "bench",
     .help = "Measure the transport (ring) or the whole path (e2e), side by side with their\n"

@@ -174,6 +174,50 @@ static void test_bench_e2e_json(void)
     json_decref(o);
 }
 
+static void test_bench_scale_json(void)
+{
+    json_t *o;
+    char html[] = "/tmp/test_bench_scale.XXXXXX";
+    int fd = mkstemp(html);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    char *argv[] = {"usbsim", "bench", "scale", "--json", "--seconds", "1", "--max-rate", "15152",
+                    "--html", html, NULL};
+    int rc = cli_json(&o, argv);
+    CU_ASSERT(rc == 0 || rc == 1); /* 1: a fixed point lost packets (a busy machine) */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    json_t *pts = json_object_get(o, "points");
+    CU_ASSERT_EQUAL(json_array_size(pts), 6);
+    const double rate[] = {100, 1000, 4000, 8000, 10000, 10000};
+    for (size_t i = 0; i < json_array_size(pts); i++) {
+        json_t *p = json_array_get(pts, i);
+        CU_ASSERT_DOUBLE_EQUAL(num(p, "rate_hz_target"), rate[i], 1);
+        CU_ASSERT_EQUAL(num(p, "packet_bytes"), i == 5 ? 1024 : 112);
+        CU_ASSERT_DOUBLE_EQUAL(num(p, "produced"), rate[i], 1); /* one second */
+        CU_ASSERT_EQUAL(num(p, "delivered") + num(p, "lost"), num(p, "produced"));
+        CU_ASSERT(num(json_object_get(p, "cpu_us_per_packet"), "device") > 0);
+        CU_ASSERT(num(json_object_get(p, "latency_us"), "p50") > 0);
+        CU_ASSERT(json_is_object(json_object_get(p, "period_error_us")));
+    }
+    CU_ASSERT(json_array_size(json_object_get(o, "ramp")) <= 1); /* 15152/s at most */
+    CU_ASSERT(json_is_object(json_object_get(o, "max_rate_no_loss")));
+    CU_ASSERT(num(o, "ratio_cpu_per_packet_10000_vs_100") > 0);
+    json_decref(o);
+    FILE *f = fopen(html, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char page[65536];
+    size_t len = fread(page, 1, sizeof page - 1, f);
+    page[len] = 0;
+    fclose(f);
+    unlink(html);
+    int svgs = 0;
+    for (const char *s = page; (s = strstr(s, "<svg")); s++)
+        svgs++;
+    CU_ASSERT_EQUAL(svgs, 3);
+    CU_ASSERT(strstr(page, "</html>") != NULL);
+    CU_ASSERT(strstr(page, "<script") == NULL);
+}
+
 static CU_TestInfo tests[] = {
     {"statistics: median, spread, quantiles", test_stats},
     {"every transport moves every packet", test_transports},
@@ -181,6 +225,7 @@ static CU_TestInfo tests[] = {
     {"the eventfd and timer floors run", test_floors},
     {"bench ring --json: every figure, spread and goal", test_bench_ring_json},
     {"bench e2e --json: timer, precise and always, each judged", test_bench_e2e_json},
+    {"bench scale --json --html: every point, the ramp, the page", test_bench_scale_json},
     CU_TEST_INFO_NULL};
 
 int main(void)
