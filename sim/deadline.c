@@ -22,7 +22,7 @@ static void adapt(struct dl_wait *w, int64_t late)
     if (want > w->margin_ns)
         w->margin_ns = want;
     else
-        w->margin_ns -= (w->margin_ns - DL_MARGIN_MIN_NS) / 32;
+        w->margin_ns -= (w->margin_ns - DL_MARGIN_MIN_NS) / 64;
     if (w->margin_ns > DL_MARGIN_MAX_NS)
         w->margin_ns = DL_MARGIN_MAX_NS;
     if (w->margin_ns < DL_MARGIN_MIN_NS)

@@ -8,7 +8,8 @@
  *    the wake is late by about a microsecond, and the device's period error is what the scenario
  *    says, at the price of the CPU spent spinning (about margin / period of one core).
  * The margin adapts: after each timed sleep it grows to 1.5x that sleep's lateness plus
- * DL_SLACK_NS when that is more, and otherwise shrinks by 1/32 of its distance to DL_MARGIN_MIN_NS;
+ * DL_SLACK_NS when that is more, and otherwise shrinks by 1/64 of its distance to DL_MARGIN_MIN_NS
+ * (a time constant of 0.64 s at 100 packets/s: one late wake keeps the margin wide a while);
  * it stays within DL_MARGIN_MIN_NS..DL_MARGIN_MAX_NS. A wait whose deadline is not a packet's
  * (precise = 0) is always one plain ppoll(). Reads CLOCK_MONOTONIC (sim/clock.h); no allocation.
  * Prefix: dl_ (DL_).
