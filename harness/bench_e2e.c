@@ -78,8 +78,10 @@ int bench_e2e_main(struct cli_opts *o)
     int secs = o->own[BENCH_E2E_SECONDS].set ? (int)o->own[BENCH_E2E_SECONDS].u : 5;
     static struct series s[MODES];
     memset(s, 0, sizeof s);
-    struct bstat floor_p[BRUN_STATS];
+    struct bstat floor_p[BRUN_STATS], r_precise, r_floor, r_cpu;
     memset(floor_p, 0, sizeof floor_p);
+    memset(&r_precise, 0, sizeof r_precise), memset(&r_floor, 0, sizeof r_floor);
+    memset(&r_cpu, 0, sizeof r_cpu);
     proc_catch_signals();
     for (int i = 0; i < runs && !proc_interrupted(); i++) {
         if (!json)
@@ -93,11 +95,16 @@ int bench_e2e_main(struct cli_opts *o)
             return XC_ENV;
         bstat_add(&floor_p[BRUN_P50], fl.p50), bstat_add(&floor_p[BRUN_P99], fl.p99);
         bstat_add(&floor_p[BRUN_MAX], fl.max);
+        /* this run's ratios, each pair measured side by side */
+        double t99 = s[TIMER].period[BRUN_P99].v[i], p99 = s[PRECISE].period[BRUN_P99].v[i];
+        bstat_add(&r_precise, p99 > 0 ? t99 / p99 : 0);
+        bstat_add(&r_floor, fl.p99 > 0 ? t99 / fl.p99 : 0);
+        double always = s[ALWAYS].cpu_total.v[i];
+        bstat_add(&r_cpu, always > 0 ? s[TIMER].cpu_total.v[i] / always : 0);
     }
     if (proc_interrupted())
         return 1;
-    double gain = bstat_median(&s[TIMER].period[BRUN_P99]) /
-                  (bstat_median(&s[PRECISE].period[BRUN_P99]) > 0 ? bstat_median(&s[PRECISE].period[BRUN_P99]) : 1);
+    double gain = bstat_median(&r_precise);
     if (json) {
         json_t *j = mode_json(&s[TIMER]);
         json_object_set_new(j, "precise", mode_json(&s[PRECISE]));
@@ -105,6 +112,12 @@ int bench_e2e_main(struct cli_opts *o)
         json_object_set_new(j, "runs", json_integer(runs));
         json_object_set_new(j, "timer_floor_us", stats_json(floor_p));
         json_object_set_new(j, "ratio_period_p99_timer_vs_precise", json_real(gain));
+        json_object_set_new(j, "ratio_period_p99_timer_vs_floor", json_real(bstat_median(&r_floor)));
+        json_object_set_new(j, "ratio_cpu_total_vs_always", json_real(bstat_median(&r_cpu)));
+        json_t *sp = json_object_get(j, "spread");
+        json_object_set_new(sp, "ratio_period_p99_timer_vs_precise", bstat_json(&r_precise));
+        json_object_set_new(sp, "ratio_period_p99_timer_vs_floor", bstat_json(&r_floor));
+        json_object_set_new(sp, "ratio_cpu_total_vs_always", bstat_json(&r_cpu));
         json_object_set_new(j, "precise_period_p99_le_20us",
                             json_boolean(bstat_median(&s[PRECISE].period[BRUN_P99]) <= 20));
         json_object_set_new(j, "seconds_per_run", json_integer(secs));
@@ -120,8 +133,12 @@ int bench_e2e_main(struct cli_opts *o)
         printf("timer floor (a bare 10 ms timed sleep on this machine wakes late by) p50/p99/max "
                "%.1f %s %.1f us\n", bstat_median(&floor_p[BRUN_P50]),
                bstat_str(&floor_p[BRUN_P99], "%.1f", a, sizeof a), bstat_median(&floor_p[BRUN_MAX]));
+        char a2[96], a3[96];
         printf("suppressed = device.timing timer; precise = the same with device.timing precise "
-               "(period error p99 %.1fx smaller); always = timer, one wake-up per packet\n", gain);
+               "(period error p99 %s x smaller); always = timer, one wake-up per packet\n",
+               bstat_str(&r_precise, "%.1f", a, sizeof a));
+        printf("ratios per run: timer period p99 / timer floor p99 %s; cpu total suppressed / always "
+               "%s\n", bstat_str(&r_floor, "%.2f", a2, sizeof a2), bstat_str(&r_cpu, "%.2f", a3, sizeof a3));
         printf("targets: period error p99 <= 100 us (timer), <= 20 us (precise: %s), latency p99 <= "
                "1000 us, total cpu <= 2%% (timer)\n",
                bstat_median(&s[PRECISE].period[BRUN_P99]) <= 20 ? "holds" : "MISSED");

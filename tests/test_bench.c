@@ -218,6 +218,12 @@ static void test_bench_scale_json(void)
     CU_ASSERT(strstr(page, "<script") == NULL);
 }
 
+/* make bench's comparison script (python3, standard library): its own check of the rule. */
+static void test_compare_script(void)
+{
+    CU_ASSERT_EQUAL(system("python3 bench/compare.py --self-test >/dev/null"), 0);
+}
+
 static CU_TestInfo tests[] = {
     {"statistics: median, spread, quantiles", test_stats},
     {"every transport moves every packet", test_transports},
@@ -226,6 +232,7 @@ static CU_TestInfo tests[] = {
     {"bench ring --json: every figure, spread and goal", test_bench_ring_json},
     {"bench e2e --json: timer, precise and always, each judged", test_bench_e2e_json},
     {"bench scale --json --html: every point, the ramp, the page", test_bench_scale_json},
+    {"bench/compare.py: same passes, worse beyond the spread fails", test_compare_script},
     CU_TEST_INFO_NULL};
 
 int main(void)
