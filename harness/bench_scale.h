@@ -14,7 +14,7 @@
  * process's CPU in us per packet and % of one core, latency p50/p99, the device's period error
  * p50/p99. Prints the highest rate the usbip backend sustains and where it stops; the other
  * backends are named with why they were not measured. --json: one object; --html FILE: a
- * self-contained page with the figures as SVG charts (harness/svg.h). Exit 0 when every fixed
+ * self-contained page with the figures as SVG charts (bench_scale_html.h). Exit 0 when every fixed
  * point lost nothing, 1 otherwise, 3 when a run cannot start. About a minute.
  * Prefix: bench_scale_.
  */
@@ -23,23 +23,12 @@
 
 #include <stdio.h>
 
-#include "harness/bench_run.h"
+#include "harness/bench_scale_html.h"
 #include "harness/cli.h"
 
 enum bench_scale_opt { BENCH_SCALE_JSON, BENCH_SCALE_HTML, BENCH_SCALE_SECONDS, BENCH_SCALE_MAX_RATE,
                        BENCH_SCALE_COUNT };
 extern const struct cli_cmd bench_scale_cmd;
 int bench_scale_main(struct cli_opts *o);
-
-/* One measured point (also what the HTML page draws). */
-struct bench_scale_point {
-    double rate;        /* target, packets/s */
-    uint32_t bytes;
-    int bulk, ramp, ran, sustained;
-    struct brun_fig f;
-};
-
-/* The page: the points (fixed then ramp), the highest sustained rate. 0 or -1 (errno). */
-int bench_scale_html(const char *path, const struct bench_scale_point *p, int n, double max_rate);
 
 #endif

@@ -1,10 +1,5 @@
-/* bench_scale_html — the page of `usbsim bench scale --html FILE` (declared in bench_scale.h):
- * the points as a table and three SVG charts (harness/svg.h) against the rate on a log scale:
- * CPU per packet of each process, latency p50/p99, the device's period error p50/p99. The
- * 112-byte points are joined by lines; the 1 KiB bulk point is a separate marker. Self-contained:
- * no script, no network.
- */
-#include "harness/bench_scale.h"
+/* bench_scale_html — see bench_scale_html.h. */
+#include "harness/bench_scale_html.h"
 
 #include <math.h>
 #include <stdio.h>
