@@ -64,50 +64,91 @@ static int reader_main(void *arg)
     return 0;
 }
 
+struct bfloor_wake {
+    struct wake_rec *rec;
+    struct reader r;
+    struct proc child;
+    int rung;
+};
+
+struct bfloor_wake *bfloor_wake_start(int n)
+{
+    if (n <= 0 || n > MAX_WAKES)
+        return NULL;
+    struct bfloor_wake *w = calloc(1, sizeof *w);
+    struct wake_rec *rec = mmap(NULL, sizeof *rec, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                                -1, 0);
+    if (!w || rec == MAP_FAILED) {
+        free(w);
+        if (rec != MAP_FAILED)
+            munmap(rec, sizeof *rec);
+        return NULL;
+    }
+    rec->n = n;
+    w->rec = rec;
+    w->r = (struct reader){rec, eventfd(0, EFD_CLOEXEC)};
+    if (w->r.efd < 0 || proc_start(&w->child, "wake-floor", reader_main, &w->r) != 0) {
+        if (w->r.efd >= 0)
+            close(w->r.efd);
+        munmap(rec, sizeof *rec);
+        free(w);
+        return NULL;
+    }
+    while (!atomic_load(&rec->ready) && waitpid(w->child.pid, NULL, WNOHANG) == 0)
+        usleep(100);
+    return w;
+}
+
+int bfloor_wake_ring(struct bfloor_wake *w)
+{
+    if (w->rung >= w->rec->n)
+        return -1;
+    uint64_t one = 1;
+    atomic_store(&w->rec->sent_ns, proc_now_ns());
+    if (write(w->r.efd, &one, sizeof one) != (ssize_t)sizeof one)
+        return -1;
+    w->rung++;
+    return 0;
+}
+
+int bfloor_wake_finish(struct bfloor_wake *w, struct bstat_pct *out)
+{
+    memset(out, 0, sizeof *out);
+    int st = 0, rc = -1, n = w->rec->n;
+    if (w->rung < n)
+        kill(w->child.pid, SIGKILL);
+    waitpid(w->child.pid, &st, 0);
+    if (w->rung == n && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        double *us = malloc((size_t)n * sizeof *us);
+        if (us) {
+            for (int i = 0; i < n; i++)
+                us[i] = (double)w->rec->lat_ns[i] / 1e3;
+            *out = bstat_pct_of(us, (size_t)n);
+            free(us);
+            rc = 0;
+        }
+    }
+    close(w->r.efd);
+    munmap(w->rec, sizeof *w->rec);
+    free(w);
+    return rc;
+}
+
 int bfloor_eventfd(int n, int64_t period_ns, struct bstat_pct *out)
 {
     memset(out, 0, sizeof *out);
-    if (n <= 0 || n > MAX_WAKES)
+    struct bfloor_wake *w = bfloor_wake_start(n);
+    if (!w)
         return -1;
-    struct wake_rec *w = mmap(NULL, sizeof *w, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (w == MAP_FAILED)
-        return -1;
-    w->n = n;
-    struct reader r = {w, eventfd(0, EFD_CLOEXEC)};
-    struct proc child;
-    int rc = -1;
-    if (r.efd >= 0 && proc_start(&child, "wake-floor", reader_main, &r) == 0) {
-        while (!atomic_load(&w->ready) && waitpid(child.pid, NULL, WNOHANG) == 0)
-            usleep(100);
-        prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-        int64_t t0 = proc_now_ns();
-        int ok = 1;
-        for (int i = 0; i < n && ok; i++) {
-            int64_t due = t0 + (int64_t)(i + 1) * period_ns;
-            struct timespec ts = {due / 1000000000LL, due % 1000000000LL};
-            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
-            }
-            uint64_t one = 1;
-            atomic_store(&w->sent_ns, proc_now_ns());
-            ok = write(r.efd, &one, sizeof one) == (ssize_t)sizeof one;
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+    int64_t t0 = proc_now_ns();
+    for (int i = 0; i < n; i++) {
+        int64_t due = t0 + (int64_t)(i + 1) * period_ns;
+        struct timespec ts = {due / 1000000000LL, due % 1000000000LL};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
         }
-        int st = 0;
-        if (!ok)
-            kill(child.pid, SIGKILL);
-        waitpid(child.pid, &st, 0);
-        if (ok && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-            double *us = malloc((size_t)n * sizeof *us);
-            if (us) {
-                for (int i = 0; i < n; i++)
-                    us[i] = (double)w->lat_ns[i] / 1e3;
-                *out = bstat_pct_of(us, (size_t)n);
-                free(us);
-                rc = 0;
-            }
-        }
+        if (bfloor_wake_ring(w) != 0)
+            break;
     }
-    if (r.efd >= 0)
-        close(r.efd);
-    munmap(w, sizeof *w);
-    return rc;
+    return bfloor_wake_finish(w, out);
 }

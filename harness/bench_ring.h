@@ -6,9 +6,10 @@
  * consumer takes up to 32, suppressed doorbell) and DPDK's rte_ring SP/SC at burst 32; the plain
  * 112-byte copy between the two caches (the limit); our ring one packet per commit and per
  * release, and ck_ring one packet per enqueue/dequeue; the ring with doorbell `always`; one
- * SOCK_SEQPACKET message per packet. Then at 100 packets/s, N times each, interleaved: the ring's
- * enqueue-to-dequeue latency with the consumer asleep, a bare eventfd woken the same way (the
- * floor, bench_floor.h), and the ring with doorbell `always` (wake-ups per packet). Every figure
+ * SOCK_SEQPACKET message per packet. Then at 100 packets/s, N runs of 200 packets: the ring's
+ * enqueue-to-dequeue latency with the consumer asleep and, in the same seconds, a bare eventfd
+ * woken the same way half a period after each packet (the floor, bench_floor.h); then the ring
+ * with doorbell `always` (wake-ups per packet). Every figure
  * is the median over the runs with its spread (min, max, IQR); a ratio is the median of the
  * per-run ratios of a pair measured in the same run. The goals (ring >= 1.0x rte_ring at burst
  * 32, >= 1.2x ck_ring at batch 1, wake-up p99 <= 1.1x the floor, ns/packet <= 2x the copy) are

@@ -48,14 +48,23 @@ void bxfer_note(struct bxfer *x, const uint8_t *copy, uint64_t ingress_ns)
     sh->got++;
 }
 
+static void sleep_until(uint64_t t)
+{
+    struct timespec ts = {(time_t)(t / 1000000000u), (long)(t % 1000000000u)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+    }
+}
+
 void bxfer_pace(const struct bxfer *x, uint64_t t0, uint64_t i)
 {
     if (!x->period_ns)
         return;
     uint64_t due = t0 + i * (uint64_t)x->period_ns;
-    struct timespec ts = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+    if (x->companion) {
+        sleep_until(due - (uint64_t)x->period_ns / 2);
+        bfloor_wake_ring(x->companion);
     }
+    sleep_until(due);
 }
 
 /* ---- our ring, with its doorbell ---- */

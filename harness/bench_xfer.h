@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "driver/doorbell.h"
+#include "harness/bench_floor.h"
 #include "driver/ring.h"
 
 #define BXFER_PKT 112
@@ -45,6 +46,7 @@ struct bxfer {
     size_t mem_size;
     int sock[2];
     struct bxfer_shared *sh;
+    struct bfloor_wake *companion;  /* with a period: rung half a period before each packet */
 };
 
 struct bxfer_ops {
@@ -74,7 +76,8 @@ void bxfer_template(uint8_t b[BXFER_PKT]); /* a packet's fixed bytes */
 void bxfer_set_seq(uint8_t *b, uint64_t seq);
 /* Consumer: the packet just copied to `copy` arrived; `ingress_ns` its enqueue time (period > 0). */
 void bxfer_note(struct bxfer *x, const uint8_t *copy, uint64_t ingress_ns);
-/* Producer: sleeps until packet i's deadline (t0 + i * period); nothing at saturation. */
+/* Producer: sleeps until packet i's deadline (t0 + i * period); nothing at saturation. With a
+ * companion floor, wakes it half a period before the deadline. */
 void bxfer_pace(const struct bxfer *x, uint64_t t0, uint64_t i);
 uint64_t bxfer_now_ns(void);
 
