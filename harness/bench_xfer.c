@@ -13,7 +13,10 @@
 #include "harness/proc.h"
 #include "sim/clock.h"
 
-#define SPIN 500 /* ring consumer: polls before it sleeps, at saturation */
+#define SPIN 4000 /* ring consumer: polls (each with a pause, ~50 ns) before it sleeps, at
+                   * saturation: about 200 us, longer than a producer that found the ring full
+                   * sleeps (20 us asked, 60-100 us on a VM), so one preemption does not drop
+                   * the pair into sleeping in turn */
 
 uint64_t bxfer_now_ns(void)
 {
