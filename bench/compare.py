@@ -68,12 +68,12 @@ def compare(path, results):
     with open(path) as f:
         base = json.load(f)["ratios"]
     worse = 0
-    print("%-42s %-26s %-26s %s" % ("ratio (better)", "baseline median (min..max)",
+    print("%-48s %-26s %-26s %s" % ("ratio (better)", "baseline median (min..max)",
                                       "now median (min..max)", "verdict"))
     for bench, key, better in RATIOS:
         name = bench + "." + key
         if name not in base or key not in results[bench]:
-            print("%-42s missing from the %s" % (name, "baseline" if name not in base else "run"))
+            print("%-48s missing from the %s" % (name, "baseline" if name not in base else "run"))
             continue
         b = base[name]
         med, lo, hi, has = figure(results[bench], key)
@@ -85,7 +85,7 @@ def compare(path, results):
             bad = med < limit if better == "higher" else med > limit
             how = "beyond %d%% (measured once)" % int(SINGLE_MARGIN * 100)
         worse += bad
-        print("%-42s %-26s %-26s %s" % (
+        print("%-48s %-26s %-26s %s" % (
             "%s (%s)" % (name, better),
             "%.3f (%.3f..%.3f)" % (b["median"], b["min"], b["max"]),
             "%.3f (%.3f..%.3f)" % (med, lo, hi),
