@@ -11,6 +11,8 @@
 #                 (share/usbsim/vm.sh); make uninstall
 #                 removes exactly that (its manifest)
 #   make docs     regenerates docs/scenario-format.md from the loader's key tables
+#   make bench    the benches with --json, their ratios compared with bench/baseline.json (not in
+#                 make check); make bench-baseline records a new baseline
 #
 # Everything is built out of tree under $(BUILD) (default build/); variants live in build/asan and
 # build/tsan. Header dependencies are tracked automatically (-MMD).
@@ -37,7 +39,10 @@ CFLAGS  ?= $(OPT) -g
 REQ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP -I. $(PKG_CFLAGS) $(SAN) \
               $(if $(FAULTS),-DUSBSIM_FAULTS)
 REQ_LDFLAGS := $(SAN)
-LDLIBS  := $(PKG_LIBS) -lck -lpthread -lm
+LDLIBS  := $(PKG_LIBS) -lck -lrte_ring -lpthread -lm
+# DPDK's rte_ring, the anchor `usbsim bench ring` measures against: its headers only where it is
+# used (they need DPDK's own flags); the program links librte_ring alone (no EAL is initialised).
+DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
 
 SIM_SRC     := $(wildcard sim/*.c)
 DRIVER_SRC  := $(wildcard driver/*.c)
@@ -52,7 +57,7 @@ TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all deps demo check test asan tsan model fuzz fuzz-smoke suite vm-check fuzz-faults clean \
-        cli-check apps
+        cli-check apps bench bench-run bench-baseline
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/usbsim
@@ -104,6 +109,27 @@ vm-check: $(BUILD)/usbsim $(VM_BINS) $(BUILD)/examples/recv_libusb
 	  { echo "vm-check: the HTML page of $$s did not come back from the VM"; exit 1; }; done
 	@./$(BUILD)/usbsim fuzz --backend vm --runs 6 --time-scale 20 --out $(BUILD)/vm/fuzz --quiet
 	@bash tests/vm/exec.sh $(BUILD)
+
+$(BUILD)/obj/harness/bench_anchor.o: REQ_CFLAGS += $(DPDK_CFLAGS)
+
+# `make bench`: ring, e2e and scale with --json, their ratios compared with bench/baseline.json
+# (bench/compare.py: what got worse by more than the runs' own spread). Not part of `make check`:
+# it measures speed, a few minutes on a quiet machine. `make bench-baseline` records a new
+# baseline from the same runs.
+BENCH_OUT := $(BUILD)/bench
+bench-run: $(BUILD)/usbsim
+	@mkdir -p $(BENCH_OUT)
+	@echo "bench: ring (about 20 s)" && ./$(BUILD)/usbsim bench ring --json >$(BENCH_OUT)/ring.json || true
+	@echo "bench: e2e (about 50 s)" && ./$(BUILD)/usbsim bench e2e --json >$(BENCH_OUT)/e2e.json || true
+	@echo "bench: scale (about a minute)" && ./$(BUILD)/usbsim bench scale --json \
+	  --html $(BENCH_OUT)/scale.html >$(BENCH_OUT)/scale.json || true
+bench: bench-run
+	@python3 bench/compare.py --self-test
+	@python3 bench/compare.py bench/baseline.json $(BENCH_OUT)/ring.json $(BENCH_OUT)/e2e.json \
+	  $(BENCH_OUT)/scale.json
+bench-baseline: bench-run
+	@python3 bench/compare.py --write bench/baseline.json $(BENCH_OUT)/ring.json \
+	  $(BENCH_OUT)/e2e.json $(BENCH_OUT)/scale.json
 
 # `usbsim --version`: the version is compiled into cli.o only, rebuilt when the Makefile changes.
 $(BUILD)/obj/harness/cli.o: REQ_CFLAGS += -DUSBSIM_VERSION=\"$(VERSION)\"

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 build=(build-essential pkg-config libyaml-dev libusb-1.0-0-dev zlib1g-dev libjansson-dev libpcap-dev
-       libck-dev)
+       libck-dev libdpdk-dev)
 core=("${build[@]}" clang libclang-rt-14-dev libcunit1-dev spin chromium tshark python3
       python3-yaml man-db groff-base)
 vm=(qemu-system-x86 busybox-static cpio usbip xz-utils python3-usb) # python3-usb: the pyusb receiver run with --exec

@@ -37,28 +37,29 @@ _usbsim()
             return ;;
     esac
     case $cmd in
-        run) opts="--backend --udc --seed --time-scale --json --junit --html --pcap --keep-logs --quiet --verbose --app --exec --help" ;;
+        run) opts="--backend --udc --seed --time-scale --json --junit --html --pcap --keep-logs --quiet --verbose --app --exec --precise --help" ;;
         validate) opts="--explain --quiet --help" ;;
         plan) opts="--csv --seed --time-scale --help" ;;
         gadget) opts="--backend --udc --listen --log --pcap --seed --time-scale --quiet --help" ;;
         verify) opts="--scenario --trace --seed --time-scale --json --junit --html --quiet --help" ;;
-        fuzz) opts="--seed --runs --budget-s --time-scale --shard --out --json --shrink-runs --max-failures --list --app --exec --quiet --backend --help" ;;
+        fuzz) opts="--seed --runs --budget-s --time-scale --shard --out --json --shrink-runs --max-failures --list --app --exec --quiet --backend --precise --help" ;;
         driver) opts="--socket --source --connect --busid --device --slots --packet-size --overflow --doorbell --help" ;;
         bench)
             if [ "$COMP_CWORD" -eq 2 ]; then
-                COMPREPLY=($(compgen -W "ring e2e --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "ring e2e scale --help" -- "$cur"))
                 return
             fi
             case $sub in
-                ring) opts="--json --runs --help" ;;
+                ring) opts="--json --runs --packets --help" ;;
                 e2e) opts="--json --runs --seconds --help" ;;
+                scale) opts="--json --html --seconds --max-rate --help" ;;
                 *) return ;;
             esac ;;
         help)
             if [ "$COMP_CWORD" -eq 2 ]; then
                 COMPREPLY=($(compgen -W "$commands --help" -- "$cur"))
             elif [ "$COMP_CWORD" -eq 3 ] && [ "$sub" = bench ]; then
-                COMPREPLY=($(compgen -W "ring e2e" -- "$cur"))
+                COMPREPLY=($(compgen -W "ring e2e scale" -- "$cur"))
             fi
             return ;;
         *) return ;;

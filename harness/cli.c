@@ -18,6 +18,7 @@
 #include "harness/bench_e2e.h"
 #include "harness/html.h"
 #include "harness/bench_ring.h"
+#include "harness/bench_scale.h"
 #include "harness/fuzz.h"
 #include "harness/proc.h"
 #include "harness/report.h"
@@ -40,7 +41,7 @@
 enum { VALIDATE_EXPLAIN, VALIDATE_COUNT };
 enum { PLAN_CSV, PLAN_COUNT };
 enum { GADGET_LISTEN, GADGET_LOG, GADGET_COUNT };
-enum { RUN_APP, RUN_EXEC, RUN_COUNT };
+enum run_opt { RUN_APP, RUN_EXEC, RUN_PRECISE, RUN_COUNT }; /* run_cmd.opts */
 enum { DRV_SOCKET, DRV_SOURCE, DRV_CONNECT, DRV_BUSID, DRV_DEVICE, DRV_SLOTS, DRV_PACKET_SIZE,
        DRV_OVERFLOW, DRV_DOORBELL, DRV_COUNT };
 
@@ -232,6 +233,8 @@ static int cmd_run(struct cli_opts *o)
             free(sc);
             return cannot_start(o, XC_USAGE, why, false);
         }
+    for (int i = 0; o->own[RUN_PRECISE].set && i < o->nfiles; i++)
+        sc[i].device.timing = SCN_TIMING_PRECISE;
     char missing[256];
     int rc = b->check(b, o->udc, missing, sizeof missing);
     if (rc != 0) {
@@ -399,6 +402,10 @@ static const struct arg_opt run_opts[RUN_COUNT] = {
                   .help = "your program, reading the device as a real USB device (vm, the\n"
                           "default with --exec; kernel): USBSIM_DEVICE, USBSIM_BUSNUM,\n"
                           "USBSIM_DEVNUM, USBSIM_TRACE, USBSIM_RUN_DIR in its environment"},
+    [RUN_PRECISE] = {.name = "precise", .kind = ARG_FLAG,
+                     .help = "device.timing: precise in every scenario: the device spins the last\n"
+                             "stretch before each due time, so its period error is the scenario's,\n"
+                             "not the machine's timer (costs CPU; usbsim bench e2e measures both)"},
 };
 static const struct cli_cmd run_cmd = {
     .name = "run", .args = "FILE.yaml...", .min_args = 1, .max_args = -1,
@@ -483,7 +490,7 @@ static const struct cli_cmd driver_cmd = {
             "its timeline, or on Ctrl-C. With --source libusb and no such device: exit 3 at once.\n",
     .opts = driver_opts, .nopts = DRV_COUNT, .run = cmd_driver};
 
-static const struct cli_cmd *const bench_subs[] = {&bench_ring_cmd, &bench_e2e_cmd};
+static const struct cli_cmd *const bench_subs[] = {&bench_ring_cmd, &bench_e2e_cmd, &bench_scale_cmd};
 static const struct cli_cmd bench_cmd = {
     .name = "bench",
     .help = "Measure the transport (ring) or the whole path (e2e), side by side with their\n"

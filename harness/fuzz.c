@@ -39,7 +39,7 @@ struct fz {
     const char *out, *json, *backend;
     const char *app, *exec; /* the user's program (run.h), or NULL */
     int outfd; /* the --out folder once a failure is kept (outdir.h), else -1 */
-    bool quiet, list, tty, has_runs;
+    bool quiet, list, tty, has_runs, precise;
     /* progress */
     int64_t t0;
     uint64_t done, total_runs;
@@ -231,6 +231,8 @@ static int campaign(struct fz *z)
     for (uint64_t i = z->shard_k - 1; more(z, i); i += z->shard_n) {
         struct scn_scenario sc;
         generate(z, i, &sc);
+        if (z->precise) /* --precise: the device's own timing adds no jitter of the machine's */
+            sc.device.timing = SCN_TIMING_PRECISE;
         unsigned mask = 0;
         char why[512];
         if (run_once(z, &sc, -1, &mask, why, sizeof why) != 0)
@@ -374,6 +376,7 @@ static int parse_args(struct fz *z, const struct cli_opts *o)
     if (refused) /* --exec: kernel or vm; --app: usbip or kernel */
         return usage("%s is not taken by this backend (--exec: kernel or vm; --app: usbip or "
                      "kernel)", refused);
+    z->precise = v[FZ_OPT_PRECISE].set;
     if (v[FZ_OPT_BUDGET].set && v[FZ_OPT_RUNS].set)
         return usage("%sgive --runs or --budget-s, not both", "");
     if (v[FZ_OPT_BUDGET].set && z->list)
@@ -447,6 +450,10 @@ static const struct arg_opt fz_opts[FZ_OPT_COUNT] = {
                     .help = "fuzz your application on the ring (run --app; no consumer work)"},
     [FZ_OPT_EXEC] = {.name = "exec", .kind = ARG_TEXT, .meta = "COMMAND",
                      .help = "fuzz your program on a real USB stack (run --exec; vm by default)"},
+    [FZ_OPT_PRECISE] = {.name = "precise", .kind = ARG_FLAG,
+                        .help = "device.timing: precise in every scenario: the device spins the\n"
+                                "last stretch before each due time, so the timing it plays is the\n"
+                                "scenario's, not the machine's timer (costs CPU)"},
 };
 
 const struct cli_cmd fz_cmd = {

@@ -74,6 +74,8 @@ struct scn_con_event {
 
 enum scn_overflow { SCN_OVF_BLOCK, SCN_OVF_DROP_NEWEST, SCN_OVF_DROP_OLDEST, SCN_OVF_COUNT };
 enum scn_doorbell { SCN_DB_SUPPRESSED, SCN_DB_ALWAYS, SCN_DB_COUNT };
+/* device.timing: how the device waits for a packet's due time (sim/deadline.h). */
+enum scn_timing { SCN_TIMING_TIMER, SCN_TIMING_PRECISE, SCN_TIMING_COUNT };
 enum scn_verdict { SCN_VERDICT_PASS, SCN_VERDICT_FAIL, SCN_VERDICT_COUNT };
 
 struct scn_expect {
@@ -110,6 +112,7 @@ struct scn_scenario {
         struct scn_dist jitter;
         size_t n_events;
         struct scn_dev_event events[SCN_MAX_EVENTS];
+        enum scn_timing timing;
     } device;
     struct {
         uint32_t ring_slots; /* power of two, 8..1048576 */
@@ -160,6 +163,7 @@ struct scn_key_info {
     int nnames;
     char allowed[320];    /* what it accepts, in the words of the loader's error messages */
     char deflt[64];       /* its default as scn_defaults() fills it; "" when absent by default */
+    const char *doc;      /* what the key means, for the reference; NULL: nothing more to say */
 };
 typedef void (*scn_key_fn)(const struct scn_key_info *k, void *ctx);
 /* Calls fn for every key, parents before their children, in table order. */

@@ -24,6 +24,7 @@ static const char *const ep_names[] = {"interrupt", "bulk"};
 static const char *const mode_names[] = {"hold", "drop"};
 static const char *const ovf_names[] = {"block", "drop-newest", "drop-oldest"};
 static const char *const db_names[] = {"suppressed", "always"};
+static const char *const timing_names[] = {"timer", "precise"};
 static const char *const verdict_names[] = {"pass", "fail"};
 static const char *const order_names[] = {NULL, "strict"};
 static const char *const event_names[] = {"stall", "burst", "halt", "disconnect", "corrupt"};
@@ -34,6 +35,7 @@ NAMED(ep_names, SCN_EP_COUNT);
 NAMED(mode_names, SCN_STALL_COUNT);
 NAMED(ovf_names, SCN_OVF_COUNT);
 NAMED(db_names, SCN_DB_COUNT);
+NAMED(timing_names, SCN_TIMING_COUNT);
 NAMED(verdict_names, SCN_VERDICT_COUNT);
 NAMED(order_names, 2); /* order: absent (not strict) or strict */
 NAMED(event_names, SCN_EV_COUNT);
@@ -389,11 +391,23 @@ static const struct scnk_key device_keys[] = {
     {.name = "vid", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff, FLD(SC, device.vid)},
     {.name = "pid", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff, FLD(SC, device.pid)},
     {.name = "packet_size", .type = SCNK_T_UINT, .lo = 32, .hi = 1024, FLD(SC, device.packet_size)},
-    {.name = "period_us", .type = SCNK_T_TIME, .lo = 100, .hi = 10000000, .unit = SCNK_US,
-     FLD(SC, device.period_ns)},
+    {.name = "period_us", .type = SCNK_T_TIME, .lo = 10, .hi = 10000000, .unit = SCNK_US,
+     FLD(SC, device.period_ns),
+     .doc = "Down to 10 us (100000 packets/s, what high-speed bulk can carry in small packets); "
+            "`usbsim bench scale` measures the highest rate the path sustains on your machine."},
     {.name = "endpoint", .type = SCNK_T_ENUM, NAMES(ep_names), FLD(SC, device.endpoint)},
     {.name = "fifo_packets", .type = SCNK_T_UINT, .lo = 1, .hi = 65536,
      FLD(SC, device.fifo_packets)},
+    {.name = "timing", .type = SCNK_T_ENUM, NAMES(timing_names), FLD(SC, device.timing),
+     .doc = "How the device waits for each packet's due time. `timer`: one timed sleep, so each "
+            "packet also leaves as late as the machine's timer wakes it (tens of microseconds, "
+            "hundreds on a busy machine; `usbsim bench e2e` measures this floor). `precise`: it "
+            "sleeps until shortly before the due time and spins the rest, so its period error "
+            "stays within about 20 us: the jitter of a precise scenario is then what the scenario "
+            "says (`jitter`, `events`), not what the machine adds. It costs CPU: the spin, about "
+            "the timer's lateness per packet (`usbsim bench e2e` shows both modes' CPU). "
+            "`usbsim run --precise` and `usbsim fuzz --precise` set it for every scenario. Only "
+            "the USB/IP device (the default backend) spins; the FunctionFS gadget keeps the timer."},
     {.name = "jitter", .type = SCNK_T_MAP, .sub = &dist_t, .off = offsetof(SC, device.jitter)},
     {.name = "events", .sub = &devev_t,
      LIST(SC, device.events, device.n_events, struct scn_dev_event)},
@@ -634,6 +648,7 @@ static void keys_walk(const struct scnk_table *t, const char *base, const char *
         snprintf(info.path, sizeof info.path, "%s%s%s", prefix, *prefix ? "." : "", k->name);
         info.conditional = t->need && !info.required; /* SCNK_REQ: needed whatever the siblings */
         scnk_allowed(k, info.allowed, sizeof info.allowed);
+        info.doc = k->doc;
         if (k->type != SCNK_T_MAP && k->type != SCNK_T_LIST && !info.required &&
             scnk_need_of(t, base, i) == SCNK_NEED_OPT && scnk_present(t, base, i))
             scnk_format(k, base + k->off, 1.0, info.deflt, sizeof info.deflt);

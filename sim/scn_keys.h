@@ -48,6 +48,7 @@ struct scnk_key {
     size_t has;              /* 1 + offset of the bool saying the key is present; 0: none */
     const struct scnk_table *sub; /* MAP, LIST items */
     size_t count_off, item_size, lc; /* LIST: count (size_t), item stride, item's line/col */
+    const char *doc;         /* what it means, for the generated reference; NULL: none */
 };
 
 /* A place in the file: 1-based line and column, and the byte offset (orders two places). */

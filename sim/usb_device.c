@@ -173,6 +173,7 @@ uint16_t usbdev_bcd_device(const struct usbdev *u) { return get16(u->dev_desc + 
 uint32_t usbdev_packet_size(const struct usbdev *u) { return u->sc.device.packet_size; }
 int usbdev_configured(const struct usbdev *u) { return u->configured; }
 int usbdev_started(const struct usbdev *u) { return u->started; }
+int usbdev_precise(const struct usbdev *u) { return u->sc.device.timing == SCN_TIMING_PRECISE; }
 const struct usbdev_stats *usbdev_stats(const struct usbdev *u) { return &u->st; }
 const struct sched *usbdev_sched(const struct usbdev *u) { return &u->plan; }
 

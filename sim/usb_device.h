@@ -102,6 +102,8 @@ int usbdev_present(struct usbdev *u, int64_t now);  /* 0 inside a disconnect win
 void usbdev_lost_in_flight(struct usbdev *u, uint32_t seq, int disconnected);
 int usbdev_configured(const struct usbdev *u);
 int usbdev_started(const struct usbdev *u);          /* t0 is set */
+/* device.timing is precise: the transport spins the last stretch before each deadline (sim/deadline.h). */
+int usbdev_precise(const struct usbdev *u);
 /* The host went away (bus reset): back to unconfigured; the FIFO is kept. */
 void usbdev_host_reset(struct usbdev *u);
 /* Absolute end of the planned timeline (t0 + duration), USBDEV_NEVER before t0. */

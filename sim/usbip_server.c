@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sim/capture.h"
+#include "sim/deadline.h"
 #include "sim/packet.h"
 #include "sim/usbip_peers.h"
 #include "sim/usbip_proto.h"
@@ -733,6 +734,8 @@ int usrv_run(struct usrv *s)
     int idx[MAX_CONNS + 1];
     /* Packets are due to the microsecond: wake at the deadline, not up to 50 us after it. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+    struct dl_wait dl;
+    dl_init(&dl);
     while (!stop_requested(s)) {
         int64_t now = clk_mono_ns(), wake;
         device_tick(s, now);
@@ -740,10 +743,11 @@ int usrv_run(struct usrv *s)
             break;
         sweep(s, now, &wake);
         int n = build_pollset(s, p, idx);
-        wake = min64(min64(wake, usbdev_next_deadline(s->dev, now)), now + WAIT_MAX_NS);
-        int64_t wait = wake > now ? wake - now : 0;
-        struct timespec ts = {wait / 1000000000LL, wait % 1000000000LL};
-        int r = ppoll(p, (nfds_t)n, &ts, s->o.wait_mask);
+        int64_t due = usbdev_next_deadline(s->dev, now);
+        wake = min64(min64(wake, due), now + WAIT_MAX_NS);
+        /* device.timing: precise spins the last stretch before a deadline of the device's */
+        int r = dl_ppoll(&dl, p, (nfds_t)n, now, wake, wake == due && usbdev_precise(s->dev),
+                         s->o.wait_mask);
         if (r < 0 && errno != EINTR) {
             say(s, 1, "poll failed: %s", strerror(errno));
             return -1;

@@ -205,6 +205,8 @@ int main(void)
             printf("- **`%s`** — ", k->name);
         printf("%s; %s", k->allowed, type_word(k));
         printf(k->deflt[0] ? "; default `%s`.\n" : ".\n", k->deflt);
+        if (k->doc)
+            printf("\n%s%s\n", k->depth ? "  " : "", k->doc);
         if (leaf_example(i, ex, sizeof ex) != 0) {
             fprintf(stderr, "gen_scenario_doc: no example of %s loads\n", k->path);
             bad = 1;

@@ -113,7 +113,7 @@ check "man renders" bash -c "man -l '$root$prefix/share/man/man1/usbsim.1' 2>&1 
 usbsim=$root$prefix/bin/usbsim
 man_text=$(sed 's/\\-/-/g; s/\\f[BIRP]//g' docs/usbsim.1)
 helps=$("$usbsim" --help)
-for c in run validate plan gadget driver verify fuzz "bench ring" "bench e2e"; do
+for c in run validate plan gadget driver verify fuzz "bench ring" "bench e2e" "bench scale"; do
   # shellcheck disable=SC2086
   h=$("$usbsim" $c --help 2>/dev/null) || continue   # a command this build does not have
   helps+=$'\n'$h

@@ -173,7 +173,7 @@ static void test_usage_errors(void)
     CU_ASSERT_STRING_EQUAL(errbuf, "usbsim fuzz: --shard takes K/N with 1 <= K <= N <= 1000000, "
                                    "not '3/2' (try 'usbsim fuzz --help')\n");
     CU_ASSERT(cli("bench", NULL, NULL, NULL, NULL) == 2);
-    CU_ASSERT_STRING_EQUAL(errbuf, "usbsim bench: needs ring or e2e (try 'usbsim bench --help')\n");
+    CU_ASSERT_STRING_EQUAL(errbuf, "usbsim bench: needs ring, e2e or scale (try 'usbsim bench --help')\n");
     CU_ASSERT(cli("bench", "ring", "--runs", "0", NULL) == 2);
     CU_ASSERT_STRING_EQUAL(errbuf, "usbsim bench ring: --runs takes a whole number from 1 to 51, "
                                    "not '0' (try 'usbsim bench ring --help')\n");

@@ -198,7 +198,7 @@ static const struct bad bad_cases[] = {
     {MINI "device:\n  vid: 1\n  vid: 2\n", 5, 3, "first at line 4"},
     {"name: bad\nduration_ms: 100\ndevice:\n  period_us: ten\n", 4, 14, "'ten' is not an integer"},
     {MINI "device:\n  period_us: 10.5\n", 4, 14, "'10.5' is not an integer"},
-    {MINI "device:\n  period_us: 99\n", 4, 14, "out of range; allowed: an integer 100..10000000"},
+    {MINI "device:\n  period_us: 9\n", 4, 14, "out of range; allowed: an integer 10..10000000"},
     {MINI "device:\n  packet_size: 0x70\n", 4, 16, "hex, allowed only for vid and pid"},
     {MINI "device:\n  packet_size: 1025\n", 4, 16, "32..1024"},
     {MINI "device:\n  packet_size: \"112\"\n", 4, 16, "quoted string, not a number"},
