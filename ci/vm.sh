@@ -259,7 +259,11 @@ boot() {
     append="$append usbsim.hostfs=$VM_HOSTFS"
   fi
   t0=$(date +%s.%N)
-  timeout --foreground "${VM_TIMEOUT:-300}" qemu-system-x86_64 -accel "$a" -smp 1 -m 1024 -nographic \
+  # -cpu max: the host programs that run inside (usbsim links DPDK's librte_ring, built for
+  # SSE4.2 and later) need the instructions of a current x86-64, which TCG's default lacks.
+  local cpu=(-cpu max)
+  [ "$a" = kvm ] && cpu=(-cpu host)
+  timeout --foreground "${VM_TIMEOUT:-300}" qemu-system-x86_64 -accel "$a" "${cpu[@]}" -smp 1 -m 1024 -nographic \
     -kernel "$vm/vmlinuz" -initrd "$vm/initrd.gz" -no-reboot "${share[@]}" \
     -append "$append" </dev/null >"$vm/console.log" 2>&1 || rc=$?
   t1=$(date +%s.%N)
