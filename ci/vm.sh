@@ -19,8 +19,7 @@
 # package or this script changes); SCRIPT, FILEs and usbsim go into a small second initramfs
 # appended at every run.
 # VM_HOSTFS=DIR: the host's filesystem is shared read-only (qemu virtfs/9p) and mounted at /host
-# inside, with its own /proc, /sys, /dev, configfs, debugfs, /run, a /tmp that shows the host's
-# files and keeps what the VM writes (an overlay), and DIR
+# inside, with its own /proc, /sys, /dev, configfs, debugfs, a fresh writable /tmp and /run, and DIR
 # shared writable at its own path; SCRIPT then runs a host program with `chroot /host ...`, so
 # the host's binaries, shared libraries and python3 run unchanged.
 # Environment: USBSIM_BIN; VM_DIR or USBSIM_VM_CACHE (the cache, default above); VM_OUT
@@ -44,7 +43,7 @@ else                                                          # installed: PREFI
 fi
 vm=${VM_DIR:-${USBSIM_VM_CACHE:-$vm_default}}
 MODS=(usb-common usbcore udc-core libcomposite dummy_hcd usb_f_fs usbip-core usbip-host vhci-hcd
-      usbmon virtio_pci 9pnet_virtio 9p overlay)
+      usbmon virtio_pci 9pnet_virtio 9p)
 MARK=USBSIM-VM-7f3a
 
 die3() { echo "ci/vm.sh: $*" >&2; exit 3; }
@@ -159,11 +158,7 @@ if [ -n "\$hostfs" ]; then
   mount -t 9p -o "\$o,ro" usbsim_root /host || echo "the host's filesystem could not be mounted"
   mount -t proc proc /host/proc; mount -t sysfs sys /host/sys; mount -t devtmpfs dev /host/dev
   mount -t configfs none /host/sys/kernel/config; mount -t debugfs none /host/sys/kernel/debug
-  # /tmp: the host's files visible (a program or a tree under /tmp runs as on the host), what
-  # the VM writes kept in the VM (an overlay on a tmpfs); a bare tmpfs if overlay cannot be had.
-  mkdir -p /tmpov && mount -t tmpfs tmpov /tmpov && mkdir -p /tmpov/up /tmpov/work
-  mount -t overlay overlay -o lowerdir=/host/tmp,upperdir=/tmpov/up,workdir=/tmpov/work /host/tmp ||
-    mount -t tmpfs tmp /host/tmp
+  mount -t tmpfs tmp /host/tmp
   mount -t tmpfs run /host/run && mkdir -p /host/run/vhci_hcd   # usbip attach writes there
   mkdir -p "/host\$hostfs" && mount -t 9p -o "\$o" usbsim_run "/host\$hostfs" ||
     echo "the run directory \$hostfs could not be mounted"
