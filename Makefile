@@ -56,7 +56,7 @@ LIBS := $(BUILD)/libharness.a $(BUILD)/libdriver.a $(BUILD)/libsim.a
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all deps demo check test asan tsan model fuzz fuzz-smoke suite vm-check fuzz-faults clean \
+.PHONY: all deps demo check test asan tsan model fuzz fuzz-smoke suite vm-check exec-check fuzz-faults clean \
         cli-check apps bench bench-run bench-baseline
 .DEFAULT_GOAL := all
 
@@ -88,8 +88,8 @@ $(BUILD)/examples/%: examples/%.c
 # The real-kernel path, in a VM (ci/vm.sh): FunctionFS gadget on dummy_hcd read through libusb,
 # USB/IP interop both ways with Linux's own tools, then scenarios with `usbsim run --backend vm`
 # (their HTML pages brought back) and a short timing-fuzz campaign on the real USB stack
-# (`usbsim fuzz --backend vm`); then the user's own program with `usbsim run --exec` (the
-# host's filesystem shared with the VM: tests/vm/exec.sh).
+# (`usbsim fuzz --backend vm`). `make exec-check`: the user's own program with `usbsim run
+# --exec` (the host's filesystem shared with the VM: tests/vm/exec.sh).
 VM_BINS := $(BUILD)/vm-tests/usb_reader $(BUILD)/tests/test_gadget_ffs
 VM_SCRIPTS := tests/vm/suite.sh tests/vm/common.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh \
               tests/vm/ffs_usbipd.sh
@@ -108,7 +108,6 @@ vm-check: $(BUILD)/usbsim $(VM_BINS) $(BUILD)/examples/recv_libusb
 	@for s in $(basename $(notdir $(VM_SCENARIOS))); do test -s $(BUILD)/vm-html/vm-$$s.html || \
 	  { echo "vm-check: the HTML page of $$s did not come back from the VM"; exit 1; }; done
 	@./$(BUILD)/usbsim fuzz --backend vm --runs 6 --time-scale 20 --out $(BUILD)/vm/fuzz --quiet
-	@bash tests/vm/exec.sh $(BUILD)
 
 $(BUILD)/obj/harness/bench_anchor.o: REQ_CFLAGS += $(DPDK_CFLAGS)
 
@@ -130,6 +129,12 @@ bench: bench-run
 bench-baseline: bench-run
 	@python3 bench/compare.py --write bench/baseline.json $(BENCH_OUT)/ring.json \
 	  $(BENCH_OUT)/e2e.json $(BENCH_OUT)/scale.json
+
+# The user's own program under `usbsim run --exec` in the VM (tests/vm/exec.sh): the VM sees the
+# host's filesystem read-only with a /tmp of its own, so run it from a checkout outside /tmp.
+exec-check: $(BUILD)/usbsim $(BUILD)/examples/recv_libusb
+	@bash ci/deps.sh vm
+	@bash tests/vm/exec.sh $(BUILD)
 
 # `usbsim --version`: the version is compiled into cli.o only, rebuilt when the Makefile changes.
 $(BUILD)/obj/harness/cli.o: REQ_CFLAGS += -DUSBSIM_VERSION=\"$(VERSION)\"
