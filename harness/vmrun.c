@@ -160,6 +160,25 @@ char **vmr_words(char *const *words, size_t n_words, const char *const *dropped,
     return out;
 }
 
+/* Copies a file the VM left (from) to where the user asked for it (to); says why it could not. */
+static int copy_back(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[65536];
+    size_t got;
+    int rc = 0;
+    while (out && (got = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, got, out) != got)
+            break;
+    if (!out || ferror(in) || fclose(out) != 0) {
+        fprintf(stderr, "usbsim: cannot bring %s back from the VM: %s\n", to, strerror(errno));
+        rc = -1;
+    }
+    if (in)
+        fclose(in);
+    return rc;
+}
+
 int vmr_bring_back(const struct vmr_outputs *paths, const char *from_dir)
 {
     DIR *d = opendir(from_dir);
@@ -175,18 +194,8 @@ int vmr_bring_back(const struct vmr_outputs *paths, const char *from_dir)
         snprintf(copy, sizeof copy, "%s", paths->host[k]);
         snprintf(from, sizeof from, "%s/%s", from_dir, e->d_name);
         snprintf(to, sizeof to, "%s/%s", dirname(copy), tail);
-        FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-        char buf[65536];
-        size_t got;
-        while (out && (got = fread(buf, 1, sizeof buf, in)) > 0)
-            if (fwrite(buf, 1, got, out) != got)
-                break;
-        if (!out || ferror(in) || fclose(out) != 0) {
-            fprintf(stderr, "usbsim: cannot bring %s back from the VM: %s\n", to, strerror(errno));
+        if (copy_back(from, to) != 0)
             rc = -1;
-        }
-        if (in)
-            fclose(in);
     }
     if (d)
         closedir(d);
@@ -341,24 +350,15 @@ static int move_all(const char *from, const char *to)
     struct dirent *e;
     int rc = d ? 0 : -1;
     while (d && (e = readdir(d))) {
-        char a[PATH_MAX], b[PATH_MAX], buf[65536];
+        char a[PATH_MAX], b[PATH_MAX];
         if (e->d_name[0] == '.')
             continue;
         snprintf(a, sizeof a, "%.2000s/%s", from, e->d_name);
         snprintf(b, sizeof b, "%.2000s/%s", to, e->d_name);
         if (rename(a, b) == 0)
             continue;
-        FILE *in = fopen(a, "rb"), *out = in ? fopen(b, "wb") : NULL;
-        size_t got;
-        while (out && (got = fread(buf, 1, sizeof buf, in)) > 0)
-            if (fwrite(buf, 1, got, out) != got)
-                break;
-        if (!out || ferror(in) || fclose(out) != 0) {
-            fprintf(stderr, "usbsim: cannot bring %s back from the VM: %s\n", b, strerror(errno));
+        if (copy_back(a, b) != 0)
             rc = -1;
-        }
-        if (in)
-            fclose(in);
     }
     if (d)
         closedir(d);
