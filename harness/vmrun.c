@@ -223,7 +223,8 @@ static int write_script_in(const char *path, const char *cd, const char *program
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    fprintf(f, "#!/bin/sh\n");
+    /* The console is a terminal, but its lines are read back as text: no colour codes. */
+    fprintf(f, "#!/bin/sh\nexport NO_COLOR=1\n");
     if (cd) {
         fputs("cd", f);
         put_quoted(f, cd);
@@ -385,8 +386,10 @@ static int command_hostfs(struct vmr_cmd *c, char **fwd, size_t nw, const char *
     size_t n_extra = 0, k = 0;
     while (c->extra && c->extra[n_extra])
         n_extra++;
-    char **args = calloc(nw + n_extra + c->n_files + 4, sizeof *args);
-    char (*buf)[VMR_PATH_MAX] = calloc(nw + n_extra + 1, sizeof *buf);
+    /* buf[k] holds args[k] when it names a file in the run directory: one per argument. */
+    size_t n_args = nw + n_extra + c->n_files + 4;
+    char **args = calloc(n_args, sizeof *args);
+    char (*buf)[VMR_PATH_MAX] = calloc(n_args, sizeof *buf);
     int rc = -1;
     if (args && buf && mkdir(outd, 0755) == 0) {
         args[k++] = (char *)c->command;
