@@ -20,7 +20,8 @@
 # appended at every run.
 # VM_HOSTFS=DIR: the host's filesystem is shared read-only (qemu virtfs/9p) and mounted at /host
 # inside, with its own /proc, /sys, /dev, configfs, debugfs, a fresh writable /tmp and /run, and DIR
-# shared writable at its own path; SCRIPT then runs a host program with `chroot /host ...`, so
+# shared writable at its own path; the current directory, when it lies under /tmp (a checkout
+# there), is shown read-only at its own path inside the VM's /tmp; SCRIPT then runs a host program with `chroot /host ...`, so
 # the host's binaries, shared libraries and python3 run unchanged.
 # Environment: USBSIM_BIN; VM_DIR or USBSIM_VM_CACHE (the cache, default above); VM_OUT
 # (results; the default, the cache's out/, is emptied first); VM_TIMEOUT (seconds, default 300);
@@ -158,7 +159,15 @@ if [ -n "\$hostfs" ]; then
   mount -t 9p -o "\$o,ro" usbsim_root /host || echo "the host's filesystem could not be mounted"
   mount -t proc proc /host/proc; mount -t sysfs sys /host/sys; mount -t devtmpfs dev /host/dev
   mount -t configfs none /host/sys/kernel/config; mount -t debugfs none /host/sys/kernel/debug
+  # The VM's /tmp is its own; the caller's directory, when under the host's /tmp (a checkout
+  # there), is shown read-only at its path inside it.
+  tmpshare=\$(sed -n 's/.*usbsim\.tmpshare=\([^ ]*\).*/\1/p' /proc/cmdline)
+  [ -n "\$tmpshare" ] && mkdir -p /hosttmp && mount -o bind /host/tmp /hosttmp
   mount -t tmpfs tmp /host/tmp
+  if [ -n "\$tmpshare" ]; then
+    mkdir -p "/host\$tmpshare" && mount -o bind,ro "/hosttmp\${tmpshare#/tmp}" "/host\$tmpshare" ||
+      echo "\$tmpshare could not be shown in the VM"
+  fi
   mount -t tmpfs run /host/run && mkdir -p /host/run/vhci_hcd   # usbip attach writes there
   mkdir -p "/host\$hostfs" && mount -t 9p -o "\$o" usbsim_run "/host\$hostfs" ||
     echo "the run directory \$hostfs could not be mounted"
@@ -257,6 +266,9 @@ boot() {
     share=(-virtfs "local,path=/,mount_tag=usbsim_root,security_model=none,readonly=on"
            -virtfs "local,path=$VM_HOSTFS,mount_tag=usbsim_run,security_model=none")
     append="$append usbsim.hostfs=$VM_HOSTFS"
+    case $PWD in   # a directory under /tmp (not /tmp itself, no spaces): shown inside too
+      /tmp/*[!/]*) [[ $PWD == *[[:space:]]* ]] || append="$append usbsim.tmpshare=$PWD" ;;
+    esac
   fi
   t0=$(date +%s.%N)
   # -cpu max: the host programs that run inside (usbsim links DPDK's librte_ring, built for
