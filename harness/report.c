@@ -120,9 +120,10 @@ static json_t *jdrains(const struct vfy_result *r)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < r->n_drains; i++)
-        json_array_append_new(a, json_pack("{s:f, s:f}", "stall_end_ms",
-                                           r->drains[i].stall_end_ns / 1e6, "drain_ms",
-                                           r->drains[i].drain_ns / 1e6));
+        json_array_append_new(a, json_pack("{s:s, s:f, s:f}", "after",
+                                           r->drains[i].device ? "device" : "consumer",
+                                           "stall_end_ms", r->drains[i].stall_end_ns / 1e6,
+                                           "drain_ms", r->drains[i].drain_ns / 1e6));
     return a;
 }
 
@@ -356,8 +357,8 @@ static void rd_windows(struct rd *rd, json_t *o, const char *where, struct vfy_r
 static void rd_drains(struct rd *rd, json_t *o, const char *where, struct vfy_result *r)
 {
     json_t *a = rd_get(rd, o, where, "drains", is_array, "an array");
-    if (json_array_size(a) > SCN_MAX_EVENTS) {
-        rd_fail(rd, "%s.drains: more than %d", where, SCN_MAX_EVENTS);
+    if (json_array_size(a) > VFY_MAX_DRAINS) {
+        rd_fail(rd, "%s.drains: more than %d", where, VFY_MAX_DRAINS);
         return;
     }
     for (size_t i = 0; i < json_array_size(a); i++) {
@@ -365,6 +366,13 @@ static void rd_drains(struct rd *rd, json_t *o, const char *where, struct vfy_re
         snprintf(dp, sizeof(dp), "%s.drains[%zu]", where, i);
         r->drains[i].stall_end_ns = rd_scaled(rd, json_array_get(a, i), dp, "stall_end_ms", 1e6);
         r->drains[i].drain_ns = rd_scaled(rd, json_array_get(a, i), dp, "drain_ms", 1e6);
+        /* "after" is optional: a file without it holds consumer stalls only. */
+        json_t *after = json_object_get(json_array_get(a, i), "after");
+        if (after && !(json_is_string(after) && (!strcmp(json_string_value(after), "device") ||
+                                                 !strcmp(json_string_value(after), "consumer"))))
+            rd_fail(rd, "%s.after: not \"consumer\" or \"device\"", dp);
+        r->drains[i].device = after && json_is_string(after) &&
+                              !strcmp(json_string_value(after), "device");
         r->n_drains = i + 1;
     }
 }

@@ -663,22 +663,84 @@ static int64_t drain_after(const struct ctx *c, int64_t end_abs)
     return last && last->recv_ns > end_abs ? vfy_sub_ns(last->recv_ns, end_abs) : 0;
 }
 
-static void drains(struct ctx *c)
+/* Real ns from the end of a device hold stall until the application has caught up with the
+ * packets it released: the first instant, once every delivered packet held in the window
+ * [from, to) (absolute) has entered the ring, at which none waits there (0 when none was held). */
+static int64_t drain_after_hold(const struct ctx *c, int64_t from, int64_t to)
+{
+    const struct rec_run *r = c->run;
+    int64_t in = INT64_MIN;
+    for (size_t i = 0; i < r->n_app; i++) {
+        long k = find_seq(r, r->app[i].seq);
+        if (k >= 0 && r->device[k].fate == REC_HELD && r->device[k].due_ns >= from &&
+            r->device[k].due_ns < to && r->app[i].ingress_ns > in)
+            in = r->app[i].ingress_ns;
+    }
+    if (in == INT64_MIN)
+        return 0;
+    /* Waiting at `in` = ingressed by then and received after it; then each later receive that
+     * empties the ring, taken in time order. */
+    int64_t level = 0, done = INT64_MAX;
+    for (size_t i = 0; i < r->n_app; i++)
+        if (r->app[i].ingress_ns <= in && r->app[i].recv_ns > in)
+            level++;
+    if (level == 0)
+        return in > to ? vfy_sub_ns(in, to) : 0;
+    struct step *s = malloc(2 * r->n_app * sizeof(*s));
+    size_t n = 0;
+    if (!s)
+        return 0;
+    for (size_t i = 0; i < r->n_app; i++) {
+        if (r->app[i].ingress_ns > in)
+            s[n++] = (struct step){r->app[i].ingress_ns, +1};
+        if (r->app[i].recv_ns > in)
+            s[n++] = (struct step){r->app[i].recv_ns, -1};
+    }
+    qsort(s, n, sizeof(*s), cmp_step);
+    for (size_t i = 0; i < n && done == INT64_MAX; i++)
+        if ((level += s[i].d) == 0)
+            done = s[i].t;
+    free(s);
+    return done == INT64_MAX || done <= to ? 0 : vfy_sub_ns(done, to);
+}
+
+static void add_drain(struct ctx *c, bool device, int64_t end, int64_t drain_real_ns)
 {
     struct vfy_result *o = c->out;
     const struct scn_expect *e = &c->sc->expect;
+    if (o->n_drains >= VFY_MAX_DRAINS)
+        return;
+    struct vfy_drain *d = &o->drains[o->n_drains++];
+    d->device = device;
+    d->stall_end_ns = scn_ns(c, end);
+    d->drain_ns = scn_ns(c, drain_real_ns);
+    if (d->drain_ns > o->drain_max_ns)
+        o->drain_max_ns = d->drain_ns;
+    if (e->has_drain_max && d->drain_ns > scn_ns(c, e->drain_max_ns))
+        vfy_add_failure(o, VFY_KIND_DRAIN, device ?
+                        "backlog drained %.3f ms after the device stall ending at %.3f ms, above "
+                        "drain_ms_max %g (the application fell behind the packets it held)" :
+                        "drain %.3f ms after the consumer stall ending at %.3f ms above "
+                        "drain_ms_max %g", ms(d->drain_ns), ms(d->stall_end_ns),
+                        ms(scn_ns(c, e->drain_max_ns)));
+}
+
+/* Consumer stalls first (drains[k] is consumer stall k), then the device's hold stalls. */
+static void drains(struct ctx *c)
+{
+    int64_t t0 = c->run->start_ns;
     for (size_t i = 0; i < c->sc->consumer.n_events && i < SCN_MAX_EVENTS; i++) {
         const struct scn_con_event *ev = &c->sc->consumer.events[i];
         int64_t end = vfy_add_ns(ev->at_ns, ev->dur_ns);
-        struct vfy_drain *d = &o->drains[o->n_drains++];
-        d->stall_end_ns = scn_ns(c, end);
-        d->drain_ns = scn_ns(c, drain_after(c, vfy_add_ns(c->run->start_ns, end)));
-        if (d->drain_ns > o->drain_max_ns)
-            o->drain_max_ns = d->drain_ns;
-        if (e->has_drain_max && d->drain_ns > scn_ns(c, e->drain_max_ns))
-            vfy_add_failure(o, VFY_KIND_DRAIN, "drain %.3f ms after the consumer stall ending "
-                            "at %.3f ms above drain_ms_max %g", ms(d->drain_ns),
-                            ms(d->stall_end_ns), ms(scn_ns(c, e->drain_max_ns)));
+        add_drain(c, false, end, drain_after(c, vfy_add_ns(t0, end)));
+    }
+    for (size_t i = 0; i < c->sc->device.n_events && i < SCN_MAX_EVENTS; i++) {
+        const struct scn_dev_event *ev = &c->sc->device.events[i];
+        if (ev->kind != SCN_EV_STALL || ev->mode != SCN_STALL_HOLD)
+            continue;
+        int64_t end = vfy_add_ns(ev->at_ns, ev->dur_ns);
+        add_drain(c, true, end,
+                  drain_after_hold(c, vfy_add_ns(t0, ev->at_ns), vfy_add_ns(t0, end)));
     }
 }
 

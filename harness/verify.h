@@ -32,7 +32,11 @@
  *    ingressed and not yet received at any time according to app.csv (a lower bound: packets
  *    evicted from the ring are not seen there).
  *  - drain after each consumer stall: from the stall's end to the receive time of the last
- *    delivered packet ingressed before that end (0 when the ring was already empty).
+ *    delivered packet ingressed before that end (0 when the ring was already empty). After
+ *    each device hold stall: from its end until the application has caught up with the packets
+ *    it released: the first instant, once every delivered packet held in the window has
+ *    entered the ring, at which no packet waits in the ring. drains[] holds the consumer
+ *    stalls first, in order, then the device's hold stalls.
  *  - doorbells, wakeups: copied from the counters (VFY_MISSING when not measured).
  * Failures regardless of expect: a lost wake-up (the application slept with packets waiting and
  * no doorbell came), unexplained loss, duplicates, reordering, a corrupted packet
@@ -82,7 +86,7 @@
     X(RATE_WINDOW, "rate_window", "the rate of 1 s windows outside expect.rate_hz")               \
     X(LATENCY, "latency", "latency above expect.latency_ms")                                      \
     X(BACKLOG, "backlog", "the ring's high-water mark above expect.backlog_max")                  \
-    X(DRAIN, "drain", "the drain after a consumer stall above expect.drain_ms_max")               \
+    X(DRAIN, "drain", "the drain after a stall above expect.drain_ms_max")               \
     X(MISSED_WAKEUP, "missed_wakeup", "the application slept with packets waiting and no "        \
       "doorbell came")                                                                            \
     X(PROCESS_CRASH, "process_crash", "a process was killed by a signal")                         \
@@ -119,7 +123,10 @@ struct vfy_window {
 struct vfy_drain {
     int64_t stall_end_ns; /* from the device start */
     int64_t drain_ns;
+    bool device;          /* after a device hold stall; else after a consumer stall */
 };
+/* One drain per consumer stall and per device hold stall. */
+#define VFY_MAX_DRAINS (2 * SCN_MAX_EVENTS)
 
 /* Where a lost packet is accounted (lost_accounted.device/.ring/.crc, lost_unexplained). */
 /* app: put into the ring by the driver (a driver row with status ok) and never taken by the
@@ -163,8 +170,8 @@ struct vfy_result {
     uint64_t backlog_max;
     bool backlog_from_records; /* the counter was missing */
     size_t n_drains;
-    struct vfy_drain drains[SCN_MAX_EVENTS];
-    int64_t drain_max_ns; /* 0 without a consumer stall */
+    struct vfy_drain drains[VFY_MAX_DRAINS];
+    int64_t drain_max_ns; /* 0 without a stall */
 
     uint64_t doorbells, wakeups; /* VFY_MISSING when not measured */
     uint64_t missed_wakeups;     /* lost wake-ups seen by the application; VFY_MISSING if unknown */

@@ -489,7 +489,13 @@ static const struct scnk_key expect_keys[] = {
     {.name = "latency_ms", .type = SCNK_T_MAP, .sub = &latency_t},
     {.name = "backlog_max", .type = SCNK_T_UINT, .hi = 1048576, FLD(SC, expect.backlog_max),
      HAS(SC, expect.has_backlog_max)},
-    EXP_TIME("drain_ms_max", drain_max_ns, has_drain_max),
+    {.name = "drain_ms_max", .type = SCNK_T_TIME, .lo = 1, .hi = 3600000, .unit = SCNK_MS,
+     FLD(SC, expect.drain_max_ns), HAS(SC, expect.has_drain_max),
+     .doc = "The longest the ring may take to empty after a stall. After a consumer stall: from "
+            "its end until the last packet that entered the ring before that end is taken. After "
+            "a device `hold` stall (the device releases what it held at once): from its end "
+            "until the application has caught up, i.e. every held packet has entered the ring "
+            "and the ring is empty for the first time."},
     {.name = "verdict", .type = SCNK_T_ENUM, NAMES(verdict_names), FLD(SC, expect.verdict)},
     {.name = "failure", .type = SCNK_T_STR, .lo = 1, .hi = 127, FLD(SC, expect.failure)},
 };

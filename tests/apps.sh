@@ -40,7 +40,8 @@ r = json.load(open(sys.argv[1]))["scenarios"][0]
 sys.exit(0 if r["lost_accounted"]["app"] == 0 and r["delivered"] == 500 else 1)
 PY
 rc_is percall 1 && has percall '^FAIL hiccup  500/500 delivered, lost 0, .*backlog [0-9]' &&
-  has percall '^    - latency p99 .* above p99_max 20 ms' && ok
+  has percall '^    - latency p99 .* above p99_max 20 ms' &&
+  has percall '^    - backlog drained [0-9.]* ms after the device stall ending at 1050.000 ms, above drain_ms_max 100' && ok
 
 run missing 'no-such-command-usbsim' &
 run crash 'kill -SEGV $$' &

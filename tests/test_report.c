@@ -47,8 +47,8 @@ static void sample(struct vfy_result *r, int pass)
     for (size_t k = 0; k < 3; k++)
         r->windows[k] = (struct vfy_window){(int64_t)k * 1000 * MS, 98 + 2 * k, k != 1};
     r->n_drains = pass ? 0 : 2;
-    r->drains[0] = (struct vfy_drain){1400 * MS, 40123456};
-    r->drains[1] = (struct vfy_drain){3000 * MS, 0};
+    r->drains[0] = (struct vfy_drain){1400 * MS, 40123456, false};
+    r->drains[1] = (struct vfy_drain){3000 * MS, 0, true};
     r->drain_max_ns = pass ? 0 : 40123456;
     if (!pass) {
         vfy_add_failure(r, VFY_KIND_RATE, "rate 97.2 Hz below min 99");
@@ -109,6 +109,7 @@ static void same(const struct vfy_result *a, const struct vfy_result *b)
     for (size_t k = 0; k < a->n_drains; k++) {
         CU_ASSERT_EQUAL(a->drains[k].stall_end_ns, b->drains[k].stall_end_ns);
         CU_ASSERT_EQUAL(a->drains[k].drain_ns, b->drains[k].drain_ns);
+        CU_ASSERT_EQUAL(a->drains[k].device, b->drains[k].device);
     }
     CU_ASSERT_EQUAL(a->drain_max_ns, b->drain_max_ns);
     CU_ASSERT_EQUAL(a->doorbells, b->doorbells);

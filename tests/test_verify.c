@@ -470,6 +470,61 @@ static void test_drain(void)
     rec_free(&r);
 }
 
+/* A device hold stall 1000..1050 ms: seqs 100..104 wait in the device and enter the ring at
+ * 1050.1 ms. handler_ms 0: the application takes them at once (batches); else it takes one
+ * packet per wake-up and is busy handler_ms after each (the one-callback-per-packet design). */
+static void held_run(struct rec_run *r, int64_t handler_ms)
+{
+    perfect_run(r, 500, 10 * MS);
+    for (uint32_t k = 100; k < 105; k++) {
+        r->device[k].fate = REC_HELD;
+        r->device[k].due_ns = START + k * 10 * MS;
+        r->app[k].ingress_ns = START + 1050 * MS + MS / 10 + (k - 100) * 10000;
+        r->app[k].recv_ns = r->app[k].ingress_ns + MS / 5;
+    }
+    int64_t free_at = START + 1051 * MS; /* busy with seq 99 until then */
+    for (size_t k = 100; handler_ms && k < r->n_app; k++) {
+        int64_t t = r->app[k].ingress_ns > free_at ? r->app[k].ingress_ns : free_at;
+        r->app[k].recv_ns = t;
+        free_at = t + handler_ms * MS;
+    }
+}
+
+static void test_drain_after_device_stall(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    sc.device.n_events = 2;
+    sc.device.events[0] = (struct scn_dev_event){.kind = SCN_EV_STALL, .at_ns = 1000 * MS,
+                                                 .dur_ns = 50 * MS, .mode = SCN_STALL_HOLD};
+    sc.device.events[1] = (struct scn_dev_event){.kind = SCN_EV_STALL, .at_ns = 3000 * MS,
+                                                 .dur_ns = 50 * MS, .mode = SCN_STALL_DROP};
+    sc.expect.has_drain_max = true;
+    sc.expect.drain_max_ns = 100 * MS;
+    held_run(&r, 0);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_EQUAL(v.n_drains, 1); /* a drop stall holds nothing */
+    CU_ASSERT_TRUE(v.drains[0].device);
+    CU_ASSERT_EQUAL(v.drains[0].stall_end_ns, 1050 * MS);
+    CU_ASSERT_EQUAL(v.drains[0].drain_ns, 140000 + MS / 5); /* the last held one, taken at once */
+    vfy_free(&v);
+    rec_free(&r);
+    /* One packet per wake-up, 9 ms each: the ring first empties when seq 141 is taken at
+     * 1051 + 41 * 9 = 1420 ms, before seq 142 enters at 1420.1 ms. */
+    held_run(&r, 9);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.drains[0].drain_ns, 370 * MS);
+    CU_ASSERT_EQUAL(v.drain_max_ns, 370 * MS);
+    CU_ASSERT_TRUE(HAS(DRAIN, "backlog drained 370.000 ms after the device stall ending at "
+                              "1050.000 ms, above drain_ms_max 100 (the application fell behind "
+                              "the packets it held)"));
+    vfy_free(&v);
+    rec_free(&r);
+}
+
 /* The same run at --time-scale 10: records 10x faster, figures in scenario time unchanged. */
 static void test_time_scale(void)
 {
@@ -720,6 +775,7 @@ static CU_TestInfo tests[] = {
     {"rate bounds, long-run and windows", test_rate_bounds},
     {"latency percentiles exact", test_latency_percentiles},
     {"drain time and backlog", test_drain},
+    {"the backlog's drain after a device hold stall", test_drain_after_device_stall},
     {"time scale", test_time_scale},
     {"inconsistent records", test_inconsistent_records},
     {"a negative latency is an integrity failure, not a figure", test_negative_latency},
