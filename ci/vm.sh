@@ -19,9 +19,9 @@
 # package or this script changes); SCRIPT, FILEs and usbsim go into a small second initramfs
 # appended at every run.
 # VM_HOSTFS=DIR: the host's filesystem is shared read-only (qemu virtfs/9p) and mounted at /host
-# inside, with its own /proc, /sys, /dev, configfs, debugfs, a fresh writable /tmp and /run, and DIR
-# shared writable at its own path; the current directory, when it lies under /tmp (a checkout
-# there), is shown read-only at its own path inside the VM's /tmp; SCRIPT then runs a host program with `chroot /host ...`, so
+# inside, with its own /proc, /sys, /dev, configfs, debugfs and /run, a /tmp that shows the
+# host's files and keeps what the VM writes in the VM (an overlay), and DIR shared writable at
+# its own path; SCRIPT then runs a host program with `chroot /host ...`, so
 # the host's binaries, shared libraries and python3 run unchanged.
 # Environment: USBSIM_BIN; VM_DIR or USBSIM_VM_CACHE (the cache, default above); VM_OUT
 # (results; the default, the cache's out/, is emptied first); VM_TIMEOUT (seconds, default 300);
@@ -44,7 +44,7 @@ else                                                          # installed: PREFI
 fi
 vm=${VM_DIR:-${USBSIM_VM_CACHE:-$vm_default}}
 MODS=(usb-common usbcore udc-core libcomposite dummy_hcd usb_f_fs usbip-core usbip-host vhci-hcd
-      usbmon virtio_pci 9pnet_virtio 9p)
+      usbmon virtio_pci 9pnet_virtio 9p overlay)
 MARK=USBSIM-VM-7f3a
 
 die3() { echo "ci/vm.sh: $*" >&2; exit 3; }
@@ -159,15 +159,12 @@ if [ -n "\$hostfs" ]; then
   mount -t 9p -o "\$o,ro" usbsim_root /host || echo "the host's filesystem could not be mounted"
   mount -t proc proc /host/proc; mount -t sysfs sys /host/sys; mount -t devtmpfs dev /host/dev
   mount -t configfs none /host/sys/kernel/config; mount -t debugfs none /host/sys/kernel/debug
-  # The VM's /tmp is its own; the caller's directory, when under the host's /tmp (a checkout
-  # there), is shown read-only at its path inside it.
-  tmpshare=\$(sed -n 's/.*usbsim\.tmpshare=\([^ ]*\).*/\1/p' /proc/cmdline)
-  [ -n "\$tmpshare" ] && mkdir -p /hosttmp && mount -o bind /host/tmp /hosttmp
-  mount -t tmpfs tmp /host/tmp
-  if [ -n "\$tmpshare" ]; then
-    mkdir -p "/host\$tmpshare" && mount -o bind,ro "/hosttmp\${tmpshare#/tmp}" "/host\$tmpshare" ||
-      echo "\$tmpshare could not be shown in the VM"
-  fi
+  # /tmp shows the host's files (a checkout, a program or a scenario under /tmp runs as on the
+  # host) and keeps what the VM writes in the VM (an overlay on a tmpfs); a bare tmpfs if the
+  # overlay cannot be had.
+  mkdir -p /tmpov && mount -t tmpfs tmpov /tmpov && mkdir -p /tmpov/up /tmpov/work
+  mount -t overlay overlay -o lowerdir=/host/tmp,upperdir=/tmpov/up,workdir=/tmpov/work /host/tmp ||
+    { echo "the host's /tmp cannot be shown in the VM"; mount -t tmpfs tmp /host/tmp; }
   mount -t tmpfs run /host/run && mkdir -p /host/run/vhci_hcd   # usbip attach writes there
   mkdir -p "/host\$hostfs" && mount -t 9p -o "\$o" usbsim_run "/host\$hostfs" ||
     echo "the run directory \$hostfs could not be mounted"
@@ -266,9 +263,6 @@ boot() {
     share=(-virtfs "local,path=/,mount_tag=usbsim_root,security_model=none,readonly=on"
            -virtfs "local,path=$VM_HOSTFS,mount_tag=usbsim_run,security_model=none")
     append="$append usbsim.hostfs=$VM_HOSTFS"
-    case $PWD in   # a directory under /tmp (not /tmp itself, no spaces): shown inside too
-      /tmp/*[!/]*) [[ $PWD == *[[:space:]]* ]] || append="$append usbsim.tmpshare=$PWD" ;;
-    esac
   fi
   t0=$(date +%s.%N)
   # -cpu max: the host programs that run inside (usbsim links DPDK's librte_ring, built for

@@ -116,7 +116,9 @@ static int write_case(struct fz *z, const char *stem, char *path, size_t cap,
         return -1;
     }
     FILE *out = od_create(z->outfd, stem, ".yaml", name, sizeof name);
-    snprintf(path, cap, "%s/%s", z->out, out ? name : stem);
+    /* Inside the VM, --out is a run directory; the files are shown where they will be. */
+    const char *shown = getenv("USBSIM_OUT_SHOWN");
+    snprintf(path, cap, "%s/%s", shown && *shown ? shown : z->out, out ? name : stem);
     if (!out) {
         fprintf(stderr, "usbsim fuzz: cannot write %s: %s\n", path, strerror(errno));
         return -1;
@@ -216,11 +218,15 @@ static bool more(const struct fz *z, uint64_t i)
 }
 
 /* Scenario i; with the user's program, without consumer work or stalls (only the built-in
- * application plays them: the user's program does its own). */
+ * application plays them: the user's program does its own), and the device's packets of the
+ * size the program is written for (the default device's): the campaign varies timing. */
 static void generate(const struct fz *z, uint64_t i, struct scn_scenario *sc)
 {
     fz_generate(z->seed, i, sc);
     if (z->app || z->exec) {
+        struct scn_scenario d;
+        scn_defaults(&d);
+        sc->device.packet_size = d.device.packet_size;
         sc->consumer.work.kind = SCN_DIST_NONE;
         sc->consumer.n_events = 0;
     }
@@ -315,7 +321,8 @@ static int campaign_in_vm(const struct fz *z, const struct cli_opts *o)
     static const char *const extra[] = {"--out", "/out", "--json", "/out/fuzz.json", NULL};
     struct vmr_cmd c = {.command = "fuzz", .inner_backend = be_find(z->backend)->inner,
                         .words = o->words, .n_words = (size_t)o->nwords,
-                        .dropped = dropped, .extra = extra, .hostfs = z->exec != NULL};
+                        .dropped = dropped, .extra = extra, .hostfs = z->exec != NULL,
+                        .out_shown = z->out};
     char err[512];
     int dirfd = od_open(z->out, err, sizeof err);
     if (dirfd < 0) {

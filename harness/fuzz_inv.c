@@ -145,6 +145,9 @@ static unsigned violations(const struct scn_scenario *sc, const struct vfy_resul
         }
     if (r->lost_unexplained)
         violate(&j, FZ_INV_LOSS, "%" PRIu64 " packets lost unexplained", r->lost_unexplained);
+    if (r->exec_run && r->lost_behind)
+        violate(&j, FZ_INV_LOSS, "the program fell behind: %" PRIu64 " packets dropped at the "
+                "device's FIFO that a host reading on time receives", r->lost_behind);
     if (r->duplicates)
         violate(&j, FZ_INV_DUPLICATE, "%" PRIu64 " duplicates", r->duplicates);
     if (r->reordered)

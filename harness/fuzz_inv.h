@@ -4,7 +4,9 @@
  * Contract:
  *  - Invariants (fz_violations, on every run, regardless of expect), in scenario time:
  *      process     no process crashed, hung (watchdog) or failed, records exist
- *      loss        no packet lost without being accounted where it was dropped
+ *      loss        no packet lost without being accounted where it was dropped; with the
+ *                  user's program reading the device (--exec), no packet dropped at the device's
+ *                  FIFO that a host reading on time receives (vfy_result.lost_behind)
  *      accounting  the driver's counters and rows agree and match lost packets
  *      duplicate   no packet delivered twice
  *      reorder     no packet delivered after a later one

@@ -145,7 +145,7 @@ static json_t *jkinds(const struct vfy_result *r)
 
 static json_t *jresult(const struct vfy_result *r)
 {
-    return json_pack(
+    json_t *o = json_pack(
         "{s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:f, s:o, s:o, "
         "s:f, s:o, s:o, s:o, s:s, s:o, s:f, s:{s:o, s:o}, s:{s:f, s:f, s:o}, s:s, s:o, s:f}",
         "name", r->name, "verdict", vfy_verdict(r), "xfail", r->xfail,
@@ -167,6 +167,9 @@ static json_t *jresult(const struct vfy_result *r)
         "windows", jwindows(r),
         "backlog_source", r->backlog_from_records ? "records" : "counter",
         "drains", jdrains(r), "wall_s", r->wall_s);
+    if (o)
+        json_object_set_new(o, "lost_behind", ju64(r->lost_behind));
+    return o;
 }
 
 int rpt_json_write(const char *path, const struct vfy_result *results, size_t n,
@@ -406,6 +409,8 @@ static void rd_result(struct rd *rd, json_t *o, const char *w, struct vfy_result
     if (json_object_get(la, "program"))
         r->lost_accounted.program = rd_u64(rd, la, path, "program");
     r->lost_unexplained = rd_u64(rd, o, w, "lost_unexplained");
+    if (json_object_get(o, "lost_behind")) /* absent from older reports */
+        r->lost_behind = rd_u64(rd, o, w, "lost_behind");
     r->duplicates = rd_u64(rd, o, w, "duplicates");
     r->reordered = rd_u64(rd, o, w, "reordered");
     r->crc_errors = rd_u64(rd, o, w, "crc_errors");

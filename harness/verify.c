@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sim/packet.h"
+#include "sim/schedule.h"
 
 #define NS_PER_S 1000000000LL
 
@@ -304,6 +305,63 @@ static void account_loss(struct ctx *c)
         for (size_t k = 0; k < c->run->n_device; k++)
             if (!c->st[k].delivered && c->st[k].lost_at == AT_NONE)
                 c->st[k].lost_at = (uint8_t)lost_where(c, k, pass);
+}
+
+/* The packets a host that takes read_ns to read each packet (starting no earlier than the packet
+ * may leave the device, nor within `reenum` after a disconnect ends: the host finds the device
+ * again)
+ * loses at the device's FIFO beyond the plan's own drops: the plan's samples enter the FIFO at
+ * their due time, a full FIFO drops the newest. */
+static uint64_t fifo_drops_at(const struct sched *plan, uint32_t fifo, int64_t read_ns,
+                              int64_t reenum)
+{
+    int64_t *read = malloc((plan->n + 1) * sizeof *read), last = INT64_MIN;
+    size_t head = 0, n = 0;
+    uint64_t drops = 0;
+    for (size_t k = 0; read && k < plan->n; k++) {
+        const struct sched_sample *p = &plan->samples[k];
+        if (p->fate == SCHED_DROPPED)
+            continue;
+        while (head < n && read[head] <= p->due_ns)
+            head++;
+        if (n - head >= fifo) {
+            drops++;
+            continue;
+        }
+        /* The read starts once the host is free and the packet may leave; it takes read_ns. */
+        int64_t t = last > p->send_ns ? last : p->send_ns;
+        for (size_t w = 0; w < plan->n_windows; w++) {
+            const struct sched_window *win = &plan->windows[w];
+            if (win->kind == SCHED_W_DISCONNECT && t >= win->start_ns &&
+                t < vfy_add_ns(win->end_ns, reenum))
+                t = vfy_add_ns(win->end_ns, reenum);
+        }
+        last = read[n++] = vfy_add_ns(t, read_ns);
+    }
+    free(read);
+    return drops;
+}
+
+/* Of the packets lost at the device, those dropped from its FIFO beyond what a host reading one
+ * packet every VFY_READ_REAL_NS would lose: the reader fell behind. */
+static void behind(struct ctx *c)
+{
+    struct sched plan;
+    char err[SCN_ERR_MAX];
+    if (c->run->n_device == 0 || sched_build(c->sc, &plan, err) != 0)
+        return;
+    uint64_t unplanned = 0;
+    for (size_t k = 0; k < c->run->n_device; k++) {
+        const struct rec_device_row *d = &c->run->device[k];
+        if (c->st[k].lost_at == AT_DEVICE && d->fate == REC_DROPPED && d->drop == REC_DROP_FIFO &&
+            d->seq < plan.n && plan.samples[d->seq].fate != SCHED_DROPPED)
+            unplanned++;
+    }
+    /* c->sc is the scenario as run (time-scaled): its plan is in real time. */
+    uint64_t host = fifo_drops_at(&plan, c->sc->device.fifo_packets, VFY_READ_REAL_NS,
+                                  VFY_REENUM_REAL_NS);
+    c->out->lost_behind = unplanned > host ? unplanned - host : 0;
+    sched_free(&plan);
 }
 
 /* Tallies the loss places and the seq-level failures that go with them. */
@@ -749,6 +807,7 @@ int vfy_check(const struct scn_scenario *sc, const struct rec_run *run, struct v
     vfy_init(out, sc, run->backend);
     struct ctx c = {.sc = sc, .run = run, .out = out, .x = out->time_scale};
     out->produced = run->n_device;
+    out->exec_run = run->exec_run != 0;
     out->doorbells = run->counters.doorbells;
     out->wakeups = run->counters.wakeups;
     out->missed_wakeups = run->counters.missed_wakeups;
@@ -766,6 +825,7 @@ int vfy_check(const struct scn_scenario *sc, const struct rec_run *run, struct v
     scan_app(&c);
     account_loss(&c);
     tally_loss(&c);
+    behind(&c);
     list_lost(&c);
     free(c.st);
     check_loss(&c);

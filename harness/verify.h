@@ -142,6 +142,13 @@ const char *vfy_place_name(enum vfy_place p);
 /* due_ns: the packet's due time from the device start (device log), in scenario time. */
 struct vfy_lost { uint64_t seq; int64_t due_ns; enum vfy_place place; };
 
+/* The reading pace lost_behind allows for: one packet per ms (real time), well within what a
+ * program on a real USB stack reads, even a Python one under an emulated CPU. */
+#define VFY_READ_REAL_NS 1000000LL
+/* ... and the time it allows the host to find the device again after a disconnect (enumeration,
+ * the program opening it anew): 1 s real. */
+#define VFY_REENUM_REAL_NS 1000000000LL
+
 struct vfy_result {
     char name[SCN_MAX_NAME + 1];
     char backend[32];
@@ -155,6 +162,12 @@ struct vfy_result {
     struct {
         uint64_t device, ring, crc, app, host, program;
     } lost_accounted;
+    /* Of lost_accounted.device: dropped from the device's FIFO where the plan (sched_build) has
+     * them leave the device, beyond what a host reading one packet every VFY_READ_REAL_NS
+     * (and back VFY_REENUM_REAL_NS after a disconnect) would lose there: the reader (the driver, or the user's program with --exec) fell
+     * behind. */
+    uint64_t lost_behind;
+    bool exec_run; /* the reader is the user's program on a real USB stack (rec_run.exec_run) */
     uint64_t lost_unexplained, duplicates, reordered, crc_errors;
     struct vfy_lost *lost; size_t n_lost; /* owned; every lost seq with its place, by seq */
 

@@ -216,15 +216,20 @@ static void put_quoted(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-/* The script: `[cd DIR &&] exec PROGRAM ARGS...`, each word single-quoted. */
-static int write_script_in(const char *path, const char *cd, const char *program,
-                           char *const *args, size_t nargs)
+/* The script: `[cd DIR &&] exec PROGRAM ARGS...`, each word single-quoted; shown: the folder the command's results are shown as (USBSIM_OUT_SHOWN), or NULL. */
+static int write_script_in(const char *path, const char *cd, const char *shown,
+                           const char *program, char *const *args, size_t nargs)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
     /* The console is a terminal, but its lines are read back as text: no colour codes. */
     fprintf(f, "#!/bin/sh\nexport NO_COLOR=1\n");
+    if (shown) { /* put_quoted writes a space first: the word goes through set -- */
+        fputs("set --", f);
+        put_quoted(f, shown);
+        fputs("\nexport USBSIM_OUT_SHOWN=\"$1\"\n", f);
+    }
     if (cd) {
         fputs("cd", f);
         put_quoted(f, cd);
@@ -238,9 +243,9 @@ static int write_script_in(const char *path, const char *cd, const char *program
     return fclose(f);
 }
 
-static int write_script(const char *path, char *const *args, size_t nargs)
+static int write_script(const char *path, const char *shown, char *const *args, size_t nargs)
 {
-    return write_script_in(path, NULL, "/bin/usbsim", args, nargs);
+    return write_script_in(path, NULL, shown, "/bin/usbsim", args, nargs);
 }
 
 /* Runs `bash SCRIPT run RUN.sh FILES...` in its own process group (results into out_dir; its
@@ -312,8 +317,8 @@ static void show(const char *path)
         fclose(f);
 }
 
-int vmr_exec(char *const *args, size_t nargs, char *const *files, size_t n_files,
-             const char *out_dir, const char *console)
+static int exec_in_vm(char *const *args, size_t nargs, char *const *files, size_t n_files,
+                      const char *out_dir, const char *console, const char *shown)
 {
     struct where w;
     char dir[] = "/tmp/usbsim-vm-XXXXXX", script[PATH_MAX];
@@ -327,12 +332,18 @@ int vmr_exec(char *const *args, size_t nargs, char *const *files, size_t n_files
     }
     snprintf(script, sizeof script, "%s/run.sh", dir);
     int rc = -1;
-    if (write_script(script, args, nargs) != 0)
+    if (write_script(script, shown, args, nargs) != 0)
         fprintf(stderr, "usbsim: cannot write %s\n", script);
     else
         rc = boot(&w, out_dir, script, console, files, n_files, NULL);
     nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
     return rc;
+}
+
+int vmr_exec(char *const *args, size_t nargs, char *const *files, size_t n_files,
+             const char *out_dir, const char *console)
+{
+    return exec_in_vm(args, nargs, files, n_files, out_dir, console, NULL);
 }
 
 /* A word naming a file under the VM's /out, in the shared run directory instead. */
@@ -401,8 +412,8 @@ static int command_hostfs(struct vmr_cmd *c, char **fwd, size_t nw, const char *
         for (size_t i = 0; i < c->n_files; i++)
             args[k++] = c->files[i];
         char *const chroot_args[] = {"/host", "/bin/sh", inner};
-        if (write_script_in(inner, cwd, w.exe, args, k) == 0 &&
-            write_script_in(outer, NULL, "chroot", chroot_args, 3) == 0)
+        if (write_script_in(inner, cwd, c->out_shown, w.exe, args, k) == 0 &&
+            write_script_in(outer, NULL, NULL, "chroot", chroot_args, 3) == 0)
             rc = boot(&w, vmout, outer, console, NULL, 0, dir);
         if (mkdir(out_dir, 0700) != 0 && errno != EEXIST)
             fprintf(stderr, "usbsim: cannot make %s: %s\n", out_dir, strerror(errno));
@@ -442,7 +453,7 @@ int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console)
             snprintf(data[i], sizeof data[i], "/data/%s", basename(copy));
             args[k++] = data[i];
         }
-        rc = vmr_exec(args, k, c->files, c->n_files, out_dir, console);
+        rc = exec_in_vm(args, k, c->files, c->n_files, out_dir, console, c->out_shown);
     }
     free(fwd);
     free(args);

@@ -84,6 +84,8 @@ struct vmr_cmd {
     char *const *files;
     size_t n_files;
     bool hostfs;              /* the host's filesystem shared (see vmr_run): files as given */
+    const char *out_shown;    /* NULL, or the host folder the command's results (/out) go to:
+                                 USBSIM_OUT_SHOWN in its environment, the paths it prints */
     struct vmr_outputs paths; /* set by vmr_command */
 };
 int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console);

@@ -37,6 +37,13 @@ static void invariants_name_what_broke(void)
     r.lost_unexplained = 1;
     CU_ASSERT_EQUAL(check(&s, &r, why), 1u << FZ_INV_LOSS);
     clean_result(&r, &s);
+    r.lost_behind = 3; /* the built-in driver: a blocked ring may hold the device back */
+    CU_ASSERT_EQUAL(check(&s, &r, why), 0);
+    r.exec_run = true; /* the user's program reads the device itself */
+    CU_ASSERT_EQUAL(check(&s, &r, why), 1u << FZ_INV_LOSS);
+    CU_ASSERT_STRING_EQUAL(why, "the program fell behind: 3 packets dropped at the device's "
+                                "FIFO that a host reading on time receives");
+    clean_result(&r, &s);
     r.backlog_max = 257;
     CU_ASSERT_EQUAL(check(&s, &r, why), 1u << FZ_INV_BACKLOG);
     clean_result(&r, &s);

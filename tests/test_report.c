@@ -28,6 +28,7 @@ static void sample(struct vfy_result *r, int pass)
     r->lost_accounted.ring = pass ? 0 : 5;
     r->lost_accounted.crc = pass ? 0 : 3;
     r->lost_unexplained = pass ? 0 : 1;
+    r->lost_behind = pass ? 0 : 2;
     r->duplicates = 2;
     r->reordered = 4;
     r->crc_errors = 6;
@@ -88,6 +89,7 @@ static void same(const struct vfy_result *a, const struct vfy_result *b)
     CU_ASSERT_EQUAL(a->lost_accounted.ring, b->lost_accounted.ring);
     CU_ASSERT_EQUAL(a->lost_accounted.crc, b->lost_accounted.crc);
     CU_ASSERT_EQUAL(a->lost_unexplained, b->lost_unexplained);
+    CU_ASSERT_EQUAL(a->lost_behind, b->lost_behind);
     CU_ASSERT_EQUAL(a->duplicates, b->duplicates);
     CU_ASSERT_EQUAL(a->reordered, b->reordered);
     CU_ASSERT_EQUAL(a->crc_errors, b->crc_errors);

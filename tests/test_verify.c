@@ -188,6 +188,50 @@ static void test_device_drop_accounted(void)
     rec_free(&r);
 }
 
+/* lost_behind: FIFO drops the plan does not have, beyond what a host taking 1 ms per packet
+ * would lose. A reader pausing 0.5 s loses 50 packets behind; a burst of 8 into a FIFO of 4
+ * loses 5 packets (all 9 due at once, one read under way) that any host loses too. */
+static void test_lost_behind(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    sc.device.fifo_packets = 4;
+    perfect_run(&r, 500, 10 * MS);
+    for (uint32_t k = 100; k < 150; k++) {
+        r.device[k].fate = REC_DROPPED;
+        r.device[k].drop = REC_DROP_FIFO;
+        drop_app(&r, k);
+    }
+    r.device[200].fate = REC_DROPPED; /* a disconnect the plan does not have: not the FIFO */
+    r.device[200].drop = REC_DROP_DISCONNECT;
+    drop_app(&r, 200);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    CU_ASSERT_EQUAL(v.lost_accounted.device, 51);
+    CU_ASSERT_EQUAL(v.lost_behind, 50);
+    CU_ASSERT_FALSE(v.exec_run);
+    vfy_free(&v);
+    rec_free(&r);
+
+    sc.device.n_events = 1;
+    sc.device.events[0] = (struct scn_dev_event){.kind = SCN_EV_BURST, .at_ns = 1000 * MS,
+                                                 .count = 8};
+    perfect_run(&r, 508, 10 * MS);
+    r.exec_run = 1;
+    for (uint32_t k = 104; k < 109; k++) { /* seq 100 and the burst's 101..108, due at once */
+        r.device[k].fate = REC_DROPPED;
+        r.device[k].drop = REC_DROP_FIFO;
+        drop_app(&r, k);
+    }
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    CU_ASSERT_EQUAL(v.lost_accounted.device, 5);
+    CU_ASSERT_EQUAL(v.lost_behind, 0);
+    CU_ASSERT_TRUE(v.exec_run);
+    vfy_free(&v);
+    rec_free(&r);
+}
+
 static void test_ring_and_anonymous(void)
 {
     struct scn_scenario sc;
@@ -767,6 +811,7 @@ static CU_TestInfo tests[] = {
     {"perfect run passes", test_perfect},
     {"missing seq is unexplained and named", test_missing_seq},
     {"device drop accounted; lost_max; ratio", test_device_drop_accounted},
+    {"the packets a reader fell behind on", test_lost_behind},
     {"ring drops by seq and anonymous", test_ring_and_anonymous},
     {"every lost seq with its place and due time", test_lost_places},
     {"duplicate", test_duplicate},
