@@ -130,10 +130,11 @@ bench-baseline: bench-run
 	@python3 bench/compare.py --write bench/baseline.json $(BENCH_OUT)/ring.json \
 	  $(BENCH_OUT)/e2e.json $(BENCH_OUT)/scale.json
 
-# The user's own program under `usbsim run --exec` in the VM (tests/vm/exec.sh): the VM sees the
-# host's filesystem read-only with a /tmp of its own, so run it from a checkout outside /tmp.
+# The user's own program under `usbsim run --exec` and `fuzz --exec` in the VM (tests/vm/exec.sh):
+# the VM sees the host's filesystem read-only, its /tmp with what the VM writes kept inside.
 exec-check: $(BUILD)/usbsim $(BUILD)/examples/recv_libusb
 	@bash ci/deps.sh vm
+	@echo "exec-check: your program on a real USB stack in the VM (about 3 minutes)"
 	@bash tests/vm/exec.sh $(BUILD)
 
 # `usbsim --version`: the version is compiled into cli.o only, rebuilt when the Makefile changes.
@@ -281,6 +282,7 @@ check: deps
 	@$(MAKE) --no-print-directory apps
 	@$(MAKE) --no-print-directory fuzz-faults
 	@$(MAKE) --no-print-directory vm-check
+	@$(MAKE) --no-print-directory exec-check
 	@bash tests/install.sh $(BUILD)
 	@bash tests/hostile.sh $(BUILD)
 	@echo "make check: every test passed"

@@ -5,8 +5,9 @@
 # disconnect pass; a receiver that stops reading for 1.5 s once fails with the loss at the
 # device (its FIFO); a receiver whose trace misses a packet the host stack completed fails with
 # the loss at the program; a command that does not exist and one that ignores SIGTERM get a
-# clear verdict; `--backend attach` (USB/IP into vhci-hcd) inside the VM passes steady and halt
-# and leaves no port attached. One VM boot per `usbsim run`.
+# clear verdict; `usbsim fuzz --exec` runs a short clean campaign on the pyusb receiver and
+# catches the one that stops reading; `--backend attach` (USB/IP into vhci-hcd) inside the VM
+# passes steady and halt and leaves no port attached. One VM boot per `usbsim run` or `fuzz`.
 # Usage: tests/vm/exec.sh BUILD_DIR
 set -euo pipefail
 build=${1:?usage: tests/vm/exec.sh BUILD_DIR}
@@ -54,6 +55,21 @@ run missing 'no-such-receiver-usbsim' scenarios/steady.yaml
 rc_is missing 1 && has missing "program 'no-such-receiver-usbsim': exited 127 (the command was not found)" && ok
 run deaf "trap '' TERM; $recv & sleep 1000" scenarios/steady.yaml
 rc_is deaf 1 && has deaf "hung: still running 2.0 s after the SIGTERM" && ok
+
+# A short campaign on the pyusb receiver is clean; one on a receiver that stops reading for
+# 1.5 s is not (the device's FIFO overflows behind it).
+fuzz() {
+  local name=$1 cmd=$2 rc=0 t0=$SECONDS; shift 2
+  "$usbsim" fuzz --exec "$cmd" --out "$out/$name" "$@" >"$out/$name.txt" 2>&1 || rc=$?
+  echo "$rc" >"$out/$name.rc"
+  echo "exec: $name: exit $rc in $((SECONDS - t0)) s"
+  tr '\r' '\n' <"$out/$name.txt" | grep -E '^(FAIL |fuzz seed)' || true
+}
+fuzz fuzz-pyusb 'python3 examples/recv_pyusb.py' --runs 3
+rc_is fuzz-pyusb 0 && has fuzz-pyusb 'at time scale 1: 3 runs, 0 failures' && ok
+fuzz fuzz-broken "$recv --pause-ms 1500" --runs 1 --shrink-runs 0
+rc_is fuzz-broken 1 && has fuzz-broken 'FAIL fz-1-0 (run 1) \[loss\] the program fell behind: [1-9][0-9]* packets dropped at the device.s FIFO' &&
+  has fuzz-broken "kept $out/fuzz-broken/fail-1-0.yaml" && ok
 
 # --backend attach runs on a Linux host with vhci-hcd: here inside the VM, the host's filesystem
 # shared (ci/vm.sh VM_HOSTFS), with this tree's usbsim; the device is detached at the end.
