@@ -303,7 +303,8 @@ static const char help_text[] =
     "corruption, consumer work and stalls, ring sizes, overflow policies, doorbell modes), run\n"
     "each end to end and check the invariants that hold for every scenario: no unexplained\n"
     "loss, no duplicate, no reorder, every corrupted packet caught, no crash or hang, ring\n"
-    "occupancy within its slots, wake-ups within packets, drain and wake-up latency bounded.\n"
+    "occupancy within its slots, wake-ups within packets, drain and wake-up latency bounded;\n"
+    "with --exec, no packet lost at the device's FIFO that a host reading on time receives.\n"
     "A failure is kept as DIR/fail-SEED-I.yaml, then shrunk to DIR/fail-SEED-I.min.yaml.\n"
     "Exit 0 no failure, 1 a failure, 2 bad usage, 3 backend unusable.\n";
 
