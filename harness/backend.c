@@ -98,7 +98,7 @@ static int run_vm(const struct be_backend *b, const struct be_run_args *a,
     struct vmr_opts vo = {.command = "run", .inner_backend = b->inner, .words = a->words,
                           .n_words = a->n_words, .files = a->files, .n_files = a->n,
                           .verbose = a->verbose, .output_failures = a->output_failures,
-                          .hostfs = a->exec != NULL};
+                          .hostfs = a->exec != NULL, .keep_logs = a->keep_logs};
     int rc = vmr_run(&vo, out, n);
     for (size_t i = 0; rc == 0 && a->on_result && i < *n; i++)
         a->on_result(a->ctx, &(*out)[i]);
@@ -124,7 +124,8 @@ static const struct be_backend backends[] = {
      BE_OPT_HTML | BE_OPT_KEEP_LOGS | BE_OPT_EXEC, {"usbip", NULL, true, true}, NULL,
      check_attach, run_local},
     {"vm", "the kernel backend inside a Debian kernel booted by qemu, reports brought back",
-     BE_OPT_UDC | BE_OPT_HTML | BE_OPT_EXEC, {NULL, NULL, false, false}, "kernel", check_vm,
+     BE_OPT_UDC | BE_OPT_HTML | BE_OPT_KEEP_LOGS | BE_OPT_EXEC, {NULL, NULL, false, false},
+     "kernel", check_vm,
      run_vm},
 };
 #define N_BACKENDS (sizeof backends / sizeof backends[0])

@@ -216,8 +216,28 @@ static void put_quoted(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-/* The script: `[cd DIR &&] exec PROGRAM ARGS...`, each word single-quoted; shown: the folder the command's results are shown as (USBSIM_OUT_SHOWN), or NULL. */
-static int write_script_in(const char *path, const char *cd, const char *shown,
+/* One `export NAME=VALUE` line; the value single-quoted through `set --` (put_quoted writes a
+ * space first, which an assignment cannot take). */
+static void put_export(FILE *f, const char *name, const char *value)
+{
+    fputs("set --", f);
+    put_quoted(f, value);
+    fprintf(f, "\nexport %s=\"$1\"\n", name);
+}
+
+/* The script's environment besides the VM's own: NULL members are not set. */
+struct script_env {
+    const char *shown;   /* USBSIM_OUT_SHOWN: the folder the command's results are shown as */
+    const char *keep_to; /* the command's TMPDIR is the VM's own (sockets cannot live on the
+                            shared filesystem); its regular files are copied here after it */
+};
+
+/* TMPDIR inside the VM when the runs' folders are kept (VM-local: /run is the VM's tmpfs). */
+#define KEEP_TMPDIR "/run/usbsim-logs"
+
+
+/* The script: `[cd DIR &&] exec PROGRAM ARGS...`, each word single-quoted, env exported. */
+static int write_script_in(const char *path, const char *cd, const struct script_env *env,
                            const char *program, char *const *args, size_t nargs)
 {
     FILE *f = fopen(path, "w");
@@ -225,27 +245,33 @@ static int write_script_in(const char *path, const char *cd, const char *shown,
         return -1;
     /* The console is a terminal, but its lines are read back as text: no colour codes. */
     fprintf(f, "#!/bin/sh\nexport NO_COLOR=1\n");
-    if (shown) { /* put_quoted writes a space first: the word goes through set -- */
-        fputs("set --", f);
-        put_quoted(f, shown);
-        fputs("\nexport USBSIM_OUT_SHOWN=\"$1\"\n", f);
-    }
+    if (env && env->shown)
+        put_export(f, "USBSIM_OUT_SHOWN", env->shown);
+    if (env && env->keep_to)
+        fprintf(f, "mkdir -p %s && export TMPDIR=%s\n", KEEP_TMPDIR, KEEP_TMPDIR);
     if (cd) {
         fputs("cd", f);
         put_quoted(f, cd);
         fputs(" || exit 2\n", f);
     }
-    fputs("exec", f);
+    fputs(env && env->keep_to ? "" : "exec", f);
     put_quoted(f, program);
     for (size_t i = 0; i < nargs; i++)
         put_quoted(f, args[i]);
     fprintf(f, "\n");
+    if (env && env->keep_to) { /* the folders and their regular files, nothing else */
+        fputs("rc=$?\nset --", f);
+        put_quoted(f, env->keep_to);
+        fprintf(f, "\ncd %s && find . -type d -exec mkdir -p \"$1/{}\" \\; &&\n"
+                   "  find . -type f -exec cp {} \"$1/{}\" \\;\nexit $rc\n", KEEP_TMPDIR);
+    }
     return fclose(f);
 }
 
-static int write_script(const char *path, const char *shown, char *const *args, size_t nargs)
+static int write_script(const char *path, const struct script_env *env, char *const *args,
+                        size_t nargs)
 {
-    return write_script_in(path, NULL, shown, "/bin/usbsim", args, nargs);
+    return write_script_in(path, NULL, env, "/bin/usbsim", args, nargs);
 }
 
 /* Runs `bash SCRIPT run RUN.sh FILES...` in its own process group (results into out_dir; its
@@ -318,7 +344,7 @@ static void show(const char *path)
 }
 
 static int exec_in_vm(char *const *args, size_t nargs, char *const *files, size_t n_files,
-                      const char *out_dir, const char *console, const char *shown)
+                      const char *out_dir, const char *console, const struct script_env *env)
 {
     struct where w;
     char dir[] = "/tmp/usbsim-vm-XXXXXX", script[PATH_MAX];
@@ -332,7 +358,7 @@ static int exec_in_vm(char *const *args, size_t nargs, char *const *files, size_
     }
     snprintf(script, sizeof script, "%s/run.sh", dir);
     int rc = -1;
-    if (write_script(script, shown, args, nargs) != 0)
+    if (write_script(script, env, args, nargs) != 0)
         fprintf(stderr, "usbsim: cannot write %s\n", script);
     else
         rc = boot(&w, out_dir, script, console, files, n_files, NULL);
@@ -385,7 +411,7 @@ static int command_hostfs(struct vmr_cmd *c, char **fwd, size_t nw, const char *
 {
     struct where w;
     char dir[] = "/tmp/usbsim-vmx-XXXXXX", cwd[PATH_MAX], inner[64], outer[64], outd[64],
-         vmout[64];
+         vmout[64], logs[64];
     if (locate(&w) != 0 || !getcwd(cwd, sizeof cwd) || !mkdtemp(dir)) {
         fprintf(stderr, "usbsim: cannot prepare the VM's run directory: %s\n", strerror(errno));
         return -1;
@@ -394,6 +420,7 @@ static int command_hostfs(struct vmr_cmd *c, char **fwd, size_t nw, const char *
     snprintf(outer, sizeof outer, "%s/run.sh", dir);
     snprintf(outd, sizeof outd, "%s/out", dir);
     snprintf(vmout, sizeof vmout, "%s/console-files", dir);
+    snprintf(logs, sizeof logs, "%s/logs", dir);
     size_t n_extra = 0, k = 0;
     while (c->extra && c->extra[n_extra])
         n_extra++;
@@ -402,7 +429,7 @@ static int command_hostfs(struct vmr_cmd *c, char **fwd, size_t nw, const char *
     char **args = calloc(n_args, sizeof *args);
     char (*buf)[VMR_PATH_MAX] = calloc(n_args, sizeof *buf);
     int rc = -1;
-    if (args && buf && mkdir(outd, 0755) == 0) {
+    if (args && buf && mkdir(outd, 0755) == 0 && (!c->keep_logs || mkdir(logs, 0755) == 0)) {
         args[k++] = (char *)c->command;
         args[k++] = "--backend", args[k++] = (char *)c->inner_backend;
         for (size_t i = 0; i < nw; i++)
@@ -412,7 +439,9 @@ static int command_hostfs(struct vmr_cmd *c, char **fwd, size_t nw, const char *
         for (size_t i = 0; i < c->n_files; i++)
             args[k++] = c->files[i];
         char *const chroot_args[] = {"/host", "/bin/sh", inner};
-        if (write_script_in(inner, cwd, c->out_shown, w.exe, args, k) == 0 &&
+        /* --keep-logs: the runs' folders copied to the shared directory's logs/, which stays. */
+        struct script_env env = {.shown = c->out_shown, .keep_to = c->keep_logs ? logs : NULL};
+        if (write_script_in(inner, cwd, &env, w.exe, args, k) == 0 &&
             write_script_in(outer, NULL, NULL, "chroot", chroot_args, 3) == 0)
             rc = boot(&w, vmout, outer, console, NULL, 0, dir);
         if (mkdir(out_dir, 0700) != 0 && errno != EEXIST)
@@ -422,7 +451,14 @@ static int command_hostfs(struct vmr_cmd *c, char **fwd, size_t nw, const char *
     }
     free(args);
     free(buf);
-    nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    if (c->keep_logs) {
+        const char *const gone[] = {inner, outer, outd, vmout};
+        for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+            nftw(gone[i], rm_one, 8, FTW_DEPTH | FTW_PHYS);
+        fprintf(stderr, "usbsim: the runs' logs are in %s (one folder per scenario)\n", logs);
+    } else {
+        nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    }
     return rc;
 }
 
@@ -453,7 +489,8 @@ int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console)
             snprintf(data[i], sizeof data[i], "/data/%s", basename(copy));
             args[k++] = data[i];
         }
-        rc = exec_in_vm(args, k, c->files, c->n_files, out_dir, console, c->out_shown);
+        struct script_env env = {.shown = c->out_shown};
+        rc = exec_in_vm(args, k, c->files, c->n_files, out_dir, console, &env);
     }
     free(fwd);
     free(args);
@@ -481,7 +518,8 @@ int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n)
                         .words = o->words, .n_words = o->n_words, .dropped = dropped,
                         .outputs = outputs, .extra = extra, .files = o->files,
                         .n_files = o->n_files};
-    c.hostfs = o->hostfs;
+    c.hostfs = o->hostfs || o->keep_logs;
+    c.keep_logs = o->keep_logs;
     int vm = vmr_command(&c, outd, o->verbose ? NULL : console), rc = 1;
     char err[RPT_ERR_MAX];
     if (proc_interrupted()) {

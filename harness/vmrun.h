@@ -21,11 +21,14 @@
  *    Returns 0 with *out and *n set (*n = 0 when interrupted), 3 when the VM cannot be had (the
  *    script says what is missing), 1 when the VM ran but brought no report.
  *    With hostfs, the VM sees the host's filesystem read-only at the same paths (the script's
- *    VM_HOSTFS) plus a writable run directory (a new /tmp/usbsim-vmrun-XXXXXX, shared) and a
- *    fresh /tmp: the program itself (/proc/self/exe) runs inside from the host's filesystem,
- *    in the current directory, with the scenario files and --exec's command as given (a user's
- *    binary, its libraries, python3 run unchanged); outputs and the report are written to the
- *    shared directory.
+ *    VM_HOSTFS) plus a writable run directory (a new /tmp/usbsim-vmx-XXXXXX, shared) and a /tmp
+ *    showing the host's with what the VM writes kept inside: the program itself
+ *    (/proc/self/exe) runs inside from the host's filesystem, in the current directory, with
+ *    the scenario files and --exec's command as given (a user's binary, its libraries, python3
+ *    run unchanged); outputs and the report are written to the shared directory. keep_logs
+ *    (--keep-logs; it implies hostfs): the inner runs' folders (in the VM's own TMPDIR: their
+ *    sockets cannot live on the shared filesystem) are copied to the run directory's logs/,
+ *    which stays on the host when the rest is removed; stderr says where.
  *  - vmr_exec() boots once and runs `/bin/usbsim ARGS...` inside (FILES copied to /data/); every
  *    file the command leaves in /out/ comes back to out_dir. The console goes to the file
  *    console, or to stdout when console is NULL. SIGINT/SIGTERM (caught while it runs, proc.h)
@@ -69,6 +72,7 @@ struct vmr_opts {
     bool verbose;
     int *output_failures; /* when not NULL: +1 when a report file could not be brought back */
     bool hostfs; /* the host's filesystem shared read-only (see below) */
+    bool keep_logs; /* --keep-logs: with hostfs, the runs' folders kept on the host, said where */
 };
 
 int vmr_run(const struct vmr_opts *o, struct vfy_result **out, size_t *n);
@@ -84,6 +88,7 @@ struct vmr_cmd {
     char *const *files;
     size_t n_files;
     bool hostfs;              /* the host's filesystem shared (see vmr_run): files as given */
+    bool keep_logs;           /* hostfs: TMPDIR in the shared directory, its logs/ kept */
     const char *out_shown;    /* NULL, or the host folder the command's results (/out) go to:
                                  USBSIM_OUT_SHOWN in its environment, the paths it prints */
     struct vmr_outputs paths; /* set by vmr_command */

@@ -48,8 +48,12 @@ sys.exit(0 if la["device"] > 100 and la["host"] == 0 and la["program"] == 0 else
 PY
 
 # The host stack completed seq 50 (usbmon saw it); the program's trace lost it.
-run program "trap : TERM; $recv; sed -i '/^50,/d' \"\$USBSIM_TRACE\"" scenarios/steady.yaml
+# With --keep-logs, the run's logs (the program's trace among them) come back from the VM.
+run program "trap : TERM; $recv; sed -i '/^50,/d' \"\$USBSIM_TRACE\"" scenarios/steady.yaml --keep-logs
 rc_is program 1 && has program '^FAIL steady  499/500 delivered, lost 1 (device 0, ring 0, crc 0, host 0, program 1' && ok
+logs=$(sed -n "s/^usbsim: the runs' logs are in \(.*\) (one folder per scenario)\$/\1/p" "$out/program.txt")
+if [ -n "$logs" ] && [ -s "$(echo "$logs"/*/device.csv)" ]; then ok; else bad "program: no logs kept ($logs)"; fi
+[ -n "$logs" ] && rm -rf "$(dirname "$logs")"
 
 run missing 'no-such-receiver-usbsim' scenarios/steady.yaml
 rc_is missing 1 && has missing "program 'no-such-receiver-usbsim': exited 127 (the command was not found)" && ok
