@@ -564,7 +564,14 @@ static void window_rates(struct ctx *c)
         return;
     }
     for (size_t i = 0; i < c->run->n_app; i++) {
-        double rel = (double)vfy_sub_ns(c->run->app[i].recv_ns, c->run->start_ns);
+        /* The device's own lateness (built after its due time: the emulator's, on a busy
+         * machine) is not the consumer's: a packet counts where it would have arrived. */
+        const struct rec_app_row *a = &c->run->app[i];
+        long k = find_seq(c->run, a->seq);
+        int64_t late = k >= 0 ? vfy_sub_ns(c->run->device[k].produce_ns,
+                                            c->run->device[k].due_ns) : 0;
+        double rel = (double)vfy_sub_ns(vfy_sub_ns(a->recv_ns, late > 0 ? late : 0),
+                                        c->run->start_ns);
         if (rel >= 0 && rel < (double)n * w_real)
             w[(size_t)(rel / w_real)].packets++;
     }

@@ -22,7 +22,9 @@
  *  - rate_hz: (rows - 1) / (last recv - first recv); per 1 s window from the device start (only
  *    windows wholly inside duration_ms): min/max of all, checked against expect.rate_hz only where
  *    no device or consumer event is active within the window or ended less than 1 s before it,
- *    with 1 packet of tolerance for the window edges.
+ *    with 1 packet of tolerance for the window edges. A packet counts in the window of its
+ *    receive time less the device's own lateness (produce - due when positive: the emulator
+ *    built it late, which is not the consumer's doing).
  *  - latency device->app (recv - produce), device->driver (ingress - produce), driver->app
  *    (recv - ingress): p50/p99/max by nearest rank over every application row whose latency
  *    of that stage is >= 0. A negative one (received before it was produced, ...) is no

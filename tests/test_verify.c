@@ -19,7 +19,8 @@ static void scenario(struct scn_scenario *sc)
     sc->time_scale = 1.0;
 }
 
-/* n packets, every period_ns, ingress 0.1 ms and receive 0.3 ms after production. */
+/* n packets, every period_ns, produced on time (due_ns absolute, as in the device log), ingress
+ * 0.1 ms and receive 0.3 ms after production. */
 static void perfect_run(struct rec_run *r, size_t n, int64_t period_ns)
 {
     rec_init(r);
@@ -32,7 +33,7 @@ static void perfect_run(struct rec_run *r, size_t n, int64_t period_ns)
     r->n_device = r->n_app = n;
     for (size_t i = 0; i < n; i++) {
         int64_t due = (int64_t)i * period_ns;
-        r->device[i] = (struct rec_device_row){.seq = (uint32_t)i, .due_ns = due,
+        r->device[i] = (struct rec_device_row){.seq = (uint32_t)i, .due_ns = START + due,
                                                .produce_ns = START + due};
         r->app[i] = (struct rec_app_row){.seq = (uint32_t)i, .produce_ns = START + due,
                                          .ingress_ns = START + due + MS / 10,
@@ -269,8 +270,6 @@ static void test_lost_places(void)
     scenario(&sc);
     sc.time_scale = 2.0;
     perfect_run(&r, 20, 10 * MS);
-    for (size_t i = 0; i < r.n_device; i++)
-        r.device[i].due_ns += START;
     r.device[2].fate = REC_DROPPED;
     r.device[7].flags = r.device[11].flags = PKT_F_CORRUPT;
     uint32_t gone[] = {2, 5, 7, 9, 11, 13};
@@ -458,6 +457,36 @@ static void test_latency_percentiles(void)
     CU_ASSERT_TRUE(HAS(LATENCY, "latency p99 198.000 ms above p99_max 50 ms"));
     CU_ASSERT_TRUE(HAS(LATENCY, "latency max 200.000 ms above max 100 ms"));
     CU_ASSERT_TRUE(only(&v, K(LATENCY)));
+    vfy_free(&v);
+    rec_free(&r);
+}
+
+/* The device built its last 5 packets 50 ms late (a busy machine): they are received after 5 s,
+ * but the 4 s window counts them where they would have arrived: the consumer kept its pace. */
+static void test_window_device_late(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    sc.expect.has_rate_min = true;
+    sc.expect.rate_min_hz = 98;
+    perfect_run(&r, 500, 10 * MS);
+    for (size_t k = 495; k < 500; k++) {
+        r.device[k].produce_ns += 50 * MS;
+        r.app[k].produce_ns += 50 * MS;
+        r.app[k].ingress_ns += 50 * MS;
+        r.app[k].recv_ns += 50 * MS;
+    }
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_EQUAL(v.n_windows, 5);
+    CU_ASSERT_EQUAL(v.windows[4].packets, 100);
+    vfy_free(&v);
+    for (size_t k = 495; k < 500; k++) /* the same lateness after the device: the consumer's */
+        r.device[k].produce_ns -= 50 * MS;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.windows[4].packets, 95);
     vfy_free(&v);
     rec_free(&r);
 }
@@ -819,6 +848,7 @@ static CU_TestInfo tests[] = {
     {"corrupt packets", test_corrupt},
     {"rate bounds, long-run and windows", test_rate_bounds},
     {"latency percentiles exact", test_latency_percentiles},
+    {"a window discounts the device's own lateness", test_window_device_late},
     {"drain time and backlog", test_drain},
     {"the backlog's drain after a device hold stall", test_drain_after_device_stall},
     {"time scale", test_time_scale},
