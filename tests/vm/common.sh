@@ -11,7 +11,11 @@ stop_after() {
 # The FunctionFS device: the product's own command.
 FFS_GADGET="usbsim gadget --backend ffs"
 
+# A deep device FIFO: a busy host can stop the emulated CPU for hundreds of ms, and these tests
+# check the paths carry every packet, not the host's scheduling.
 cat >/tmp/steady2s.yaml <<'YAML'
 name: steady-2s
 duration_ms: 2000
+device:
+  fifo_packets: 256
 YAML
