@@ -64,7 +64,11 @@ struct usbdev_stats {
     uint64_t produced, sent, in_fifo, fifo_max;
     uint64_t dropped[SCHED_DROP_COUNT]; /* by enum sched_drop */
     uint64_t stalls_answered, halts_cleared, ctrl_stalls, disconnects;
+    uint64_t ctrl_table, actions;       /* control-table matches, start/stop actions done */
+    uint64_t out_transfers, out_bytes;  /* data the host sent (OUT endpoints, control OUT stages) */
 };
+
+enum usbdev_ep_kind { USBDEV_EPK_NONE, USBDEV_EPK_STREAM, USBDEV_EPK_IDLE_IN, USBDEV_EPK_OUT };
 
 /* Builds the schedule of sc; NULL with a message in err. */
 struct usbdev *usbdev_new(const struct scn_scenario *sc, char err[SCN_ERR_MAX]);
@@ -75,6 +79,15 @@ uint16_t usbdev_vid(const struct usbdev *u);
 uint16_t usbdev_pid(const struct usbdev *u);
 uint16_t usbdev_bcd_device(const struct usbdev *u);
 uint32_t usbdev_packet_size(const struct usbdev *u);
+/* The scenario the device was built from (its identity and interfaces, for the transports). */
+const struct scn_scenario *usbdev_scenario(const struct usbdev *u);
+/* The IN endpoint that plays the stream (0x81 for the default interface). */
+uint8_t usbdev_stream_ep(const struct usbdev *u);
+int usbdev_full_speed(const struct usbdev *u);
+/* What endpoint addr is: the stream's, another IN endpoint (NAKs forever), an OUT endpoint (data
+ * accepted and counted: usbdev_out_data), or none. */
+enum usbdev_ep_kind usbdev_ep_kind(const struct usbdev *u, uint8_t addr);
+void usbdev_out_data(struct usbdev *u, uint8_t addr, size_t len);
 
 /* Copies descriptor (type, index) into buf (at most cap bytes); returns its full length, or -1
  * when the device has no such descriptor. */
@@ -85,11 +98,16 @@ int usbdev_descriptor(const struct usbdev *u, uint8_t type, uint8_t index, uint8
  * supported (any request with one stalls). */
 enum usbdev_ctrl usbdev_control(struct usbdev *u, int64_t now, const uint8_t setup[8], uint8_t *in_buf,
                             size_t cap, size_t *in_len);
+/* The same with the OUT data stage the host sent (out_len bytes; a control-table entry accepts
+ * and counts it, anything else with an OUT data stage stalls). */
+enum usbdev_ctrl usbdev_control_data(struct usbdev *u, int64_t now, const uint8_t setup[8],
+                                     const uint8_t *out_data, size_t out_len, uint8_t *in_buf,
+                                     size_t cap, size_t *in_len);
 
 /* Brings the model up to `now`: produces due samples, opens and closes windows. Every other
  * runtime call does this first. */
 void usbdev_advance(struct usbdev *u, int64_t now);
-/* An IN request on 0x81 with a buffer of cap bytes. READY: *len bytes in buf (one packet). */
+/* An IN request on the stream endpoint with a buffer of cap bytes. READY: *len bytes in buf (one packet). */
 enum usbdev_in usbdev_in_request(struct usbdev *u, int64_t now, uint8_t *buf, size_t cap, size_t *len);
 /* The earliest time after `now` at which the model's state changes (a sample becomes due, a
  * window opens or closes), or USBDEV_NEVER. */
