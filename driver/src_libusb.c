@@ -90,6 +90,19 @@ static int claim(struct srcl *s, libusb_device *d, char *err, size_t errlen)
         s->h = NULL;
         return -1;
     }
+    if (s->cfg.start_request.on) { /* the device streams after its start request */
+        const uint8_t *q = s->cfg.start_request.setup;
+        r = libusb_control_transfer(s->h, q[0], q[1], (uint16_t)(q[2] | q[3] << 8),
+                                    (uint16_t)(q[4] | q[5] << 8), NULL, 0, 2000);
+        if (r < 0) {
+            snprintf(err, errlen, "the start request %02x/%02x to %04x:%04x failed: %s", q[0],
+                     q[1], s->cfg.libusb.vid, s->cfg.libusb.pid, libusb_strerror(r));
+            libusb_release_interface(s->h, 0);
+            libusb_close(s->h);
+            s->h = NULL;
+            return -1;
+        }
+    }
     return 0;
 }
 

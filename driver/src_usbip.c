@@ -27,7 +27,7 @@
 #define ANSWER_WAIT_NS 2000000000LL /* the import and control requests are answered within this */
 
 enum state { S_DOWN, S_IMPORT, S_CONFIG, S_RUN };
-enum pkind { P_FREE, P_IN, P_CONFIG, P_CLEAR, P_UNLINK };
+enum pkind { P_FREE, P_IN, P_CONFIG, P_CLEAR, P_START, P_UNLINK };
 
 struct pending {
     enum pkind kind;
@@ -263,6 +263,15 @@ static int ctrl_done(struct srcu *c, struct pending *p, int32_t status, int64_t 
     if (kind == P_CONFIG) {
         if (status != 0)
             return violation(c, "SET_CONFIGURATION refused");
+        if (c->cfg.start_request.on) { /* the device streams after its start request */
+            await_answer(c, "the start request", now);
+            submit(c, P_START, c->cfg.start_request.setup);
+            return 0;
+        }
+        config_done(c, sink);
+    } else if (kind == P_START) {
+        if (status != 0)
+            return violation(c, "the start request refused");
         config_done(c, sink);
     } else {
         c->answer_by = 0;
