@@ -84,6 +84,7 @@ $(BUILD)/tests/%: $(call obj,tests/%.c) $(LIBS)
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(REQ_CFLAGS) $(CFLAGS) -o $@ $< $(REQ_LDFLAGS) $(LDFLAGS) $(PKG_LIBS)
+$(BUILD)/examples/recv_libusb $(BUILD)/examples/recv_vendor_start: examples/recv_loop.h
 
 # The real-kernel path, in a VM (ci/vm.sh): FunctionFS gadget on dummy_hcd read through libusb,
 # USB/IP interop both ways with Linux's own tools, then scenarios with `usbsim run --backend vm`
