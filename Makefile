@@ -93,7 +93,7 @@ $(BUILD)/examples/recv_libusb $(BUILD)/examples/recv_vendor_start: examples/recv
 # --exec` (the host's filesystem shared with the VM: tests/vm/exec.sh).
 VM_BINS := $(BUILD)/vm-tests/usb_reader $(BUILD)/tests/test_gadget_ffs
 VM_SCRIPTS := tests/vm/suite.sh tests/vm/common.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh \
-              tests/vm/ffs_usbipd.sh
+              tests/vm/ffs_usbipd.sh tests/vm/device_own.sh scenarios/hid-keyboard.yaml
 VM_SCENARIOS := scenarios/steady.yaml scenarios/halt.yaml scenarios/disconnect.yaml \
                 scenarios/consumer-stall.yaml
 
