@@ -240,6 +240,7 @@ struct scn_key_info {
     char allowed[320];    /* what it accepts, in the words of the loader's error messages */
     char deflt[64];       /* its default as scn_defaults() fills it; "" when absent by default */
     const char *doc;      /* what the key means, for the reference; NULL: nothing more to say */
+    const char *example;  /* a loadable example (without name and duration_ms); NULL: none given */
 };
 typedef void (*scn_key_fn)(const struct scn_key_info *k, void *ctx);
 /* Calls fn for every key, parents before their children, in table order. */

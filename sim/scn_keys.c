@@ -444,6 +444,16 @@ _Static_assert(offsetof(struct scn_con_event, col) ==
 
 /* ---- the device's own descriptors (v2) ---- */
 
+#define IFACE_EX                                                                                \
+    "device:\n  packet_size: 64\n  interfaces:\n    - number: 0\n      alt: 0\n"              \
+    "      class: 0x03\n      subclass: 0x00\n      protocol: 0x00\n      name: \"Sensor\"\n" \
+    "      extra: \"09 21 11 01 00 01 22 20 00\"\n      endpoints:\n"                          \
+    "        - {address: 0x81, type: interrupt, max_packet: 64, interval: 4, extra: \"\"}\n"
+#define CTL_EX                                                                                  \
+    "device:\n  control:\n    - {request_type: 0xc0, request: 0x01, value: 0, index: 0, "      \
+    "reply: \"01 02 03 04\"}\n    - {request_type: 0x40, request: 0x02, action: start}\n"     \
+    "    - {request_type: 0xc0, request: 0x03, stall: true}\n"
+
 #define U8HEX(nm, T, fld) \
     {.name = nm, .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xff, FLD(T, fld)}
 
@@ -486,38 +496,46 @@ static int ep_rule(const void *base, const SC *s, struct scnk_fail *f)
 static const struct scnk_key ep_keys[] = {
     {.name = "address", .type = SCNK_T_UINT, .flags = SCNK_HEX | SCNK_REQ, .lo = 1, .hi = 0x8f,
      FLD(struct scn_ep, address), .doc = "bEndpointAddress: bit 7 set is IN (0x81..0x8f), clear is "
-     "OUT (0x01..0x0f)."},
-    {.name = "type", .type = SCNK_T_ENUM, NAMES(ep_names), FLD(struct scn_ep, type)},
+     "OUT (0x01..0x0f).", .example = IFACE_EX},
+    {.name = "type", .type = SCNK_T_ENUM, NAMES(ep_names), FLD(struct scn_ep, type),
+     .example = IFACE_EX},
     {.name = "max_packet", .type = SCNK_T_UINT, .flags = SCNK_REQ, .lo = 1, .hi = 1024,
      FLD(struct scn_ep, max_packet), .doc = "wMaxPacketSize. Full speed: at most 64. High speed: "
-     "interrupt at most 1024, bulk exactly 512."},
+     "interrupt at most 1024, bulk exactly 512.", .example = IFACE_EX},
     {.name = "interval", .type = SCNK_T_UINT, .hi = 255, FLD(struct scn_ep, interval),
      HAS(struct scn_ep, has_interval), .doc = "bInterval as written in the descriptor (interrupt: "
      "high speed 1..16, 2^(interval-1) microframes; full speed 1..255 ms). Absent: bulk 0; the "
-     "stream's interrupt endpoint derives it from period_us; another interrupt endpoint 1."},
+     "stream's interrupt endpoint derives it from period_us; another interrupt endpoint 1.",
+     .example = IFACE_EX},
     {.name = "extra", .type = SCNK_T_BYTES, FLD(struct scn_ep, extra),
      HAS(struct scn_ep, extra.set), .doc = "Class-specific descriptor bytes written right after the "
-     "endpoint descriptor."},
+     "endpoint descriptor.", .example = IFACE_EX},
 };
 static const struct scnk_table ep_t = {.what = "endpoint", KEYS(ep_keys), .rule = ep_rule};
 
 static const struct scnk_key iface_keys[] = {
     {.name = "number", .type = SCNK_T_UINT, .hi = SCN_MAX_IFACES - 1,
-     FLD(struct scn_iface, number), .doc = "bInterfaceNumber. The numbers used must be 0..n-1."},
+     FLD(struct scn_iface, number), .doc = "bInterfaceNumber. The numbers used must be 0..n-1.",
+     .example = IFACE_EX},
     {.name = "alt", .type = SCNK_T_UINT, .hi = 255, FLD(struct scn_iface, alt),
      .doc = "bAlternateSetting. Several entries with the same number are its alternate settings; "
-     "every number needs alt 0."},
-    U8HEX("class", struct scn_iface, cls),
-    U8HEX("subclass", struct scn_iface, subclass),
-    U8HEX("protocol", struct scn_iface, protocol),
+     "every number needs alt 0.", .example = IFACE_EX},
+    {.name = "class", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xff,
+     FLD(struct scn_iface, cls), .doc = "bInterfaceClass (0x03 HID, 0x02 CDC, 0xff vendor...).",
+     .example = IFACE_EX},
+    {.name = "subclass", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xff,
+     FLD(struct scn_iface, subclass), .example = IFACE_EX},
+    {.name = "protocol", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xff,
+     FLD(struct scn_iface, protocol), .example = IFACE_EX},
     {.name = "name", .type = SCNK_T_STR, .hi = SCN_MAX_TEXT, FLD(struct scn_iface, name),
-     .doc = "The iInterface string; absent or \"\": none."},
+     .doc = "The iInterface string; absent or \"\": none.", .example = IFACE_EX},
     {.name = "extra", .type = SCNK_T_BYTES, FLD(struct scn_iface, extra),
      HAS(struct scn_iface, extra.set), .doc = "Class-specific descriptor bytes written right after "
-     "the interface descriptor (a HID descriptor, CDC functional descriptors...)."},
+     "the interface descriptor (a HID descriptor, CDC functional descriptors...).",
+     .example = IFACE_EX},
     {.name = "endpoints", .type = SCNK_T_LIST, .hi = SCN_MAX_EPS, .sub = &ep_t,
      .off = offsetof(struct scn_iface, eps), .count_off = offsetof(struct scn_iface, n_eps),
-     .item_size = sizeof(struct scn_ep), .lc = offsetof(struct scn_ep, line)},
+     .item_size = sizeof(struct scn_ep), .lc = offsetof(struct scn_ep, line), .example = IFACE_EX},
 };
 static const struct scnk_table iface_t = {.what = "interface", KEYS(iface_keys)};
 
@@ -567,27 +585,28 @@ static int ctl_rule(const void *base, const SC *s, struct scnk_fail *f)
 static const struct scnk_key ctl_keys[] = {
     [CTL_RT] = {.name = "request_type", .type = SCNK_T_UINT, .flags = SCNK_HEX | SCNK_REQ,
                 .hi = 0xff, FLD(struct scn_ctl, request_type), .doc = "bmRequestType, matched "
-                "exactly."},
+                "exactly.", .example = CTL_EX},
     [CTL_REQ] = {.name = "request", .type = SCNK_T_UINT, .flags = SCNK_HEX | SCNK_REQ, .hi = 0xff,
-                 FLD(struct scn_ctl, request), .doc = "bRequest, matched exactly."},
+                 FLD(struct scn_ctl, request), .doc = "bRequest, matched exactly.",
+     .example = CTL_EX},
     [CTL_VALUE] = {.name = "value", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff,
                    FLD(struct scn_ctl, value), HAS(struct scn_ctl, has_value),
-                   .doc = "wValue; absent: any."},
+                   .doc = "wValue; absent: any.", .example = CTL_EX},
     [CTL_INDEX] = {.name = "index", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff,
                    FLD(struct scn_ctl, index), HAS(struct scn_ctl, has_index),
-                   .doc = "wIndex; absent: any."},
+                   .doc = "wIndex; absent: any.", .example = CTL_EX},
     [CTL_REPLY] = {.name = "reply", .type = SCNK_T_BYTES, FLD(struct scn_ctl, reply),
                    HAS(struct scn_ctl, reply.set), .doc = "The IN data stage (cut to wLength, as USB "
                    "does); for an OUT request only \"\": the request is accepted (its data, if any, "
-                   "counted)."},
+                   "counted).", .example = CTL_EX},
     [CTL_STALL] = {.name = "stall", .type = SCNK_T_ENUM, NAMES(true_names),
                    FLD(struct scn_ctl, stall), HAS(struct scn_ctl, has_stall),
-                   .doc = "The request is answered with a stall."},
+                   .doc = "The request is answered with a stall.", .example = CTL_EX},
     [CTL_ACTION] = {.name = "action", .type = SCNK_T_ENUM, NAMES(action_names),
                     FLD(struct scn_ctl, action), HAS(struct scn_ctl, has_action),
                     .doc = "The request is accepted (an IN request gets no data) and starts or "
                     "stops the stream: start sets t0 if the stream has not started; stop pauses "
-                    "it (see usb_device.h)."},
+                    "it (see usb_device.h).", .example = CTL_EX},
 };
 static const struct scnk_table ctl_t = {.what = "control entry", KEYS(ctl_keys), .flow = true,
                                         .kind = ctl_kind, .rule = ctl_rule};
@@ -1062,6 +1081,7 @@ static void keys_walk(const struct scnk_table *t, const char *base, const char *
         info.conditional = t->need && !info.required; /* SCNK_REQ: needed whatever the siblings */
         scnk_allowed(k, info.allowed, sizeof info.allowed);
         info.doc = k->doc;
+        info.example = k->example;
         if (k->type != SCNK_T_MAP && k->type != SCNK_T_LIST && !info.required &&
             scnk_need_of(t, base, i) == SCNK_NEED_OPT && scnk_present(t, base, i))
             scnk_format(k, base + k->off, 1.0, info.deflt, sizeof info.deflt);

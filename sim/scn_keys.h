@@ -51,6 +51,8 @@ struct scnk_key {
     const struct scnk_table *sub; /* MAP, LIST items */
     size_t count_off, item_size, lc; /* LIST: count (size_t), item stride, item's line/col */
     const char *doc;         /* what it means, for the generated reference; NULL: none */
+    const char *example;     /* a loadable example for the reference (without name and
+                                duration_ms); NULL: the generator builds one */
 };
 
 /* A place in the file: 1-based line and column, and the byte offset (orders two places). */
