@@ -10,7 +10,15 @@
  *  - scn_parse() does the same on a buffer (name is used in messages only).
  *  - All times are stored in nanoseconds (int64), converted from the _ms/_us key the file used.
  *    scn_time_scale() divides every time by X (X > 0) for faster runs; the result stays valid.
- *  - The struct owns no heap memory: copy it, free nothing.
+ *  - The struct owns no heap memory: copy it, free nothing. The hex strings of the device keys
+ *    (extra, reply) live in its byte pool device.bytes (SCN_BYTES_POOL bytes in all, at most
+ *    SCN_MAX_BYTES each): struct scn_bytes points into it, scn_bytes_of() reads one.
+ *  - The device's own descriptors (all optional; absent, a v1 file keeps its meaning): identity,
+ *    interfaces with endpoints and class bytes, stream_endpoint (resolved by the loader: the
+ *    first IN endpoint listed; device.endpoint is then that endpoint's type), the control table,
+ *    start, replay (its file, relative to the scenario's directory, must exist: checked by
+ *    scn_load only; playing it is not implemented). Limits: SCN_MAX_IFACES interface entries,
+ *    SCN_MAX_EPS endpoints each, SCN_MAX_CONTROL control entries.
  *  - scn_write_yaml() (scn_write.h, included here) prints a scenario (with every default) as a
  *    loadable file.
  * Prefix: scn_.

@@ -1,20 +1,45 @@
 /* usb_device — the emulated USB device, independent of the transport that carries it.
  *
  * Contract:
- *  - Descriptors: one high-speed USB 2.0 device (VID/PID from the scenario), one configuration
- *    (value 1), one vendor-class interface (0xFF) with one IN endpoint 0x81, interrupt or bulk as
- *    the scenario says. Interrupt: wMaxPacketSize = packet_size (high speed allows up to 1024),
- *    bInterval the largest power-of-two microframe count not above the period. Bulk: 512 (the
- *    only legal high-speed value); a packet is one transfer. Strings: 1 manufacturer, 2 product,
- *    3 serial (derived from the seed), language 0x0409.
- *  - Control: GET_DESCRIPTOR (device, configuration, string, device qualifier), SET_CONFIGURATION,
- *    GET_CONFIGURATION, SET_INTERFACE, GET_INTERFACE, GET_STATUS, CLEAR_FEATURE(ENDPOINT_HALT)
- *    (SET_CONFIGURATION and SET_INTERFACE also clear a halt). Anything else, any request with an
- *    OUT data stage, and every request while the device is absent is answered with a stall,
- *    never an error of the model.
+ *  - Descriptors: by default (no device.interfaces in the scenario) one high-speed USB 2.0 device
+ *    (VID/PID from the scenario), one configuration (value 1), one vendor-class interface (0xFF)
+ *    with one IN endpoint 0x81, interrupt or bulk as the scenario says. Interrupt:
+ *    wMaxPacketSize = packet_size (high speed allows up to 1024), bInterval the largest
+ *    power-of-two microframe count not above the period. Bulk: 512 (the only legal high-speed
+ *    value); a packet is one transfer. Strings: 1 manufacturer, 2 product, 3 serial (derived from
+ *    the seed), language 0x0409.
+ *  - The scenario's own device (device.* keys, docs/scenario-format.md): the device descriptor
+ *    carries its bcdUSB, class/subclass/protocol, bMaxPacketSize0, VID/PID, bcdDevice; its
+ *    strings (index 1, 2, 3 fixed; a string given as "" has index 0 and no descriptor; interface
+ *    names take 4, 5, ... in entry order). The configuration is written in entry order: for each
+ *    interface entry its interface descriptor, its extra bytes, then each endpoint descriptor
+ *    followed by its extra bytes; wTotalLength computed, bNumInterfaces = the number of distinct
+ *    interface numbers, bmAttributes and bMaxPower (mA / 2) from device.config. An endpoint with
+ *    no interval: bulk 0, the stream's interrupt endpoint derived from the period as above (full
+ *    speed: the period in 1 ms frames), another interrupt endpoint 1. speed: full has no device
+ *    qualifier (GET_DESCRIPTOR of it stalls); the default interface at full speed uses 64-byte
+ *    bulk packets. Configuration descriptors up to 65535 bytes.
+ *  - Endpoints: the stream plays on device.stream_endpoint (0x81 by default); another IN endpoint
+ *    answers NAK forever (the transports hold its requests); an OUT endpoint accepts its data,
+ *    counted in usbdev_stats (out_transfers, out_bytes); nothing else is done with it.
+ *  - Control: the scenario's control table first, matched in order on bmRequestType, bRequest
+ *    and, when the entry gives them, wValue and wIndex: reply (IN: the bytes, cut to wLength as
+ *    USB does; OUT: accepted, a data stage counted), stall, or action start/stop (accepted, no
+ *    data). Then the standard requests: GET_DESCRIPTOR (device, configuration, string, device
+ *    qualifier), SET_CONFIGURATION, GET_CONFIGURATION, SET_INTERFACE (to an interface number and
+ *    alternate setting the configuration lists; it remembers it for GET_INTERFACE), GET_INTERFACE,
+ *    GET_STATUS, CLEAR_FEATURE(ENDPOINT_HALT) (SET_CONFIGURATION and SET_INTERFACE also clear a
+ *    halt). Anything else, any other request with an OUT data stage, and every request while the
+ *    device is absent is answered with a stall, never an error of the model.
+ *  - Actions: start sets t0 = now if the stream has not started (with device.start: on_request
+ *    IN requests answer NAK until then; with immediate, the first IN request after
+ *    SET_CONFIGURATION starts it as below). stop: the device keeps its timeline but stops
+ *    producing: every sample due while stopped is dropped at the device (logged dropped/stall,
+ *    counted in stats.dropped[SCHED_DROP_STALL]: a verifier accounts it as a device loss); what is
+ *    already in the FIFO is still sent; the next packet after a start carries PKT_F_AFTER_GAP.
  *  - Runtime follows sched_build()'s plan in real time. Every call takes `now` (CLOCK_MONOTONIC ns,
  *    or a fake clock in tests); the module never reads a clock itself. t0 = the first IN request
- *    after SET_CONFIGURATION; sample k is built (produce_ns = the `now` at which the model first
+ *    after SET_CONFIGURATION (or the start action, above); sample k is built (produce_ns = the `now` at which the model first
  *    sees it due) at t0 + due_ns and enters the device FIFO; a full FIFO drops the newest (fate
  *    dropped/fifo). An IN request takes the oldest FIFO packet (READY) or waits (NAK); it gets
  *    STALL while the device is unconfigured or absent, and OVERFLOW when the buffer is smaller
