@@ -55,6 +55,8 @@ struct src_config {
         uint16_t vid, pid;
         int bus, address;  /* 0 = any */
     } libusb;
+    uint8_t in_ep;             /* the IN endpoint read (its interface claimed, its alternate
+                                  setting selected); 0 = 0x81 */
     unsigned inflight;         /* IN requests kept queued; 0 = SRC_DEFAULT_INFLIGHT */
     size_t max_packet;         /* request length; 0 = 1024 */
     int64_t reconnect_min_ns;  /* backoff bounds; 0 = 10 ms .. 500 ms */
