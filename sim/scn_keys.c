@@ -472,9 +472,29 @@ static int ep_size_rule(const struct scn_ep *e, enum scn_speed sp, struct scnk_f
     return 0;
 }
 
+/* Class-specific bytes are whole descriptors: each starts with its length (at least 2) and the
+ * last one ends where the bytes end. */
+static int chain_rule(const SC *s, const struct scn_bytes *b, const char *what, int line, int col,
+                      struct scnk_fail *f)
+{
+    const uint8_t *d = scn_bytes_of(s, b);
+    size_t i = 0;
+    while (d && i < b->len && d[i] >= 2 && d[i] <= b->len - i)
+        i += d[i];
+    if (!d || i == b->len)
+        return 0;
+    return scnk_failf(f, line, col, "extra of %s: the descriptor at byte %zu has bLength %u, %s; "
+                      "allowed: whole descriptors, each starting with its length (at least 2)",
+                      what, i, d[i], d[i] < 2 ? "too short" : "past the end of the bytes");
+}
+
 static int ep_rule(const void *base, const SC *s, struct scnk_fail *f)
 {
     const struct scn_ep *e = base;
+    char what[32];
+    snprintf(what, sizeof what, "endpoint 0x%02x", e->address);
+    if (chain_rule(s, &e->extra, what, e->line, e->col, f))
+        return -1;
     if (!ep_addr_ok(e->address))
         return scnk_failf(f, e->line, e->col, "address: 0x%02x is not an endpoint address; allowed: "
                           "0x01..0x0f (OUT) or 0x81..0x8f (IN)", e->address);
@@ -537,7 +557,16 @@ static const struct scnk_key iface_keys[] = {
      .off = offsetof(struct scn_iface, eps), .count_off = offsetof(struct scn_iface, n_eps),
      .item_size = sizeof(struct scn_ep), .lc = offsetof(struct scn_ep, line), .example = IFACE_EX},
 };
-static const struct scnk_table iface_t = {.what = "interface", KEYS(iface_keys)};
+static int iface_rule(const void *base, const SC *s, struct scnk_fail *f)
+{
+    const struct scn_iface *i = base;
+    char what[48];
+    snprintf(what, sizeof what, "interface %u alt %u", i->number, i->alt);
+    return chain_rule(s, &i->extra, what, i->line, i->col, f);
+}
+
+static const struct scnk_table iface_t = {.what = "interface", KEYS(iface_keys),
+                                          .rule = iface_rule};
 
 enum { CTL_RT, CTL_REQ, CTL_VALUE, CTL_INDEX, CTL_REPLY, CTL_STALL, CTL_ACTION };
 static const struct scnk_key ctl_keys[];

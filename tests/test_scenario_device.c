@@ -147,6 +147,13 @@ static const struct bad bad[] = {
           "        - {address: 0x81, type: interrupt, max_packet: 32, interval: 17}\n",
      "8:11: endpoint 0x81: interval 17; allowed: 1..16 for an interrupt endpoint at high speed "
      "(2^(interval-1) microframes of 125 us)"},
+    {HEAD "  interfaces:\n    - {number: 0, extra: \"09 21 11\"}\n",
+     "5:7: extra of interface 0 alt 0: the descriptor at byte 0 has bLength 9, past the end of the "
+     "bytes; allowed: whole descriptors, each starting with its length (at least 2)"},
+    {HEAD "  packet_size: 32\n  interfaces:\n    - number: 0\n      endpoints:\n"
+          "        - {address: 0x81, max_packet: 32, extra: \"02 25 00\"}\n",
+     "8:11: extra of endpoint 0x81: the descriptor at byte 2 has bLength 0, too short; allowed: "
+     "whole descriptors, each starting with its length (at least 2)"},
     {HEAD "  speed: fast\n",
      "4:10: speed: 'fast' is not a known value; allowed: one of high, full"},
     {HEAD "  control:\n    - {request_type: 0x40, request: 1, stall: false}\n",
@@ -241,7 +248,7 @@ static void test_round_trip(void)
         "    - number: 0\n      class: 2\n      name: \"Control\"\n"
         "      extra: \"05 24 00 10 01\"\n"
         "      endpoints:\n        - {address: 0x83, type: interrupt, max_packet: 16, "
-        "interval: 32, extra: \"aa\"}\n"
+        "interval: 32, extra: \"03 25 01\"}\n"
         "    - {number: 1, alt: 0, class: 10}\n"
         "    - number: 1\n      alt: 1\n      class: 10\n      endpoints:\n"
         "        - {address: 0x81, type: bulk, max_packet: 64}\n"

@@ -189,13 +189,13 @@ static long in_at(struct usbdev *u, int64_t t)
 
 static void test_start_stop(void)
 {
-    struct usbdev *u = make_file("scenarios/vendor-start.yaml"); /* 64 B every 5 ms, 3 s */
+    struct usbdev *u = make_file("scenarios/vendor-start.yaml"); /* 64 B every 10 ms, 3 s */
     CU_ASSERT_FATAL(u != NULL);
     uint8_t b[64];
     size_t n;
     int64_t t = 1000 * MS;
     CU_ASSERT_EQUAL(ctrl(u, t, 0x00, 9, 1, 0, 0, b, &n), USBDEV_CTRL_OK);
-    for (int i = 0; i < 10; i++, t += 5 * MS) /* IN requests alone do not start it */
+    for (int i = 0; i < 10; i++, t += 10 * MS) /* IN requests alone do not start it */
         CU_ASSERT_EQUAL(in_at(u, t), -1);
     CU_ASSERT_FALSE(usbdev_started(u));
     CU_ASSERT_EQUAL(ctrl(u, t, 0xc0, 3, 0, 0, 4, b, &n), USBDEV_CTRL_STALL);
@@ -205,13 +205,13 @@ static void test_start_stop(void)
     CU_ASSERT(usbdev_started(u));
     CU_ASSERT_EQUAL(usbdev_end_time(u), t + 3000 * MS);
     CU_ASSERT_EQUAL(in_at(u, t), 0);
-    CU_ASSERT_EQUAL(in_at(u, t + 5 * MS), 1);
-    CU_ASSERT_EQUAL(ctrl(u, t + 6 * MS, 0x40, 1, 0, 0, 0, b, &n), USBDEV_CTRL_OK); /* STOP */
-    CU_ASSERT_EQUAL(in_at(u, t + 30 * MS), -1); /* samples 2..6 were due while stopped */
+    CU_ASSERT_EQUAL(in_at(u, t + 10 * MS), 1);
+    CU_ASSERT_EQUAL(ctrl(u, t + 12 * MS, 0x40, 1, 0, 0, 0, b, &n), USBDEV_CTRL_OK); /* STOP */
+    CU_ASSERT_EQUAL(in_at(u, t + 60 * MS), -1); /* samples 2..6 were due while stopped */
     CU_ASSERT_EQUAL(usbdev_stats(u)->dropped[SCHED_DROP_STALL], 5);
-    CU_ASSERT_EQUAL(ctrl(u, t + 31 * MS, 0x40, 1, 1, 0, 0, b, &n), USBDEV_CTRL_OK); /* START */
+    CU_ASSERT_EQUAL(ctrl(u, t + 61 * MS, 0x40, 1, 1, 0, 0, b, &n), USBDEV_CTRL_OK); /* START */
     CU_ASSERT_EQUAL(usbdev_end_time(u), t + 3000 * MS); /* t0 kept: the timeline goes on */
-    CU_ASSERT_EQUAL(in_at(u, t + 35 * MS), 7);
+    CU_ASSERT_EQUAL(in_at(u, t + 70 * MS), 7);
     uint8_t drop = 0;
     CU_ASSERT_EQUAL(usbdev_fate_of(u, 3, &drop, NULL), USBDEV_FATE_DROPPED);
     CU_ASSERT_EQUAL(drop, SCHED_DROP_STALL);
