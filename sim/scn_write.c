@@ -49,7 +49,7 @@ static void write_flow(FILE *f, const struct scn_scenario *s, const struct scnk_
     fputc('}', f);
 }
 
-/* first: the column the first key is already at (a list item's "- "), 0: indent it. */
+/* first: the first key goes on the current line (after a list item's "- "), unindented. */
 static void write_block(FILE *f, const struct scn_scenario *s, const struct scnk_table *t,
                         const char *base, double ts, int ind, int first)
 {
