@@ -1,7 +1,8 @@
 /* recv_vendor_start — a receiver of a device that streams only after a vendor request, as many
  * real devices do (scenarios/vendor-start.yaml): it opens the device (USBSIM_DEVICE, VID:PID, or
  * 1209:0001), claims interface 0, sends the vendor OUT request bmRequestType 0x40, bRequest 0x01,
- * wValue 1, wIndex 0, no data (START), reads the 4-byte status with 0xc0/0x02, then reads IN
+ * wValue 1, wIndex 0, no data (START), reads the 4-byte status with 0xc0/0x02, writes a 6-byte
+ * hello to its bulk OUT endpoint 0x02 (the device counts what it receives), then reads IN
  * endpoint 0x81 as recv_libusb does (recv_loop.h: halts, reopening, CRC check, the USBSIM_TRACE
  * receive log). Each reopen sends START again.
  *   cc -o recv_vendor_start recv_vendor_start.c $(pkg-config --cflags --libs libusb-1.0 zlib)
@@ -26,6 +27,11 @@ static int send_start(libusb_device_handle *h)
     if (rc == (int)sizeof st)
         fprintf(stderr, "recv_vendor_start: started, status %02x %02x %02x %02x\n", st[0], st[1],
                 st[2], st[3]);
+    unsigned char hello[6] = "usbsim";
+    int n = 0;
+    rc = libusb_bulk_transfer(h, 0x02, hello, sizeof hello, &n, 1000);
+    fprintf(stderr, "recv_vendor_start: OUT 0x02: %s, %d bytes\n", rc ? libusb_error_name(rc) : "sent",
+            n);
     return 0;
 }
 

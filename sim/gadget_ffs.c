@@ -236,6 +236,18 @@ static size_t build_strings(const struct scn_scenario *sc, struct ffs_strings *s
 
 enum stream { STREAM_IDLE, STREAM_PROBING, STREAM_ON };
 
+#define MAX_OUT_EPS 4 /* OUT endpoint files read (their data counted) */
+#define OUT_DEPTH 2   /* reads kept in flight on each */
+
+/* An OUT endpoint of the scenario: its file, reads in flight, the model that counts the data. */
+struct out_ep {
+    int fd;
+    uint8_t addr;
+    size_t len;
+    struct usbdev *u;
+    struct ffsa_queue q;
+};
+
 /* One gadget: the backend's state between open and close. */
 struct run {
     const struct scn_scenario *sc;
@@ -248,6 +260,8 @@ struct run {
     uint8_t ep_addr[SCN_MAX_IFACES * SCN_MAX_EPS + 1]; /* ep file N (1..) -> the scenario's address */
     int n_eps;
     uint8_t *ctrl;                 /* ep0 data stages, 64 KiB */
+    struct out_ep out[MAX_OUT_EPS];
+    int n_out;
     struct ffsa_queue q;
     enum stream stream;
     int enabled, halted, probes, probe_failed;
@@ -321,6 +335,21 @@ static int open_function(struct run *r, char *err, size_t cap)
     /* O_NONBLOCK: a request while the host has not configured the device fails, not waits. */
     if ((r->ep_in = open_ep(r, file, O_RDWR | O_NONBLOCK)) < 0)
         return fn_fail(err, cap, "open the stream's IN endpoint file", r);
+    for (int k = 1; k <= r->n_eps && r->n_out < MAX_OUT_EPS; k++) {
+        if (r->ep_addr[k] & USB_DIR_IN)
+            continue;
+        struct out_ep *o = &r->out[r->n_out];
+        const struct scn_ep *e = scn_find_ep(sc, r->ep_addr[k], NULL);
+        o->addr = r->ep_addr[k];
+        o->len = e && e->max_packet < PKT_MAX_SIZE ? e->max_packet : PKT_MAX_SIZE;
+        o->u = r->u;
+        snprintf(file, sizeof file, "ep%d", k);
+        if ((o->fd = open_ep(r, file, O_RDWR | O_NONBLOCK)) < 0)
+            return fn_fail(err, cap, "open an OUT endpoint file", r);
+        r->n_out++;
+        if (ffsa_open(&o->q, o->fd) != 0)
+            return fn_fail(err, cap, "set up AIO on an OUT endpoint", r);
+    }
     return 0;
 }
 
@@ -389,6 +418,23 @@ static void ep0_events(struct run *r)
             break;
         }
     }
+}
+
+/* A read on an OUT endpoint completed: its bytes are counted, the data dropped. */
+static void out_done(void *ctx, uint32_t seq, int64_t res)
+{
+    struct out_ep *o = ctx;
+    (void)seq;
+    if (res > 0)
+        usbdev_out_data(o->u, o->addr, (size_t)res);
+}
+
+/* Keeps OUT_DEPTH reads in flight on each OUT endpoint while the host has the device configured. */
+static void feed_out(struct run *r)
+{
+    for (int i = 0; i < r->n_out; i++)
+        while (r->out[i].q.n < OUT_DEPTH && ffsa_submit_read(&r->out[i].q, r->out[i].len, 0) == 0)
+            ;
 }
 
 static void write_done(void *ctx, uint32_t seq, int64_t res)
@@ -481,6 +527,8 @@ static int step(struct run *r)
     }
     if (r->enabled && r->g.bound && r->stream != STREAM_PROBING)
         feed(r, now);
+    if (r->enabled && r->g.bound)
+        feed_out(r);
     int64_t next = r->stream == STREAM_ON ? usbdev_next_deadline(r->u, now) : USBDEV_NEVER;
     if (r->halted && r->halt_end < next)
         next = r->halt_end;
@@ -489,13 +537,19 @@ static int step(struct run *r)
     int64_t wait = next == USBDEV_NEVER ? 100000000LL : next - now;
     wait = wait < 0 ? 0 : wait > 100000000LL ? 100000000LL : wait;
     struct timespec ts = {wait / 1000000000LL, wait % 1000000000LL};
-    struct pollfd p[2] = {{.fd = r->ep0, .events = POLLIN}, {.fd = r->q.efd, .events = POLLIN}};
-    if (ppoll(p, 2, &ts, r->l.wait_mask) < 0 && errno != EINTR)
+    struct pollfd p[2 + MAX_OUT_EPS] = {{.fd = r->ep0, .events = POLLIN},
+                                        {.fd = r->q.efd, .events = POLLIN}};
+    for (int i = 0; i < r->n_out; i++)
+        p[2 + i] = (struct pollfd){.fd = r->out[i].q.efd, .events = POLLIN};
+    if (ppoll(p, (nfds_t)(2 + r->n_out), &ts, r->l.wait_mask) < 0 && errno != EINTR)
         return -1;
     if (p[0].revents & POLLIN)
         ep0_events(r);
     if (p[1].revents & POLLIN)
         ffsa_reap(&r->q, 0, write_done, r);
+    for (int i = 0; i < r->n_out; i++)
+        if (p[2 + i].revents & POLLIN)
+            ffsa_reap(&r->out[i].q, 0, out_done, &r->out[i]);
     return 0;
 }
 
@@ -567,6 +621,15 @@ static void ffs_close(void *state)
         return;
     ffsc_bind(&r->g, 0);
     ffsa_close(&r->q, write_done, r);
+    for (int i = 0; i < r->n_out; i++) {
+        ffsa_close(&r->out[i].q, out_done, &r->out[i]);
+        close(r->out[i].fd);
+    }
+    const struct usbdev_stats *st = r->u ? usbdev_stats(r->u) : NULL;
+    if (st && st->out_transfers && !r->o->quiet)
+        fprintf(stderr, "usbsim gadget: the host sent %llu bytes in %llu OUT transfers (counted, "
+                "not kept)\n", (unsigned long long)st->out_bytes,
+                (unsigned long long)st->out_transfers);
     if (r->ep_in >= 0)
         close(r->ep_in);
     if (r->ep0 >= 0)

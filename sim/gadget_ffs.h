@@ -14,8 +14,9 @@
  *    names. FunctionFS accepts interface, endpoint, HID (0x21, in a HID-class interface) and a
  *    few other class descriptors; a descriptor it refuses fails open with a message. The UDC
  *    picks the bus endpoint addresses (dummy_hcd: the first IN 0x81, the first OUT 0x02, ...);
- *    the stream plays on the file of the stream endpoint; other endpoint files are not opened
- *    (their IN requests wait, OUT data is not read). The device-level identity (class, bcdUSB,
+ *    the stream plays on the file of the stream endpoint; other IN endpoint files are not
+ *    opened (their requests wait); the first 4 OUT endpoints are read with AIO (2 reads in
+ *    flight each) and their bytes counted by the model (usbdev_out_data), the data dropped. The device-level identity (class, bcdUSB,
  *    strings, config attributes and power) goes to configfs; the composite layer sets
  *    bMaxPacketSize0 and iConfiguration itself. ep0 SETUP events go to usbdev_control_data()
  *    (an endpoint-recipient wIndex mapped back to the scenario's address).

@@ -316,6 +316,72 @@ static void test_usbip_descriptors(void)
     usbdev_free(u);
 }
 
+/* Sends one URB header (plus OUT data); returns what the server answered (0 bytes: nothing). */
+static size_t urb_raw(struct peer *p, const struct uip_hdr *h, const uint8_t *out, size_t n,
+                      uint8_t *reply, size_t cap)
+{
+    uint8_t b[UIP_HDR_SIZE + 64];
+    uip_hdr_encode(b, h);
+    if (n)
+        memcpy(b + UIP_HDR_SIZE, out, n);
+    if (usrv_conn_input(p->s, p->c, b, UIP_HDR_SIZE + n, 0) < 0)
+        return 0;
+    return take(p, reply, cap);
+}
+
+static void test_usbip_other_endpoints(void)
+{
+    struct usbdev *u = make(DEV IFACES);
+    CU_ASSERT_FATAL(u != NULL);
+    struct usrv_opts o = {.quiet = 1};
+    int env;
+    char err[USRV_ERR_MAX];
+    struct peer p = {.s = usrv_new(u, &o, 0, &env, err)};
+    CU_ASSERT_FATAL(p.s != NULL);
+    p.c = usrv_conn_new(p.s, -1);
+    uint8_t b[UIP_REP_IMPORT_SIZE + 64], r[256];
+    size_t n = uip_req_import_encode(b, "1-1");
+    CU_ASSERT_FATAL(usrv_conn_input(p.s, p.c, b, n, 0) >= 0);
+    n = take(&p, b, sizeof b);
+    uint32_t status = 99;
+    struct uip_device d;
+    const char *why = "";
+    CU_ASSERT_FATAL(uip_rep_import_decode(b, n, &status, &d, &why) > 0);
+    CU_ASSERT_EQUAL(d.dev_class, 0);
+    /* OUT data on 0x02: accepted at once, counted */
+    struct uip_hdr h = {.command = UIP_CMD_SUBMIT, .seqnum = 10, .devid = 0x00010002u,
+                        .direction = 0, .ep = 2};
+    h.u.submit.length = 6;
+    n = urb_raw(&p, &h, (const uint8_t *)"usbsim", 6, r, sizeof r);
+    struct uip_hdr a;
+    CU_ASSERT_FATAL(n == UIP_HDR_SIZE && uip_hdr_decode(r, n, &a, &why) > 0);
+    CU_ASSERT_EQUAL(a.seqnum, 10);
+    CU_ASSERT_EQUAL(a.u.ret_submit.status, 0);
+    CU_ASSERT_EQUAL(a.u.ret_submit.actual_length, 6);
+    CU_ASSERT_EQUAL(usbdev_stats(u)->out_bytes, 6);
+    /* IN on 0x83 (no stream): held, no answer; its unlink answers -ECONNRESET */
+    h = (struct uip_hdr){.command = UIP_CMD_SUBMIT, .seqnum = 11, .devid = 0x00010002u,
+                         .direction = UIP_DIR_IN, .ep = 3};
+    h.u.submit.length = 8;
+    CU_ASSERT_EQUAL(urb_raw(&p, &h, NULL, 0, r, sizeof r), 0);
+    h = (struct uip_hdr){.command = UIP_CMD_UNLINK, .seqnum = 12, .devid = 0x00010002u};
+    h.u.unlink.seqnum = 11;
+    n = urb_raw(&p, &h, NULL, 0, r, sizeof r);
+    CU_ASSERT_FATAL(n == UIP_HDR_SIZE && uip_hdr_decode(r, n, &a, &why) > 0);
+    CU_ASSERT_EQUAL(a.command, UIP_RET_UNLINK);
+    CU_ASSERT_EQUAL(a.u.ret_unlink.status, -104); /* -ECONNRESET */
+    /* an endpoint the configuration does not have: the peer is dropped */
+    h = (struct uip_hdr){.command = UIP_CMD_SUBMIT, .seqnum = 13, .devid = 0x00010002u,
+                         .direction = UIP_DIR_IN, .ep = 5};
+    uint8_t hb[UIP_HDR_SIZE];
+    uip_hdr_encode(hb, &h);
+    CU_ASSERT_EQUAL(usrv_conn_input(p.s, p.c, hb, sizeof hb, 0), -1);
+    CU_ASSERT_STRING_EQUAL(usrv_conn_reason(p.c), "no such endpoint");
+    usrv_conn_free(p.s, p.c);
+    usrv_free(p.s);
+    usbdev_free(u);
+}
+
 static CU_TestInfo tests[] = {
     {"the HID example: descriptor bytes, strings, report descriptor", test_hid_descriptors},
     {"control table: order, matching, truncation, stall, OUT data; alt settings",
@@ -323,6 +389,8 @@ static CU_TestInfo tests[] = {
     {"full speed: no qualifier, frames, a string left out", test_full_speed},
     {"start and stop actions gate the stream", test_start_stop},
     {"over USB/IP: the device record and every descriptor, byte for byte", test_usbip_descriptors},
+    {"over USB/IP: OUT data accepted, an idle IN endpoint holds its request",
+     test_usbip_other_endpoints},
     CU_TEST_INFO_NULL,
 };
 
