@@ -95,7 +95,7 @@ VM_BINS := $(BUILD)/vm-tests/usb_reader $(BUILD)/tests/test_gadget_ffs
 VM_SCRIPTS := tests/vm/suite.sh tests/vm/common.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh \
               tests/vm/ffs_usbipd.sh tests/vm/device_own.sh scenarios/hid-keyboard.yaml
 VM_SCENARIOS := scenarios/steady.yaml scenarios/halt.yaml scenarios/disconnect.yaml \
-                scenarios/consumer-stall.yaml
+                scenarios/consumer-stall.yaml scenarios/vendor-start.yaml
 
 $(BUILD)/vm-tests/%: $(call obj,tests/vm/%.c) $(LIBS)
 	@mkdir -p $(dir $@)
