@@ -104,7 +104,7 @@ static int driver_main(void *arg)
         .src = {.usbip = {.port = r->port},
                 .libusb = {.vid = sc->device.vid, .pid = sc->device.pid},
                 .max_packet = sc->device.packet_size,
-                .in_ep = sc->device.n_ifaces ? sc->device.stream_endpoint : 0},
+                .in_ep = scn_stream_ep(sc)},
         .open_timeout_ms = READY_TIMEOUT_MS,
         .slots = sc->transport.ring_slots,
         .packet_size = sc->device.packet_size,

@@ -184,7 +184,7 @@ struct scn_scenario {
         uint16_t max_power_ma;
         size_t n_ifaces; /* 0: v1's single vendor interface with one IN endpoint 0x81 */
         struct scn_iface ifaces[SCN_MAX_IFACES];
-        uint8_t stream_endpoint; /* the IN endpoint that plays the stream (resolved by the loader) */
+        uint8_t stream_endpoint; /* the IN endpoint that plays the stream: scn_stream_ep() */
         bool has_stream_endpoint;
         size_t n_control;
         struct scn_ctl control[SCN_MAX_CONTROL];
@@ -262,6 +262,12 @@ const char *scn_doorbell_name(enum scn_doorbell d);
 const uint8_t *scn_bytes_of(const struct scn_scenario *s, const struct scn_bytes *b);
 /* Appends n bytes to the pool and points *b at them; 0, or -1 when the pool is full. */
 int scn_bytes_add(struct scn_scenario *s, struct scn_bytes *b, const uint8_t *data, size_t n);
+/* The endpoint that plays the stream: 0x81 without interfaces, else device.stream_endpoint when
+ * set, else the first IN endpoint listed (scn_first_in; 0 when there is none). With interfaces,
+ * the stream's transfer type is that endpoint's: device.endpoint is not used (the loader sets it
+ * to that type). */
+uint8_t scn_stream_ep(const struct scn_scenario *s);
+uint8_t scn_first_in(const struct scn_scenario *s);
 /* The interface entry and endpoint of address addr (NULL when no entry lists it). */
 const struct scn_ep *scn_find_ep(const struct scn_scenario *s, uint8_t addr,
                                  const struct scn_iface **iface);

@@ -719,13 +719,8 @@ static int ifaces_rule(const SC *s, struct scnk_fail *f)
     return 0;
 }
 
-static const struct scn_ep *stream_ep(const SC *s)
-{
-    return scn_find_ep(s, s->device.stream_endpoint, NULL);
-}
-
 /* The first IN endpoint listed (0 when none). */
-static uint8_t first_in(const SC *s)
+uint8_t scn_first_in(const SC *s)
 {
     for (size_t i = 0; i < s->device.n_ifaces && i < SCN_MAX_IFACES; i++)
         for (size_t a = 0; a < s->device.ifaces[i].n_eps && a < SCN_MAX_EPS; a++)
@@ -746,10 +741,10 @@ static int device_kind(void *base, const struct scnk_seen *seen, struct scnk_mar
     if (!s->device.n_ifaces)
         return 0;
     if (!s->device.has_stream_endpoint) {
-        s->device.stream_endpoint = first_in(s);
+        s->device.stream_endpoint = scn_first_in(s);
         s->device.has_stream_endpoint = s->device.stream_endpoint != 0;
     }
-    const struct scn_ep *e = stream_ep(s);
+    const struct scn_ep *e = scn_find_ep(s, s->device.stream_endpoint, NULL);
     if (e && (e->address & 0x80))
         s->device.endpoint = e->type;
     return 0;
@@ -759,7 +754,7 @@ static int device_rule(const void *base, const SC *s, struct scnk_fail *f)
 {
     (void)base;
     const struct scn_ep *e = NULL;
-    uint8_t se = s->device.stream_endpoint;
+    uint8_t se = scn_stream_ep(s);
     bool have_start = false;
     for (size_t i = 0; i < s->device.n_control && i < SCN_MAX_CONTROL; i++)
         have_start |= s->device.control[i].has_action &&
@@ -780,18 +775,14 @@ static int device_rule(const void *base, const SC *s, struct scnk_fail *f)
     }
     if (ifaces_rule(s, f))
         return -1;
-    if (!first_in(s))
+    if (!scn_first_in(s))
         return scnk_failf(f, s->device.ifaces[0].line, s->device.ifaces[0].col, "interfaces list "
                           "no IN endpoint; allowed: at least one IN endpoint (bit 7 of address "
                           "set) to play the stream");
-    if (!s->device.has_stream_endpoint || !(e = stream_ep(s)) || !(se & 0x80))
+    if (!(e = scn_find_ep(s, se, NULL)) || !(se & 0x80))
         return scnk_failf(f, 0, 0, "stream_endpoint: 0x%02x is not an IN endpoint of the "
                           "interfaces; allowed: the address of an IN endpoint listed (default: "
                           "the first)", se);
-    if (e->type != s->device.endpoint)
-        return scnk_failf(f, 0, 0, "endpoint: %s differs from the stream endpoint 0x%02x's type "
-                          "%s; allowed: the stream endpoint's type", ep_names[s->device.endpoint % 2],
-                          se, ep_names[e->type % 2]);
     if (e->type == SCN_EP_INTERRUPT && s->device.packet_size > e->max_packet)
         return scnk_failf(f, 0, 0, "packet_size: %u is larger than the stream endpoint 0x%02x's "
                           "max_packet %u; allowed: packet_size <= max_packet for an interrupt "
@@ -1162,6 +1153,13 @@ int scn_bytes_add(SC *s, struct scn_bytes *b, const uint8_t *data, size_t n)
         memcpy(s->device.bytes + b->off, data, n);
     s->device.n_bytes += (uint32_t)n;
     return 0;
+}
+
+uint8_t scn_stream_ep(const SC *s)
+{
+    if (!s->device.n_ifaces)
+        return SCN_V1_STREAM_EP;
+    return s->device.has_stream_endpoint ? s->device.stream_endpoint : scn_first_in(s);
 }
 
 const struct scn_ep *scn_find_ep(const SC *s, uint8_t addr, const struct scn_iface **iface)

@@ -265,7 +265,7 @@ struct usbdev *usbdev_new(const struct scn_scenario *sc, char err[SCN_ERR_MAX])
         u->log[k].flags = u->plan.samples[k].flags;
     u->present = 1;
     u->last_sent_seq = -1;
-    u->stream_ep = sc->device.n_ifaces ? sc->device.stream_endpoint : USBDEV_EP_IN;
+    u->stream_ep = scn_stream_ep(sc);
     if (build_descriptors(u) != 0) {
         snprintf(err, SCN_ERR_MAX, "the configuration descriptor (%zu bytes) does not fit: at most "
                  "65535 bytes", u->cfg_len);

@@ -323,6 +323,34 @@ static void test_round_trip(void)
     free(buf2);
 }
 
+/* A struct built in code (as `usbsim import` may build one): no stream_endpoint given, the
+ * default `endpoint`: scn_check accepts it, the stream is on the first IN endpoint. */
+static void test_built_in_code(void)
+{
+    static struct scn_scenario s;
+    char err[SCN_ERR_MAX] = "";
+    scn_defaults(&s);
+    snprintf(s.name, sizeof s.name, "code");
+    s.duration_ns = 1000000000LL;
+    s.device.packet_size = 64;
+    s.device.n_ifaces = 1;
+    struct scn_iface *f = &s.device.ifaces[0];
+    f->cls = 0xff;
+    f->n_eps = 2;
+    f->eps[0] = (struct scn_ep){.address = 0x01, .type = SCN_EP_BULK, .max_packet = 512};
+    f->eps[1] = (struct scn_ep){.address = 0x82, .type = SCN_EP_BULK, .max_packet = 512};
+    static const uint8_t cs[] = {0x05, 0x24, 0x00, 0x10, 0x01};
+    CU_ASSERT_EQUAL(scn_bytes_add(&s, &f->extra, cs, sizeof cs), 0);
+    CU_ASSERT_EQUAL(scn_check(&s, err), 0);
+    if (err[0])
+        fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_EQUAL(scn_stream_ep(&s), 0x82);
+    s.device.ifaces[0].eps[1].address = 0x02; /* no IN endpoint left */
+    CU_ASSERT_EQUAL(scn_check(&s, err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "(scenario):1:1: interfaces list no IN endpoint; allowed: at "
+                                "least one IN endpoint (bit 7 of address set) to play the stream");
+}
+
 static CU_TestInfo tests[] = {
     {"a v1 file keeps its meaning (the defaults)", test_defaults_keep_v1},
     {"the HID example loads as written", test_hid_example},
@@ -331,6 +359,7 @@ static CU_TestInfo tests[] = {
     {"hex strings: too long, the pool full", test_too_long_and_pool},
     {"replay: the file must exist beside the scenario", test_replay_file},
     {"every new key survives write then load", test_round_trip},
+    {"a struct built in code: the stream on the first IN endpoint", test_built_in_code},
     CU_TEST_INFO_NULL,
 };
 
