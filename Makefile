@@ -84,6 +84,7 @@ $(BUILD)/tests/%: $(call obj,tests/%.c) $(LIBS)
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(REQ_CFLAGS) $(CFLAGS) -o $@ $< $(REQ_LDFLAGS) $(LDFLAGS) $(PKG_LIBS)
+$(BUILD)/examples/recv_libusb $(BUILD)/examples/recv_vendor_start: examples/recv_loop.h
 
 # The real-kernel path, in a VM (ci/vm.sh): FunctionFS gadget on dummy_hcd read through libusb,
 # USB/IP interop both ways with Linux's own tools, then scenarios with `usbsim run --backend vm`
@@ -92,9 +93,9 @@ $(BUILD)/examples/%: examples/%.c
 # --exec` (the host's filesystem shared with the VM: tests/vm/exec.sh).
 VM_BINS := $(BUILD)/vm-tests/usb_reader $(BUILD)/tests/test_gadget_ffs
 VM_SCRIPTS := tests/vm/suite.sh tests/vm/common.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh \
-              tests/vm/ffs_usbipd.sh
+              tests/vm/ffs_usbipd.sh tests/vm/device_own.sh scenarios/hid-keyboard.yaml
 VM_SCENARIOS := scenarios/steady.yaml scenarios/halt.yaml scenarios/disconnect.yaml \
-                scenarios/consumer-stall.yaml
+                scenarios/consumer-stall.yaml scenarios/vendor-start.yaml
 
 $(BUILD)/vm-tests/%: $(call obj,tests/vm/%.c) $(LIBS)
 	@mkdir -p $(dir $@)

@@ -44,7 +44,7 @@ else                                                          # installed: PREFI
 fi
 vm=${VM_DIR:-${USBSIM_VM_CACHE:-$vm_default}}
 MODS=(usb-common usbcore udc-core libcomposite dummy_hcd usb_f_fs usbip-core usbip-host vhci-hcd
-      usbmon virtio_pci 9pnet_virtio 9p overlay)
+      usbmon virtio_pci 9pnet_virtio 9p overlay hid usbhid hid-generic)
 MARK=USBSIM-VM-7f3a
 
 die3() { echo "ci/vm.sh: $*" >&2; exit 3; }

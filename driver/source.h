@@ -55,12 +55,20 @@ struct src_config {
         uint16_t vid, pid;
         int bus, address;  /* 0 = any */
     } libusb;
+    uint8_t in_ep;             /* the IN endpoint read (its interface claimed, its alternate
+                                  setting selected); 0 = 0x81 */
     unsigned inflight;         /* IN requests kept queued; 0 = SRC_DEFAULT_INFLIGHT */
     size_t max_packet;         /* request length; 0 = 1024 */
     int64_t reconnect_min_ns;  /* backoff bounds; 0 = 10 ms .. 500 ms */
     int64_t reconnect_max_ns;
     int64_t give_up_ns;        /* stop reconnecting after this long without success; 0 = 10 s */
     int64_t cancel_wait_ns;    /* bound on waiting for cancelled requests; 0 = 500 ms */
+    /* A control request with no data stage sent right after SET_CONFIGURATION, before reading:
+     * the device's start request (a scenario with `start: on_request`). on = 0: none. */
+    struct {
+        int on;
+        uint8_t setup[8];
+    } start_request;
     int refused_is_gone;       /* usbip: a refused connection after a session means the server
                                   ended (its timeline is over): SRC_EV_GONE at once instead of
                                   retrying until give_up_ns */

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#define EP_IN 0x81
+/* The IN endpoint read: the configured one, 0x81 by default. */
+#define EP_IN in_ep(s)
 #define EVENT_WAIT_US 100000
 
 struct srcl {
@@ -21,6 +22,7 @@ struct srcl {
     int busy[SRC_MAX_INFLIGHT];
     unsigned n_busy;
     uint8_t ep_type;
+    int iface, alt; /* where the IN endpoint is: claimed, and selected when alt is not 0 */
     int halted, halt_reported, gone, connected_once, cancelling;
     int64_t down_since, reconnect_at, reconnect_delay;
     const struct src_sink *sink;
@@ -30,6 +32,8 @@ struct srcl {
     libusb_context *retired[16];
     unsigned n_retired;
 };
+
+static uint8_t in_ep(const struct srcl *s) { return s->cfg.in_ep ? s->cfg.in_ep : 0x81; }
 
 static void emit(struct srcl *s, enum src_event ev, const char *detail)
 {
@@ -49,21 +53,25 @@ static int matches(const struct srcl *s, libusb_device *d)
     return !s->cfg.libusb.address || libusb_get_device_address(d) == s->cfg.libusb.address;
 }
 
-/* Reads 0x81's transfer type from the active configuration; -1 if it has no such endpoint. */
-static int endpoint_type(libusb_device *d, uint8_t *type)
+/* Finds the IN endpoint in the active configuration (the first alternate setting that has it):
+ * its transfer type, interface and alternate setting; -1 if it has no such endpoint. */
+static int endpoint_type(struct srcl *s, libusb_device *d, uint8_t *type)
 {
     struct libusb_config_descriptor *cd;
     if (libusb_get_active_config_descriptor(d, &cd) != 0)
         return -1;
     int found = -1;
-    for (int i = 0; i < cd->bNumInterfaces && found < 0; i++) {
-        const struct libusb_interface_descriptor *id = cd->interface[i].altsetting;
-        for (int e = 0; cd->interface[i].num_altsetting > 0 && e < id->bNumEndpoints; e++)
-            if (id->endpoint[e].bEndpointAddress == EP_IN) {
-                *type = id->endpoint[e].bmAttributes & 3;
-                found = 0;
-            }
-    }
+    for (int i = 0; i < cd->bNumInterfaces && found < 0; i++)
+        for (int a = 0; a < cd->interface[i].num_altsetting && found < 0; a++) {
+            const struct libusb_interface_descriptor *id = &cd->interface[i].altsetting[a];
+            for (int e = 0; e < id->bNumEndpoints; e++)
+                if (id->endpoint[e].bEndpointAddress == EP_IN) {
+                    *type = id->endpoint[e].bmAttributes & 3;
+                    s->iface = id->bInterfaceNumber;
+                    s->alt = id->bAlternateSetting;
+                    found = 0;
+                }
+        }
     libusb_free_config_descriptor(cd);
     return found;
 }
@@ -80,15 +88,30 @@ static int claim(struct srcl *s, libusb_device *d, char *err, size_t errlen)
     int cur = 0;
     if (libusb_get_configuration(s->h, &cur) != 0 || cur != 1)
         libusb_set_configuration(s->h, 1);
-    r = libusb_claim_interface(s->h, 0);
-    if (r == 0 && endpoint_type(d, &s->ep_type) != 0)
-        r = LIBUSB_ERROR_NOT_FOUND;
+    s->iface = s->alt = 0;
+    r = endpoint_type(s, d, &s->ep_type) != 0 ? LIBUSB_ERROR_NOT_FOUND
+                                              : libusb_claim_interface(s->h, s->iface);
+    if (r == 0 && s->alt)
+        r = libusb_set_interface_alt_setting(s->h, s->iface, s->alt);
     if (r != 0) {
-        snprintf(err, errlen, "cannot use interface 0 / endpoint 0x81 of %04x:%04x: %s",
-                 s->cfg.libusb.vid, s->cfg.libusb.pid, libusb_strerror(r));
+        snprintf(err, errlen, "cannot use interface %d / endpoint 0x%02x of %04x:%04x: %s",
+                 s->iface, EP_IN, s->cfg.libusb.vid, s->cfg.libusb.pid, libusb_strerror(r));
         libusb_close(s->h);
         s->h = NULL;
         return -1;
+    }
+    if (s->cfg.start_request.on) { /* the device streams after its start request */
+        const uint8_t *q = s->cfg.start_request.setup;
+        r = libusb_control_transfer(s->h, q[0], q[1], (uint16_t)(q[2] | q[3] << 8),
+                                    (uint16_t)(q[4] | q[5] << 8), NULL, 0, 2000);
+        if (r < 0) {
+            snprintf(err, errlen, "the start request %02x/%02x to %04x:%04x failed: %s", q[0],
+                     q[1], s->cfg.libusb.vid, s->cfg.libusb.pid, libusb_strerror(r));
+            libusb_release_interface(s->h, s->iface);
+            libusb_close(s->h);
+            s->h = NULL;
+            return -1;
+        }
     }
     return 0;
 }
@@ -253,7 +276,7 @@ static void release_device(struct srcl *s)
 {
     if (!s->h)
         return;
-    libusb_release_interface(s->h, 0);
+    libusb_release_interface(s->h, s->iface);
     libusb_close(s->h);
     s->h = NULL;
     /* libusb_free_transfer() looks at the transfer's handle: it must not see the closed one. */

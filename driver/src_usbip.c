@@ -27,7 +27,7 @@
 #define ANSWER_WAIT_NS 2000000000LL /* the import and control requests are answered within this */
 
 enum state { S_DOWN, S_IMPORT, S_CONFIG, S_RUN };
-enum pkind { P_FREE, P_IN, P_CONFIG, P_CLEAR, P_UNLINK };
+enum pkind { P_FREE, P_IN, P_CONFIG, P_CLEAR, P_START, P_UNLINK };
 
 struct pending {
     enum pkind kind;
@@ -139,7 +139,7 @@ static int submit(struct srcu *c, enum pkind kind, const uint8_t setup[8])
     struct uip_hdr h = {.command = UIP_CMD_SUBMIT, .seqnum = p->seqnum, .devid = c->devid};
     if (kind == P_IN) {
         h.direction = UIP_DIR_IN;
-        h.ep = 1;
+        h.ep = (c->cfg.in_ep ? c->cfg.in_ep : 0x81) & 0x0F;
         h.u.submit.length = (int32_t)c->cfg.max_packet;
         h.u.submit.interval = 1; /* Linux usbip-host refuses an interrupt URB with interval 0 */
         c->n_in++;
@@ -167,7 +167,8 @@ static void await_answer(struct srcu *c, const char *what, int64_t now)
 
 static void send_clear_halt(struct srcu *c, int64_t now)
 {
-    static const uint8_t clear[8] = {0x02, 0x01, 0x00, 0x00, 0x81, 0x00, 0x00, 0x00};
+    const uint8_t clear[8] = {0x02, 0x01, 0x00, 0x00, c->cfg.in_ep ? c->cfg.in_ep : 0x81, 0x00, 0x00,
+                              0x00};
     submit(c, P_CLEAR, clear);
     await_answer(c, "CLEAR_FEATURE(ENDPOINT_HALT)", now);
     c->clear_sent = 1;
@@ -263,6 +264,15 @@ static int ctrl_done(struct srcu *c, struct pending *p, int32_t status, int64_t 
     if (kind == P_CONFIG) {
         if (status != 0)
             return violation(c, "SET_CONFIGURATION refused");
+        if (c->cfg.start_request.on) { /* the device streams after its start request */
+            await_answer(c, "the start request", now);
+            submit(c, P_START, c->cfg.start_request.setup);
+            return 0;
+        }
+        config_done(c, sink);
+    } else if (kind == P_START) {
+        if (status != 0)
+            return violation(c, "the start request refused");
         config_done(c, sink);
     } else {
         c->answer_by = 0;

@@ -103,7 +103,8 @@ static int driver_main(void *arg)
         .source = r->setup->source,
         .src = {.usbip = {.port = r->port},
                 .libusb = {.vid = sc->device.vid, .pid = sc->device.pid},
-                .max_packet = sc->device.packet_size},
+                .max_packet = sc->device.packet_size,
+                .in_ep = scn_stream_ep(sc)},
         .open_timeout_ms = READY_TIMEOUT_MS,
         .slots = sc->transport.ring_slots,
         .packet_size = sc->device.packet_size,
@@ -120,6 +121,22 @@ static int driver_main(void *arg)
         .quiet = !r->o->verbose,
         .log_delivered = r->o->app_command != NULL,
     };
+    /* A device that streams after its start request: the reader sends it, as its driver would. */
+    for (size_t i = 0; sc->device.start == SCN_START_ON_REQUEST && i < sc->device.n_control; i++) {
+        const struct scn_ctl *c = &sc->device.control[i];
+        if (!c->has_action || c->action != SCN_ACT_START)
+            continue;
+        uint8_t *q = d.src.start_request.setup;
+        q[0] = c->request_type;
+        q[1] = c->request;
+        q[2] = (uint8_t)c->value;
+        q[3] = (uint8_t)(c->value >> 8);
+        q[4] = (uint8_t)c->index;
+        q[5] = (uint8_t)(c->index >> 8);
+        q[6] = q[7] = 0;
+        d.src.start_request.on = 1;
+        break;
+    }
     return drv_run(&d);
 }
 

@@ -17,7 +17,8 @@ int ffsa_open(struct ffsa_queue *q, int fd)
     return 0;
 }
 
-int ffsa_submit(struct ffsa_queue *q, const uint8_t *data, size_t len, uint32_t seq)
+static int submit(struct ffsa_queue *q, const uint8_t *data, size_t len, uint32_t seq,
+                  uint16_t op)
 {
     int i = 0;
     while (i < FFSA_DEPTH && q->used[i])
@@ -26,11 +27,12 @@ int ffsa_submit(struct ffsa_queue *q, const uint8_t *data, size_t len, uint32_t 
         errno = i == FFSA_DEPTH ? EAGAIN : EINVAL;
         return -1;
     }
-    memcpy(q->buf[i], data, len);
+    if (data)
+        memcpy(q->buf[i], data, len);
     struct iocb *cb = &q->cb[i];
     memset(cb, 0, sizeof *cb);
     cb->aio_data = (uint64_t)i;
-    cb->aio_lio_opcode = IOCB_CMD_PWRITE;
+    cb->aio_lio_opcode = op;
     cb->aio_fildes = (uint32_t)q->fd;
     cb->aio_buf = (uint64_t)(uintptr_t)q->buf[i];
     cb->aio_nbytes = len;
@@ -43,6 +45,16 @@ int ffsa_submit(struct ffsa_queue *q, const uint8_t *data, size_t len, uint32_t 
     q->seq[i] = seq;
     q->n++;
     return 0;
+}
+
+int ffsa_submit(struct ffsa_queue *q, const uint8_t *data, size_t len, uint32_t seq)
+{
+    return submit(q, data, len, seq, IOCB_CMD_PWRITE);
+}
+
+int ffsa_submit_read(struct ffsa_queue *q, size_t len, uint32_t seq)
+{
+    return submit(q, NULL, len, seq, IOCB_CMD_PREAD);
 }
 
 void ffsa_reap(struct ffsa_queue *q, int64_t timeout_ns, ffsa_done_fn done, void *ctx)

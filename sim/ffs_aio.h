@@ -8,6 +8,9 @@
  *  - ffsa_submit() copies len bytes (0: a zero-length packet; at most PKT_MAX_SIZE) and queues
  *    one write tagged seq; -1 with errno when FFSA_DEPTH are in flight or the kernel refuses.
  *    A request completes when the host has read the packet. Never blocks.
+ *  - ffsa_submit_read() queues one read of at most len bytes (at most PKT_MAX_SIZE) tagged seq on
+ *    an OUT endpoint file: it completes when the host has sent data (res = the bytes read, into
+ *    the queue's buffer: only the count is reported). Same errors as ffsa_submit().
  *  - ffsa_reap() waits up to timeout_ns (0: does not wait) for completions and calls done()
  *    for each with its seq and result (bytes written, or -errno: -ESHUTDOWN when the host went
  *    away or the UDC was unbound).
@@ -39,6 +42,7 @@ struct ffsa_queue {
 
 int ffsa_open(struct ffsa_queue *q, int fd);
 int ffsa_submit(struct ffsa_queue *q, const uint8_t *data, size_t len, uint32_t seq);
+int ffsa_submit_read(struct ffsa_queue *q, size_t len, uint32_t seq);
 void ffsa_reap(struct ffsa_queue *q, int64_t timeout_ns, ffsa_done_fn done, void *ctx);
 void ffsa_close(struct ffsa_queue *q, ffsa_done_fn done, void *ctx);
 

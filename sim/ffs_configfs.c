@@ -60,7 +60,8 @@ static int gput(const struct ffsc *g, const char *rel, const char *file, const c
 int ffsc_create(struct ffsc *g, const char *name, const char *udc, const struct usbdev *u,
                 const char *config_name, char *err, size_t cap)
 {
-    char ids[3][8], text[3][128], p[PATH_MAX], link[PATH_MAX];
+    char ids[3][8], text[3][128], cls[3][8], misc[3][8], p[PATH_MAX], link[PATH_MAX];
+    const struct scn_scenario *sc = usbdev_scenario(u);
     snprintf(g->name, sizeof g->name, "%s", name);
     g->udc = udc;
     snprintf(ids[0], sizeof ids[0], "0x%04x", usbdev_vid(u));
@@ -68,11 +69,23 @@ int ffsc_create(struct ffsc *g, const char *name, const char *udc, const struct 
     snprintf(ids[2], sizeof ids[2], "0x%04x", usbdev_bcd_device(u));
     for (int i = 0; i < 3; i++)
         model_string(u, (uint8_t)(i + 1), text[i], sizeof text[i]);
+    snprintf(cls[0], sizeof cls[0], "0x%02x", sc->device.dev_class);
+    snprintf(cls[1], sizeof cls[1], "0x%02x", sc->device.dev_subclass);
+    snprintf(cls[2], sizeof cls[2], "0x%02x", sc->device.dev_protocol);
+    snprintf(misc[0], sizeof misc[0], "0x%04x", sc->device.bcd_usb);
+    snprintf(misc[1], sizeof misc[1], "%u", sc->device.max_power_ma);
+    snprintf(misc[2], sizeof misc[2], "0x%02x", sc->device.cfg_attributes);
+    /* A string given as "" is not written: the gadget then has none (index 0). */
     const struct { const char *rel, *file, *val; } attrs[] = {
         {".", "idVendor", ids[0]}, {".", "idProduct", ids[1]}, {".", "bcdDevice", ids[2]},
-        {".", "bcdUSB", "0x0200"}, {"strings/0x409", "manufacturer", text[0]},
-        {"strings/0x409", "product", text[1]}, {"strings/0x409", "serialnumber", text[2]},
-        {"configs/c.1", "MaxPower", "100"},
+        {".", "bcdUSB", misc[0]}, {".", "bDeviceClass", cls[0]},
+        {".", "bDeviceSubClass", cls[1]}, {".", "bDeviceProtocol", cls[2]},
+        {".", "max_speed", usbdev_full_speed(u) ? "full-speed" : NULL},
+        {"strings/0x409", "manufacturer", text[0][0] ? text[0] : NULL},
+        {"strings/0x409", "product", text[1][0] ? text[1] : NULL},
+        {"strings/0x409", "serialnumber", text[2][0] ? text[2] : NULL},
+        {"configs/c.1", "MaxPower", misc[1]},
+        {"configs/c.1", "bmAttributes", sc->device.cfg_attributes != 0x80 ? misc[2] : NULL},
         {"configs/c.1/strings/0x409", "configuration", config_name},
     };
     snprintf(g->dir, sizeof g->dir, "%s/%s", FFSC_ROOT, g->name);
@@ -85,7 +98,7 @@ int ffsc_create(struct ffsc *g, const char *name, const char *udc, const struct 
             goto fail;
     }
     for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
-        if (gput(g, attrs[i].rel, attrs[i].file, attrs[i].val) != 0)
+        if (attrs[i].val && gput(g, attrs[i].rel, attrs[i].file, attrs[i].val) != 0)
             goto fail;
     gadget_path(g, "functions/ffs.%s", p, sizeof p);
     gadget_path(g, "configs/c.1/ffs.%s", link, sizeof link);

@@ -99,7 +99,7 @@ struct ffs_descs {
 struct ffs_strings {
     struct usb_functionfs_strings_head head;
     __le16 lang;
-    char str[64];
+    char str[SCN_MAX_IFACES * (SCN_MAX_TEXT + 1)];
 } __attribute__((packed));
 
 /* Full speed: at most 64-byte packets, interrupt interval in frames (ms). */
@@ -134,12 +134,62 @@ static int build_descs(const struct usbdev *u, const struct scn_scenario *sc, st
     return 0;
 }
 
+/* A device with interfaces of its own: the configuration descriptor's body (interfaces, their
+ * class descriptors, endpoints) as the one speed's set, iInterface renumbered to the function's
+ * string table (1..). FunctionFS takes the device-recipient requests too (ALL_CTRL_RECIP). */
+static uint8_t *build_custom(const struct usbdev *u, size_t *len)
+{
+    int n = usbdev_descriptor(u, USB_DT_CONFIG, 0, NULL, 0);
+    if (n < 9)
+        return NULL;
+    uint8_t *cfg = malloc((size_t)n);
+    size_t head = sizeof(struct usb_functionfs_descs_head_v2) + 4;
+    uint8_t *b = malloc(head + (size_t)n);
+    if (!cfg || !b) {
+        free(cfg);
+        free(b);
+        return NULL;
+    }
+    usbdev_descriptor(u, USB_DT_CONFIG, 0, cfg, (size_t)n);
+    size_t body = (size_t)n - 9;
+    uint32_t count = 0, next_str = 1;
+    uint8_t *d = b + head;
+    memcpy(d, cfg + 9, body);
+    for (size_t i = 0; i + 2 <= body && d[i] >= 2; i += d[i], count++)
+        if (d[i + 1] == USB_DT_INTERFACE && i + 9 <= body && d[i + 8])
+            d[i + 8] = (uint8_t)next_str++;
+    free(cfg);
+    struct usb_functionfs_descs_head_v2 h = {
+        .magic = htole32(FUNCTIONFS_DESCRIPTORS_MAGIC_V2),
+        .length = htole32((uint32_t)(head + body)),
+        .flags = htole32((usbdev_full_speed(u) ? FUNCTIONFS_HAS_FS_DESC : FUNCTIONFS_HAS_HS_DESC) |
+                         FUNCTIONFS_ALL_CTRL_RECIP)};
+    memcpy(b, &h, sizeof h);
+    uint32_t c = htole32(count);
+    memcpy(b + sizeof h, &c, 4);
+    *len = head + body;
+    return b;
+}
+
 int ffs_descriptors(const struct scn_scenario *sc, void *buf, size_t cap, char err[SCN_ERR_MAX])
 {
     struct ffs_descs d;
     struct usbdev *u = usbdev_new(sc, err);
     if (!u)
         return -1;
+    if (sc->device.n_ifaces) {
+        size_t len = 0;
+        uint8_t *b = build_custom(u, &len);
+        usbdev_free(u);
+        if (!b || cap < len) {
+            snprintf(err, SCN_ERR_MAX, "no room for the %zu bytes of descriptors", len);
+            free(b);
+            return -1;
+        }
+        memcpy(buf, b, len);
+        free(b);
+        return (int)len;
+    }
     int r = build_descs(u, sc, &d);
     usbdev_free(u);
     if (r != 0 || cap < sizeof d) {
@@ -150,15 +200,33 @@ int ffs_descriptors(const struct scn_scenario *sc, void *buf, size_t cap, char e
     return (int)sizeof d;
 }
 
-/* One string (the interface's), US English; returns the exact length to write. */
+/* The function's strings, US English: the interface's ("usbsim NAME"), or with interfaces of
+ * the scenario's own their names in entry order (at least one string); returns the length. */
 static size_t build_strings(const struct scn_scenario *sc, struct ffs_strings *s)
 {
     memset(s, 0, sizeof *s);
-    int n = snprintf(s->str, sizeof s->str, "usbsim %.50s", sc->name);
-    size_t len = offsetof(struct ffs_strings, str) + (size_t)n + 1;
+    size_t at = 0;
+    uint32_t count = 0;
+    for (size_t i = 0; i < sc->device.n_ifaces; i++) {
+        const char *name = sc->device.ifaces[i].name;
+        if (!name[0])
+            continue;
+        size_t n = strlen(name);
+        if (at + n + 1 > sizeof s->str)
+            break;
+        memcpy(s->str + at, name, n + 1);
+        at += n + 1;
+        count++;
+    }
+    if (!count) {
+        int n = snprintf(s->str, sizeof s->str, "usbsim %.50s", sc->name);
+        at = (size_t)n + 1;
+        count = 1;
+    }
+    size_t len = offsetof(struct ffs_strings, str) + at;
     s->head.magic = htole32(FUNCTIONFS_STRINGS_MAGIC);
     s->head.length = htole32((uint32_t)len);
-    s->head.str_count = htole32(1);
+    s->head.str_count = htole32(count);
     s->head.lang_count = htole32(1);
     s->lang = htole16(0x0409);
     return len;
@@ -167,6 +235,18 @@ static size_t build_strings(const struct scn_scenario *sc, struct ffs_strings *s
 /* ---- FunctionFS: the mount and the endpoint files ---- */
 
 enum stream { STREAM_IDLE, STREAM_PROBING, STREAM_ON };
+
+#define MAX_OUT_EPS 4 /* OUT endpoint files read (their data counted) */
+#define OUT_DEPTH 2   /* reads kept in flight on each */
+
+/* An OUT endpoint of the scenario: its file, reads in flight, the model that counts the data. */
+struct out_ep {
+    int fd;
+    uint8_t addr;
+    size_t len;
+    struct usbdev *u;
+    struct ffsa_queue q;
+};
 
 /* One gadget: the backend's state between open and close. */
 struct run {
@@ -177,6 +257,11 @@ struct run {
     struct ffsc g;
     char mnt[64];                  /* where functionfs is mounted; "" = no mount point */
     int mounted, ep0, ep_in;
+    uint8_t ep_addr[SCN_MAX_IFACES * SCN_MAX_EPS + 1]; /* ep file N (1..) -> the scenario's address */
+    int n_eps;
+    uint8_t *ctrl;                 /* ep0 data stages, 64 KiB */
+    struct out_ep out[MAX_OUT_EPS];
+    int n_out;
     struct ffsa_queue q;
     enum stream stream;
     int enabled, halted, probes, probe_failed;
@@ -214,14 +299,57 @@ static int open_function(struct run *r, char *err, size_t cap)
     if ((r->ep0 = open_ep(r, "ep0", O_RDWR)) < 0)
         return fn_fail(err, cap, "open ep0", r);
     errno = EINVAL;
-    if (build_descs(r->u, r->sc, &d) != 0 || write(r->ep0, &d, sizeof d) != (ssize_t)sizeof d)
+    if (r->sc->device.n_ifaces) {
+        size_t len = 0;
+        uint8_t *b = build_custom(r->u, &len);
+        ssize_t w = b ? write(r->ep0, b, len) : -1;
+        free(b);
+        if (w != (ssize_t)len)
+            return fn_fail(err, cap, "write the scenario's descriptors to ep0 (FunctionFS takes "
+                           "interface, endpoint, HID and a few other class descriptors)", r);
+    } else if (build_descs(r->u, r->sc, &d) != 0 ||
+               write(r->ep0, &d, sizeof d) != (ssize_t)sizeof d) {
         return fn_fail(err, cap, "write the descriptors to ep0", r);
+    }
     size_t n = build_strings(r->sc, &s);
     if (write(r->ep0, &s, n) != (ssize_t)n)
         return fn_fail(err, cap, "write the strings to ep0", r);
+    /* The endpoint files are numbered in descriptor order (the first speed's set). */
+    r->n_eps = 0;
+    const struct scn_scenario *sc = r->sc;
+    int stream_file = 1;
+    for (size_t i = 0; i < sc->device.n_ifaces; i++)
+        for (size_t j = 0; j < sc->device.ifaces[i].n_eps; j++) {
+            uint8_t a = sc->device.ifaces[i].eps[j].address;
+            int seen = 0;
+            for (int k = 1; k <= r->n_eps; k++)
+                seen |= r->ep_addr[k] == a;
+            if (seen || r->n_eps + 1 >= (int)sizeof r->ep_addr)
+                continue;
+            r->ep_addr[++r->n_eps] = a;
+            if (a == usbdev_stream_ep(r->u))
+                stream_file = r->n_eps;
+        }
+    char file[16];
+    snprintf(file, sizeof file, "ep%d", stream_file);
     /* O_NONBLOCK: a request while the host has not configured the device fails, not waits. */
-    if ((r->ep_in = open_ep(r, "ep1", O_RDWR | O_NONBLOCK)) < 0)
-        return fn_fail(err, cap, "open the IN endpoint ep1", r);
+    if ((r->ep_in = open_ep(r, file, O_RDWR | O_NONBLOCK)) < 0)
+        return fn_fail(err, cap, "open the stream's IN endpoint file", r);
+    for (int k = 1; k <= r->n_eps && r->n_out < MAX_OUT_EPS; k++) {
+        if (r->ep_addr[k] & USB_DIR_IN)
+            continue;
+        struct out_ep *o = &r->out[r->n_out];
+        const struct scn_ep *e = scn_find_ep(sc, r->ep_addr[k], NULL);
+        o->addr = r->ep_addr[k];
+        o->len = e && e->max_packet < PKT_MAX_SIZE ? e->max_packet : PKT_MAX_SIZE;
+        o->u = r->u;
+        snprintf(file, sizeof file, "ep%d", k);
+        if ((o->fd = open_ep(r, file, O_RDWR | O_NONBLOCK)) < 0)
+            return fn_fail(err, cap, "open an OUT endpoint file", r);
+        r->n_out++;
+        if (ffsa_open(&o->q, o->fd) != 0)
+            return fn_fail(err, cap, "set up AIO on an OUT endpoint", r);
+    }
     return 0;
 }
 
@@ -232,16 +360,25 @@ static int stopping(const struct run *r)
     return (r->l.stop[0] && *r->l.stop[0]) || (r->l.stop[1] && *r->l.stop[1]);
 }
 
-static void control(struct run *r, const uint8_t setup[8])
+/* A request FunctionFS passed on: wIndex of an endpoint-recipient request names the endpoint
+ * file (1..), turned back into the scenario's address. An OUT data stage is read only when the
+ * model accepts the request. */
+static void control(struct run *r, const uint8_t setup_in[8])
 {
-    size_t len = 0;
-    enum usbdev_ctrl c = usbdev_control(r->u, clk_mono_ns(), setup, r->pkt, sizeof r->pkt, &len);
+    uint8_t setup[8];
+    memcpy(setup, setup_in, 8);
+    if ((setup[0] & USB_RECIP_MASK) == USB_RECIP_ENDPOINT && setup[4] >= 1 &&
+        setup[4] <= r->n_eps && setup[5] == 0)
+        setup[4] = r->ep_addr[setup[4]];
+    size_t len = 0, wlen = (size_t)(setup[6] | setup[7] << 8);
     int in = (setup[0] & USB_DIR_IN) != 0;
+    enum usbdev_ctrl c = usbdev_control_data(r->u, clk_mono_ns(), setup, NULL, in ? 0 : wlen,
+                                             r->ctrl, in ? 0xFFFF : 0, &len);
     ssize_t n;
     if (c == USBDEV_CTRL_OK)
-        n = in ? write(r->ep0, r->pkt, len) : read(r->ep0, r->pkt, 0);
+        n = in ? write(r->ep0, r->ctrl, len) : read(r->ep0, r->ctrl, wlen);
     else /* the opposite direction's I/O stalls ep0 */
-        n = in ? read(r->ep0, r->pkt, 0) : write(r->ep0, r->pkt, 0);
+        n = in ? read(r->ep0, r->ctrl, 0) : write(r->ep0, r->ctrl, 0);
     (void)n;
 }
 
@@ -254,7 +391,7 @@ static void set_configuration(struct run *r, uint8_t value)
 
 static void clear_halt(struct run *r)
 {
-    uint8_t s[8] = {0x02, USB_REQ_CLEAR_FEATURE, 0, 0, USBDEV_EP_IN, 0, 0, 0};
+    uint8_t s[8] = {0x02, USB_REQ_CLEAR_FEATURE, 0, 0, usbdev_stream_ep(r->u), 0, 0, 0};
     size_t len;
     usbdev_control(r->u, clk_mono_ns(), s, r->pkt, sizeof r->pkt, &len);
 }
@@ -281,6 +418,23 @@ static void ep0_events(struct run *r)
             break;
         }
     }
+}
+
+/* A read on an OUT endpoint completed: its bytes are counted, the data dropped. */
+static void out_done(void *ctx, uint32_t seq, int64_t res)
+{
+    struct out_ep *o = ctx;
+    (void)seq;
+    if (res > 0)
+        usbdev_out_data(o->u, o->addr, (size_t)res);
+}
+
+/* Keeps OUT_DEPTH reads in flight on each OUT endpoint while the host has the device configured. */
+static void feed_out(struct run *r)
+{
+    for (int i = 0; i < r->n_out; i++)
+        while (r->out[i].q.n < OUT_DEPTH && ffsa_submit_read(&r->out[i].q, r->out[i].len, 0) == 0)
+            ;
 }
 
 static void write_done(void *ctx, uint32_t seq, int64_t res)
@@ -373,6 +527,8 @@ static int step(struct run *r)
     }
     if (r->enabled && r->g.bound && r->stream != STREAM_PROBING)
         feed(r, now);
+    if (r->enabled && r->g.bound)
+        feed_out(r);
     int64_t next = r->stream == STREAM_ON ? usbdev_next_deadline(r->u, now) : USBDEV_NEVER;
     if (r->halted && r->halt_end < next)
         next = r->halt_end;
@@ -381,13 +537,19 @@ static int step(struct run *r)
     int64_t wait = next == USBDEV_NEVER ? 100000000LL : next - now;
     wait = wait < 0 ? 0 : wait > 100000000LL ? 100000000LL : wait;
     struct timespec ts = {wait / 1000000000LL, wait % 1000000000LL};
-    struct pollfd p[2] = {{.fd = r->ep0, .events = POLLIN}, {.fd = r->q.efd, .events = POLLIN}};
-    if (ppoll(p, 2, &ts, r->l.wait_mask) < 0 && errno != EINTR)
+    struct pollfd p[2 + MAX_OUT_EPS] = {{.fd = r->ep0, .events = POLLIN},
+                                        {.fd = r->q.efd, .events = POLLIN}};
+    for (int i = 0; i < r->n_out; i++)
+        p[2 + i] = (struct pollfd){.fd = r->out[i].q.efd, .events = POLLIN};
+    if (ppoll(p, (nfds_t)(2 + r->n_out), &ts, r->l.wait_mask) < 0 && errno != EINTR)
         return -1;
     if (p[0].revents & POLLIN)
         ep0_events(r);
     if (p[1].revents & POLLIN)
         ffsa_reap(&r->q, 0, write_done, r);
+    for (int i = 0; i < r->n_out; i++)
+        if (p[2 + i].revents & POLLIN)
+            ffsa_reap(&r->out[i].q, 0, out_done, &r->out[i]);
     return 0;
 }
 
@@ -414,6 +576,10 @@ static int ffs_open(const struct gadget_opts *o, const struct scn_scenario *sc,
     r->u = l->dev;
     r->ep0 = r->ep_in = -1;
     r->q.efd = -1;
+    if (!(r->ctrl = malloc(0x10000))) {
+        set_err(err, cap, "out of memory");
+        return XC_ENV;
+    }
     char name[32];
     snprintf(name, sizeof name, "usbsim-%ld", (long)getpid());
     if (ffsc_create(&r->g, name, o->udc ? o->udc : FFS_DEFAULT_UDC, r->u,
@@ -455,6 +621,15 @@ static void ffs_close(void *state)
         return;
     ffsc_bind(&r->g, 0);
     ffsa_close(&r->q, write_done, r);
+    for (int i = 0; i < r->n_out; i++) {
+        ffsa_close(&r->out[i].q, out_done, &r->out[i]);
+        close(r->out[i].fd);
+    }
+    const struct usbdev_stats *st = r->u ? usbdev_stats(r->u) : NULL;
+    if (st && st->out_transfers && !r->o->quiet)
+        fprintf(stderr, "usbsim gadget: the host sent %llu bytes in %llu OUT transfers (counted, "
+                "not kept)\n", (unsigned long long)st->out_bytes,
+                (unsigned long long)st->out_transfers);
     if (r->ep_in >= 0)
         close(r->ep_in);
     if (r->ep0 >= 0)
@@ -464,6 +639,7 @@ static void ffs_close(void *state)
     if (r->mnt[0])
         rmdir(r->mnt);
     ffsc_remove(&r->g);
+    free(r->ctrl);
     free(r);
 }
 

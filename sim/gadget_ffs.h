@@ -7,6 +7,19 @@
  *    descriptors (v2 format) and one string to ep0, opens the IN endpoint file, then binds the
  *    UDC (opts->udc, default "dummy_udc.0"). In that order: the kernel refuses a bind before the
  *    descriptors are written. It does not wait for the host.
+ *  - A scenario with interfaces of its own (device.interfaces): the model's configuration body
+ *    (interfaces, class descriptors, endpoints) is written as the one speed's descriptor set
+ *    (high, or full with max_speed full-speed in configfs), with FUNCTIONFS_ALL_CTRL_RECIP so
+ *    device-recipient vendor/class requests reach the gadget; the strings are the interfaces'
+ *    names. FunctionFS accepts interface, endpoint, HID (0x21, in a HID-class interface) and a
+ *    few other class descriptors; a descriptor it refuses fails open with a message. The UDC
+ *    picks the bus endpoint addresses (dummy_hcd: the first IN 0x81, the first OUT 0x02, ...);
+ *    the stream plays on the file of the stream endpoint; other IN endpoint files are not
+ *    opened (their requests wait); the first 4 OUT endpoints are read with AIO (2 reads in
+ *    flight each) and their bytes counted by the model (usbdev_out_data), the data dropped. The device-level identity (class, bcdUSB,
+ *    strings, config attributes and power) goes to configfs; the composite layer sets
+ *    bMaxPacketSize0 and iConfiguration itself. ep0 SETUP events go to usbdev_control_data()
+ *    (an endpoint-recipient wIndex mapped back to the scenario's address).
  *  - The device's behaviour is usb_device.h's model (usbdev_), driven in real time: ENABLE is the
  *    host's SET_CONFIGURATION, DISABLE a bus reset; the model's packets are written to the IN
  *    endpoint with AIO (sim/ffs_aio.h), at most 8 queued in the kernel (a request completes

@@ -22,9 +22,20 @@ typedef struct scn_scenario SC;
 /* ---- checking a struct built in code -------------------------------------------------------- */
 
 /* The value of a present key in a struct built in code. */
-static int check_field(const struct scnk_key *k, const char *p, double ts, struct scnk_fail *f)
+static int check_field(const struct scnk_key *k, const char *p, const SC *s, struct scnk_fail *f)
 {
+    double ts = s->time_scale;
     switch (k->type) {
+    case SCNK_T_BYTES: {
+        struct scn_bytes b;
+        memcpy(&b, p, sizeof b);
+        if (b.len > SCN_MAX_BYTES || b.off > s->device.n_bytes ||
+            b.len > s->device.n_bytes - b.off || s->device.n_bytes > SCN_BYTES_POOL)
+            return scnk_failf(f, 0, 0, "%s: %u bytes at %u are outside the %u bytes of the pool; "
+                              "allowed: at most %d bytes inside device.bytes[0..n_bytes)", k->name,
+                              b.len, b.off, s->device.n_bytes, SCN_MAX_BYTES);
+        return 0;
+    }
     case SCNK_T_UINT: return scnk_check_uint(k, scnk_get(p, k->size), f);
     case SCNK_T_TIME: return scnk_check_time(k, (int64_t)scnk_get(p, 8), ts, f);
     case SCNK_T_DOUBLE: {
@@ -101,7 +112,7 @@ static int check_map(const struct scnk_table *t, const void *base, const SC *s, 
         else if (k->type == SCNK_T_LIST)
             rc = check_list(k, base, s, f, line, col);
         else if (scnk_present(t, base, i))
-            rc = check_field(k, p, s->time_scale, f);
+            rc = check_field(k, p, s, f);
         else
             rc = check_zero(t, base, i, f);
         if (rc)
@@ -156,6 +167,26 @@ int scn_parse(const char *name, const char *buf, size_t len, SC *out,
     return 0;
 }
 
+/* device.replay.file, relative to the scenario's directory, must be a readable file. */
+static int replay_missing(const char *path, const SC *s, char err[SCN_ERR_MAX])
+{
+    char full[4096];
+    const char *slash = strrchr(path, '/');
+    const char *f = s->device.replay.file;
+    if (f[0] == '/' || !slash)
+        snprintf(full, sizeof full, "%s", f);
+    else
+        snprintf(full, sizeof full, "%.*s/%s", (int)(slash - path), path, f);
+    struct stat st;
+    if (stat(full, &st) == 0 && S_ISREG(st.st_mode) && access(full, R_OK) == 0)
+        return 0;
+    snprintf(err, SCN_ERR_MAX, "%.160s:%d:%d: replay: file '%.80s' (%.100s) %s; allowed: a "
+             "readable recording, relative to the scenario's directory", path, s->device.replay.line,
+             s->device.replay.col, f, full, stat(full, &st) == 0 ? "is not a readable file"
+                                                                   : "does not exist");
+    return -1;
+}
+
 int scn_load(const char *path, SC *out, char err[SCN_ERR_MAX])
 {
     struct stat st;
@@ -192,6 +223,10 @@ int scn_load(const char *path, SC *out, char err[SCN_ERR_MAX])
     else
         rc = scn_parse(path, buf, len, out, err);
     free(buf);
+    if (rc == 0 && out->device.replay.file[0] && replay_missing(path, out, err)) {
+        scn_defaults(out);
+        return -1;
+    }
     return rc;
 }
 
@@ -208,6 +243,13 @@ void scn_defaults(SC *s)
     s->device.endpoint = SCN_EP_INTERRUPT;
     s->device.fifo_packets = 16;
     s->device.jitter.kind = SCN_DIST_NONE;
+    s->device.bcd_device = 0x0100;
+    s->device.bcd_usb = 0x0200;
+    s->device.max_packet0 = 64;
+    s->device.speed = SCN_SPEED_HIGH;
+    s->device.cfg_attributes = 0x80;
+    s->device.max_power_ma = 100;
+    s->device.start = SCN_START_IMMEDIATE;
     s->transport.ring_slots = 256;
     s->transport.overflow = SCN_OVF_BLOCK;
     s->transport.doorbell = SCN_DB_SUPPRESSED;

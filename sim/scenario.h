@@ -10,7 +10,15 @@
  *  - scn_parse() does the same on a buffer (name is used in messages only).
  *  - All times are stored in nanoseconds (int64), converted from the _ms/_us key the file used.
  *    scn_time_scale() divides every time by X (X > 0) for faster runs; the result stays valid.
- *  - The struct owns no heap memory: copy it, free nothing.
+ *  - The struct owns no heap memory: copy it, free nothing. The hex strings of the device keys
+ *    (extra, reply) live in its byte pool device.bytes (SCN_BYTES_POOL bytes in all, at most
+ *    SCN_MAX_BYTES each): struct scn_bytes points into it, scn_bytes_of() reads one.
+ *  - The device's own descriptors (all optional; absent, a v1 file keeps its meaning): identity,
+ *    interfaces with endpoints and class bytes, stream_endpoint (resolved by the loader: the
+ *    first IN endpoint listed; device.endpoint is then that endpoint's type), the control table,
+ *    start, replay (its file, relative to the scenario's directory, must exist: checked by
+ *    scn_load only; playing it is not implemented). Limits: SCN_MAX_IFACES interface entries,
+ *    SCN_MAX_EPS endpoints each, SCN_MAX_CONTROL control entries.
  *  - scn_write_yaml() (scn_write.h, included here) prints a scenario (with every default) as a
  *    loadable file.
  * Prefix: scn_.
@@ -77,6 +85,59 @@ enum scn_doorbell { SCN_DB_SUPPRESSED, SCN_DB_ALWAYS, SCN_DB_COUNT };
 /* device.timing: how the device waits for a packet's due time (sim/deadline.h). */
 enum scn_timing { SCN_TIMING_TIMER, SCN_TIMING_PRECISE, SCN_TIMING_COUNT };
 enum scn_verdict { SCN_VERDICT_PASS, SCN_VERDICT_FAIL, SCN_VERDICT_COUNT };
+enum scn_speed { SCN_SPEED_HIGH, SCN_SPEED_FULL, SCN_SPEED_COUNT };
+/* device.start: the stream's t0 at the first IN request after SET_CONFIGURATION, or at the
+ * control table's `action: start`. */
+enum scn_start { SCN_START_IMMEDIATE, SCN_START_ON_REQUEST, SCN_START_COUNT };
+enum scn_action { SCN_ACT_START, SCN_ACT_STOP, SCN_ACT_COUNT };
+
+/* The device's own descriptors (all optional, see docs/scenario-format.md). */
+#define SCN_MAX_IFACES 8    /* interface entries (an alternate setting is an entry) */
+#define SCN_MAX_EPS 8       /* endpoints per interface entry */
+#define SCN_MAX_CONTROL 64  /* control table entries */
+#define SCN_MAX_BYTES 4096  /* bytes in one hex string */
+#define SCN_BYTES_POOL 32768 /* bytes in all the hex strings of one scenario together */
+#define SCN_MAX_TEXT 126    /* characters of a string descriptor */
+#define SCN_MAX_PATH 255
+#define SCN_V1_STREAM_EP 0x81 /* the stream endpoint of the default interface */
+
+/* A hex bytes string: len bytes at device.bytes[off]; set: the key was given. */
+struct scn_bytes {
+    uint32_t off;
+    uint16_t len;
+    bool set;
+};
+
+struct scn_ep {
+    uint8_t address;          /* bit 7: IN */
+    enum scn_endpoint type;   /* interrupt | bulk */
+    uint16_t max_packet;
+    uint8_t interval;         /* bInterval as written; has_interval false: derived (see usb_device.h) */
+    bool has_interval;
+    struct scn_bytes extra;
+    int line, col;
+};
+
+struct scn_iface {
+    uint8_t number, alt, cls, subclass, protocol;
+    char name[SCN_MAX_TEXT + 1]; /* iInterface; "" = none */
+    struct scn_bytes extra;
+    size_t n_eps;
+    struct scn_ep eps[SCN_MAX_EPS];
+    int line, col;
+};
+
+struct scn_ctl {
+    uint8_t request_type, request;
+    uint16_t value, index;
+    bool has_value, has_index;
+    struct scn_bytes reply; /* reply.set, stall, has_action: exactly one */
+    uint8_t stall;          /* 1: stall: true */
+    bool has_stall;
+    enum scn_action action;
+    bool has_action;
+    int line, col;
+};
 
 struct scn_expect {
     bool has_delivered_min_ratio;
@@ -113,6 +174,29 @@ struct scn_scenario {
         size_t n_events;
         struct scn_dev_event events[SCN_MAX_EVENTS];
         enum scn_timing timing;
+        /* v2: the device's identity and descriptors. Absent keys keep v1's device. */
+        uint16_t bcd_device, bcd_usb;
+        uint8_t dev_class, dev_subclass, dev_protocol, max_packet0;
+        enum scn_speed speed;
+        char manufacturer[SCN_MAX_TEXT + 1], product[SCN_MAX_TEXT + 1], serial[SCN_MAX_TEXT + 1];
+        bool has_manufacturer, has_product, has_serial; /* absent: today's strings */
+        uint8_t cfg_attributes;
+        uint16_t max_power_ma;
+        size_t n_ifaces; /* 0: v1's single vendor interface with one IN endpoint 0x81 */
+        struct scn_iface ifaces[SCN_MAX_IFACES];
+        uint8_t stream_endpoint; /* the IN endpoint that plays the stream: scn_stream_ep() */
+        bool has_stream_endpoint;
+        size_t n_control;
+        struct scn_ctl control[SCN_MAX_CONTROL];
+        enum scn_start start;
+        struct {
+            char file[SCN_MAX_PATH + 1]; /* as written, relative to the scenario's directory */
+            uint8_t loop;
+            bool has_loop;
+            int line, col;
+        } replay; /* accepted and checked; playing a recording is not implemented yet */
+        uint32_t n_bytes; /* used bytes of the pool */
+        uint8_t bytes[SCN_BYTES_POOL];
     } device;
     struct {
         uint32_t ring_slots; /* power of two, 8..1048576 */
@@ -147,7 +231,7 @@ void scn_time_scale(struct scn_scenario *s, double x);
 
 /* The format's keys, walked from the same tables the loader uses (for generated documentation). */
 enum scn_key_type { SCN_KEY_INT, SCN_KEY_TIME, SCN_KEY_NUMBER, SCN_KEY_ENUM, SCN_KEY_TEXT,
-                    SCN_KEY_MAP, SCN_KEY_LIST };
+                    SCN_KEY_MAP, SCN_KEY_LIST, SCN_KEY_BYTES };
 struct scn_key_info {
     char path[96];        /* "device.jitter.max_us"; keys of list items: "device.events[].at_ms" */
     const char *name;     /* the last part of path */
@@ -164,6 +248,7 @@ struct scn_key_info {
     char allowed[320];    /* what it accepts, in the words of the loader's error messages */
     char deflt[64];       /* its default as scn_defaults() fills it; "" when absent by default */
     const char *doc;      /* what the key means, for the reference; NULL: nothing more to say */
+    const char *example;  /* a loadable example (without name and duration_ms); NULL: none given */
 };
 typedef void (*scn_key_fn)(const struct scn_key_info *k, void *ctx);
 /* Calls fn for every key, parents before their children, in table order. */
@@ -173,6 +258,19 @@ const char *scn_dist_name(enum scn_dist_kind k);
 const char *scn_event_name(enum scn_dev_event_kind k);
 const char *scn_overflow_name(enum scn_overflow o);
 const char *scn_doorbell_name(enum scn_doorbell d);
+/* The bytes of b (NULL when b is not set or points outside the pool). */
+const uint8_t *scn_bytes_of(const struct scn_scenario *s, const struct scn_bytes *b);
+/* Appends n bytes to the pool and points *b at them; 0, or -1 when the pool is full. */
+int scn_bytes_add(struct scn_scenario *s, struct scn_bytes *b, const uint8_t *data, size_t n);
+/* The endpoint that plays the stream: 0x81 without interfaces, else device.stream_endpoint when
+ * set, else the first IN endpoint listed (scn_first_in; 0 when there is none). With interfaces,
+ * the stream's transfer type is that endpoint's: device.endpoint is not used (the loader sets it
+ * to that type). */
+uint8_t scn_stream_ep(const struct scn_scenario *s);
+uint8_t scn_first_in(const struct scn_scenario *s);
+/* The interface entry and endpoint of address addr (NULL when no entry lists it). */
+const struct scn_ep *scn_find_ep(const struct scn_scenario *s, uint8_t addr,
+                                 const struct scn_iface **iface);
 
 #include "sim/scn_write.h"
 

@@ -28,6 +28,11 @@ static const char *const timing_names[] = {"timer", "precise"};
 static const char *const verdict_names[] = {"pass", "fail"};
 static const char *const order_names[] = {NULL, "strict"};
 static const char *const event_names[] = {"stall", "burst", "halt", "disconnect", "corrupt"};
+static const char *const speed_names[] = {"high", "full"};
+static const char *const start_names[] = {"immediate", "on_request"};
+static const char *const action_names[] = {"start", "stop"};
+static const char *const true_names[] = {NULL, "true"};
+static const char *const bool_names[] = {"false", "true"};
 
 #define NAMED(a, n) _Static_assert(sizeof a / sizeof a[0] == n, #a " names every value")
 NAMED(dist_names, SCN_DIST_COUNT);
@@ -39,6 +44,9 @@ NAMED(timing_names, SCN_TIMING_COUNT);
 NAMED(verdict_names, SCN_VERDICT_COUNT);
 NAMED(order_names, 2); /* order: absent (not strict) or strict */
 NAMED(event_names, SCN_EV_COUNT);
+NAMED(speed_names, SCN_SPEED_COUNT);
+NAMED(start_names, SCN_START_COUNT);
+NAMED(action_names, SCN_ACT_COUNT);
 
 int scnk_failf(struct scnk_fail *f, int line, int col, const char *fmt, ...)
 {
@@ -147,7 +155,7 @@ void scnk_allowed(const struct scnk_key *k, char *o, size_t n)
         snprintf(o, n, "one of %s", l);
         break;
     case SCNK_T_STR:
-        snprintf(o, n, "1..%llu %s", (unsigned long long)k->hi,
+        snprintf(o, n, "%llu..%llu %s", (unsigned long long)k->lo, (unsigned long long)k->hi,
                  (k->flags & SCNK_NAME) ? "characters of [A-Za-z0-9._-]"
                                         : "printable ASCII characters");
         break;
@@ -160,7 +168,54 @@ void scnk_allowed(const struct scnk_key *k, char *o, size_t n)
         snprintf(o, n, "a list of at most %llu mappings with keys %s",
                  (unsigned long long)k->hi, l);
         break;
+    case SCNK_T_BYTES:
+        snprintf(o, n, "hex bytes: pairs of hex digits, spaces between pairs optional, at most %d "
+                 "bytes (\"\" = none)", SCN_MAX_BYTES);
+        break;
     }
+}
+
+static int hex_digit(unsigned char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+int scnk_parse_hex(const struct scnk_key *k, const char *t, size_t n, uint8_t *out, size_t *len,
+                   struct scnk_fail *f)
+{
+    char a[300];
+    size_t digits = 0;
+    *len = 0;
+    scnk_allowed(k, a, sizeof a);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)t[i];
+        if (ch == ' ')
+            continue;
+        if (hex_digit(ch) < 0)
+            return scnk_failf(f, 0, 0, ch >= 0x20 && ch < 0x7f
+                                           ? "%s: character %zu ('%c') is not a hex digit; allowed: %s"
+                                           : "%s: character %zu (byte 0x%02x) is not a hex digit; "
+                                             "allowed: %s",
+                              k->name, i + 1, ch, a);
+        digits++;
+    }
+    if (digits % 2)
+        return scnk_failf(f, 0, 0, "%s: an odd number of hex digits (%zu); allowed: %s", k->name,
+                          digits, a);
+    if (digits / 2 > SCN_MAX_BYTES)
+        return scnk_failf(f, 0, 0, "%s: %zu bytes is too long; allowed: %s", k->name, digits / 2, a);
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == ' ')
+            continue;
+        if (i + 1 >= n || t[i + 1] == ' ')
+            return scnk_failf(f, 0, 0, "%s: a space inside a byte at character %zu; allowed: %s",
+                              k->name, i + 2, a);
+        out[(*len)++] = (uint8_t)(hex_digit((unsigned char)t[i]) << 4 |
+                                  hex_digit((unsigned char)t[i + 1]));
+        i++;
+    }
+    return 0;
 }
 
 const char *scnk_ctx(const struct scnk_table *t, const void *base)
@@ -387,6 +442,354 @@ _Static_assert(offsetof(struct scn_con_event, col) ==
                    offsetof(struct scn_con_event, line) + sizeof(int),
                "line, col adjacent");
 
+/* ---- the device's own descriptors (v2) ---- */
+
+#define IFACE_EX                                                                                \
+    "device:\n  packet_size: 64\n  interfaces:\n    - number: 0\n      alt: 0\n"              \
+    "      class: 0x03\n      subclass: 0x00\n      protocol: 0x00\n      name: \"Sensor\"\n" \
+    "      extra: \"09 21 11 01 00 01 22 20 00\"\n      endpoints:\n"                          \
+    "        - {address: 0x81, type: interrupt, max_packet: 64, interval: 4, extra: \"\"}\n"
+#define CTL_EX                                                                                  \
+    "device:\n  control:\n    - {request_type: 0xc0, request: 0x01, value: 0, index: 0, "      \
+    "reply: \"01 02 03 04\"}\n    - {request_type: 0x40, request: 0x02, action: start}\n"     \
+    "    - {request_type: 0xc0, request: 0x03, stall: true}\n"
+
+#define U8HEX(nm, T, fld) \
+    {.name = nm, .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xff, FLD(T, fld)}
+
+static bool ep_addr_ok(unsigned a) { return (a & 0x70) == 0 && (a & 0x0f) != 0; }
+
+/* The largest wMaxPacketSize the speed allows for the type; bulk at high speed: exactly 512. */
+static int ep_size_rule(const struct scn_ep *e, enum scn_speed sp, struct scnk_fail *f)
+{
+    if (sp == SCN_SPEED_FULL && e->max_packet > 64)
+        return scnk_failf(f, e->line, e->col, "endpoint 0x%02x: max_packet %u is over the full-speed "
+                          "limit; allowed: 1..64 at full speed", e->address, e->max_packet);
+    if (sp == SCN_SPEED_HIGH && e->type == SCN_EP_BULK && e->max_packet != 512)
+        return scnk_failf(f, e->line, e->col, "endpoint 0x%02x: max_packet %u for a bulk endpoint at "
+                          "high speed; allowed: exactly 512 (bulk at high speed)", e->address,
+                          e->max_packet);
+    return 0;
+}
+
+/* Class-specific bytes are whole descriptors: each starts with its length (at least 2) and the
+ * last one ends where the bytes end. */
+static int chain_rule(const SC *s, const struct scn_bytes *b, const char *what, int line, int col,
+                      struct scnk_fail *f)
+{
+    const uint8_t *d = scn_bytes_of(s, b);
+    size_t i = 0;
+    while (d && i < b->len && d[i] >= 2 && d[i] <= b->len - i)
+        i += d[i];
+    if (!d || i == b->len)
+        return 0;
+    return scnk_failf(f, line, col, "extra of %s: the descriptor at byte %zu has bLength %u, %s; "
+                      "allowed: whole descriptors, each starting with its length (at least 2)",
+                      what, i, d[i], d[i] < 2 ? "too short" : "past the end of the bytes");
+}
+
+static int ep_rule(const void *base, const SC *s, struct scnk_fail *f)
+{
+    const struct scn_ep *e = base;
+    char what[32];
+    snprintf(what, sizeof what, "endpoint 0x%02x", e->address);
+    if (chain_rule(s, &e->extra, what, e->line, e->col, f))
+        return -1;
+    if (!ep_addr_ok(e->address))
+        return scnk_failf(f, e->line, e->col, "address: 0x%02x is not an endpoint address; allowed: "
+                          "0x01..0x0f (OUT) or 0x81..0x8f (IN)", e->address);
+    if (ep_size_rule(e, s->device.speed, f))
+        return -1;
+    if (e->type == SCN_EP_INTERRUPT && e->has_interval) {
+        unsigned hi = s->device.speed == SCN_SPEED_HIGH ? 16 : 255;
+        if (e->interval < 1 || e->interval > hi)
+            return scnk_failf(f, e->line, e->col, "endpoint 0x%02x: interval %u; allowed: 1..%u for "
+                              "an interrupt endpoint at %s speed (%s)", e->address, e->interval, hi,
+                              s->device.speed == SCN_SPEED_HIGH ? "high" : "full",
+                              s->device.speed == SCN_SPEED_HIGH
+                                  ? "2^(interval-1) microframes of 125 us"
+                                  : "frames of 1 ms");
+    }
+    return 0;
+}
+
+static const struct scnk_key ep_keys[] = {
+    {.name = "address", .type = SCNK_T_UINT, .flags = SCNK_HEX | SCNK_REQ, .lo = 1, .hi = 0x8f,
+     FLD(struct scn_ep, address), .doc = "bEndpointAddress: bit 7 set is IN (0x81..0x8f), clear is "
+     "OUT (0x01..0x0f).", .example = IFACE_EX},
+    {.name = "type", .type = SCNK_T_ENUM, NAMES(ep_names), FLD(struct scn_ep, type),
+     .example = IFACE_EX},
+    {.name = "max_packet", .type = SCNK_T_UINT, .flags = SCNK_REQ, .lo = 1, .hi = 1024,
+     FLD(struct scn_ep, max_packet), .doc = "wMaxPacketSize. Full speed: at most 64. High speed: "
+     "interrupt at most 1024, bulk exactly 512.", .example = IFACE_EX},
+    {.name = "interval", .type = SCNK_T_UINT, .hi = 255, FLD(struct scn_ep, interval),
+     HAS(struct scn_ep, has_interval), .doc = "bInterval as written in the descriptor (interrupt: "
+     "high speed 1..16, 2^(interval-1) microframes; full speed 1..255 ms). Absent: bulk 0; the "
+     "stream's interrupt endpoint derives it from period_us; another interrupt endpoint 1.",
+     .example = IFACE_EX},
+    {.name = "extra", .type = SCNK_T_BYTES, FLD(struct scn_ep, extra),
+     HAS(struct scn_ep, extra.set), .doc = "Class-specific descriptor bytes written right after the "
+     "endpoint descriptor.", .example = IFACE_EX},
+};
+static const struct scnk_table ep_t = {.what = "endpoint", KEYS(ep_keys), .rule = ep_rule};
+
+static const struct scnk_key iface_keys[] = {
+    {.name = "number", .type = SCNK_T_UINT, .hi = SCN_MAX_IFACES - 1,
+     FLD(struct scn_iface, number), .doc = "bInterfaceNumber. The numbers used must be 0..n-1.",
+     .example = IFACE_EX},
+    {.name = "alt", .type = SCNK_T_UINT, .hi = 255, FLD(struct scn_iface, alt),
+     .doc = "bAlternateSetting. Several entries with the same number are its alternate settings; "
+     "every number needs alt 0.", .example = IFACE_EX},
+    {.name = "class", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xff,
+     FLD(struct scn_iface, cls), .doc = "bInterfaceClass (0x03 HID, 0x02 CDC, 0xff vendor...).",
+     .example = IFACE_EX},
+    {.name = "subclass", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xff,
+     FLD(struct scn_iface, subclass), .example = IFACE_EX},
+    {.name = "protocol", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xff,
+     FLD(struct scn_iface, protocol), .example = IFACE_EX},
+    {.name = "name", .type = SCNK_T_STR, .hi = SCN_MAX_TEXT, FLD(struct scn_iface, name),
+     .doc = "The iInterface string; absent or \"\": none.", .example = IFACE_EX},
+    {.name = "extra", .type = SCNK_T_BYTES, FLD(struct scn_iface, extra),
+     HAS(struct scn_iface, extra.set), .doc = "Class-specific descriptor bytes written right after "
+     "the interface descriptor (a HID descriptor, CDC functional descriptors...).",
+     .example = IFACE_EX},
+    {.name = "endpoints", .type = SCNK_T_LIST, .hi = SCN_MAX_EPS, .sub = &ep_t,
+     .off = offsetof(struct scn_iface, eps), .count_off = offsetof(struct scn_iface, n_eps),
+     .item_size = sizeof(struct scn_ep), .lc = offsetof(struct scn_ep, line), .example = IFACE_EX},
+};
+static int iface_rule(const void *base, const SC *s, struct scnk_fail *f)
+{
+    const struct scn_iface *i = base;
+    char what[48];
+    snprintf(what, sizeof what, "interface %u alt %u", i->number, i->alt);
+    return chain_rule(s, &i->extra, what, i->line, i->col, f);
+}
+
+static const struct scnk_table iface_t = {.what = "interface", KEYS(iface_keys),
+                                          .rule = iface_rule};
+
+enum { CTL_RT, CTL_REQ, CTL_VALUE, CTL_INDEX, CTL_REPLY, CTL_STALL, CTL_ACTION };
+static const struct scnk_key ctl_keys[];
+
+static int ctl_kind(void *base, const struct scnk_seen *seen, struct scnk_mark map,
+                    struct scnk_fail *f)
+{
+    (void)base;
+    static const int answer[] = {CTL_REPLY, CTL_STALL, CTL_ACTION};
+    int first = -1;
+    for (int i = 0; i < 3; i++) {
+        const struct scnk_seen *b = &seen[answer[i]];
+        if (!b->on)
+            continue;
+        if (first >= 0) {
+            int a = seen[first].key.index < b->key.index ? first : answer[i];
+            int second = a == first ? answer[i] : first;
+            return scnk_failf(f, seen[second].key.line, seen[second].key.col,
+                              "%s and %s in one control entry; allowed: exactly one of reply, "
+                              "stall, action", ctl_keys[a].name, ctl_keys[second].name);
+        }
+        first = answer[i];
+    }
+    if (first < 0)
+        return scnk_failf(f, map.line, map.col, "control entry has none of reply, stall, action; "
+                          "allowed: exactly one of them");
+    return 0;
+}
+
+static int ctl_rule(const void *base, const SC *s, struct scnk_fail *f)
+{
+    (void)s;
+    const struct scn_ctl *c = base;
+    int n = c->reply.set + c->has_stall + c->has_action;
+    if (n != 1)
+        return scnk_failf(f, c->line, c->col, "control entry has %d of reply, stall, action; "
+                          "allowed: exactly one of them", n);
+    if (c->reply.set && !(c->request_type & 0x80) && c->reply.len)
+        return scnk_failf(f, c->line, c->col, "reply: %u bytes for an OUT request (request_type "
+                          "0x%02x, bit 7 clear); allowed: reply: \"\" (an OUT request gets no "
+                          "data back)", c->reply.len, c->request_type);
+    return 0;
+}
+
+static const struct scnk_key ctl_keys[] = {
+    [CTL_RT] = {.name = "request_type", .type = SCNK_T_UINT, .flags = SCNK_HEX | SCNK_REQ,
+                .hi = 0xff, FLD(struct scn_ctl, request_type), .doc = "bmRequestType, matched "
+                "exactly.", .example = CTL_EX},
+    [CTL_REQ] = {.name = "request", .type = SCNK_T_UINT, .flags = SCNK_HEX | SCNK_REQ, .hi = 0xff,
+                 FLD(struct scn_ctl, request), .doc = "bRequest, matched exactly.",
+     .example = CTL_EX},
+    [CTL_VALUE] = {.name = "value", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff,
+                   FLD(struct scn_ctl, value), HAS(struct scn_ctl, has_value),
+                   .doc = "wValue; absent: any.", .example = CTL_EX},
+    [CTL_INDEX] = {.name = "index", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff,
+                   FLD(struct scn_ctl, index), HAS(struct scn_ctl, has_index),
+                   .doc = "wIndex; absent: any.", .example = CTL_EX},
+    [CTL_REPLY] = {.name = "reply", .type = SCNK_T_BYTES, FLD(struct scn_ctl, reply),
+                   HAS(struct scn_ctl, reply.set), .doc = "The IN data stage (cut to wLength, as USB "
+                   "does); for an OUT request only \"\": the request is accepted (its data, if any, "
+                   "counted).", .example = CTL_EX},
+    [CTL_STALL] = {.name = "stall", .type = SCNK_T_ENUM, NAMES(true_names),
+                   FLD(struct scn_ctl, stall), HAS(struct scn_ctl, has_stall),
+                   .doc = "The request is answered with a stall.", .example = CTL_EX},
+    [CTL_ACTION] = {.name = "action", .type = SCNK_T_ENUM, NAMES(action_names),
+                    FLD(struct scn_ctl, action), HAS(struct scn_ctl, has_action),
+                    .doc = "The request is accepted (an IN request gets no data) and starts or "
+                    "stops the stream: start sets t0 if the stream has not started; stop pauses "
+                    "it (see usb_device.h).", .example = CTL_EX},
+};
+static const struct scnk_table ctl_t = {.what = "control entry", KEYS(ctl_keys), .flow = true,
+                                        .kind = ctl_kind, .rule = ctl_rule};
+
+static const struct scnk_key config_keys[] = {
+    U8HEX("attributes", SC, device.cfg_attributes),
+    {.name = "max_power_ma", .type = SCNK_T_UINT, .hi = 500, FLD(SC, device.max_power_ma)},
+};
+static const struct scnk_table config_t = {.what = "config", KEYS(config_keys), .flow = true};
+
+/* The replay mapping's place, for the check that its file exists (scn_load). */
+static int replay_kind(void *base, const struct scnk_seen *seen, struct scnk_mark map,
+                       struct scnk_fail *f)
+{
+    (void)seen;
+    (void)f;
+    SC *s = base; /* the replay table's fields are the scenario's */
+    s->device.replay.line = map.line;
+    s->device.replay.col = map.col;
+    return 0;
+}
+
+static const struct scnk_key replay_keys[] = {
+    {.name = "file", .type = SCNK_T_STR, .lo = 1, .hi = SCN_MAX_PATH,
+     FLD(SC, device.replay.file), .doc = "A recording, relative to the scenario's directory; it "
+     "must exist. Playing it is not implemented yet: the stream is the scenario's."},
+    {.name = "loop", .type = SCNK_T_ENUM, NAMES(bool_names), FLD(SC, device.replay.loop),
+     HAS(SC, device.replay.has_loop)},
+};
+/* file is required once the mapping says anything. */
+static enum scnk_need replay_need(const void *base, int i)
+{
+    const SC *s = base;
+    if (i == 0 && (s->device.replay.file[0] || s->device.replay.has_loop))
+        return SCNK_NEED_REQ;
+    return SCNK_NEED_OPT;
+}
+
+static const struct scnk_table replay_t = {.what = "replay", KEYS(replay_keys), .flow = true,
+                                           .kind = replay_kind, .need = replay_need};
+
+/* Each interface number has alt 0 and is one of 0..n-1; (number, alt) pairs are unique. */
+static int ifaces_rule(const SC *s, struct scnk_fail *f)
+{
+    const struct scn_iface *v = s->device.ifaces;
+    size_t n = s->device.n_ifaces < SCN_MAX_IFACES ? s->device.n_ifaces : SCN_MAX_IFACES;
+    unsigned used = 0, with_alt0 = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++)
+            if (v[j].number == v[i].number && v[j].alt == v[i].alt)
+                return scnk_failf(f, v[i].line, v[i].col, "interface %u alt %u is listed twice "
+                                  "(first at line %d); allowed: each number and alt once",
+                                  v[i].number, v[i].alt, v[j].line);
+        used |= 1u << (v[i].number & 7);
+        if (v[i].alt == 0)
+            with_alt0 |= 1u << (v[i].number & 7);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!(with_alt0 & 1u << (v[i].number & 7)))
+            return scnk_failf(f, v[i].line, v[i].col, "interface %u has no alt 0; allowed: "
+                              "alternate settings of an interface that has alt 0", v[i].number);
+    if (used & (used + 1)) {
+        unsigned gap = 0;
+        while (used & 1u << gap)
+            gap++;
+        return scnk_failf(f, v[0].line, v[0].col, "interface numbers skip %u; allowed: numbers 0..n-1 "
+                          "for n interfaces", gap);
+    }
+    /* Endpoint addresses: unique, except in alternate settings of one interface. */
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < v[i].n_eps && a < SCN_MAX_EPS; a++) {
+            const struct scn_ep *e = &v[i].eps[a];
+            for (size_t j = 0; j <= i; j++)
+                for (size_t b = 0; b < (j == i ? a : v[j].n_eps) && b < SCN_MAX_EPS; b++)
+                    if (v[j].eps[b].address == e->address && (j == i || v[j].number != v[i].number))
+                        return scnk_failf(f, e->line, e->col, "endpoint address 0x%02x is listed "
+                                          "twice (first at line %d); allowed: each address once "
+                                          "(alternate settings of one interface may repeat it)",
+                                          e->address, v[j].eps[b].line);
+        }
+    return 0;
+}
+
+/* The first IN endpoint listed (0 when none). */
+uint8_t scn_first_in(const SC *s)
+{
+    for (size_t i = 0; i < s->device.n_ifaces && i < SCN_MAX_IFACES; i++)
+        for (size_t a = 0; a < s->device.ifaces[i].n_eps && a < SCN_MAX_EPS; a++)
+            if (s->device.ifaces[i].eps[a].address & 0x80)
+                return s->device.ifaces[i].eps[a].address;
+    return 0;
+}
+
+/* After the device mapping: the stream endpoint defaults to the first IN endpoint listed, and
+ * the stream's transfer type is that endpoint's. */
+static int device_kind(void *base, const struct scnk_seen *seen, struct scnk_mark map,
+                       struct scnk_fail *f)
+{
+    (void)seen;
+    (void)map;
+    (void)f;
+    SC *s = base; /* the device table's fields are the scenario's */
+    if (!s->device.n_ifaces)
+        return 0;
+    if (!s->device.has_stream_endpoint) {
+        s->device.stream_endpoint = scn_first_in(s);
+        s->device.has_stream_endpoint = s->device.stream_endpoint != 0;
+    }
+    const struct scn_ep *e = scn_find_ep(s, s->device.stream_endpoint, NULL);
+    if (e && (e->address & 0x80))
+        s->device.endpoint = e->type;
+    return 0;
+}
+
+static int device_rule(const void *base, const SC *s, struct scnk_fail *f)
+{
+    (void)base;
+    const struct scn_ep *e = NULL;
+    uint8_t se = scn_stream_ep(s);
+    bool have_start = false;
+    for (size_t i = 0; i < s->device.n_control && i < SCN_MAX_CONTROL; i++)
+        have_start |= s->device.control[i].has_action &&
+                      s->device.control[i].action == SCN_ACT_START;
+    if (s->device.start == SCN_START_ON_REQUEST && !have_start)
+        return scnk_failf(f, 0, 0, "start: on_request but no control entry has action: start; "
+                          "allowed: start: on_request with a control entry {..., action: start}");
+    if (!s->device.n_ifaces) {
+        if (s->device.has_stream_endpoint && se != SCN_V1_STREAM_EP)
+            return scnk_failf(f, 0, 0, "stream_endpoint: 0x%02x without interfaces; allowed: "
+                              "0x81 (the only endpoint of the default interface)", se);
+        if (s->device.speed == SCN_SPEED_FULL && s->device.endpoint == SCN_EP_INTERRUPT &&
+            s->device.packet_size > 64)
+            return scnk_failf(f, 0, 0, "packet_size: %u is over the full-speed limit of the "
+                              "interrupt endpoint; allowed: at most 64 at full speed (or bulk)",
+                              s->device.packet_size);
+        return 0;
+    }
+    if (ifaces_rule(s, f))
+        return -1;
+    if (!scn_first_in(s))
+        return scnk_failf(f, s->device.ifaces[0].line, s->device.ifaces[0].col, "interfaces list "
+                          "no IN endpoint; allowed: at least one IN endpoint (bit 7 of address "
+                          "set) to play the stream");
+    if (!(e = scn_find_ep(s, se, NULL)) || !(se & 0x80))
+        return scnk_failf(f, 0, 0, "stream_endpoint: 0x%02x is not an IN endpoint of the "
+                          "interfaces; allowed: the address of an IN endpoint listed (default: "
+                          "the first)", se);
+    if (e->type == SCN_EP_INTERRUPT && s->device.packet_size > e->max_packet)
+        return scnk_failf(f, 0, 0, "packet_size: %u is larger than the stream endpoint 0x%02x's "
+                          "max_packet %u; allowed: packet_size <= max_packet for an interrupt "
+                          "stream endpoint", s->device.packet_size, se, e->max_packet);
+    return 0;
+}
+
 static const struct scnk_key device_keys[] = {
     {.name = "vid", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff, FLD(SC, device.vid)},
     {.name = "pid", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff, FLD(SC, device.pid)},
@@ -411,8 +814,54 @@ static const struct scnk_key device_keys[] = {
     {.name = "jitter", .type = SCNK_T_MAP, .sub = &dist_t, .off = offsetof(SC, device.jitter)},
     {.name = "events", .sub = &devev_t,
      LIST(SC, device.events, device.n_events, struct scn_dev_event)},
+    {.name = "bcd_device", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff,
+     FLD(SC, device.bcd_device), .doc = "bcdDevice, the device's release number."},
+    {.name = "bcd_usb", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff,
+     FLD(SC, device.bcd_usb), .doc = "bcdUSB."},
+    U8HEX("class", SC, device.dev_class),
+    U8HEX("subclass", SC, device.dev_subclass),
+    U8HEX("protocol", SC, device.dev_protocol),
+    {.name = "max_packet0", .type = SCNK_T_UINT, .flags = SCNK_POW2, .lo = 8, .hi = 64,
+     FLD(SC, device.max_packet0), .doc = "bMaxPacketSize0 of endpoint 0."},
+    {.name = "speed", .type = SCNK_T_ENUM, NAMES(speed_names), FLD(SC, device.speed),
+     .doc = "`full`: every max packet at most 64, interrupt intervals in 1 ms frames, no device "
+     "qualifier. `high`: intervals in 125 us microframes (2^(interval-1))."},
+    {.name = "manufacturer", .type = SCNK_T_STR, .hi = SCN_MAX_TEXT,
+     FLD(SC, device.manufacturer), HAS(SC, device.has_manufacturer),
+     .doc = "The iManufacturer string. Absent: \"usbsim\"; \"\": no string (index 0)."},
+    {.name = "product", .type = SCNK_T_STR, .hi = SCN_MAX_TEXT, FLD(SC, device.product),
+     HAS(SC, device.has_product), .doc = "The iProduct string. Absent: \"usbsim NAME\"; \"\": no "
+     "string."},
+    {.name = "serial", .type = SCNK_T_STR, .hi = SCN_MAX_TEXT, FLD(SC, device.serial),
+     HAS(SC, device.has_serial), .doc = "The iSerialNumber string. Absent: the seed in 16 hex "
+     "digits; \"\": no string."},
+    {.name = "config", .type = SCNK_T_MAP, .sub = &config_t,
+     .doc = "The configuration's bmAttributes and power (bMaxPower = max_power_ma / 2)."},
+    {.name = "interfaces", .type = SCNK_T_LIST, .hi = SCN_MAX_IFACES, .sub = &iface_t,
+     .off = offsetof(SC, device.ifaces), .count_off = offsetof(SC, device.n_ifaces),
+     .item_size = sizeof(struct scn_iface), .lc = offsetof(struct scn_iface, line),
+     .doc = "The configuration's interfaces, in descriptor order: each entry's interface "
+     "descriptor, its extra bytes, then each endpoint descriptor and its extra bytes. Absent: one "
+     "vendor interface (0xff) with one IN endpoint 0x81 of type `endpoint`."},
+    {.name = "stream_endpoint", .type = SCNK_T_UINT, .flags = SCNK_HEX, .lo = 0x81, .hi = 0x8f,
+     FLD(SC, device.stream_endpoint), HAS(SC, device.has_stream_endpoint),
+     .doc = "The IN endpoint that plays the stream (packet_size, period_us, jitter, events, "
+     "fifo_packets); its type sets `endpoint`. Default: the first IN endpoint listed. Other IN "
+     "endpoints answer NAK forever; OUT endpoints accept and count their data."},
+    {.name = "control", .type = SCNK_T_LIST, .hi = SCN_MAX_CONTROL, .sub = &ctl_t,
+     .off = offsetof(SC, device.control), .count_off = offsetof(SC, device.n_control),
+     .item_size = sizeof(struct scn_ctl), .lc = offsetof(struct scn_ctl, line),
+     .doc = "Control requests answered before the standard ones, matched in order on "
+     "request_type, request and (when given) value and index. A request no entry matches is "
+     "handled as a standard request, else stalled."},
+    {.name = "start", .type = SCNK_T_ENUM, NAMES(start_names), FLD(SC, device.start),
+     .doc = "`immediate`: the stream starts at the first IN request after SET_CONFIGURATION. "
+     "`on_request`: at a control entry's `action: start`."},
+    {.name = "replay", .type = SCNK_T_MAP, .sub = &replay_t},
 };
-static const struct scnk_table device_t = {.what = "device", KEYS(device_keys)};
+_Static_assert(sizeof device_keys / sizeof device_keys[0] <= SCNK_MAX_KEYS, "SCNK_MAX_KEYS");
+static const struct scnk_table device_t = {.what = "device", KEYS(device_keys),
+                                           .kind = device_kind, .rule = device_rule};
 
 static const struct scnk_key transport_keys[] = {
     {.name = "ring_slots", .type = SCNK_T_UINT, .flags = SCNK_POW2, .lo = 8, .hi = 1048576,
@@ -604,7 +1053,8 @@ void scnk_format(const struct scnk_key *k, const char *p, double ts, char *o, si
                      : scnk_get(p, k->type == SCNK_T_TIME ? 8 : k->size);
     switch (k->type) {
     case SCNK_T_UINT:
-        snprintf(o, n, (k->flags & SCNK_HEX) ? "0x%04llx" : "%llu", (unsigned long long)v);
+        snprintf(o, n, !(k->flags & SCNK_HEX) ? "%llu" : k->size == 1 ? "0x%02llx" : "0x%04llx",
+                 (unsigned long long)v);
         break;
     case SCNK_T_TIME:
         snprintf(o, n, "%lld", (long long)llround((double)(int64_t)v * ts / (double)k->unit));
@@ -640,10 +1090,12 @@ static void keys_walk(const struct scnk_table *t, const char *base, const char *
     static const enum scn_key_type types[] = {
         [SCNK_T_UINT] = SCN_KEY_INT, [SCNK_T_TIME] = SCN_KEY_TIME, [SCNK_T_DOUBLE] = SCN_KEY_NUMBER,
         [SCNK_T_ENUM] = SCN_KEY_ENUM, [SCNK_T_STR] = SCN_KEY_TEXT, [SCNK_T_MAP] = SCN_KEY_MAP,
-        [SCNK_T_LIST] = SCN_KEY_LIST};
-    static const char zero_item[sizeof(struct scn_dev_event) > sizeof(struct scn_con_event)
-                                    ? sizeof(struct scn_dev_event)
-                                    : sizeof(struct scn_con_event)];
+        [SCNK_T_LIST] = SCN_KEY_LIST, [SCNK_T_BYTES] = SCN_KEY_BYTES};
+    static const char zero_item[sizeof(struct scn_iface)];
+    _Static_assert(sizeof(struct scn_iface) >= sizeof(struct scn_dev_event) &&
+                       sizeof(struct scn_iface) >= sizeof(struct scn_con_event) &&
+                       sizeof(struct scn_iface) >= sizeof(struct scn_ctl),
+                   "zero_item holds any list item");
     for (int i = 0; i < t->n; i++) {
         const struct scnk_key *k = &t->keys[i];
         struct scn_key_info info = {.name = k->name, .context = t->what, .type = types[k->type],
@@ -655,6 +1107,7 @@ static void keys_walk(const struct scnk_table *t, const char *base, const char *
         info.conditional = t->need && !info.required; /* SCNK_REQ: needed whatever the siblings */
         scnk_allowed(k, info.allowed, sizeof info.allowed);
         info.doc = k->doc;
+        info.example = k->example;
         if (k->type != SCNK_T_MAP && k->type != SCNK_T_LIST && !info.required &&
             scnk_need_of(t, base, i) == SCNK_NEED_OPT && scnk_present(t, base, i))
             scnk_format(k, base + k->off, 1.0, info.deflt, sizeof info.deflt);
@@ -686,3 +1139,43 @@ const char *scn_overflow_name(enum scn_overflow o)
     return scnk_name(ovf_names, SCN_OVF_COUNT, o);
 }
 const char *scn_doorbell_name(enum scn_doorbell d) { return scnk_name(db_names, SCN_DB_COUNT, d); }
+
+const uint8_t *scn_bytes_of(const SC *s, const struct scn_bytes *b)
+{
+    if (!b->set || b->off > SCN_BYTES_POOL || b->len > SCN_BYTES_POOL - b->off)
+        return NULL;
+    return s->device.bytes + b->off;
+}
+
+int scn_bytes_add(SC *s, struct scn_bytes *b, const uint8_t *data, size_t n)
+{
+    if (s->device.n_bytes > SCN_BYTES_POOL || n > SCN_MAX_BYTES ||
+        n > SCN_BYTES_POOL - s->device.n_bytes)
+        return -1;
+    b->off = s->device.n_bytes;
+    b->len = (uint16_t)n;
+    b->set = true;
+    if (n)
+        memcpy(s->device.bytes + b->off, data, n);
+    s->device.n_bytes += (uint32_t)n;
+    return 0;
+}
+
+uint8_t scn_stream_ep(const SC *s)
+{
+    if (!s->device.n_ifaces)
+        return SCN_V1_STREAM_EP;
+    return s->device.has_stream_endpoint ? s->device.stream_endpoint : scn_first_in(s);
+}
+
+const struct scn_ep *scn_find_ep(const SC *s, uint8_t addr, const struct scn_iface **iface)
+{
+    for (size_t i = 0; i < s->device.n_ifaces && i < SCN_MAX_IFACES; i++)
+        for (size_t a = 0; a < s->device.ifaces[i].n_eps && a < SCN_MAX_EPS; a++)
+            if (s->device.ifaces[i].eps[a].address == addr) {
+                if (iface)
+                    *iface = &s->device.ifaces[i];
+                return &s->device.ifaces[i].eps[a];
+            }
+    return NULL;
+}

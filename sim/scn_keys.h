@@ -24,10 +24,12 @@
 
 #define SCNK_MS 1000000LL
 #define SCNK_US 1000LL
-#define SCNK_MAX_KEYS 16 /* keys in one table, at most */
+#define SCNK_MAX_KEYS 32 /* keys in one table, at most */
 
+/* SCNK_T_BYTES: a hex string ("09 21 11 01"), stored as struct scn_bytes into the scenario's
+ * byte pool (device.bytes). */
 enum scnk_type { SCNK_T_UINT, SCNK_T_TIME, SCNK_T_DOUBLE, SCNK_T_ENUM, SCNK_T_STR, SCNK_T_MAP,
-                 SCNK_T_LIST };
+                 SCNK_T_LIST, SCNK_T_BYTES };
 /* SCNK_REQ: always required (in a table with a need function, that function decides and the flag
  * only documents it). */
 enum { SCNK_REQ = 1, SCNK_HEX = 2, SCNK_POW2 = 4, SCNK_NAME = 8 };
@@ -49,6 +51,8 @@ struct scnk_key {
     const struct scnk_table *sub; /* MAP, LIST items */
     size_t count_off, item_size, lc; /* LIST: count (size_t), item stride, item's line/col */
     const char *doc;         /* what it means, for the generated reference; NULL: none */
+    const char *example;     /* a loadable example for the reference (without name and
+                                duration_ms); NULL: the generator builds one */
 };
 
 /* A place in the file: 1-based line and column, and the byte offset (orders two places). */
@@ -113,6 +117,11 @@ int scnk_check_uint(const struct scnk_key *k, uint64_t v, struct scnk_fail *f);
 int scnk_check_double(const struct scnk_key *k, double v, struct scnk_fail *f);
 int scnk_check_str(const struct scnk_key *k, const char *t, size_t n, struct scnk_fail *f);
 int scnk_check_time(const struct scnk_key *k, int64_t v, double ts, struct scnk_fail *f);
+
+/* Parses hex text t (n characters) into out (at most SCN_MAX_BYTES); *len the byte count. 0, or -1
+ * with the message in *f (key named k->name; line 0). */
+int scnk_parse_hex(const struct scnk_key *k, const char *t, size_t n, uint8_t *out, size_t *len,
+                   struct scnk_fail *f);
 
 /* A field's value as the file writes it; times in the key's unit, multiplied back by ts. */
 void scnk_format(const struct scnk_key *k, const char *p, double ts, char *o, size_t n);

@@ -20,7 +20,7 @@ typedef struct scn_scenario SC;
 
 struct ctx {
     yaml_parser_t p;
-    const SC *s;
+    SC *s;
     yaml_event_t ev;
     bool have;
     const char *buf;
@@ -206,7 +206,7 @@ static int parse_number(struct ctx *c, const struct scnk_key *k, char *p)
     }
     uint64_t v = 0;
     static const char *const why[] = {
-        [NUM_NOT] = "is not an integer", [NUM_HEX] = "is hex, allowed only for vid and pid",
+        [NUM_NOT] = "is not an integer", [NUM_HEX] = "is hex, not allowed for this key",
         [NUM_ZERO] = "has a leading zero", [NUM_RANGE] = "is out of range"};
     _Static_assert(sizeof why / sizeof why[0] == NUM_COUNT, "a reason for every outcome");
     int rc = parse_uint(t, n, (k->flags & SCNK_HEX) != 0, &v);
@@ -236,6 +236,17 @@ static int parse_scalar(struct ctx *c, const struct scnk_key *k, char *p)
         }
         snprintf(what, sizeof what, "'%s' is not a known value", show(e, sh));
         return value_error(c, k, what);
+    }
+    if (k->type == SCNK_T_BYTES) {
+        uint8_t tmp[SCN_MAX_BYTES];
+        size_t len;
+        if (scnk_parse_hex(k, t, n, tmp, &len, &c->f))
+            return scnk_locate(&c->f, AT(e->start_mark));
+        if (scn_bytes_add(c->s, (struct scn_bytes *)(void *)p, tmp, len))
+            return scnk_failf(&c->f, AT(e->start_mark), "%s: the hex strings of the scenario "
+                              "together are over %d bytes; allowed: at most %d bytes in all",
+                              k->name, SCN_BYTES_POOL, SCN_BYTES_POOL);
+        return 0;
     }
     if (k->type == SCNK_T_STR) {
         if (scnk_check_str(k, t, n, &c->f))

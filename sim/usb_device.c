@@ -14,9 +14,14 @@
 #define DESC_INTERFACE 4
 #define DESC_ENDPOINT 5
 #define DESC_QUALIFIER 6
-#define CFG_LEN (9 + 9 + 7)
-#define N_STRINGS 4 /* 0 = language list, 1..3 */
+#define DESC_HID_REPORT 0x22
+#define V1_CFG_LEN (9 + 9 + 7)
+/* 0 = language list, 1..3 = manufacturer, product, serial, then the interfaces' names in entry
+ * order (only those that have one). */
+#define STR_IFACE0 4
+#define N_STRINGS (STR_IFACE0 + SCN_MAX_IFACES)
 #define HS_BULK_MAX 512
+#define FS_MAX_PACKET 64
 
 enum { REQ_GET_STATUS = 0, REQ_CLEAR_FEATURE = 1, REQ_GET_DESCRIPTOR = 6, REQ_GET_CONFIGURATION = 8,
        REQ_SET_CONFIGURATION = 9, REQ_GET_INTERFACE = 10, REQ_SET_INTERFACE = 11 };
@@ -31,8 +36,13 @@ struct log_row {
 struct usbdev {
     struct scn_scenario sc;
     struct sched plan;
-    uint8_t dev_desc[18], cfg_desc[CFG_LEN], qual_desc[10];
+    uint8_t dev_desc[18], qual_desc[10];
+    uint8_t *cfg_desc;
+    size_t cfg_len;
     uint8_t str_desc[N_STRINGS][256];
+    uint8_t alt[SCN_MAX_IFACES]; /* the current alternate setting of each interface number */
+    uint8_t stream_ep;
+    int stopped;                 /* a control `action: stop` is in force */
     struct log_row *log;
     uint32_t *fifo;
     uint32_t fifo_cap, fifo_head, fifo_count;
@@ -63,6 +73,13 @@ static uint8_t interrupt_interval(int64_t period_ns)
     return b;
 }
 
+/* Full speed: bInterval in 1 ms frames. */
+static uint8_t frame_interval(int64_t period_ns)
+{
+    int64_t ms = period_ns / 1000000;
+    return (uint8_t)(ms < 1 ? 1 : ms > 255 ? 255 : ms);
+}
+
 static void build_string(uint8_t *d, const char *s)
 {
     size_t n = strlen(s);
@@ -74,39 +91,133 @@ static void build_string(uint8_t *d, const char *s)
         put16(d + 2 + 2 * i, (uint8_t)s[i]);
 }
 
-static void build_descriptors(struct usbdev *u)
+static int full_speed(const struct usbdev *u) { return u->sc.device.speed == SCN_SPEED_FULL; }
+
+/* bInterval of endpoint e as the descriptor carries it. */
+static uint8_t ep_interval(const struct usbdev *u, const struct scn_ep *e)
+{
+    if (e->has_interval)
+        return e->interval;
+    if (e->type == SCN_EP_BULK)
+        return 0;
+    if (e->address != u->stream_ep)
+        return 1;
+    return full_speed(u) ? frame_interval(u->sc.device.period_ns)
+                         : interrupt_interval(u->sc.device.period_ns);
+}
+
+static size_t put_bytes(uint8_t *d, const struct scn_scenario *sc, const struct scn_bytes *b)
+{
+    const uint8_t *p = scn_bytes_of(sc, b);
+    if (!p || !b->len)
+        return 0;
+    if (d)
+        memcpy(d, p, b->len);
+    return b->len;
+}
+
+/* The configuration descriptor into c (NULL: only its length). */
+static size_t build_config(const struct usbdev *u, uint8_t *c)
+{
+    const struct scn_scenario *sc = &u->sc;
+    size_t n = 9;
+    unsigned numbers = 0;
+    if (!sc->device.n_ifaces) {
+        if (c) {
+            int bulk = sc->device.endpoint == SCN_EP_BULK;
+            uint8_t *i = c + 9, *e = c + 18;
+            i[0] = 9; i[1] = DESC_INTERFACE; i[2] = 0; i[3] = 0; i[4] = 1; i[5] = 0xFF; i[6] = 0;
+            i[7] = 0; i[8] = 0;
+            e[0] = 7; e[1] = DESC_ENDPOINT; e[2] = USBDEV_EP_IN; e[3] = bulk ? 2 : 3;
+            if (full_speed(u)) {
+                put16(e + 4, (uint16_t)(bulk ? FS_MAX_PACKET : sc->device.packet_size));
+                e[6] = bulk ? 0 : frame_interval(sc->device.period_ns);
+            } else {
+                put16(e + 4, (uint16_t)(bulk ? HS_BULK_MAX : sc->device.packet_size));
+                e[6] = bulk ? 0 : interrupt_interval(sc->device.period_ns);
+            }
+        }
+        n = V1_CFG_LEN;
+        numbers = 1;
+    }
+    uint8_t next_str = STR_IFACE0;
+    for (size_t k = 0; k < sc->device.n_ifaces; k++) {
+        const struct scn_iface *f = &sc->device.ifaces[k];
+        numbers |= 1u << (f->number & 7);
+        if (c) {
+            uint8_t *i = c + n;
+            i[0] = 9; i[1] = DESC_INTERFACE; i[2] = f->number; i[3] = f->alt;
+            i[4] = (uint8_t)f->n_eps; i[5] = f->cls; i[6] = f->subclass; i[7] = f->protocol;
+            i[8] = f->name[0] ? next_str : 0;
+        }
+        if (f->name[0])
+            next_str++;
+        n += 9;
+        n += put_bytes(c ? c + n : NULL, sc, &f->extra);
+        for (size_t j = 0; j < f->n_eps; j++) {
+            const struct scn_ep *ep = &f->eps[j];
+            if (c) {
+                uint8_t *e = c + n;
+                e[0] = 7; e[1] = DESC_ENDPOINT; e[2] = ep->address;
+                e[3] = ep->type == SCN_EP_BULK ? 2 : 3;
+                put16(e + 4, ep->max_packet);
+                e[6] = ep_interval(u, ep);
+            }
+            n += 7;
+            n += put_bytes(c ? c + n : NULL, sc, &ep->extra);
+        }
+    }
+    if (c) {
+        unsigned count = 0;
+        for (; numbers; numbers &= numbers - 1)
+            count++;
+        c[0] = 9; c[1] = DESC_CONFIG; put16(c + 2, (uint16_t)n); c[4] = (uint8_t)count; c[5] = 1;
+        c[6] = 0; c[7] = sc->device.cfg_attributes; c[8] = (uint8_t)(sc->device.max_power_ma / 2);
+    }
+    return n;
+}
+
+static int build_descriptors(struct usbdev *u)
 {
     const struct scn_scenario *sc = &u->sc;
     uint8_t *d = u->dev_desc;
-    d[0] = 18; d[1] = DESC_DEVICE; put16(d + 2, 0x0200);
-    d[4] = 0; d[5] = 0; d[6] = 0; d[7] = USBDEV_EP0_SIZE;
-    put16(d + 8, sc->device.vid); put16(d + 10, sc->device.pid); put16(d + 12, 0x0100);
+    char text[128];
+    d[0] = 18; d[1] = DESC_DEVICE; put16(d + 2, sc->device.bcd_usb);
+    d[4] = sc->device.dev_class; d[5] = sc->device.dev_subclass; d[6] = sc->device.dev_protocol;
+    d[7] = sc->device.max_packet0;
+    put16(d + 8, sc->device.vid); put16(d + 10, sc->device.pid);
+    put16(d + 12, sc->device.bcd_device);
     d[14] = 1; d[15] = 2; d[16] = 3; d[17] = 1;
 
     uint8_t *q = u->qual_desc;
-    q[0] = 10; q[1] = DESC_QUALIFIER; put16(q + 2, 0x0200);
-    q[4] = 0; q[5] = 0; q[6] = 0; q[7] = USBDEV_EP0_SIZE; q[8] = 1; q[9] = 0;
+    q[0] = 10; q[1] = DESC_QUALIFIER; put16(q + 2, sc->device.bcd_usb);
+    q[4] = d[4]; q[5] = d[5]; q[6] = d[6]; q[7] = d[7]; q[8] = 1; q[9] = 0;
 
-    uint8_t *c = u->cfg_desc;
-    int bulk = sc->device.endpoint == SCN_EP_BULK;
-    c[0] = 9; c[1] = DESC_CONFIG; put16(c + 2, CFG_LEN); c[4] = 1; c[5] = 1; c[6] = 0;
-    c[7] = 0x80; c[8] = 50;
-    uint8_t *i = c + 9;
-    i[0] = 9; i[1] = DESC_INTERFACE; i[2] = 0; i[3] = 0; i[4] = 1; i[5] = 0xFF; i[6] = 0; i[7] = 0;
-    i[8] = 0;
-    uint8_t *e = c + 18;
-    e[0] = 7; e[1] = DESC_ENDPOINT; e[2] = USBDEV_EP_IN; e[3] = bulk ? 2 : 3;
-    put16(e + 4, (uint16_t)(bulk ? HS_BULK_MAX : sc->device.packet_size));
-    e[6] = bulk ? 0 : interrupt_interval(sc->device.period_ns);
+    u->cfg_len = build_config(u, NULL);
+    if (u->cfg_len > 0xFFFF || !(u->cfg_desc = calloc(1, u->cfg_len)))
+        return -1;
+    build_config(u, u->cfg_desc);
 
     uint8_t *l = u->str_desc[0];
     l[0] = 4; l[1] = DESC_STRING; put16(l + 2, 0x0409);
-    char text[128];
-    build_string(u->str_desc[1], "usbsim");
-    snprintf(text, sizeof text, "usbsim %s", sc->name[0] ? sc->name : "device");
-    build_string(u->str_desc[2], text);
-    snprintf(text, sizeof text, "%016llX", (unsigned long long)sc->seed);
-    build_string(u->str_desc[3], text);
+    const char *texts[3];
+    texts[0] = sc->device.has_manufacturer ? sc->device.manufacturer : "usbsim";
+    snprintf(text, sizeof text, "usbsim %.60s", sc->name[0] ? sc->name : "device");
+    texts[1] = sc->device.has_product ? sc->device.product : text;
+    char serial[24];
+    snprintf(serial, sizeof serial, "%016llX", (unsigned long long)sc->seed);
+    texts[2] = sc->device.has_serial ? sc->device.serial : serial;
+    for (int i = 0; i < 3; i++) {
+        if (texts[i][0])
+            build_string(u->str_desc[1 + i], texts[i]);
+        else
+            d[14 + i] = 0; /* "": no string */
+    }
+    uint8_t next_str = STR_IFACE0;
+    for (size_t k = 0; k < sc->device.n_ifaces; k++)
+        if (sc->device.ifaces[k].name[0])
+            build_string(u->str_desc[next_str++], sc->device.ifaces[k].name);
+    return 0;
 }
 
 int usbdev_descriptor(const struct usbdev *u, uint8_t type, uint8_t index, uint8_t *buf, size_t cap)
@@ -116,14 +227,15 @@ int usbdev_descriptor(const struct usbdev *u, uint8_t type, uint8_t index, uint8
     if (type == DESC_DEVICE && index == 0)
         d = u->dev_desc, n = sizeof u->dev_desc;
     else if (type == DESC_CONFIG && index == 0)
-        d = u->cfg_desc, n = sizeof u->cfg_desc;
-    else if (type == DESC_QUALIFIER && index == 0)
+        d = u->cfg_desc, n = u->cfg_len;
+    else if (type == DESC_QUALIFIER && index == 0 && !full_speed(u))
         d = u->qual_desc, n = sizeof u->qual_desc;
-    else if (type == DESC_STRING && index < N_STRINGS)
+    else if (type == DESC_STRING && index < N_STRINGS && u->str_desc[index][0])
         d = u->str_desc[index], n = u->str_desc[index][0];
     if (!d)
         return -1;
-    memcpy(buf, d, n < cap ? n : cap);
+    if (buf && cap)
+        memcpy(buf, d, n < cap ? n : cap);
     return (int)n;
 }
 
@@ -153,7 +265,13 @@ struct usbdev *usbdev_new(const struct scn_scenario *sc, char err[SCN_ERR_MAX])
         u->log[k].flags = u->plan.samples[k].flags;
     u->present = 1;
     u->last_sent_seq = -1;
-    build_descriptors(u);
+    u->stream_ep = scn_stream_ep(sc);
+    if (build_descriptors(u) != 0) {
+        snprintf(err, SCN_ERR_MAX, "the configuration descriptor (%zu bytes) does not fit: at most "
+                 "65535 bytes", u->cfg_len);
+        usbdev_free(u);
+        return NULL;
+    }
     return u;
 }
 
@@ -162,6 +280,7 @@ void usbdev_free(struct usbdev *u)
     if (!u)
         return;
     sched_free(&u->plan);
+    free(u->cfg_desc);
     free(u->log);
     free(u->fifo);
     free(u);
@@ -171,6 +290,25 @@ uint16_t usbdev_vid(const struct usbdev *u) { return u->sc.device.vid; }
 uint16_t usbdev_pid(const struct usbdev *u) { return u->sc.device.pid; }
 uint16_t usbdev_bcd_device(const struct usbdev *u) { return get16(u->dev_desc + 12); }
 uint32_t usbdev_packet_size(const struct usbdev *u) { return u->sc.device.packet_size; }
+const struct scn_scenario *usbdev_scenario(const struct usbdev *u) { return &u->sc; }
+uint8_t usbdev_stream_ep(const struct usbdev *u) { return u->stream_ep; }
+int usbdev_full_speed(const struct usbdev *u) { return full_speed(u); }
+
+enum usbdev_ep_kind usbdev_ep_kind(const struct usbdev *u, uint8_t addr)
+{
+    if (addr == u->stream_ep)
+        return USBDEV_EPK_STREAM;
+    if (!scn_find_ep(&u->sc, addr, NULL))
+        return USBDEV_EPK_NONE;
+    return (addr & 0x80) ? USBDEV_EPK_IDLE_IN : USBDEV_EPK_OUT;
+}
+
+void usbdev_out_data(struct usbdev *u, uint8_t addr, size_t len)
+{
+    (void)addr;
+    u->st.out_transfers++;
+    u->st.out_bytes += len;
+}
 int usbdev_configured(const struct usbdev *u) { return u->configured; }
 int usbdev_started(const struct usbdev *u) { return u->started; }
 int usbdev_precise(const struct usbdev *u) { return u->sc.device.timing == SCN_TIMING_PRECISE; }
@@ -222,7 +360,7 @@ static void produce(struct usbdev *u, int64_t now)
     u->st.produced++;
     if (!u->present)
         drop(u, seq, SCHED_DROP_DISCONNECT);
-    else if (u->drop_gate)
+    else if (u->drop_gate || u->stopped)
         drop(u, seq, SCHED_DROP_STALL);
     else if (u->fifo_count == u->fifo_cap)
         drop(u, seq, SCHED_DROP_FIFO);
@@ -355,6 +493,8 @@ enum usbdev_in usbdev_in_request(struct usbdev *u, int64_t now, uint8_t *buf, si
     if (!u->configured || !u->present)
         return USBDEV_IN_STALL;
     if (!u->started) {
+        if (u->sc.device.start == SCN_START_ON_REQUEST)
+            return USBDEV_IN_NAK; /* waits for the control table's action: start */
         u->started = 1;
         u->t0 = now;
         usbdev_advance(u, now);
@@ -381,6 +521,16 @@ static void clear_halt(struct usbdev *u)
     }
 }
 
+static int iface_exists(const struct usbdev *u, uint16_t idx)
+{
+    if (!u->sc.device.n_ifaces)
+        return idx == 0;
+    for (size_t k = 0; k < u->sc.device.n_ifaces; k++)
+        if (u->sc.device.ifaces[k].number == idx)
+            return 1;
+    return 0;
+}
+
 static enum usbdev_ctrl reply(const void *data, size_t n, uint16_t wlength, uint8_t *buf,
                             size_t cap, size_t *len)
 {
@@ -393,17 +543,25 @@ static enum usbdev_ctrl reply(const void *data, size_t n, uint16_t wlength, uint
     return USBDEV_CTRL_OK;
 }
 
+/* Is addr an endpoint of the configuration (0x81 alone for the default interface)? */
+static int known_ep(const struct usbdev *u, uint16_t addr)
+{
+    return addr <= 0xFF && usbdev_ep_kind(u, (uint8_t)addr) != USBDEV_EPK_NONE;
+}
+
 static enum usbdev_ctrl get_status(struct usbdev *u, uint8_t rt, uint16_t idx, uint16_t wl,
                                  uint8_t *buf, size_t cap, size_t *len)
 {
     uint8_t st[2] = {0, 0};
-    if (rt == 0x81 && (idx != 0 || !u->configured))
+    if (rt == 0x80 && (u->sc.device.cfg_attributes & 0x40))
+        st[0] = 1; /* self-powered */
+    if (rt == 0x81 && (!u->configured || !iface_exists(u, idx)))
         return USBDEV_CTRL_STALL;
     if (rt == 0x82) {
-        if (idx == USBDEV_EP_IN && u->configured)
-            st[0] = (uint8_t)u->halted;
-        else if (idx != 0)
+        if (idx != 0 && (!u->configured || !known_ep(u, idx)))
             return USBDEV_CTRL_STALL;
+        if (idx == u->stream_ep)
+            st[0] = (uint8_t)u->halted;
     }
     return reply(st, 2, wl, buf, cap, len);
 }
@@ -413,8 +571,23 @@ static enum usbdev_ctrl set_config(struct usbdev *u, uint16_t value)
     if (value > 1)
         return USBDEV_CTRL_STALL;
     u->configured = value;
+    memset(u->alt, 0, sizeof u->alt);
     if (value)
         clear_halt(u);
+    return USBDEV_CTRL_OK;
+}
+
+static enum usbdev_ctrl set_interface(struct usbdev *u, uint16_t idx, uint16_t val)
+{
+    const struct scn_scenario *sc = &u->sc;
+    int ok = !sc->device.n_ifaces && idx == 0 && val == 0;
+    for (size_t k = 0; k < sc->device.n_ifaces; k++)
+        ok |= sc->device.ifaces[k].number == idx && sc->device.ifaces[k].alt == val;
+    if (!ok || !u->configured)
+        return USBDEV_CTRL_STALL;
+    if (idx < SCN_MAX_IFACES)
+        u->alt[idx] = (uint8_t)val;
+    clear_halt(u);
     return USBDEV_CTRL_OK;
 }
 
@@ -430,18 +603,22 @@ static enum usbdev_ctrl standard_request(struct usbdev *u, const uint8_t s[8], u
             return get_status(u, rt, idx, wl, buf, cap, len);
         break;
     case REQ_CLEAR_FEATURE:
-        if (rt == 0x02 && val == 0 && (idx == 0 || (idx == USBDEV_EP_IN && u->configured))) {
-            if (idx == USBDEV_EP_IN)
+        if (rt == 0x02 && val == 0 && (idx == 0 || (known_ep(u, idx) && u->configured))) {
+            if (idx == u->stream_ep)
                 clear_halt(u);
             return USBDEV_CTRL_OK;
         }
         break;
     case REQ_GET_DESCRIPTOR: {
-        uint8_t tmp[256];
-        int n = rt == 0x80 ? usbdev_descriptor(u, (uint8_t)(val >> 8), (uint8_t)val, tmp, sizeof tmp) : -1;
-        if (n >= 0)
-            return reply(tmp, (size_t)n, wl, buf, cap, len);
-        break;
+        if (rt != 0x80)
+            break;
+        int n = usbdev_descriptor(u, (uint8_t)(val >> 8), (uint8_t)val, NULL, 0);
+        if (n < 0)
+            break;
+        size_t want = (size_t)n < wl ? (size_t)n : wl;
+        usbdev_descriptor(u, (uint8_t)(val >> 8), (uint8_t)val, buf, want < cap ? want : cap);
+        *len = want < cap ? want : cap;
+        return USBDEV_CTRL_OK;
     }
     case REQ_GET_CONFIGURATION:
         one = (uint8_t)u->configured;
@@ -453,32 +630,91 @@ static enum usbdev_ctrl standard_request(struct usbdev *u, const uint8_t s[8], u
             return set_config(u, val);
         break;
     case REQ_GET_INTERFACE:
-        one = 0;
-        if (rt == 0x81 && idx == 0 && u->configured)
+        if (rt == 0x81 && u->configured && iface_exists(u, idx)) {
+            one = idx < SCN_MAX_IFACES ? u->alt[idx] : 0;
             return reply(&one, 1, wl, buf, cap, len);
+        }
         break;
     case REQ_SET_INTERFACE:
-        if (rt == 0x01 && idx == 0 && val == 0 && u->configured) {
-            clear_halt(u);
-            return USBDEV_CTRL_OK;
-        }
+        if (rt == 0x01)
+            return set_interface(u, idx, val);
         break;
     }
     return USBDEV_CTRL_STALL;
 }
 
-enum usbdev_ctrl usbdev_control(struct usbdev *u, int64_t now, const uint8_t setup[8], uint8_t *in_buf,
-                            size_t cap, size_t *in_len)
+/* The first control-table entry that matches the setup packet, or NULL. */
+static const struct scn_ctl *table_match(const struct usbdev *u, const uint8_t s[8])
 {
+    uint16_t val = get16(s + 2), idx = get16(s + 4);
+    for (size_t k = 0; k < u->sc.device.n_control && k < SCN_MAX_CONTROL; k++) {
+        const struct scn_ctl *c = &u->sc.device.control[k];
+        if (c->request_type == s[0] && c->request == s[1] && (!c->has_value || c->value == val) &&
+            (!c->has_index || c->index == idx))
+            return c;
+    }
+    return NULL;
+}
+
+static void do_action(struct usbdev *u, enum scn_action a, int64_t now)
+{
+    u->st.actions++;
+    if (a == SCN_ACT_START) {
+        if (u->stopped)
+            u->gap_pending = 1;
+        u->stopped = 0;
+        if (!u->started) {
+            u->started = 1;
+            u->t0 = now;
+            usbdev_advance(u, now);
+        }
+    } else {
+        u->stopped = 1;
+    }
+}
+
+static enum usbdev_ctrl table_request(struct usbdev *u, const struct scn_ctl *c, int64_t now,
+                                      const uint8_t s[8], size_t out_len, uint8_t *buf,
+                                      size_t cap, size_t *len)
+{
+    u->st.ctrl_table++;
+    if (!(s[0] & 0x80) && out_len)
+        usbdev_out_data(u, 0, out_len);
+    if (c->has_stall)
+        return USBDEV_CTRL_STALL;
+    if (c->has_action) {
+        do_action(u, c->action, now);
+        return USBDEV_CTRL_OK;
+    }
+    const uint8_t *d = scn_bytes_of(&u->sc, &c->reply);
+    if ((s[0] & 0x80) && d)
+        return reply(d, c->reply.len, get16(s + 6), buf, cap, len);
+    return USBDEV_CTRL_OK;
+}
+
+enum usbdev_ctrl usbdev_control_data(struct usbdev *u, int64_t now, const uint8_t setup[8],
+                                     const uint8_t *out_data, size_t out_len, uint8_t *in_buf,
+                                     size_t cap, size_t *in_len)
+{
+    (void)out_data;
     *in_len = 0;
     usbdev_advance(u, now);
-    int out_data = !(setup[0] & 0x80) && get16(setup + 6) != 0;
+    int out_stage = !(setup[0] & 0x80) && get16(setup + 6) != 0;
     enum usbdev_ctrl r = USBDEV_CTRL_STALL;
-    if (u->present && (setup[0] & 0x60) == 0 && !out_data)
+    const struct scn_ctl *c = u->present ? table_match(u, setup) : NULL;
+    if (c)
+        r = table_request(u, c, now, setup, out_stage ? out_len : 0, in_buf, cap, in_len);
+    else if (u->present && (setup[0] & 0x60) == 0 && !out_stage)
         r = standard_request(u, setup, in_buf, cap, in_len);
     if (r == USBDEV_CTRL_STALL)
         u->st.ctrl_stalls++;
     return r;
+}
+
+enum usbdev_ctrl usbdev_control(struct usbdev *u, int64_t now, const uint8_t setup[8], uint8_t *in_buf,
+                            size_t cap, size_t *in_len)
+{
+    return usbdev_control_data(u, now, setup, NULL, 0, in_buf, cap, in_len);
 }
 
 /* ---- log ---- */

@@ -1,20 +1,45 @@
 /* usb_device — the emulated USB device, independent of the transport that carries it.
  *
  * Contract:
- *  - Descriptors: one high-speed USB 2.0 device (VID/PID from the scenario), one configuration
- *    (value 1), one vendor-class interface (0xFF) with one IN endpoint 0x81, interrupt or bulk as
- *    the scenario says. Interrupt: wMaxPacketSize = packet_size (high speed allows up to 1024),
- *    bInterval the largest power-of-two microframe count not above the period. Bulk: 512 (the
- *    only legal high-speed value); a packet is one transfer. Strings: 1 manufacturer, 2 product,
- *    3 serial (derived from the seed), language 0x0409.
- *  - Control: GET_DESCRIPTOR (device, configuration, string, device qualifier), SET_CONFIGURATION,
- *    GET_CONFIGURATION, SET_INTERFACE, GET_INTERFACE, GET_STATUS, CLEAR_FEATURE(ENDPOINT_HALT)
- *    (SET_CONFIGURATION and SET_INTERFACE also clear a halt). Anything else, any request with an
- *    OUT data stage, and every request while the device is absent is answered with a stall,
- *    never an error of the model.
+ *  - Descriptors: by default (no device.interfaces in the scenario) one high-speed USB 2.0 device
+ *    (VID/PID from the scenario), one configuration (value 1), one vendor-class interface (0xFF)
+ *    with one IN endpoint 0x81, interrupt or bulk as the scenario says. Interrupt:
+ *    wMaxPacketSize = packet_size (high speed allows up to 1024), bInterval the largest
+ *    power-of-two microframe count not above the period. Bulk: 512 (the only legal high-speed
+ *    value); a packet is one transfer. Strings: 1 manufacturer, 2 product, 3 serial (derived from
+ *    the seed), language 0x0409.
+ *  - The scenario's own device (device.* keys, docs/scenario-format.md): the device descriptor
+ *    carries its bcdUSB, class/subclass/protocol, bMaxPacketSize0, VID/PID, bcdDevice; its
+ *    strings (index 1, 2, 3 fixed; a string given as "" has index 0 and no descriptor; interface
+ *    names take 4, 5, ... in entry order). The configuration is written in entry order: for each
+ *    interface entry its interface descriptor, its extra bytes, then each endpoint descriptor
+ *    followed by its extra bytes; wTotalLength computed, bNumInterfaces = the number of distinct
+ *    interface numbers, bmAttributes and bMaxPower (mA / 2) from device.config. An endpoint with
+ *    no interval: bulk 0, the stream's interrupt endpoint derived from the period as above (full
+ *    speed: the period in 1 ms frames), another interrupt endpoint 1. speed: full has no device
+ *    qualifier (GET_DESCRIPTOR of it stalls); the default interface at full speed uses 64-byte
+ *    bulk packets. Configuration descriptors up to 65535 bytes.
+ *  - Endpoints: the stream plays on device.stream_endpoint (0x81 by default); another IN endpoint
+ *    answers NAK forever (the transports hold its requests); an OUT endpoint accepts its data,
+ *    counted in usbdev_stats (out_transfers, out_bytes); nothing else is done with it.
+ *  - Control: the scenario's control table first, matched in order on bmRequestType, bRequest
+ *    and, when the entry gives them, wValue and wIndex: reply (IN: the bytes, cut to wLength as
+ *    USB does; OUT: accepted, a data stage counted), stall, or action start/stop (accepted, no
+ *    data). Then the standard requests: GET_DESCRIPTOR (device, configuration, string, device
+ *    qualifier), SET_CONFIGURATION, GET_CONFIGURATION, SET_INTERFACE (to an interface number and
+ *    alternate setting the configuration lists; it remembers it for GET_INTERFACE), GET_INTERFACE,
+ *    GET_STATUS, CLEAR_FEATURE(ENDPOINT_HALT) (SET_CONFIGURATION and SET_INTERFACE also clear a
+ *    halt). Anything else, any other request with an OUT data stage, and every request while the
+ *    device is absent is answered with a stall, never an error of the model.
+ *  - Actions: start sets t0 = now if the stream has not started (with device.start: on_request
+ *    IN requests answer NAK until then; with immediate, the first IN request after
+ *    SET_CONFIGURATION starts it as below). stop: the device keeps its timeline but stops
+ *    producing: every sample due while stopped is dropped at the device (logged dropped/stall,
+ *    counted in stats.dropped[SCHED_DROP_STALL]: a verifier accounts it as a device loss); what is
+ *    already in the FIFO is still sent; the next packet after a start carries PKT_F_AFTER_GAP.
  *  - Runtime follows sched_build()'s plan in real time. Every call takes `now` (CLOCK_MONOTONIC ns,
  *    or a fake clock in tests); the module never reads a clock itself. t0 = the first IN request
- *    after SET_CONFIGURATION; sample k is built (produce_ns = the `now` at which the model first
+ *    after SET_CONFIGURATION (or the start action, above); sample k is built (produce_ns = the `now` at which the model first
  *    sees it due) at t0 + due_ns and enters the device FIFO; a full FIFO drops the newest (fate
  *    dropped/fifo). An IN request takes the oldest FIFO packet (READY) or waits (NAK); it gets
  *    STALL while the device is unconfigured or absent, and OVERFLOW when the buffer is smaller
@@ -64,7 +89,11 @@ struct usbdev_stats {
     uint64_t produced, sent, in_fifo, fifo_max;
     uint64_t dropped[SCHED_DROP_COUNT]; /* by enum sched_drop */
     uint64_t stalls_answered, halts_cleared, ctrl_stalls, disconnects;
+    uint64_t ctrl_table, actions;       /* control-table matches, start/stop actions done */
+    uint64_t out_transfers, out_bytes;  /* data the host sent (OUT endpoints, control OUT stages) */
 };
+
+enum usbdev_ep_kind { USBDEV_EPK_NONE, USBDEV_EPK_STREAM, USBDEV_EPK_IDLE_IN, USBDEV_EPK_OUT };
 
 /* Builds the schedule of sc; NULL with a message in err. */
 struct usbdev *usbdev_new(const struct scn_scenario *sc, char err[SCN_ERR_MAX]);
@@ -75,6 +104,15 @@ uint16_t usbdev_vid(const struct usbdev *u);
 uint16_t usbdev_pid(const struct usbdev *u);
 uint16_t usbdev_bcd_device(const struct usbdev *u);
 uint32_t usbdev_packet_size(const struct usbdev *u);
+/* The scenario the device was built from (its identity and interfaces, for the transports). */
+const struct scn_scenario *usbdev_scenario(const struct usbdev *u);
+/* The IN endpoint that plays the stream (0x81 for the default interface). */
+uint8_t usbdev_stream_ep(const struct usbdev *u);
+int usbdev_full_speed(const struct usbdev *u);
+/* What endpoint addr is: the stream's, another IN endpoint (NAKs forever), an OUT endpoint (data
+ * accepted and counted: usbdev_out_data), or none. */
+enum usbdev_ep_kind usbdev_ep_kind(const struct usbdev *u, uint8_t addr);
+void usbdev_out_data(struct usbdev *u, uint8_t addr, size_t len);
 
 /* Copies descriptor (type, index) into buf (at most cap bytes); returns its full length, or -1
  * when the device has no such descriptor. */
@@ -85,11 +123,16 @@ int usbdev_descriptor(const struct usbdev *u, uint8_t type, uint8_t index, uint8
  * supported (any request with one stalls). */
 enum usbdev_ctrl usbdev_control(struct usbdev *u, int64_t now, const uint8_t setup[8], uint8_t *in_buf,
                             size_t cap, size_t *in_len);
+/* The same with the OUT data stage the host sent (out_len bytes; a control-table entry accepts
+ * and counts it, anything else with an OUT data stage stalls). */
+enum usbdev_ctrl usbdev_control_data(struct usbdev *u, int64_t now, const uint8_t setup[8],
+                                     const uint8_t *out_data, size_t out_len, uint8_t *in_buf,
+                                     size_t cap, size_t *in_len);
 
 /* Brings the model up to `now`: produces due samples, opens and closes windows. Every other
  * runtime call does this first. */
 void usbdev_advance(struct usbdev *u, int64_t now);
-/* An IN request on 0x81 with a buffer of cap bytes. READY: *len bytes in buf (one packet). */
+/* An IN request on the stream endpoint with a buffer of cap bytes. READY: *len bytes in buf (one packet). */
 enum usbdev_in usbdev_in_request(struct usbdev *u, int64_t now, uint8_t *buf, size_t cap, size_t *len);
 /* The earliest time after `now` at which the model's state changes (a sample becomes due, a
  * window opens or closes), or USBDEV_NEVER. */

@@ -41,6 +41,7 @@
 #define UIP_DIR_OUT 0
 #define UIP_DIR_IN 1
 
+#define UIP_SPEED_FULL 2
 #define UIP_SPEED_HIGH 3
 
 #define UIP_OP_HDR_SIZE 8

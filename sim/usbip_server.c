@@ -25,6 +25,7 @@
 #define BUSNUM 1
 #define DEVNUM 2
 #define WAIT_MAX_NS 100000000LL /* re-check the stop flag at least this often */
+#define MAX_PARKED 64 /* IN requests held on endpoints that have no stream (they NAK forever) */
 
 enum cstate { C_OP, C_URB, C_DONE };
 
@@ -43,6 +44,8 @@ struct usrv_conn {
     uint8_t *out;
     struct urb *urbs;
     size_t n_urbs;
+    struct { uint32_t seqnum; uint8_t ep; } parked[MAX_PARKED];
+    size_t n_parked;
     uint8_t in[IN_CAP];
 };
 
@@ -84,29 +87,49 @@ static void device_record(const struct usrv *s, struct uip_device *d)
     snprintf(d->busid, sizeof d->busid, "%s", s->busid);
     d->busnum = BUSNUM;
     d->devnum = DEVNUM;
-    d->speed = UIP_SPEED_HIGH;
+    d->speed = usbdev_full_speed(s->dev) ? UIP_SPEED_FULL : UIP_SPEED_HIGH;
     d->vid = usbdev_vid(s->dev);
     d->pid = usbdev_pid(s->dev);
     d->bcd_device = usbdev_bcd_device(s->dev);
     d->config_value = (uint8_t)usbdev_configured(s->dev);
     d->num_configs = 1;
-    d->num_ifaces = 1;
-    d->ifaces[0] = (struct uip_iface){0xFF, 0, 0};
+    const struct scn_scenario *sc = usbdev_scenario(s->dev);
+    d->dev_class = sc->device.dev_class;
+    d->dev_subclass = sc->device.dev_subclass;
+    d->dev_protocol = sc->device.dev_protocol;
+    if (!sc->device.n_ifaces) {
+        d->num_ifaces = 1;
+        d->ifaces[0] = (struct uip_iface){0xFF, 0, 0};
+        return;
+    }
+    /* One triple per interface: its alternate setting 0, in number order. */
+    for (size_t i = 0; i < sc->device.n_ifaces && i < SCN_MAX_IFACES; i++) {
+        const struct scn_iface *f = &sc->device.ifaces[i];
+        if (f->alt == 0 && f->number < UIP_MAX_IFACES) {
+            d->ifaces[f->number] = (struct uip_iface){f->cls, f->subclass, f->protocol};
+            if (f->number >= d->num_ifaces)
+                d->num_ifaces = (uint8_t)(f->number + 1);
+        }
+    }
 }
 
 /* ---- capture ---- */
 
-/* The IN endpoint's transfer type and interval, from the configuration descriptor. */
+/* The stream endpoint's transfer type and interval, from the configuration descriptor. */
 static void capture_endpoint(struct usrv *s)
 {
-    uint8_t cfg[64];
-    int n = usbdev_descriptor(s->dev, 2, 0, cfg, sizeof cfg);
+    int n = usbdev_descriptor(s->dev, 2, 0, NULL, 0);
+    uint8_t *cfg = n > 0 ? malloc((size_t)n) : NULL;
     s->in_xfer = CAP_INTR;
-    for (int i = 0; n > 0 && i + 7 <= n && i + 7 <= (int)sizeof cfg && cfg[i] >= 2; i += cfg[i])
-        if (cfg[i + 1] == 5 && cfg[i + 2] == USBDEV_EP_IN) {
+    if (!cfg)
+        return;
+    usbdev_descriptor(s->dev, 2, 0, cfg, (size_t)n);
+    for (int i = 0; i + 7 <= n && cfg[i] >= 2; i += cfg[i])
+        if (cfg[i + 1] == 5 && cfg[i + 2] == usbdev_stream_ep(s->dev)) {
             s->in_xfer = (cfg[i + 3] & 3) == 2 ? CAP_BULK : CAP_INTR;
             s->in_interval = s->in_xfer == CAP_INTR ? cfg[i + 6] : 0;
         }
+    free(cfg);
 }
 
 /* One usbmon event for URB seqnum on endpoint ep (0x80 | n for IN; control: 0 or 0x80). */
@@ -157,7 +180,8 @@ void usrv_conn_free(struct usrv *s, struct usrv_conn *c)
     if (!c)
         return;
     for (size_t i = 0; c->state == C_URB && i < c->n_urbs; i++)
-        capture(s, 'C', c->urbs[i].seqnum, USBDEV_EP_IN, NULL, -ESHUTDOWN, 0, NULL, 0, clk_mono_ns());
+        capture(s, 'C', c->urbs[i].seqnum, usbdev_stream_ep(s->dev), NULL, -ESHUTDOWN, 0, NULL, 0,
+                clk_mono_ns());
     if (s->importer == c) {
         s->importer = NULL;
         usbdev_host_reset(s->dev);
@@ -231,6 +255,22 @@ static int ret_submit(struct usrv *s, struct usrv_conn *c, uint32_t seqnum, uint
     return 0;
 }
 
+/* Answers an OUT URB: actual_length n, no data on the wire. */
+static int ret_out(struct usrv *s, struct usrv_conn *c, uint32_t seqnum, uint8_t ep,
+                   int32_t status, size_t n, int64_t now)
+{
+    capture(s, 'C', seqnum, ep, NULL, status, (uint32_t)n, NULL, 0, now);
+    struct uip_hdr h = {.command = UIP_RET_SUBMIT, .seqnum = seqnum};
+    h.u.ret_submit.status = status;
+    h.u.ret_submit.actual_length = (int32_t)n;
+    uint8_t *p = out_reserve(c, UIP_HDR_SIZE);
+    if (!p)
+        return bad_peer(s, c, "out of memory");
+    uip_hdr_encode(p, &h);
+    s->st.ret_submits++;
+    return 0;
+}
+
 static void pop_urb(struct usrv_conn *c, size_t i)
 {
     memmove(&c->urbs[i], &c->urbs[i + 1], (c->n_urbs - i - 1) * sizeof *c->urbs);
@@ -248,14 +288,15 @@ void usrv_conn_tick(struct usrv *s, struct usrv_conn *c, int64_t now)
         if (r == USBDEV_IN_STALL) {
             s->st.stalls++;
             while (c->n_urbs > 0) {
-                if (ret_submit(s, c, c->urbs[0].seqnum, USBDEV_EP_IN, -EPIPE, NULL, 0, now) != 0)
+                if (ret_submit(s, c, c->urbs[0].seqnum, usbdev_stream_ep(s->dev), -EPIPE, NULL, 0,
+                               now) != 0)
                     return;
                 pop_urb(c, 0);
             }
             return;
         }
         int32_t status = r == USBDEV_IN_READY ? 0 : -EOVERFLOW;
-        if (ret_submit(s, c, c->urbs[0].seqnum, USBDEV_EP_IN, status, buf, len, now) != 0)
+        if (ret_submit(s, c, c->urbs[0].seqnum, usbdev_stream_ep(s->dev), status, buf, len, now) != 0)
             return;
         pop_urb(c, 0);
     }
@@ -326,14 +367,43 @@ static int control(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h,
 {
     if ((h->direction == UIP_DIR_IN) != ((h->u.submit.setup[0] & 0x80) != 0))
         return bad_peer(s, c, "control direction does not match its setup packet");
-    uint8_t buf[256];
     size_t cap = h->direction == UIP_DIR_IN ? (size_t)h->u.submit.length : 0;
+    size_t out_len = h->direction == UIP_DIR_OUT ? (size_t)h->u.submit.length : 0;
     size_t len = 0;
-    if (cap > sizeof buf)
-        cap = sizeof buf;
-    enum usbdev_ctrl r = usbdev_control(s->dev, now, h->u.submit.setup, buf, cap, &len);
-    uint8_t ep = h->direction == UIP_DIR_IN ? 0x80 : 0;
-    return ret_submit(s, c, h->seqnum, ep, r == USBDEV_CTRL_OK ? 0 : -EPIPE, buf, len, now);
+    if (cap > 0xFFFF)
+        cap = 0xFFFF;
+    uint8_t *buf = malloc(cap ? cap : 1);
+    if (!buf)
+        return bad_peer(s, c, "out of memory");
+    enum usbdev_ctrl r = usbdev_control_data(s->dev, now, h->u.submit.setup, c->in + UIP_HDR_SIZE,
+                                             out_len, buf, cap, &len);
+    int rc;
+    if (h->direction == UIP_DIR_IN)
+        rc = ret_submit(s, c, h->seqnum, 0x80, r == USBDEV_CTRL_OK ? 0 : -EPIPE, buf, len, now);
+    else
+        rc = ret_out(s, c, h->seqnum, 0, r == USBDEV_CTRL_OK ? 0 : -EPIPE,
+                     r == USBDEV_CTRL_OK ? out_len : 0, now);
+    free(buf);
+    return rc;
+}
+
+/* An IN request on an endpoint with no stream: held (NAK) until the host unlinks it. */
+static int park_in(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h)
+{
+    (void)s;
+    if (c->n_parked == MAX_PARKED)
+        return bad_peer(s, c, "too many requests queued on idle endpoints");
+    c->parked[c->n_parked].seqnum = h->seqnum;
+    c->parked[c->n_parked++].ep = (uint8_t)(0x80 | h->ep);
+    return 0;
+}
+
+/* Data on an OUT endpoint: accepted and counted. */
+static int take_out(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h, int64_t now)
+{
+    size_t n = (size_t)h->u.submit.length;
+    usbdev_out_data(s->dev, (uint8_t)h->ep, n);
+    return ret_out(s, c, h->seqnum, (uint8_t)h->ep, 0, n, now);
 }
 
 static int queue_in(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h, int64_t now)
@@ -356,10 +426,19 @@ static int unlink_urb(struct usrv *s, struct usrv_conn *c, const struct uip_hdr 
     s->st.unlinks++;
     for (size_t i = 0; i < c->n_urbs; i++)
         if (c->urbs[i].seqnum == h->u.unlink.seqnum) {
-            capture(s, 'C', c->urbs[i].seqnum, USBDEV_EP_IN, NULL, -ECONNRESET, 0, NULL, 0, now);
+            capture(s, 'C', c->urbs[i].seqnum, usbdev_stream_ep(s->dev), NULL, -ECONNRESET, 0,
+                    NULL, 0, now);
             pop_urb(c, i);
             status = -ECONNRESET;
             s->st.unlinked_pending++;
+            break;
+        }
+    for (size_t i = 0; !status && i < c->n_parked; i++)
+        if (c->parked[i].seqnum == h->u.unlink.seqnum) {
+            capture(s, 'C', c->parked[i].seqnum, c->parked[i].ep, NULL, -ECONNRESET, 0, NULL, 0,
+                    now);
+            c->parked[i] = c->parked[--c->n_parked];
+            status = -ECONNRESET;
             break;
         }
     struct uip_hdr r = {.command = UIP_RET_UNLINK, .seqnum = h->seqnum};
@@ -386,15 +465,22 @@ static int urb_message(struct usrv *s, struct usrv_conn *c, int64_t now)
     if (c->in_len < need)
         return 0;
     int rc;
-    int known_ep = h.ep == 0 || (h.ep == (USBDEV_EP_IN & 0x0F) && h.direction == UIP_DIR_IN);
+    uint8_t addr = (uint8_t)((h.direction == UIP_DIR_IN ? 0x80 : 0) | (h.ep & 0x0F));
+    enum usbdev_ep_kind kind = h.ep > 15 ? USBDEV_EPK_NONE : usbdev_ep_kind(s->dev, addr);
+    int stream_num = h.ep == (usbdev_stream_ep(s->dev) & 0x0Fu);
+    int known_ep = h.ep == 0 || kind != USBDEV_EPK_NONE;
     if (h.command == UIP_CMD_SUBMIT && known_ep)
         capture_submit(s, &h, c->in + UIP_HDR_SIZE, now);
     if (h.command == UIP_CMD_UNLINK)
         rc = unlink_urb(s, c, &h, now);
     else if (h.ep == 0)
         rc = control(s, c, &h, now);
-    else if (h.ep == (USBDEV_EP_IN & 0x0F))
+    else if (kind == USBDEV_EPK_STREAM || (stream_num && kind == USBDEV_EPK_NONE))
         rc = queue_in(s, c, &h, now);
+    else if (kind == USBDEV_EPK_IDLE_IN)
+        rc = park_in(s, c, &h);
+    else if (kind == USBDEV_EPK_OUT)
+        rc = take_out(s, c, &h, now);
     else
         rc = bad_peer(s, c, "no such endpoint");
     if (rc == 0)

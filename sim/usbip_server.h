@@ -7,11 +7,17 @@
  *    the slot of the oldest peer that has not imported the device (dropped, reason logged); the
  *    importer is never dropped for a newcomer. Speaks
  *    OP_REQ_DEVLIST (reply, then close) and OP_REQ_IMPORT (one importer at a time), then
- *    CMD_SUBMIT / CMD_UNLINK: control transfers on endpoint 0 go to usbdev_control(); IN transfers
- *    on endpoint 1 queue in arrival order and complete when usbdev_in_request() says READY
- *    (status 0), STALL (-EPIPE: every queued IN request fails at once) or OVERFLOW (-EOVERFLOW).
- *    CMD_UNLINK of a queued request: RET_UNLINK status -ECONNRESET and no RET_SUBMIT for it; of
- *    an unknown or completed one: status 0.
+ *    CMD_SUBMIT / CMD_UNLINK: control transfers on endpoint 0 go to usbdev_control_data() (IN
+ *    data up to wLength, an OUT data stage passed on); IN transfers on the stream endpoint
+ *    (usbdev_stream_ep(), 0x81 by default) queue in arrival order and complete when
+ *    usbdev_in_request() says READY (status 0), STALL (-EPIPE: every queued IN request fails at
+ *    once) or OVERFLOW (-EOVERFLOW). IN transfers on another IN endpoint of the configuration
+ *    are held (NAK) until unlinked (64 per peer at most); OUT transfers on an OUT endpoint
+ *    complete at once with their length (usbdev_out_data counts them); any other endpoint is a
+ *    protocol error. CMD_UNLINK of a queued or held request: RET_UNLINK status -ECONNRESET and
+ *    no RET_SUBMIT for it; of an unknown or completed one: status 0.
+ *  - The device record (devlist and import) carries the scenario's speed (high or full), device
+ *    class/subclass/protocol and, in the devlist, each interface's class triple (alt 0).
  *  - Every peer has a bound (opts.peer_timeout_ns, 2 s by default, real time) on each step:
  *    completing its first request (OP_REQ_DEVLIST / OP_REQ_IMPORT) from the moment it
  *    connected, completing any request it has begun (a partial header, OUT data announced but

@@ -111,8 +111,8 @@ static void render_block(const char *parent, char pairs[][128], int np, char *o,
 
 static int loads(const char *snippet, int top)
 {
-    char doc[2048], err[SCN_ERR_MAX];
-    struct scn_scenario sc;
+    char doc[4096], err[SCN_ERR_MAX];
+    static struct scn_scenario sc;
     snprintf(doc, sizeof doc, "%s%s", top ? "" : "name: example\nduration_ms: 5000\n", snippet);
     return scn_parse("example", doc, strlen(doc), &sc, err) == 0;
 }
@@ -157,6 +157,10 @@ static int example(int ki, int pick, char *o, size_t n)
 static int leaf_example(int ki, char *o, size_t n)
 {
     const struct scn_key_info *k = &keys[ki];
+    if (k->example) { /* the table's own (keys inside lists inside lists, keys with rules) */
+        snprintf(o, n, "%s", k->example);
+        return loads(o, 0) ? 0 : -1;
+    }
     int picks = k->type == SCN_KEY_ENUM ? k->nnames : 1;
     for (int p = picks - 1; p >= 0; p--)
         if (example(ki, p, o, n) == 0)
@@ -200,7 +204,7 @@ int main(void)
             printf("%s (%s).\n", k->allowed, type_word(k));
             continue;
         }
-        char ex[1024];
+        char ex[2048];
         if (k->depth != 0)
             printf("- **`%s`** — ", k->name);
         printf("%s; %s", k->allowed, type_word(k));

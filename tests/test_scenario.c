@@ -20,14 +20,44 @@ static int parse(const char *text, struct scn_scenario *s, char *err)
     return scn_parse("t.yaml", text, strlen(text), s, err);
 }
 
-/* Forgets where things were written, so two loads of the same scenario compare equal. */
+/* Moves b's bytes to the end of the new pool. */
+static void repack(struct scn_scenario *s, uint8_t *pool, uint32_t *used, struct scn_bytes *b)
+{
+    if (!b->set)
+        return;
+    memcpy(pool + *used, s->device.bytes + b->off, b->len);
+    b->off = *used;
+    *used += b->len;
+}
+
+/* Forgets where things were written (and in which order the hex strings came), so two loads of
+ * the same scenario compare equal. */
 static void normalize(struct scn_scenario *s)
 {
+    static uint8_t pool[SCN_BYTES_POOL];
+    uint32_t used = 0;
     memset(s->file, 0, sizeof s->file);
     for (size_t i = 0; i < SCN_MAX_EVENTS; i++) {
         s->device.events[i].line = s->device.events[i].col = 0;
         s->consumer.events[i].line = s->consumer.events[i].col = 0;
     }
+    memset(pool, 0, sizeof pool);
+    for (size_t i = 0; i < SCN_MAX_IFACES; i++) {
+        struct scn_iface *f = &s->device.ifaces[i];
+        f->line = f->col = 0;
+        repack(s, pool, &used, &f->extra);
+        for (size_t j = 0; j < SCN_MAX_EPS; j++) {
+            f->eps[j].line = f->eps[j].col = 0;
+            repack(s, pool, &used, &f->eps[j].extra);
+        }
+    }
+    for (size_t i = 0; i < SCN_MAX_CONTROL; i++) {
+        s->device.control[i].line = s->device.control[i].col = 0;
+        repack(s, pool, &used, &s->device.control[i].reply);
+    }
+    s->device.replay.line = s->device.replay.col = 0;
+    memcpy(s->device.bytes, pool, sizeof pool);
+    s->device.n_bytes = used;
 }
 
 /* Writes s, parses it back, and asserts the two are identical. */
@@ -199,7 +229,7 @@ static const struct bad bad_cases[] = {
     {"name: bad\nduration_ms: 100\ndevice:\n  period_us: ten\n", 4, 14, "'ten' is not an integer"},
     {MINI "device:\n  period_us: 10.5\n", 4, 14, "'10.5' is not an integer"},
     {MINI "device:\n  period_us: 9\n", 4, 14, "out of range; allowed: an integer 10..10000000"},
-    {MINI "device:\n  packet_size: 0x70\n", 4, 16, "hex, allowed only for vid and pid"},
+    {MINI "device:\n  packet_size: 0x70\n", 4, 16, "is hex, not allowed for this key"},
     {MINI "device:\n  packet_size: 1025\n", 4, 16, "32..1024"},
     {MINI "device:\n  packet_size: \"112\"\n", 4, 16, "quoted string, not a number"},
     {MINI "device:\n  packet_size: [112]\n", 4, 16, "a list where a single value is needed"},

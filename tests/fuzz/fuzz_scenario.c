@@ -9,7 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct scn_scenario sc, again;
+    static struct scn_scenario sc, again; /* large (the hex pool): not on the stack */
     char err[SCN_ERR_MAX];
     if (scn_parse("fuzz.yaml", (const char *)data, size, &sc, err) != 0) {
         if (strncmp(err, "fuzz.yaml:", 10) != 0)

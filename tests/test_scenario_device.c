@@ -1,0 +1,366 @@
+/* Tests of the scenario keys for the device's own descriptors (device.bcd_device ... replay):
+ * what they load into, their defaults (a v1 file keeps its meaning), each loader error with its
+ * exact line:col and message, and the write/parse round trip of every new key. Run from the repo
+ * root. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/scenario.h"
+#include "tests/cu.h"
+
+#define HEAD "name: t\nduration_ms: 1000\ndevice:\n"
+
+static int parse(const char *text, struct scn_scenario *s, char *err)
+{
+    return scn_parse("t.yaml", text, strlen(text), s, err);
+}
+
+static void test_defaults_keep_v1(void)
+{
+    struct scn_scenario s;
+    char err[SCN_ERR_MAX];
+    CU_ASSERT_EQUAL_FATAL(parse("name: t\nduration_ms: 1000\n", &s, err), 0);
+    CU_ASSERT_EQUAL(s.device.bcd_device, 0x0100);
+    CU_ASSERT_EQUAL(s.device.bcd_usb, 0x0200);
+    CU_ASSERT_EQUAL(s.device.dev_class, 0);
+    CU_ASSERT_EQUAL(s.device.max_packet0, 64);
+    CU_ASSERT_EQUAL(s.device.speed, SCN_SPEED_HIGH);
+    CU_ASSERT_FALSE(s.device.has_manufacturer || s.device.has_product || s.device.has_serial);
+    CU_ASSERT_EQUAL(s.device.cfg_attributes, 0x80);
+    CU_ASSERT_EQUAL(s.device.max_power_ma, 100);
+    CU_ASSERT_EQUAL(s.device.n_ifaces, 0);
+    CU_ASSERT_EQUAL(s.device.n_control, 0);
+    CU_ASSERT_FALSE(s.device.has_stream_endpoint);
+    CU_ASSERT_EQUAL(s.device.start, SCN_START_IMMEDIATE);
+    CU_ASSERT_EQUAL(s.device.replay.file[0], 0);
+    CU_ASSERT_EQUAL(s.device.n_bytes, 0);
+}
+
+static void test_hid_example(void)
+{
+    static struct scn_scenario s;
+    char err[SCN_ERR_MAX] = "";
+    CU_ASSERT_EQUAL_FATAL(scn_load("scenarios/hid-keyboard.yaml", &s, err), 0);
+    CU_ASSERT_EQUAL_FATAL(s.device.n_ifaces, 1);
+    const struct scn_iface *f = &s.device.ifaces[0];
+    CU_ASSERT_EQUAL(f->cls, 3);
+    CU_ASSERT_EQUAL(f->subclass, 1);
+    CU_ASSERT_EQUAL(f->protocol, 1);
+    CU_ASSERT_STRING_EQUAL(f->name, "Keyboard");
+    static const uint8_t hid[] = {0x09, 0x21, 0x11, 0x01, 0x00, 0x01, 0x22, 0x4f, 0x00};
+    CU_ASSERT_EQUAL_FATAL(f->extra.len, sizeof hid);
+    CU_ASSERT(memcmp(scn_bytes_of(&s, &f->extra), hid, sizeof hid) == 0);
+    CU_ASSERT_EQUAL_FATAL(f->n_eps, 1);
+    CU_ASSERT_EQUAL(f->eps[0].address, 0x81);
+    CU_ASSERT_EQUAL(f->eps[0].max_packet, 32);
+    CU_ASSERT_EQUAL(f->eps[0].interval, 7);
+    CU_ASSERT(f->eps[0].has_interval);
+    CU_ASSERT_EQUAL(s.device.stream_endpoint, 0x81); /* the first IN endpoint */
+    CU_ASSERT_EQUAL_FATAL(s.device.n_control, 3);
+    const struct scn_ctl *c = &s.device.control[0];
+    CU_ASSERT_EQUAL(c->request_type, 0x81);
+    CU_ASSERT_EQUAL(c->request, 6);
+    CU_ASSERT(c->has_value && c->value == 0x2200);
+    CU_ASSERT(c->has_index && c->index == 0);
+    CU_ASSERT_EQUAL(c->reply.len, 0x4f); /* the length the HID descriptor announces */
+    CU_ASSERT(s.device.control[1].reply.set && s.device.control[1].reply.len == 0);
+    CU_ASSERT_FALSE(s.device.control[1].has_value);
+}
+
+static void test_vendor_example(void)
+{
+    static struct scn_scenario s;
+    char err[SCN_ERR_MAX] = "";
+    CU_ASSERT_EQUAL_FATAL(scn_load("scenarios/vendor-start.yaml", &s, err), 0);
+    CU_ASSERT_EQUAL(s.device.start, SCN_START_ON_REQUEST);
+    CU_ASSERT_EQUAL(s.device.endpoint, SCN_EP_BULK); /* the stream endpoint's type */
+    CU_ASSERT(s.device.control[0].has_action && s.device.control[0].action == SCN_ACT_START);
+    CU_ASSERT(s.device.control[1].has_action && s.device.control[1].action == SCN_ACT_STOP);
+    CU_ASSERT(s.device.control[3].has_stall);
+    CU_ASSERT_EQUAL(s.device.ifaces[0].eps[1].address, 0x02);
+}
+
+struct bad {
+    const char *text;
+    const char *msg; /* the whole message after "t.yaml:" */
+};
+
+#define HEX_ALLOWED "allowed: hex bytes: pairs of hex digits, spaces between pairs optional, at " \
+                    "most 4096 bytes (\"\" = none)"
+
+static const struct bad bad[] = {
+    {HEAD "  interfaces:\n    - {number: 0, extra: \"09 2\"}\n",
+     "5:26: extra: an odd number of hex digits (3); " HEX_ALLOWED},
+    {HEAD "  interfaces:\n    - {number: 0, extra: \"09 zz\"}\n",
+     "5:26: extra: character 4 ('z') is not a hex digit; " HEX_ALLOWED},
+    {HEAD "  control:\n    - {request_type: 0xc0, request: 1, reply: \"0 9\"}\n",
+     "5:47: reply: a space inside a byte at character 2; " HEX_ALLOWED},
+    {HEAD "  interfaces:\n    - number: 0\n      endpoints:\n"
+          "        - {address: 0x81, type: interrupt, max_packet: 64}\n"
+          "        - {address: 0x81, type: bulk, max_packet: 512}\n",
+     "8:11: endpoint address 0x81 is listed twice (first at line 7); allowed: each address once "
+     "(alternate settings of one interface may repeat it)"},
+    {HEAD "  speed: full\n  packet_size: 32\n  interfaces:\n    - number: 0\n      endpoints:\n"
+          "        - {address: 0x81, type: interrupt, max_packet: 65}\n",
+     "9:11: endpoint 0x81: max_packet 65 is over the full-speed limit; allowed: 1..64 at full "
+     "speed"},
+    {HEAD "  interfaces:\n    - number: 0\n      endpoints:\n"
+          "        - {address: 0x81, type: bulk, max_packet: 64}\n",
+     "7:11: endpoint 0x81: max_packet 64 for a bulk endpoint at high speed; allowed: exactly 512 "
+     "(bulk at high speed)"},
+    {HEAD "  interfaces:\n    - number: 0\n      endpoints:\n"
+          "        - {address: 0x81, type: interrupt, max_packet: 2000}\n",
+     "7:56: max_packet: 2000 is out of range; allowed: an integer 1..1024"},
+    {HEAD "  interfaces:\n    - number: 0\n      endpoints:\n"
+          "        - {address: 0x81, type: interrupt, max_packet: 64}\n",
+     "4:3: packet_size: 112 is larger than the stream endpoint 0x81's max_packet 64; allowed: "
+     "packet_size <= max_packet for an interrupt stream endpoint"},
+    {HEAD "  control:\n    - {request_type: 0x40, request: 1, reply: \"\", stall: true}\n",
+     "5:51: reply and stall in one control entry; allowed: exactly one of reply, stall, action"},
+    {HEAD "  control:\n    - {request_type: 0x40, request: 1}\n",
+     "5:7: control entry has none of reply, stall, action; allowed: exactly one of them"},
+    {HEAD "  control:\n    - {request_type: 0x40, request: 1, reply: \"01\"}\n",
+     "5:7: reply: 1 bytes for an OUT request (request_type 0x40, bit 7 clear); allowed: reply: "
+     "\"\" (an OUT request gets no data back)"},
+    {HEAD "  start: on_request\n",
+     "4:3: start: on_request but no control entry has action: start; allowed: start: on_request "
+     "with a control entry {..., action: start}"},
+    {HEAD "  stream_endpoint: 0x82\n  interfaces:\n    - number: 0\n      endpoints:\n"
+          "        - {address: 0x81, type: interrupt, max_packet: 512}\n",
+     "4:3: stream_endpoint: 0x82 is not an IN endpoint of the interfaces; allowed: the address of "
+     "an IN endpoint listed (default: the first)"},
+    {HEAD "  interfaces:\n    - {number: 0, alt: 1}\n",
+     "5:7: interface 0 has no alt 0; allowed: alternate settings of an interface that has alt 0"},
+    {HEAD "  interfaces:\n    - {number: 1}\n",
+     "5:7: interface numbers skip 0; allowed: numbers 0..n-1 for n interfaces"},
+    {HEAD "  interfaces:\n    - number: 0\n      endpoints:\n"
+          "        - {address: 0x02, type: bulk, max_packet: 512}\n",
+     "5:7: interfaces list no IN endpoint; allowed: at least one IN endpoint (bit 7 of address "
+     "set) to play the stream"},
+    {HEAD "  interfaces:\n    - number: 0\n      endpoints:\n"
+          "        - {address: 0x21, type: bulk, max_packet: 512}\n",
+     "7:11: address: 0x21 is not an endpoint address; allowed: 0x01..0x0f (OUT) or 0x81..0x8f "
+     "(IN)"},
+    {HEAD "  packet_size: 32\n  interfaces:\n    - number: 0\n      endpoints:\n"
+          "        - {address: 0x81, type: interrupt, max_packet: 32, interval: 17}\n",
+     "8:11: endpoint 0x81: interval 17; allowed: 1..16 for an interrupt endpoint at high speed "
+     "(2^(interval-1) microframes of 125 us)"},
+    {HEAD "  interfaces:\n    - {number: 0, extra: \"09 21 11\"}\n",
+     "5:7: extra of interface 0 alt 0: the descriptor at byte 0 has bLength 9, past the end of the "
+     "bytes; allowed: whole descriptors, each starting with its length (at least 2)"},
+    {HEAD "  packet_size: 32\n  interfaces:\n    - number: 0\n      endpoints:\n"
+          "        - {address: 0x81, max_packet: 32, extra: \"02 25 00\"}\n",
+     "8:11: extra of endpoint 0x81: the descriptor at byte 2 has bLength 0, too short; allowed: "
+     "whole descriptors, each starting with its length (at least 2)"},
+    {HEAD "  speed: fast\n",
+     "4:10: speed: 'fast' is not a known value; allowed: one of high, full"},
+    {HEAD "  control:\n    - {request_type: 0x40, request: 1, stall: false}\n",
+     "5:47: stall: 'false' is not a known value; allowed: one of true"},
+    {HEAD "  replay: {loop: true}\n",
+     "4:11: missing required key 'file' in replay; required: file"},
+};
+
+static void test_errors(void)
+{
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        static struct scn_scenario s;
+        char err[SCN_ERR_MAX] = "", want[SCN_ERR_MAX];
+        snprintf(want, sizeof want, "t.yaml:%s", bad[i].msg);
+        CU_ASSERT_EQUAL(parse(bad[i].text, &s, err), -1);
+        CU_ASSERT_STRING_EQUAL(err, want);
+        if (strcmp(err, want) != 0)
+            fprintf(stderr, "\ncase %zu:\n got  %s\n want %s\n", i, err, want);
+    }
+}
+
+static void test_too_long_and_pool(void)
+{
+    size_t cap = 200000;
+    char *t = malloc(cap);
+    CU_ASSERT_FATAL(t != NULL);
+    int n = snprintf(t, cap, HEAD "  control:\n    - {request_type: 0xc0, request: 1, reply: \"");
+    for (int i = 0; i < 4097; i++)
+        n += snprintf(t + n, cap - (size_t)n, "00");
+    snprintf(t + n, cap - (size_t)n, "\"}\n");
+    static struct scn_scenario s;
+    char err[SCN_ERR_MAX] = "";
+    CU_ASSERT_EQUAL(parse(t, &s, err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "t.yaml:5:47: reply: 4097 bytes is too long; " HEX_ALLOWED);
+    /* 9 strings of 4096 bytes: over the 32768 bytes of the pool */
+    n = snprintf(t, cap, HEAD "  control:\n");
+    for (int k = 0; k < 9; k++) {
+        n += snprintf(t + n, cap - (size_t)n, "    - {request_type: 0xc0, request: %d, reply: \"", k);
+        for (int i = 0; i < 4096; i++)
+            n += snprintf(t + n, cap - (size_t)n, "ab");
+        n += snprintf(t + n, cap - (size_t)n, "\"}\n");
+    }
+    CU_ASSERT_EQUAL(parse(t, &s, err), -1);
+    if (strncmp(err, "t.yaml:13:47", 12) != 0)
+        fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_STRING_EQUAL(err, "t.yaml:13:47: reply: the hex strings of the scenario together are "
+                                "over 32768 bytes; allowed: at most 32768 bytes in all");
+    free(t);
+}
+
+static void test_replay_file(void)
+{
+    static struct scn_scenario s;
+    char err[SCN_ERR_MAX] = "", dir[] = "/tmp/usbsim-replay-XXXXXX", path[128], rec[128];
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/s.yaml", dir);
+    snprintf(rec, sizeof rec, "%s/rec.txt", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs(HEAD "  replay: {file: rec.txt, loop: true}\n", f);
+    fclose(f);
+    char want[SCN_ERR_MAX];
+    snprintf(want, sizeof want, "%s:4:11: replay: file 'rec.txt' (%s) does not exist; allowed: a "
+             "readable recording, relative to the scenario's directory", path, rec);
+    CU_ASSERT_EQUAL(scn_load(path, &s, err), -1);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    f = fopen(rec, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fclose(f);
+    CU_ASSERT_EQUAL(scn_load(path, &s, err), 0);
+    CU_ASSERT_STRING_EQUAL(s.device.replay.file, "rec.txt");
+    CU_ASSERT(s.device.replay.has_loop && s.device.replay.loop == 1);
+    unlink(rec);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Every new key written back and loaded again gives the same scenario (the control table comes
+ * before the interfaces in the file, the writer puts it after: the pool is compared by content). */
+static void test_round_trip(void)
+{
+    static const char text[] =
+        HEAD "  bcd_device: 0x0234\n  bcd_usb: 0x0210\n  class: 0xef\n  subclass: 2\n"
+        "  protocol: 1\n  max_packet0: 16\n  speed: full\n  manufacturer: \"Maker \\\"q\\\"\"\n"
+        "  product: \"\"\n  serial: \"SN-1\"\n  config: {attributes: 0xc0, max_power_ma: 250}\n"
+        "  packet_size: 64\n  period_us: 4000\n"
+        "  control:\n    - {request_type: 0xc0, request: 2, index: 3, reply: \"01 02 03\"}\n"
+        "    - {request_type: 0x40, request: 1, value: 1, action: start}\n"
+        "    - {request_type: 0x40, request: 1, value: 0, action: stop}\n"
+        "    - {request_type: 0x21, request: 9, stall: true}\n"
+        "  interfaces:\n"
+        "    - number: 0\n      class: 2\n      name: \"Control\"\n"
+        "      extra: \"05 24 00 10 01\"\n"
+        "      endpoints:\n        - {address: 0x83, type: interrupt, max_packet: 16, "
+        "interval: 32, extra: \"03 25 01\"}\n"
+        "    - {number: 1, alt: 0, class: 10}\n"
+        "    - number: 1\n      alt: 1\n      class: 10\n      endpoints:\n"
+        "        - {address: 0x81, type: bulk, max_packet: 64}\n"
+        "        - {address: 0x02, type: bulk, max_packet: 64}\n"
+        "  stream_endpoint: 0x81\n  start: on_request\n";
+    static struct scn_scenario a, b;
+    char err[SCN_ERR_MAX] = "";
+    int rc = parse(text, &a, err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    if (rc)
+        fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_STRING_EQUAL(a.device.manufacturer, "Maker \"q\"");
+    CU_ASSERT(a.device.has_product && a.device.product[0] == 0);
+    CU_ASSERT_EQUAL(a.device.endpoint, SCN_EP_BULK);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CU_ASSERT_FATAL(f != NULL);
+    CU_ASSERT_EQUAL(scn_write_yaml(&a, f), 0);
+    fclose(f);
+    rc = scn_parse("again.yaml", buf, len, &b, err);
+    CU_ASSERT_EQUAL(rc, 0);
+    if (rc)
+        fprintf(stderr, "\n%s\n%s", err, buf);
+    /* the same content, hex strings compared by value */
+    CU_ASSERT_EQUAL(a.device.n_ifaces, b.device.n_ifaces);
+    CU_ASSERT_EQUAL(a.device.n_control, b.device.n_control);
+    for (size_t i = 0; i < a.device.n_control; i++) {
+        struct scn_ctl x = a.device.control[i], y = b.device.control[i];
+        CU_ASSERT_EQUAL(x.reply.len, y.reply.len);
+        if (x.reply.len)
+            CU_ASSERT(memcmp(scn_bytes_of(&a, &x.reply), scn_bytes_of(&b, &y.reply),
+                             x.reply.len) == 0);
+        x.reply.off = y.reply.off = 0;
+        x.line = y.line = x.col = y.col = 0;
+        CU_ASSERT(memcmp(&x, &y, sizeof x) == 0);
+    }
+    for (size_t i = 0; i < a.device.n_ifaces; i++) {
+        struct scn_iface x = a.device.ifaces[i], y = b.device.ifaces[i];
+        CU_ASSERT_EQUAL(x.extra.len, y.extra.len);
+        if (x.extra.len)
+            CU_ASSERT(memcmp(scn_bytes_of(&a, &x.extra), scn_bytes_of(&b, &y.extra),
+                             x.extra.len) == 0);
+        x.extra.off = y.extra.off = 0;
+        x.line = y.line = x.col = y.col = 0;
+        for (size_t j = 0; j < SCN_MAX_EPS; j++) {
+            CU_ASSERT_EQUAL(x.eps[j].extra.len, y.eps[j].extra.len);
+            if (x.eps[j].extra.len)
+                CU_ASSERT(memcmp(scn_bytes_of(&a, &x.eps[j].extra),
+                                 scn_bytes_of(&b, &y.eps[j].extra), x.eps[j].extra.len) == 0);
+            x.eps[j].extra.off = y.eps[j].extra.off = 0;
+            x.eps[j].line = y.eps[j].line = x.eps[j].col = y.eps[j].col = 0;
+        }
+        CU_ASSERT(memcmp(&x, &y, sizeof x) == 0);
+    }
+    CU_ASSERT_EQUAL(a.device.n_bytes, b.device.n_bytes);
+    /* the rest of the device section is compared as a whole */
+    memcpy(b.device.ifaces, a.device.ifaces, sizeof a.device.ifaces);
+    memcpy(b.device.control, a.device.control, sizeof a.device.control);
+    memcpy(b.device.bytes, a.device.bytes, sizeof a.device.bytes);
+    memcpy(b.file, a.file, sizeof a.file);
+    CU_ASSERT(memcmp(&a, &b, sizeof a) == 0);
+    /* the writer's text loads to itself again: a fixed point */
+    char *buf2 = NULL;
+    size_t len2 = 0;
+    f = open_memstream(&buf2, &len2);
+    scn_parse("again.yaml", buf, len, &b, err);
+    scn_write_yaml(&b, f);
+    fclose(f);
+    CU_ASSERT(len == len2 && memcmp(buf, buf2, len) == 0);
+    free(buf);
+    free(buf2);
+}
+
+/* A struct built in code (as `usbsim import` may build one): no stream_endpoint given, the
+ * default `endpoint`: scn_check accepts it, the stream is on the first IN endpoint. */
+static void test_built_in_code(void)
+{
+    static struct scn_scenario s;
+    char err[SCN_ERR_MAX] = "";
+    scn_defaults(&s);
+    snprintf(s.name, sizeof s.name, "code");
+    s.duration_ns = 1000000000LL;
+    s.device.packet_size = 64;
+    s.device.n_ifaces = 1;
+    struct scn_iface *f = &s.device.ifaces[0];
+    f->cls = 0xff;
+    f->n_eps = 2;
+    f->eps[0] = (struct scn_ep){.address = 0x01, .type = SCN_EP_BULK, .max_packet = 512};
+    f->eps[1] = (struct scn_ep){.address = 0x82, .type = SCN_EP_BULK, .max_packet = 512};
+    static const uint8_t cs[] = {0x05, 0x24, 0x00, 0x10, 0x01};
+    CU_ASSERT_EQUAL(scn_bytes_add(&s, &f->extra, cs, sizeof cs), 0);
+    CU_ASSERT_EQUAL(scn_check(&s, err), 0);
+    if (err[0])
+        fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_EQUAL(scn_stream_ep(&s), 0x82);
+    s.device.ifaces[0].eps[1].address = 0x02; /* no IN endpoint left */
+    CU_ASSERT_EQUAL(scn_check(&s, err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "(scenario):1:1: interfaces list no IN endpoint; allowed: at "
+                                "least one IN endpoint (bit 7 of address set) to play the stream");
+}
+
+static CU_TestInfo tests[] = {
+    {"a v1 file keeps its meaning (the defaults)", test_defaults_keep_v1},
+    {"the HID example loads as written", test_hid_example},
+    {"the vendor-start example loads as written", test_vendor_example},
+    {"each loader error: exact line:col and message", test_errors},
+    {"hex strings: too long, the pool full", test_too_long_and_pool},
+    {"replay: the file must exist beside the scenario", test_replay_file},
+    {"every new key survives write then load", test_round_trip},
+    {"a struct built in code: the stream on the first IN endpoint", test_built_in_code},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) { return cu_main("scenario_device", tests); }
