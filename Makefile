@@ -133,7 +133,7 @@ bench-baseline: bench-run
 
 # The user's own program under `usbsim run --exec` and `fuzz --exec` in the VM (tests/vm/exec.sh):
 # the VM sees the host's filesystem read-only, its /tmp with what the VM writes kept inside.
-exec-check: $(BUILD)/usbsim $(BUILD)/examples/recv_libusb
+exec-check: $(BUILD)/usbsim $(BUILD)/examples/recv_libusb $(BUILD)/examples/recv_vendor_start
 	@bash ci/deps.sh vm
 	@echo "exec-check: your program on a real USB stack in the VM (about 3 minutes)"
 	@bash tests/vm/exec.sh $(BUILD)

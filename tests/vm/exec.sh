@@ -38,6 +38,11 @@ rc_is libusb 0 && has libusb '^PASS steady ' && has libusb '^PASS halt ' && has 
 run pyusb 'python3 examples/recv_pyusb.py' "${three[@]}"
 rc_is pyusb 0 && has pyusb '^PASS steady ' && has pyusb '^PASS halt ' && has pyusb '^PASS disconnect ' && ok
 
+# A vendor device that streams only after its START request, read by a libusb program that
+# sends it (examples/recv_vendor_start.c).
+run vendor "./$build/examples/recv_vendor_start" scenarios/vendor-start.yaml
+rc_is vendor 0 && has vendor '^PASS vendor-start  300/300 delivered, lost 0' && ok
+
 run broken "$recv --pause-ms 1500" scenarios/steady.yaml
 rc_is broken 1 && has broken '^FAIL steady ' && has broken 'lost [0-9]* packets with lost_max 0 (device [1-9][0-9]*, ring 0, crc 0, host 0, program 0' && ok
 python3 - "$out/broken.json" <<'PY' && ok || bad "broken.json: the loss is not all at the device"
