@@ -100,6 +100,7 @@ static const struct umr_xfer *find_string(const struct umr_capture *c, uint16_t 
 size_t imp_devices(const struct umr_capture *c, struct imp_dev *out, size_t max)
 {
     struct imp_dev all[IMP_MAX_DEVICES];
+    uint8_t iproduct[IMP_MAX_DEVICES] = {0};
     size_t n = 0;
     for (size_t i = 0; i < c->n; i++) {
         const struct umr_xfer *x = &c->x[i];
@@ -126,13 +127,16 @@ size_t imp_devices(const struct umr_capture *c, struct imp_dev *out, size_t max)
             d->vid = le16(x->data + 8);
             d->pid = le16(x->data + 10);
             d->hub |= x->data[4] == 9;
-            const struct umr_xfer *s = x->data_len >= 18 ? find_string(c, x->bus, x->dev,
-                                                                       x->data[15]) : NULL;
-            char *p = s ? string_utf8(s->data, s->data_len) : NULL;
-            if (p)
-                snprintf(d->product, sizeof d->product, "%s", p);
-            free(p);
+            if (x->data_len >= 18)
+                iproduct[k] = x->data[15];
         }
+    }
+    for (size_t k = 0; k < n; k++) { /* once per device: the capture may repeat descriptors */
+        const struct umr_xfer *s = find_string(c, all[k].bus, all[k].dev, iproduct[k]);
+        char *p = s ? string_utf8(s->data, s->data_len) : NULL;
+        if (p)
+            snprintf(all[k].product, sizeof all[k].product, "%s", p);
+        free(p);
     }
     size_t m = 0;
     for (size_t k = 0; k < n; k++)
