@@ -79,6 +79,13 @@ static char *string_utf8(const uint8_t *d, uint32_t len)
     return s;
 }
 
+/* Text from the capture for a terminal or a comment line: control characters become '?'. */
+static void put_printable(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        putc(*p < 0x20 || *p == 0x7F ? '?' : *p, f);
+}
+
 /* ---- the devices ----------------------------------------------------------------------------- */
 
 static const struct umr_xfer *find_string(const struct umr_capture *c, uint16_t bus, uint8_t dev,
@@ -516,7 +523,9 @@ int imp_write_yaml(const struct imp_desc *d, const char *name, const char *rec_f
 {
     int enumerated = imp_enumerated(d);
     const uint8_t *v = d->device;
-    fprintf(f, "# Imported by usbsim import from %s (device %u.%u).\n", source, d->bus, d->dev);
+    fprintf(f, "# Imported by usbsim import from ");
+    put_printable(f, source);
+    fprintf(f, " (device %u.%u).\n", d->bus, d->dev);
     if (!enumerated)
         fprintf(f, "# The capture has no enumeration of this device (it was plugged in before the"
                    " capture\n# began): the lines marked 'fill in' are guesses, to replace with "
@@ -550,7 +559,6 @@ int imp_write_yaml(const struct imp_desc *d, const char *name, const char *rec_f
     if (d->stream_ep) {
         fprintf(f, "  stream_endpoint: 0x%02x\n  packet_size: %u\n  period_us: %" PRId64 "\n",
                 d->stream_ep, d->packet_size, d->period_us);
-        fprintf(f, "  endpoint: %s\n", d->stream_type == UMR_BULK ? "bulk" : "interrupt");
     }
     if (d->ctrl_dropped)
         fprintf(f, "  # %zu more control requests were captured: the table keeps the first %d\n",
@@ -613,8 +621,13 @@ static void list_devices(const char *cap, const struct imp_dev *v, size_t n)
             snprintf(ids, sizeof ids, "%04x:%04x", v[i].vid, v[i].pid);
         char addr[16];
         snprintf(addr, sizeof addr, "%u.%u", v[i].bus, v[i].dev);
-        fprintf(stderr, "  %-7s %s  %-24s %zu packets\n", addr, ids,
-                v[i].product[0] ? v[i].product : "(no product string)", v[i].packets);
+        char product[128];
+        snprintf(product, sizeof product, "%s",
+                 v[i].product[0] ? v[i].product : "(no product string)");
+        for (char *p = product; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7F)
+                *p = '?';
+        fprintf(stderr, "  %-7s %s  %-24s %zu packets\n", addr, ids, product, v[i].packets);
     }
 }
 
@@ -733,9 +746,9 @@ static int cmd_import(struct cli_opts *o)
         rc = XC_USAGE;
     } else if (rc == XC_OK && !o->quiet) {
         const uint8_t *v = d->device;
-        fprintf(o->out, "device %u.%u (%04x:%04x %s): ", d->bus, d->dev, le16(v + 8),
-                le16(v + 10), d->has_device && v[15] && d->strings[v[15]] ? d->strings[v[15]]
-                                                                            : "no product string");
+        fprintf(o->out, "device %u.%u (%04x:%04x ", d->bus, d->dev, le16(v + 8), le16(v + 10));
+        put_printable(o->out, v[15] && d->strings[v[15]] ? d->strings[v[15]] : "no product string");
+        fprintf(o->out, "): ");
         if (d->stream_ep)
             fprintf(o->out, "%zu packets, stream 0x%02x: %u B every %" PRId64 " us; ", d->rec.n,
                     d->stream_ep, d->packet_size, d->period_us);

@@ -369,7 +369,6 @@ static const char hid_yaml_body[] =
     "  stream_endpoint: 0x81\n"
     "  packet_size: 8\n"
     "  period_us: 8000\n"
-    "  endpoint: interrupt\n"
     "  control:\n"
     "    - {request_type: 0x21, request: 10, value: 0x0000, index: 0, stall: true}\n"
     "    - {request_type: 0x81, request: 6, value: 0x2200, index: 0, reply: \"05 01 09 02\"}\n"
