@@ -97,6 +97,11 @@ int umr_feed(struct umr_capture *c, const uint8_t *rec, size_t caplen, size_t wi
             ndesc = (uint32_t)(avail / 16);
         }
         skip = (size_t)ndesc * 16;
+        /* the captured length counts the descriptors too */
+        if (len_cap < skip)
+            return say(err, "record %zu says %u captured bytes, fewer than its %u isochronous "
+                       "descriptors", no, len_cap, ndesc);
+        len_cap -= (uint32_t)skip;
     }
     avail -= skip;
     uint32_t have = len_cap;

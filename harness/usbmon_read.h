@@ -10,7 +10,7 @@
  *    16 s64 seconds   24 s32 microseconds   28 s32 status   32 u32 length   36 u32 captured
  *    length   40 setup[8]   -- the 64-byte header (link type 220) goes on: 48 s32 interval
  *    52 s32 start frame   56 u32 transfer flags   60 u32 number of isochronous descriptors
- *    (their 16-byte descriptors come before the data)
+ *    (their 16-byte descriptors come before the data, and the captured length counts them)
  * The 48-byte header is link type 189 (USB_LINUX).
  *
  * Contract:

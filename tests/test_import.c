@@ -699,10 +699,28 @@ static void test_feed(void)
     CU_ASSERT(u.x[0].has_submit && u.x[0].data_len == 4 && u.x[0].record == 3);
     CU_ASSERT(!u.x[1].has_submit && u.x[1].data_len == 4);
     CU_ASSERT(u.x[2].has_submit && u.x[2].status == -2 && u.npend == 0);
+    /* isochronous, 64-byte header: two 16-byte descriptors before the data, counted in the
+     * captured length */
+    uint8_t iso[32 + 4] = {0};
+    memcpy(iso + 32, d, 4);
+    event(&c, 4, 'C', 0, 0x83, 2, 1, NULL, 0, 4, iso, sizeof iso, sizeof iso);
+    put32(c.rec[c.n - 1] + 60, 2);
+    CU_ASSERT(umr_feed(&u, c.rec[c.n - 1], c.len[c.n - 1], c.len[c.n - 1], err) == 0);
+    CU_ASSERT_FATAL(u.n == 4);
+    CU_ASSERT(u.x[3].data_len == 4 && memcmp(u.x[3].data, d, 4) == 0 && !u.x[3].fragment);
+    put32(c.rec[c.n - 1] + 60, 3); /* more descriptors than the record holds */
+    CU_ASSERT(umr_feed(&u, c.rec[c.n - 1], c.len[c.n - 1], c.len[c.n - 1], err) == -1);
+    CU_ASSERT_STRING_EQUAL(err, "record 7 says 3 isochronous descriptors follow its header, it "
+                           "holds 36 bytes");
+    put32(c.rec[c.n - 1] + 60, 2);
+    put32(c.rec[c.n - 1] + 36, 20);
+    CU_ASSERT(umr_feed(&u, c.rec[c.n - 1], c.len[c.n - 1], c.len[c.n - 1], err) == -1);
+    CU_ASSERT_STRING_EQUAL(err, "record 8 says 20 captured bytes, fewer than its 2 isochronous "
+                           "descriptors");
     /* a hostile time */
     put64(c.rec[0] + 16, UINT64_MAX);
     CU_ASSERT(umr_feed(&u, c.rec[0], c.len[0], c.len[0], err) == -1);
-    CU_ASSERT_STRING_EQUAL(err, "record 6: time -1 s 0 us is not a time");
+    CU_ASSERT_STRING_EQUAL(err, "record 9: time -1 s 0 us is not a time");
     /* more submits than are kept waiting: the oldest are forgotten, nothing grows */
     for (int i = 0; i < UMR_MAX_PENDING + 10; i++)
         CU_ASSERT(umr_feed(&u, c.rec[1], c.len[1], c.len[1], err) == 0);
