@@ -1,11 +1,13 @@
 /* usbmon_read — see usbmon_read.h. */
 #include "harness/usbmon_read.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct umr_pending {
     uint64_t id;
@@ -174,13 +176,21 @@ int umr_read(const char *path, struct umr_capture *c, char err[UMR_ERR_MAX])
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
     memset(c, 0, sizeof *c);
-    pcap_t *p = pcap_open_offline(path, perr);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return say(err, "%s", strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode) || st.st_size == 0) {
+        int dir = S_ISDIR(st.st_mode);
+        fclose(f);
+        return say(err, dir ? "is a folder, not a capture"
+                            : "empty file: not a pcap or pcapng capture");
+    }
+    pcap_t *p = pcap_fopen_offline(f, perr); /* p owns f from here; a failure leaves it ours */
     if (!p) {
+        fclose(f);
         if (truncated(perr))
             return say(err, "truncated capture (the file ends inside its file header)");
-        if (strstr(perr, "No such file") || strstr(perr, "ermission") ||
-            strstr(perr, "Is a directory"))
-            return say(err, "%s", perr);
         return say(err, "not a pcap or pcapng capture (%s)", perr);
     }
     int link = pcap_datalink(p);

@@ -524,6 +524,19 @@ static void test_wrong_link_type(void)
     snprintf(want, sizeof want, "usbsim import: %s: not a pcap or pcapng capture (", cap);
     CU_ASSERT(strncmp(err_text, want, strlen(want)) == 0);
     CU_ASSERT(strchr(err_text, '\n') == err_text + strlen(err_text) - 1); /* one line */
+    /* no such file, a folder, an empty file */
+    snprintf(want, sizeof want, "usbsim import: %s/none.pcap: No such file or directory\n", dir);
+    CU_ASSERT(run("import", path_in("none.pcap"), NULL) == 2);
+    expect_err(want);
+    snprintf(want, sizeof want, "usbsim import: %s: is a folder, not a capture\n", dir);
+    CU_ASSERT(run("import", dir, NULL) == 2);
+    expect_err(want);
+    cap = path_in("empty.pcap");
+    fclose(fopen(cap, "w"));
+    snprintf(want, sizeof want, "usbsim import: %s: empty file: not a pcap or pcapng capture\n",
+             cap);
+    CU_ASSERT(run("import", cap, NULL) == 2);
+    expect_err(want);
     free_capture(&c);
     remove_dir();
 }
