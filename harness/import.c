@@ -238,50 +238,39 @@ static int stream_figures(struct imp_desc *d)
         return 0;
     d->stream_ep = (uint8_t)(0x80 | best);
     size_t n = counts[best], m = 0;
-    int64_t *t = malloc(n * sizeof *t);
-    uint32_t *len = malloc(n * sizeof *len);
-    if (!t || !len) {
-        free(t);
-        free(len);
+    int64_t *v = malloc(n * sizeof *v);
+    if (!v)
         return -1;
-    }
+    /* the most common length (the longer on a tie): sorted, the longest run */
     for (size_t i = 0; i < d->rec.n; i++)
-        if (d->rec.p[i].ep == d->stream_ep) {
-            t[m] = d->rec.p[i].t_us;
-            len[m++] = d->rec.p[i].len;
-        }
-    /* the most common length: sort the lengths (as int64) and take the longest run */
-    int64_t *l64 = malloc(n * sizeof *l64);
-    if (!l64) {
-        free(t);
-        free(len);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        l64[i] = len[i];
-    qsort(l64, n, sizeof *l64, cmp_i64);
+        if (d->rec.p[i].ep == d->stream_ep)
+            v[m++] = d->rec.p[i].len;
+    qsort(v, n, sizeof *v, cmp_i64);
     size_t run = 0, best_run = 0;
     for (size_t i = 0; i < n; i++) {
-        run = i && l64[i] == l64[i - 1] ? run + 1 : 1;
+        run = i && v[i] == v[i - 1] ? run + 1 : 1;
         if (run >= best_run) {
             best_run = run;
-            d->packet_size = (uint32_t)l64[i];
+            d->packet_size = (uint32_t)v[i];
         }
     }
-    int64_t last = t[n - 1];
-    for (size_t i = 0; i + 1 < n; i++)
-        l64[i] = t[i + 1] - t[i];
-    if (n >= 2) {
-        qsort(l64, n - 1, sizeof *l64, cmp_i64);
-        d->period_us = l64[(n - 1) / 2];
+    /* the median time between two packets */
+    int64_t prev = -1;
+    m = 0;
+    for (size_t i = 0; i < d->rec.n; i++)
+        if (d->rec.p[i].ep == d->stream_ep) {
+            if (prev >= 0)
+                v[m++] = d->rec.p[i].t_us - prev;
+            prev = d->rec.p[i].t_us;
+        }
+    if (m) {
+        qsort(v, m, sizeof *v, cmp_i64);
+        d->period_us = v[(m - 1) / 2];
     }
-    if (d->period_us <= 0)
-        d->period_us = n >= 2 ? 1 : 10000;
-    int64_t end = d->rec.n ? d->rec.p[d->rec.n - 1].t_us : last;
-    d->duration_ms = (end + d->period_us + 999) / 1000;
-    free(l64);
-    free(t);
-    free(len);
+    if (d->period_us <= 0) /* one packet: the scenario's default; bursts: 1 us */
+        d->period_us = m ? 1 : 10000;
+    d->duration_ms = (d->rec.p[d->rec.n - 1].t_us + d->period_us + 999) / 1000;
+    free(v);
     return 0;
 }
 
