@@ -282,6 +282,7 @@ int imp_describe(const struct umr_capture *c, uint16_t bus, uint8_t dev, struct 
     d->dev = dev;
     uint16_t lang[256] = {0};
     int64_t t0 = 0;
+    uint64_t text = 64; /* the recording's size, bounded above as packets are added */
     size_t first_data = SIZE_MAX, last_ctrl = SIZE_MAX;
     for (size_t i = 0; i < c->n; i++) {
         const struct umr_xfer *x = &c->x[i];
@@ -344,6 +345,13 @@ int imp_describe(const struct umr_capture *c, uint16_t bus, uint8_t dev, struct 
             imp_desc_free(d);
             return say(err, "record %zu: more than the recording holds (%u packets of at most %u "
                        "bytes)", x->record, REC_MAX_PACKETS, REC_MAX_PACKET);
+        }
+        text += 2ull * x->data_len + 32; /* the packet's line in the recording, at most */
+        if (text > REC_MAX_FILE) {
+            imp_desc_free(d);
+            return say(err, "record %zu: device %u.%u's packets up to here make a recording "
+                       "larger than %llu MiB: capture a shorter stretch", x->record, bus, dev,
+                       (unsigned long long)(REC_MAX_FILE >> 20));
         }
         if (rec_add(&d->rec, t, x->ep, x->data, x->data_len) != 0) {
             imp_desc_free(d);
