@@ -15,6 +15,7 @@
  * Contract:
  *  - rec_parse()/rec_load() accept exactly that and nothing else, within the limits below; any
  *    departure is one line in err, "FILE:LINE: what is wrong", and the recording is left empty.
+ *    They start from an empty recording: r's old contents are not freed (rec_file_free first).
  *    They never read past the input, never crash, and allocate at most about the input's size.
  *  - rec_add() appends a packet (copies the bytes); -1 (nothing added) past the limits or when
  *    the time goes backwards, the endpoint is not IN, or out of memory.

@@ -50,6 +50,7 @@ static void test_write_and_read_back(void)
     CU_ASSERT(rec_save(path, &r, err) == 0);
     rec_file_free(&back);
     CU_ASSERT(rec_load(path, &back, err) == 0 && back.n == 3);
+    rec_file_free(&back);
     unlink(path);
     CU_ASSERT(rec_load(path, &back, err) == -1);
     CU_ASSERT(strstr(err, "No such file") != NULL);
