@@ -166,6 +166,47 @@ static int write_pcap(const struct capture *c, int linktype, const char *path)
     return 0;
 }
 
+/* The capture as a big-endian host writes it: the file's headers and each usbmon header's
+ * fields in big-endian order (libpcap reads it back in this host's order). */
+static void swap(uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n / 2; i++) {
+        uint8_t t = p[i];
+        p[i] = p[n - 1 - i];
+        p[n - 1 - i] = t;
+    }
+}
+
+static int write_pcap_big_endian(const struct capture *c, int linktype, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    uint8_t h[24] = {0xa1, 0xb2, 0xc3, 0xd4, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0,
+                     0, 0, 0xff, 0xff, 0, 0, 0, (uint8_t)linktype};
+    fwrite(h, 1, sizeof h, f);
+    static const uint8_t fields[][2] = {{0, 8}, {12, 2}, {16, 8}, {24, 4}, {28, 4}, {32, 4},
+                                        {36, 4}, {48, 4}, {52, 4}, {56, 4}, {60, 4}};
+    for (size_t i = 0; i < c->n; i++) {
+        uint8_t *r = malloc(c->len[i]);
+        memcpy(r, c->rec[i], c->len[i]);
+        for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
+            if (fields[k][0] + fields[k][1] <= (size_t)c->hdr)
+                swap(r + fields[k][0], fields[k][1]);
+        uint8_t ph[16];
+        put32(ph, r[23]); /* a time (the usbmon header's is the one read), caplen, len */
+        swap(ph, 4);
+        put32(ph + 4, 0);
+        put32(ph + 8, (uint32_t)c->len[i]);
+        swap(ph + 8, 4);
+        memcpy(ph + 12, ph + 8, 4);
+        fwrite(ph, 1, sizeof ph, f);
+        fwrite(r, 1, c->len[i], f);
+        free(r);
+    }
+    return fclose(f);
+}
+
 /* pcapng, by hand (libpcap writes only pcap): a section header, one interface, one enhanced
  * packet block per record. */
 static void ng_block(FILE *f, uint32_t type, const uint8_t *body, size_t n)
@@ -436,6 +477,21 @@ static void test_import_pcap_legacy(void)
     hid_capture(&c, 48);
     CU_ASSERT_FATAL(write_pcap(&c, 189, path_in("hid48.pcap")) == 0);
     check_hid_import("hid48.pcap");
+    free_capture(&c);
+    remove_dir();
+}
+
+static void test_import_big_endian(void)
+{
+    make_dir();
+    struct capture c;
+    hid_capture(&c, 64);
+    CU_ASSERT_FATAL(write_pcap_big_endian(&c, 220, path_in("hid-be.pcap")) == 0);
+    check_hid_import("hid-be.pcap");
+    free_capture(&c);
+    hid_capture(&c, 48);
+    CU_ASSERT_FATAL(write_pcap_big_endian(&c, 189, path_in("hid48-be.pcap")) == 0);
+    check_hid_import("hid48-be.pcap");
     free_capture(&c);
     remove_dir();
 }
@@ -891,6 +947,7 @@ static CU_TestInfo tests[] = {
     {"pcap, usbmon 64-byte header (220)", test_import_pcap_mmapped},
     {"pcap, usbmon 48-byte header (189)", test_import_pcap_legacy},
     {"pcapng, both link types", test_import_pcapng},
+    {"pcap written by a big-endian host", test_import_big_endian},
     {"truncated capture: exact messages", test_truncated},
     {"another link type, not a capture", test_wrong_link_type},
     {"URB fragments and malformed records", test_fragments},
