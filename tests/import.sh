@@ -11,7 +11,8 @@
 #     has no enumeration: exit 2 and the no-enumeration line, unless the client comes to read
 #     them (then exit 0).
 #  3. The scenario is YAML (python3-yaml); `usbsim validate` accepts it once the loader knows
-#     the device keys (docs/scenario-format.md names stream_endpoint), and is skipped before.
+#     the device keys (docs/scenario-format.md names stream_endpoint and framing), and is
+#     skipped before.
 # Usage: tests/import.sh [BUILD_DIR]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -114,7 +115,7 @@ else
 fi
 
 # ---- 3. the scenario against the loader ----
-if grep -q stream_endpoint docs/scenario-format.md; then
+if grep -q stream_endpoint docs/scenario-format.md && grep -q framing docs/scenario-format.md; then
   "$usbsim" validate "$tmp/dev.yaml" || fail "usbsim validate refuses the imported scenario"
 else
   echo "import-check: the loader does not know the device keys yet (docs/scenario-format.md): usbsim validate skipped"
