@@ -231,6 +231,12 @@ docs-check: $(GEN_DOC)
 fuzz-faults: $(BUILD)/usbsim
 	@bash tests/fuzz_faults.sh
 
+# `usbsim import` round trips through usbsim's own device (tests/import.sh): a host that
+# enumerates like Linux against `usbsim gadget --pcap`, and `usbsim run --pcap`, imported back.
+.PHONY: import-check
+import-check: $(BUILD)/usbsim
+	@bash tests/import.sh $(BUILD)
+
 # The man page and the bash completion against every command's --help (tests/cli_docs.sh).
 cli-check: $(BUILD)/usbsim
 	@bash tests/cli_docs.sh $(BUILD)

@@ -3,7 +3,7 @@
 _usbsim()
 {
     local cur prev cmd sub words opts
-    local commands="run validate plan gadget fuzz verify driver bench help"
+    local commands="run validate plan gadget fuzz verify import driver bench help"
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     cmd=${COMP_WORDS[1]}
@@ -26,7 +26,7 @@ _usbsim()
         return
     fi
     case $prev in
-        --json|--junit|--html|--pcap|--log|--trace|--socket)
+        --json|--junit|--html|--pcap|--log|--trace|--socket|--output|-o)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --out)
             COMPREPLY=($(compgen -d -- "$cur")); return ;;
@@ -42,6 +42,7 @@ _usbsim()
         plan) opts="--csv --seed --time-scale --help" ;;
         gadget) opts="--backend --udc --listen --log --pcap --seed --time-scale --quiet --help" ;;
         verify) opts="--scenario --trace --seed --time-scale --json --junit --html --quiet --help" ;;
+        import) opts="--device --output --quiet --help" ;;
         fuzz) opts="--seed --runs --budget-s --time-scale --shard --out --json --shrink-runs --max-failures --list --app --exec --quiet --backend --precise --help" ;;
         driver) opts="--socket --source --connect --busid --device --slots --packet-size --overflow --doorbell --help" ;;
         bench)
@@ -68,6 +69,8 @@ _usbsim()
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
     elif [ "$cmd" = run ] || [ "$cmd" = validate ] || [ "$cmd" = plan ] || [ "$cmd" = gadget ]; then
         COMPREPLY=($(compgen -f -X '!*.y*ml' -- "$cur") $(compgen -d -- "$cur"))
+    elif [ "$cmd" = import ]; then
+        COMPREPLY=($(compgen -f -X '!*.pcap*' -- "$cur") $(compgen -d -- "$cur"))
     fi
 }
 complete -F _usbsim usbsim

@@ -17,6 +17,7 @@
 #include "harness/backend.h"
 #include "harness/bench_e2e.h"
 #include "harness/html.h"
+#include "harness/import.h"
 #include "harness/bench_ring.h"
 #include "harness/bench_scale.h"
 #include "harness/fuzz.h"
@@ -505,8 +506,8 @@ static const struct cli_cmd help_cmd = {
 
 /* Every command of `usbsim`, in the order `usbsim --help` lists them. */
 static const struct cli_cmd *const commands[] = {
-    &run_cmd, &validate_cmd, &plan_cmd, &gadget_cmd, &fz_cmd, &trace_cmd, &driver_cmd,
-    &bench_cmd, &help_cmd,
+    &run_cmd, &validate_cmd, &plan_cmd, &gadget_cmd, &fz_cmd, &trace_cmd, &imp_cmd,
+    &driver_cmd, &bench_cmd, &help_cmd,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
