@@ -287,6 +287,7 @@ check: deps
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory suite
 	@$(MAKE) --no-print-directory apps
+	@$(MAKE) --no-print-directory import-check
 	@$(MAKE) --no-print-directory fuzz-faults
 	@$(MAKE) --no-print-directory vm-check
 	@$(MAKE) --no-print-directory exec-check

@@ -580,7 +580,7 @@ int imp_write_yaml(const struct imp_desc *d, const char *name, const char *rec_f
     fprintf(f, "  start: %s\n", d->start_on_request ? "on_request" : "immediate");
     fprintf(f, "  replay: {file: ");
     yaml_string(f, rec_file);
-    fprintf(f, ", loop: false}\n  framing: raw\n");
+    fprintf(f, ", loop: false}\n"); /* framing: raw, once the device plays recordings */
     return ferror(f) ? -1 : 0;
 }
 

@@ -416,8 +416,7 @@ static const char hid_yaml_body[] =
     "    - {request_type: 0xc0, request: 51, value: 0x0000, index: 0, reply: \"be ef\"}\n"
     "    - {request_type: 0x40, request: 1, value: 0x0001, index: 0, action: start}\n"
     "  start: on_request\n"
-    "  replay: {file: \"hid.rec\", loop: false}\n"
-    "  framing: raw\n";
+    "  replay: {file: \"hid.rec\", loop: false}\n";
 
 /* The HID capture imported: the scenario's text exactly, and the recording's packets. */
 static void check_hid_import(const char *capture_name)
