@@ -596,9 +596,44 @@ static int load_indices(struct usbsim_ring *r, uint64_t *word)
     return USBSIM_OK;
 }
 
+/* Block and drop-newest: the producer never writes the consumer's word, so the consumer keeps
+ * its position in the handle, never reads its word back and publishes it with a plain
+ * store-release at each release (no read-modify-write). It reloads the producer index only when
+ * the copy it holds says there is not enough to claim, and checks every index it loads. */
+static int own_word(const struct usbsim_ring *r)
+{
+    return r->policy != USBSIM_RING_DROP_OLDEST;
+}
+
+static int load_prod(struct usbsim_ring *r)
+{
+    uint32_t p = atomic_load_explicit(&r->pp->prod, memory_order_acquire), c = r->cons;
+    if ((int32_t)(p - c) < 0)
+        return fail(r, USBSIM_EINDEX, "ring: producer index %u is behind the consumer index %u", p, c);
+    if (p - c > r->nslots)
+        return fail(r, USBSIM_EINDEX,
+                    "ring: producer index %u is %u ahead of the consumer index %u (ring has %u slots)",
+                    p, p - c, c, r->nslots);
+    if (p - c < r->claimed)
+        return fail(r, USBSIM_EINDEX, "ring: producer index %u went back into the claimed %u..%u",
+                    p, c, c + r->claimed);
+    r->prod_cache = p;
+    return USBSIM_OK;
+}
+
 int usbsim_ring_peek(struct usbsim_ring *r, uint32_t max)
 {
     NEED_CONSUMER(r);
+    if (own_word(r)) {
+        if (r->prod_cache - r->cons < max) {
+            int st = load_prod(r);
+            if (st != USBSIM_OK)
+                return st;
+        }
+        uint32_t avail = r->prod_cache - r->cons;
+        r->claimed = avail < max ? avail : max;
+        return (int)r->claimed;
+    }
     for (int tries = 0; tries < 1000; tries++) {
         uint64_t w;
         int st = load_indices(r, &w);
@@ -621,9 +656,10 @@ int usbsim_ring_peek(struct usbsim_ring *r, uint32_t max)
 
 int usbsim_ring_get(struct usbsim_ring *r, uint32_t i, struct usbsim_ring_pkt *out)
 {
-    NEED_CONSUMER(r);
-    if (i >= r->claimed)
+    if (i >= r->claimed) { /* a producer handle never has a claim */
+        NEED_CONSUMER(r);
         return fail(r, USBSIM_EINVAL, "ring: packet %u of a batch of %u", i, r->claimed);
+    }
     uint32_t pos = r->cons + i;
     const uint8_t *slot = r->slots + (size_t)(pos & r->mask) * r->slot_size;
     struct slot_hdr h;
@@ -645,6 +681,13 @@ int usbsim_ring_release(struct usbsim_ring *r, uint32_t n)
         return fail(r, USBSIM_EINVAL, "ring: release of %u, only %u claimed", n, r->claimed);
     if (n == 0)
         return USBSIM_OK;
+    if (own_word(r)) {
+        r->cons += n;
+        r->claimed -= n;
+        atomic_store_explicit(&r->cp->word, pack(r->cons, r->cons), memory_order_release);
+        bump(&r->cp->consumed, n);
+        return USBSIM_OK;
+    }
     uint64_t w = atomic_load_explicit(&r->cp->word, memory_order_relaxed);
     uint32_t c = (uint32_t)w, h = (uint32_t)(w >> 32);
     /* While a batch is claimed the producer never touches the word: it must be as we left it. */
@@ -662,6 +705,10 @@ int usbsim_ring_release(struct usbsim_ring *r, uint32_t n)
 int usbsim_ring_pending(struct usbsim_ring *r)
 {
     NEED_CONSUMER(r);
+    if (own_word(r)) {
+        int st = load_prod(r);
+        return st != USBSIM_OK ? st : (int)(r->prod_cache - r->cons - r->claimed);
+    }
     uint64_t w;
     int st = load_indices(r, &w);
     if (st != USBSIM_OK)
@@ -672,8 +719,10 @@ int usbsim_ring_pending(struct usbsim_ring *r)
 int usbsim_ring_arm_wake(struct usbsim_ring *r)
 {
     NEED_CONSUMER(r);
-    uint64_t w = atomic_load_explicit(&r->cp->word, memory_order_relaxed);
-    atomic_store_explicit(&r->cp->wake, (uint32_t)(w >> 32), memory_order_relaxed);
+    uint32_t head = r->cons + r->claimed;
+    if (!own_word(r))
+        head = (uint32_t)(atomic_load_explicit(&r->cp->word, memory_order_relaxed) >> 32);
+    atomic_store_explicit(&r->cp->wake, head, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
     return usbsim_ring_pending(r);
 }
