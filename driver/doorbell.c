@@ -49,11 +49,13 @@ static void pipe_ring(int wfd)
     (void)n;
 }
 
-/* Reads what is there, in a bounded number of reads: a peer that keeps writing cannot hold us. */
+/* Reads what is there, in a bounded number of reads: a peer that keeps writing cannot hold us.
+ * A read that returns less than asked emptied the pipe (or read an eventfd's counter, which
+ * also drains it), so the usual wake-up costs one read, not a second one that finds nothing. */
 static void pipe_drain(int rfd)
 {
     char buf[256];
-    for (int i = 0; i < 16 && fdio_read_nowait(rfd, buf, sizeof buf) > 0; i++) {
+    for (int i = 0; i < 16 && fdio_read_nowait(rfd, buf, sizeof buf) == (ssize_t)sizeof buf; i++) {
     }
 }
 
