@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdalign.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -401,11 +400,23 @@ void usbsim_ring_set_wait_check(struct usbsim_ring *r, usbsim_ring_wait_check_fn
     r->wait_ctx = ctx;
 }
 
-/* block: wait for one free slot with spinning, then yielding, then short sleeps; the wait check
- * runs about once a millisecond. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+#define WAIT_SPIN_NS 100000 /* a running consumer frees room within microseconds */
+
+/* block: wait for one free slot, spinning for up to WAIT_SPIN_NS (a pause between looks, the clock
+ * read once in 64 looks), then in short sleeps; never sched_yield, which on a busy machine gives
+ * the processor away for a whole time slice. The wait check runs about once a millisecond. */
 static int wait_room(struct usbsim_ring *r)
 {
-    uint64_t deadline = 0, next_check = 0;
+    uint64_t start = 0, deadline = 0, next_check = 0;
     for (unsigned round = 0;; round++) {
         uint32_t c, h;
         int st = load_cons_word(r, &c, &h);
@@ -413,11 +424,14 @@ static int wait_room(struct usbsim_ring *r)
             return st;
         if (atomic_load_explicit(&r->stop, memory_order_relaxed))
             return fail(r, USBSIM_ESTOPPED, "ring: wait for room stopped");
-        if (round < 64)
+        cpu_relax();
+        if (round % 64 != 63)
             continue;
         uint64_t t = (uint64_t)clk_mono_ns();
-        if (!deadline)
+        if (!start) {
+            start = t;
             deadline = r->block_timeout_ns ? t + r->block_timeout_ns : UINT64_MAX;
+        }
         if (t >= deadline)
             return fail(r, USBSIM_ETIMEDOUT, "ring: no room for %llu ns",
                         (unsigned long long)r->block_timeout_ns);
@@ -427,9 +441,7 @@ static int wait_room(struct usbsim_ring *r)
                             "consumer went away, or the producer was told to stop)");
             next_check = t + 1000000;
         }
-        if (round < 256) {
-            sched_yield();
-        } else {
+        if (t - start >= WAIT_SPIN_NS) {
             struct timespec ts = {0, 20000};
             nanosleep(&ts, NULL);
         }
