@@ -162,8 +162,16 @@ int usbsim_doorbell_push(struct usbsim_doorbell *d, struct usbsim_ring *r, const
 
 void usbsim_doorbell_commit(struct usbsim_doorbell *d, struct usbsim_ring *r, uint32_t n)
 {
-    uint32_t old = usbsim_ring_commit(r, n);
-    usbsim_doorbell_notify(d, r, old, usbsim_ring_prod_index(r));
+    if (d->mode == USBSIM_DOORBELL_ALWAYS) {
+        uint32_t old = usbsim_ring_commit(r, n);
+        usbsim_doorbell_notify(d, r, old, usbsim_ring_prod_index(r));
+        return;
+    }
+    int wake;
+    usbsim_ring_commit_wake(r, n, &wake); /* publish, fence and look at the wake index at once */
+    if (!wake || (fault_on(FAULT_MISSED_WAKEUP) && fault_skip_ring()))
+        return;
+    usbsim_doorbell_kick(d, r);
 }
 
 static int64_t ms_left(int64_t deadline_ms)

@@ -506,6 +506,25 @@ uint32_t usbsim_ring_commit(struct usbsim_ring *r, uint32_t n)
     return old;
 }
 
+uint32_t usbsim_ring_commit_wake(struct usbsim_ring *r, uint32_t n, int *wake)
+{
+    uint32_t old = r->prod;
+    if (n > r->reserved)
+        n = r->reserved;
+    r->reserved = 0;
+    *wake = 0;
+    if (n == 0)
+        return old;
+    r->prod = old + n;
+    /* The exchange is the store and the full fence in one instruction; the load of the wake
+     * index cannot pass it (the event-index protocol of doorbell.h, modelled in doorbell.pml). */
+    atomic_exchange_explicit(&r->pp->prod, r->prod, memory_order_seq_cst);
+    bump(&r->pp->produced, n);
+    uint32_t w = atomic_load_explicit(&r->cp->wake, memory_order_seq_cst);
+    *wake = (uint32_t)(r->prod - w - 1u) < n;
+    return old;
+}
+
 static enum usbsim_ring_drop_cause policy_cause(enum usbsim_ring_policy p)
 {
     return p == USBSIM_RING_DROP_NEWEST ? USBSIM_RING_DROP_FULL

@@ -130,6 +130,11 @@ uint8_t *usbsim_ring_slot_bytes(struct usbsim_ring *r, uint32_t k); /* zero-copy
 void usbsim_ring_slot_meta(struct usbsim_ring *r, uint32_t k, uint16_t len, uint16_t flags, uint64_t ingress_ns);
 /* Publishes the first n reserved slots (store-release). Returns the previous producer position. */
 uint32_t usbsim_ring_commit(struct usbsim_ring *r, uint32_t n);
+/* usbsim_ring_commit(n) and usbsim_ring_need_wake() for what it published, in one step: the
+ * producer index is stored by an atomic exchange, which is also the full fence, so the check
+ * costs one locked instruction instead of a store and a separate fence. *wake = 1 when the
+ * doorbell must ring (0 when nothing was published). Returns the previous producer position. */
+uint32_t usbsim_ring_commit_wake(struct usbsim_ring *r, uint32_t n, int *wake);
 /* Counts n packets the producer could not place, under the policy's cause. */
 void usbsim_ring_discard(struct usbsim_ring *r, uint32_t n);
 /* One packet: reserve + fill + commit. USBSIM_OK, USBSIM_DROPPED (counted) or an error. *old (may be
