@@ -52,6 +52,19 @@ void bench_scale_merge(struct bench_scale_point *pt)
     FIG_COUNTS(MERGE_COUNT)
 #undef MERGE
 #undef MERGE_COUNT
+    /* The counts come from one run, the one with the median loss (the lower one for an even
+     * count), so that delivered + lost = produced still holds for the point. */
+    int order[BENCH_SCALE_MAX_RUNS];
+    for (int k = 0; k < n; k++) {
+        int j = k;
+        for (; j > 0 && pt->run[order[j - 1]].lost > pt->run[k].lost; j--)
+            order[j] = order[j - 1];
+        order[j] = k;
+    }
+    if (n > 0) {
+        const struct brun_fig *m = &pt->run[order[(n - 1) / 2]];
+        pt->f.produced = m->produced, pt->f.delivered = m->delivered, pt->f.lost = m->lost;
+    }
     pt->runs_sustained = pt->runs_lost = 0;
     for (int k = 0; k < n; k++) {
         pt->runs_sustained += pt->run_sustained[k] != 0;

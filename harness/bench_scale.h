@@ -35,7 +35,9 @@ extern const struct cli_cmd bench_scale_cmd;
 int bench_scale_main(struct cli_opts *o);
 /* From p->run[0..p->runs) and p->run_sustained: the median (p->f), min (p->lo) and max (p->hi) of
  * every figure, runs_sustained, runs_lost, and the point's verdicts: sustained when more than half
- * of its runs sustained the rate, f.pass when more than half passed with no loss. */
+ * of its runs sustained the rate, f.pass when more than half passed with no loss. p->f's produced,
+ * delivered and lost are those of the run with the median loss (the lower median for an even
+ * count), so that they add up. */
 void bench_scale_merge(struct bench_scale_point *p);
 
 #endif

@@ -74,16 +74,20 @@ static void test_scale_merge(void)
     CU_ASSERT_EQUAL(p.runs_lost, 1);
     CU_ASSERT_TRUE(p.sustained); /* two of three */
     CU_ASSERT_TRUE(p.f.pass);
-    p.run_sustained[2] = 0, p.run[2].lost = 1, p.run[2].pass = 0; /* now two of three lost */
+    p.run_sustained[2] = 0, p.run[2].lost = 1, p.run[2].delivered = 999, p.run[2].pass = 0; /* now two of three lost */
     bench_scale_merge(&p);
     CU_ASSERT_FALSE(p.sustained);
     CU_ASSERT_FALSE(p.f.pass);
     CU_ASSERT_EQUAL(p.runs_lost, 2);
+    CU_ASSERT_EQUAL(p.f.lost, 1); /* the run with the median loss: 0, 1, 7 */
+    CU_ASSERT_EQUAL(p.f.delivered + p.f.lost, p.f.produced);
     p.runs = 2; /* an even count: half is not more than half; the median is the middle mean */
     p.run_sustained[1] = 0;
     bench_scale_merge(&p);
     CU_ASSERT_FALSE(p.sustained);
     CU_ASSERT_EQUAL(p.f.cpu_us_pp[BRUN_DEVICE], 20);
+    CU_ASSERT_EQUAL(p.f.lost, 0); /* the lower of the two middle losses: the counts add up */
+    CU_ASSERT_EQUAL(p.f.delivered, 1000);
     p.runs = 1;
     bench_scale_merge(&p);
     CU_ASSERT_TRUE(p.sustained);
