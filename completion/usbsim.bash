@@ -53,7 +53,7 @@ _usbsim()
             case $sub in
                 ring) opts="--json --runs --packets --help" ;;
                 e2e) opts="--json --runs --seconds --help" ;;
-                scale) opts="--json --html --seconds --max-rate --help" ;;
+                scale) opts="--json --html --seconds --max-rate --runs --help" ;;
                 *) return ;;
             esac ;;
         help)

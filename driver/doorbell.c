@@ -49,11 +49,13 @@ static void pipe_ring(int wfd)
     (void)n;
 }
 
-/* Reads what is there, in a bounded number of reads: a peer that keeps writing cannot hold us. */
+/* Reads what is there, in a bounded number of reads: a peer that keeps writing cannot hold us.
+ * A read that returns less than asked emptied the pipe (or read an eventfd's counter, which
+ * also drains it), so the usual wake-up costs one read, not a second one that finds nothing. */
 static void pipe_drain(int rfd)
 {
     char buf[256];
-    for (int i = 0; i < 16 && fdio_read_nowait(rfd, buf, sizeof buf) > 0; i++) {
+    for (int i = 0; i < 16 && fdio_read_nowait(rfd, buf, sizeof buf) == (ssize_t)sizeof buf; i++) {
     }
 }
 
@@ -160,8 +162,16 @@ int usbsim_doorbell_push(struct usbsim_doorbell *d, struct usbsim_ring *r, const
 
 void usbsim_doorbell_commit(struct usbsim_doorbell *d, struct usbsim_ring *r, uint32_t n)
 {
-    uint32_t old = usbsim_ring_commit(r, n);
-    usbsim_doorbell_notify(d, r, old, usbsim_ring_prod_index(r));
+    if (d->mode == USBSIM_DOORBELL_ALWAYS) {
+        uint32_t old = usbsim_ring_commit(r, n);
+        usbsim_doorbell_notify(d, r, old, usbsim_ring_prod_index(r));
+        return;
+    }
+    int wake;
+    usbsim_ring_commit_wake(r, n, &wake); /* publish, fence and look at the wake index at once */
+    if (!wake || (fault_on(FAULT_MISSED_WAKEUP) && fault_skip_ring()))
+        return;
+    usbsim_doorbell_kick(d, r);
 }
 
 static int64_t ms_left(int64_t deadline_ms)

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdalign.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -401,11 +400,23 @@ void usbsim_ring_set_wait_check(struct usbsim_ring *r, usbsim_ring_wait_check_fn
     r->wait_ctx = ctx;
 }
 
-/* block: wait for one free slot with spinning, then yielding, then short sleeps; the wait check
- * runs about once a millisecond. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+#define WAIT_SPIN_NS 100000 /* a running consumer frees room within microseconds */
+
+/* block: wait for one free slot, spinning for up to WAIT_SPIN_NS (a pause between looks, the clock
+ * read once in 64 looks), then in short sleeps; never sched_yield, which on a busy machine gives
+ * the processor away for a whole time slice. The wait check runs about once a millisecond. */
 static int wait_room(struct usbsim_ring *r)
 {
-    uint64_t deadline = 0, next_check = 0;
+    uint64_t start = 0, deadline = 0, next_check = 0;
     for (unsigned round = 0;; round++) {
         uint32_t c, h;
         int st = load_cons_word(r, &c, &h);
@@ -413,11 +424,14 @@ static int wait_room(struct usbsim_ring *r)
             return st;
         if (atomic_load_explicit(&r->stop, memory_order_relaxed))
             return fail(r, USBSIM_ESTOPPED, "ring: wait for room stopped");
-        if (round < 64)
+        cpu_relax();
+        if (round % 64 != 63)
             continue;
         uint64_t t = (uint64_t)clk_mono_ns();
-        if (!deadline)
+        if (!start) {
+            start = t;
             deadline = r->block_timeout_ns ? t + r->block_timeout_ns : UINT64_MAX;
+        }
         if (t >= deadline)
             return fail(r, USBSIM_ETIMEDOUT, "ring: no room for %llu ns",
                         (unsigned long long)r->block_timeout_ns);
@@ -427,9 +441,7 @@ static int wait_room(struct usbsim_ring *r)
                             "consumer went away, or the producer was told to stop)");
             next_check = t + 1000000;
         }
-        if (round < 256) {
-            sched_yield();
-        } else {
+        if (t - start >= WAIT_SPIN_NS) {
             struct timespec ts = {0, 20000};
             nanosleep(&ts, NULL);
         }
@@ -491,6 +503,25 @@ uint32_t usbsim_ring_commit(struct usbsim_ring *r, uint32_t n)
     r->prod = old + n;
     atomic_store_explicit(&r->pp->prod, r->prod, memory_order_release);
     bump(&r->pp->produced, n);
+    return old;
+}
+
+uint32_t usbsim_ring_commit_wake(struct usbsim_ring *r, uint32_t n, int *wake)
+{
+    uint32_t old = r->prod;
+    if (n > r->reserved)
+        n = r->reserved;
+    r->reserved = 0;
+    *wake = 0;
+    if (n == 0)
+        return old;
+    r->prod = old + n;
+    /* The exchange is the store and the full fence in one instruction; the load of the wake
+     * index cannot pass it (the event-index protocol of doorbell.h, modelled in doorbell.pml). */
+    atomic_exchange_explicit(&r->pp->prod, r->prod, memory_order_seq_cst);
+    bump(&r->pp->produced, n);
+    uint32_t w = atomic_load_explicit(&r->cp->wake, memory_order_seq_cst);
+    *wake = (uint32_t)(r->prod - w - 1u) < n;
     return old;
 }
 
@@ -596,9 +627,44 @@ static int load_indices(struct usbsim_ring *r, uint64_t *word)
     return USBSIM_OK;
 }
 
+/* Block and drop-newest: the producer never writes the consumer's word, so the consumer keeps
+ * its position in the handle, never reads its word back and publishes it with a plain
+ * store-release at each release (no read-modify-write). It reloads the producer index only when
+ * the copy it holds says there is not enough to claim, and checks every index it loads. */
+static int own_word(const struct usbsim_ring *r)
+{
+    return r->policy != USBSIM_RING_DROP_OLDEST;
+}
+
+static int load_prod(struct usbsim_ring *r)
+{
+    uint32_t p = atomic_load_explicit(&r->pp->prod, memory_order_acquire), c = r->cons;
+    if ((int32_t)(p - c) < 0)
+        return fail(r, USBSIM_EINDEX, "ring: producer index %u is behind the consumer index %u", p, c);
+    if (p - c > r->nslots)
+        return fail(r, USBSIM_EINDEX,
+                    "ring: producer index %u is %u ahead of the consumer index %u (ring has %u slots)",
+                    p, p - c, c, r->nslots);
+    if (p - c < r->claimed)
+        return fail(r, USBSIM_EINDEX, "ring: producer index %u went back into the claimed %u..%u",
+                    p, c, c + r->claimed);
+    r->prod_cache = p;
+    return USBSIM_OK;
+}
+
 int usbsim_ring_peek(struct usbsim_ring *r, uint32_t max)
 {
     NEED_CONSUMER(r);
+    if (own_word(r)) {
+        if (r->prod_cache - r->cons < max) {
+            int st = load_prod(r);
+            if (st != USBSIM_OK)
+                return st;
+        }
+        uint32_t avail = r->prod_cache - r->cons;
+        r->claimed = avail < max ? avail : max;
+        return (int)r->claimed;
+    }
     for (int tries = 0; tries < 1000; tries++) {
         uint64_t w;
         int st = load_indices(r, &w);
@@ -621,9 +687,10 @@ int usbsim_ring_peek(struct usbsim_ring *r, uint32_t max)
 
 int usbsim_ring_get(struct usbsim_ring *r, uint32_t i, struct usbsim_ring_pkt *out)
 {
-    NEED_CONSUMER(r);
-    if (i >= r->claimed)
+    if (i >= r->claimed) { /* a producer handle never has a claim */
+        NEED_CONSUMER(r);
         return fail(r, USBSIM_EINVAL, "ring: packet %u of a batch of %u", i, r->claimed);
+    }
     uint32_t pos = r->cons + i;
     const uint8_t *slot = r->slots + (size_t)(pos & r->mask) * r->slot_size;
     struct slot_hdr h;
@@ -645,6 +712,13 @@ int usbsim_ring_release(struct usbsim_ring *r, uint32_t n)
         return fail(r, USBSIM_EINVAL, "ring: release of %u, only %u claimed", n, r->claimed);
     if (n == 0)
         return USBSIM_OK;
+    if (own_word(r)) {
+        r->cons += n;
+        r->claimed -= n;
+        atomic_store_explicit(&r->cp->word, pack(r->cons, r->cons), memory_order_release);
+        bump(&r->cp->consumed, n);
+        return USBSIM_OK;
+    }
     uint64_t w = atomic_load_explicit(&r->cp->word, memory_order_relaxed);
     uint32_t c = (uint32_t)w, h = (uint32_t)(w >> 32);
     /* While a batch is claimed the producer never touches the word: it must be as we left it. */
@@ -662,6 +736,10 @@ int usbsim_ring_release(struct usbsim_ring *r, uint32_t n)
 int usbsim_ring_pending(struct usbsim_ring *r)
 {
     NEED_CONSUMER(r);
+    if (own_word(r)) {
+        int st = load_prod(r);
+        return st != USBSIM_OK ? st : (int)(r->prod_cache - r->cons - r->claimed);
+    }
     uint64_t w;
     int st = load_indices(r, &w);
     if (st != USBSIM_OK)
@@ -672,8 +750,10 @@ int usbsim_ring_pending(struct usbsim_ring *r)
 int usbsim_ring_arm_wake(struct usbsim_ring *r)
 {
     NEED_CONSUMER(r);
-    uint64_t w = atomic_load_explicit(&r->cp->word, memory_order_relaxed);
-    atomic_store_explicit(&r->cp->wake, (uint32_t)(w >> 32), memory_order_relaxed);
+    uint32_t head = r->cons + r->claimed;
+    if (!own_word(r))
+        head = (uint32_t)(atomic_load_explicit(&r->cp->word, memory_order_relaxed) >> 32);
+    atomic_store_explicit(&r->cp->wake, head, memory_order_relaxed);
     atomic_thread_fence(memory_order_seq_cst);
     return usbsim_ring_pending(r);
 }

@@ -8,7 +8,9 @@
  * (usbsim_ring_error()), never a crash or a read outside the mapping. Every packet offered to the producer
  * is either committed or counted in the header as dropped, by cause; nothing is lost silently.
  * The ring never allocates after creation, never takes a lock and never makes a system call on the
- * data path except while a `block` producer waits for room.
+ * data path except while a `block` producer waits for room. Each side keeps a copy of the other's
+ * index and reads the shared one only when its copy says full (producer) or not enough to claim
+ * (consumer); outside drop-oldest, the data path has no read-modify-write instruction.
  * Prefix: usbsim_ring_ (constants USBSIM_RING_). Status codes: status.h.
  *
  * Memory layout (ABI, version USBSIM_RING_VERSION; P = the system page size, all integers little-endian
@@ -23,7 +25,9 @@
  *   page 1 — written by the consumer (mapped PROT_READ|PROT_WRITE by both sides):
  *     +0    u64 cons word: low 32 bits = cons, the first position not yet released (slots before
  *           it are free); high 32 bits = head, the end of the batch the consumer has claimed
- *           (cons <= head <= prod). Updated by compare-and-swap.              [own cache line]
+ *           (cons <= head <= prod). Under drop-oldest it is updated by compare-and-swap (below);
+ *           under block and drop-newest only the consumer writes it, with a plain store-release
+ *           at each release, head = cons (the claim matters only to an eviction). [own cache line]
  *     +64   u32 wake: the event index — "ring the doorbell when prod passes this position"
  *     +128  u64 wakeups, u64 consumed                                        [own cache line]
  *   from header_size: slots * slot_size bytes of slots; each slot (slot_size = 16 + slot_payload
@@ -126,6 +130,11 @@ uint8_t *usbsim_ring_slot_bytes(struct usbsim_ring *r, uint32_t k); /* zero-copy
 void usbsim_ring_slot_meta(struct usbsim_ring *r, uint32_t k, uint16_t len, uint16_t flags, uint64_t ingress_ns);
 /* Publishes the first n reserved slots (store-release). Returns the previous producer position. */
 uint32_t usbsim_ring_commit(struct usbsim_ring *r, uint32_t n);
+/* usbsim_ring_commit(n) and usbsim_ring_need_wake() for what it published, in one step: the
+ * producer index is stored by an atomic exchange, which is also the full fence, so the check
+ * costs one locked instruction instead of a store and a separate fence. *wake = 1 when the
+ * doorbell must ring (0 when nothing was published). Returns the previous producer position. */
+uint32_t usbsim_ring_commit_wake(struct usbsim_ring *r, uint32_t n, int *wake);
 /* Counts n packets the producer could not place, under the policy's cause. */
 void usbsim_ring_discard(struct usbsim_ring *r, uint32_t n);
 /* One packet: reserve + fill + commit. USBSIM_OK, USBSIM_DROPPED (counted) or an error. *old (may be

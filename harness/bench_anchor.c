@@ -51,8 +51,7 @@ static int ck_produce(struct bxfer *x, uint64_t t0)
     bxfer_template(p.bytes);
     for (uint64_t i = 0; i < x->n; i++) {
         bxfer_pace(x, t0, i);
-        if (i % 32 == 0 || x->period_ns)
-            p.ingress_ns = bxfer_now_ns();
+        p.ingress_ns = bxfer_ingress_ns(x);
         bxfer_set_seq(p.bytes, i);
         while (!ck_ring_enqueue_spsc_pkt(ck_of(x), ck_buf(x), &p))
             ck_pr_stall();
@@ -159,8 +158,7 @@ static int sock_produce(struct bxfer *x, uint64_t t0)
     bxfer_template(p.bytes);
     for (uint64_t i = 0; i < x->n; i++) {
         bxfer_pace(x, t0, i);
-        if (i % 32 == 0 || x->period_ns)
-            p.ingress_ns = bxfer_now_ns();
+        p.ingress_ns = bxfer_ingress_ns(x);
         bxfer_set_seq(p.bytes, i);
         if (send(x->sock[0], &p, sizeof p, MSG_NOSIGNAL) != (ssize_t)sizeof p)
             return -1;

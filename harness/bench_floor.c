@@ -40,8 +40,8 @@ int bfloor_timer(int n, int64_t period_ns, struct bstat_pct *out)
 /* Shared between the writer (this process) and the blocked reader. */
 struct wake_rec {
     _Atomic int ready;
-    _Atomic int64_t sent_ns;
     int n;
+    _Atomic int64_t sent_ns[MAX_WAKES]; /* when the k-th wake-up was rung */
     int64_t lat_ns[MAX_WAKES];
 };
 
@@ -55,11 +55,15 @@ static int reader_main(void *arg)
     struct reader *r = arg;
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     atomic_store(&r->w->ready, 1);
-    for (int i = 0; i < r->w->n; i++) {
+    /* One read takes every ring since the last one (an eventfd counts): when the reader was
+     * late by more than a period, each of those wake-ups is counted as late as it was. */
+    for (int i = 0; i < r->w->n;) {
         uint64_t v;
-        if (read(r->efd, &v, sizeof v) != (ssize_t)sizeof v)
+        if (read(r->efd, &v, sizeof v) != (ssize_t)sizeof v || v == 0 || v > (uint64_t)(r->w->n - i))
             return 1;
-        r->w->lat_ns[i] = proc_now_ns() - atomic_load(&r->w->sent_ns);
+        int64_t t = proc_now_ns();
+        for (uint64_t k = 0; k < v; k++, i++)
+            r->w->lat_ns[i] = t - atomic_load(&r->w->sent_ns[i]);
     }
     return 0;
 }
@@ -104,7 +108,7 @@ int bfloor_wake_ring(struct bfloor_wake *w)
     if (w->rung >= w->rec->n)
         return -1;
     uint64_t one = 1;
-    atomic_store(&w->rec->sent_ns, proc_now_ns());
+    atomic_store(&w->rec->sent_ns[w->rung], proc_now_ns());
     if (write(w->r.efd, &one, sizeof one) != (ssize_t)sizeof one)
         return -1;
     w->rung++;
@@ -115,9 +119,14 @@ int bfloor_wake_finish(struct bfloor_wake *w, struct bstat_pct *out)
 {
     memset(out, 0, sizeof *out);
     int st = 0, rc = -1, n = w->rec->n;
-    if (w->rung < n)
+    /* The reader has a second after the last wake-up; a reader that is stuck is killed, never
+     * waited for. */
+    for (int i = 0; w->rung == n && i < 1000 && waitpid(w->child.pid, &st, WNOHANG) == 0; i++)
+        usleep(1000);
+    if (waitpid(w->child.pid, &st, WNOHANG) == 0) {
         kill(w->child.pid, SIGKILL);
-    waitpid(w->child.pid, &st, 0);
+        waitpid(w->child.pid, &st, 0);
+    }
     if (w->rung == n && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
         double *us = malloc((size_t)n * sizeof *us);
         if (us) {

@@ -5,7 +5,10 @@
  *                   period error in timer mode.
  *   bfloor_eventfd  how long a process blocked in read() on a bare eventfd takes to run after
  *                   another process writes it, woken n times once per period: the floor under any
- *                   doorbell's wake-up latency. The reader is a proc_start child (dies with us).
+ *                   doorbell's wake-up latency. The reader is a proc_start child (dies with us);
+ *                   when it finds several wake-ups in one read (it was late by more than a
+ *                   period), each counts as late as it was; a reader that does not end within a
+ *                   second of the last wake-up is killed, never waited for.
  *   bfloor_wake_*   the same reader driven by the caller (one bfloor_wake_ring() per wake-up), so
  *                   the floor can be measured interleaved with the figure it bounds, in the same
  *                   seconds (bench_xfer rings it half a period before each of its packets).

@@ -10,12 +10,19 @@
 
 #include "harness/bench_run.h"
 
-/* One measured point of `bench scale`. */
+#define BENCH_SCALE_MAX_RUNS 15
+
+/* One measured point of `bench scale`: its runs, and their medians. */
 struct bench_scale_point {
     double rate;        /* target, packets/s */
     uint32_t bytes;
-    int bulk, ramp, ran, sustained;
-    struct brun_fig f;
+    int bulk, ramp, ran;
+    int sustained;      /* more than half of the runs sustained the rate (bench_scale.h) */
+    int runs, runs_sustained, runs_lost; /* runs_lost: runs that lost a packet or failed */
+    struct brun_fig f;      /* the median of each figure over the runs */
+    struct brun_fig lo, hi; /* the min and the max of each figure over the runs */
+    struct brun_fig run[BENCH_SCALE_MAX_RUNS];
+    int run_sustained[BENCH_SCALE_MAX_RUNS];
 };
 
 /* Writes the page: the n points (fixed, then the ramp) and the highest rate sustained.

@@ -40,6 +40,11 @@ void bxfer_set_seq(uint8_t *b, uint64_t seq)
     memcpy(b, &seq, 8);
 }
 
+uint64_t bxfer_ingress_ns(const struct bxfer *x)
+{
+    return x->period_ns ? bxfer_now_ns() : 0;
+}
+
 void bxfer_note(struct bxfer *x, const uint8_t *copy, uint64_t ingress_ns)
 {
     struct bxfer_shared *sh = x->sh;
@@ -101,7 +106,7 @@ static int ring_produce(struct bxfer *x, uint64_t t0)
         uint32_t got, want = x->n - sent < batch ? (uint32_t)(x->n - sent) : batch;
         if (usbsim_ring_reserve(x->r, want, &got) != USBSIM_OK)
             return -1;
-        uint64_t t = bxfer_now_ns(); /* one ingress time per commit, as a USB transfer has */
+        uint64_t t = bxfer_ingress_ns(x); /* one ingress time per commit, as a USB transfer has */
         for (uint32_t k = 0; k < got; k++) {
             uint8_t *b = usbsim_ring_slot_bytes(x->r, k);
             memcpy(b, tmpl, BXFER_PKT);
@@ -121,7 +126,7 @@ static int ring_consume(struct bxfer *x)
     if (!c)
         return fprintf(stderr, "bench ring: %s\n", err), 1;
     struct usbsim_doorbell d;
-    usbsim_doorbell_adopt(&d, x->d.rfd, -1, x->mode, &usbsim_doorbell_pipe);
+    usbsim_doorbell_adopt(&d, x->d.rfd, -1, x->mode, &usbsim_doorbell_pipe); /* as the client does */
     usbsim_doorbell_set_spin(&d, x->period_ns ? 0 : SPIN);
     uint32_t max = x->mode == USBSIM_DOORBELL_ALWAYS || x->period_ns ? 1 : x->batch;
     uint8_t copy[BXFER_PKT];

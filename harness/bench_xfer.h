@@ -8,7 +8,9 @@
  * struct bxfer_sample. Every consumer copies each packet into its own memory and checks its
  * sequence number (the first 8 bytes), so every transport does the same work per packet; a run
  * that loses, reorders or corrupts a packet counts as failed. With a period, each packet's
- * enqueue-to-dequeue latency is recorded (up to BXFER_MAX_LAT). No timing is asserted.
+ * enqueue-to-dequeue latency is recorded (up to BXFER_MAX_LAT); at saturation no producer reads
+ * the clock (bxfer_ingress_ns), so no transport pays for a time it does not need. No timing is
+ * asserted.
  * Prefix: bxfer_.
  */
 #ifndef USBSIM_HARNESS_BENCH_XFER_H
@@ -80,5 +82,8 @@ void bxfer_note(struct bxfer *x, const uint8_t *copy, uint64_t ingress_ns);
  * companion floor, wakes it half a period before the deadline. */
 void bxfer_pace(const struct bxfer *x, uint64_t t0, uint64_t i);
 uint64_t bxfer_now_ns(void);
+/* Producer: the ingress time to give a packet: now with a period (its latency is measured), 0 at
+ * saturation (no transport reads the clock there: none is measured). */
+uint64_t bxfer_ingress_ns(const struct bxfer *x);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "harness/bench_anchor.h"
 #include "harness/bench_floor.h"
+#include "harness/bench_scale.h"
 #include "harness/bench_stats.h"
 #include "harness/bench_xfer.h"
 #include "harness/cli.h"
@@ -42,6 +43,70 @@ static void test_stats(void)
     CU_ASSERT_EQUAL(p.p50, 51);
     CU_ASSERT_EQUAL(p.p99, 99);
     CU_ASSERT_EQUAL(p.max, 100);
+}
+
+/* bench scale's point over its runs: medians, min..max, and the majority verdicts. */
+static void test_scale_merge(void)
+{
+    static struct bench_scale_point p;
+    memset(&p, 0, sizeof p);
+    const double dev[] = {30, 10, 20}, p99[] = {100, 900, 300};
+    const uint64_t lost[] = {0, 7, 0};
+    for (int k = 0; k < 3; k++) {
+        p.run[k] = (struct brun_fig){.pass = lost[k] == 0, .produced = 1000, .delivered = 1000 - lost[k],
+                                     .lost = lost[k], .rate_hz = 1000 - (double)lost[k]};
+        p.run[k].cpu_us_pp[BRUN_DEVICE] = dev[k];
+        p.run[k].latency_us[BRUN_P99] = p99[k];
+        p.run_sustained[k] = lost[k] == 0;
+    }
+    p.runs = 3;
+    bench_scale_merge(&p);
+    CU_ASSERT_EQUAL(p.f.cpu_us_pp[BRUN_DEVICE], 20);
+    CU_ASSERT_EQUAL(p.lo.cpu_us_pp[BRUN_DEVICE], 10);
+    CU_ASSERT_EQUAL(p.hi.cpu_us_pp[BRUN_DEVICE], 30);
+    CU_ASSERT_EQUAL(p.f.latency_us[BRUN_P99], 300);
+    CU_ASSERT_EQUAL(p.hi.latency_us[BRUN_P99], 900);
+    CU_ASSERT_EQUAL(p.f.lost, 0);
+    CU_ASSERT_EQUAL(p.hi.lost, 7);
+    CU_ASSERT_EQUAL(p.f.delivered, 1000);
+    CU_ASSERT_EQUAL(p.lo.delivered, 993);
+    CU_ASSERT_EQUAL(p.runs_sustained, 2);
+    CU_ASSERT_EQUAL(p.runs_lost, 1);
+    CU_ASSERT_TRUE(p.sustained); /* two of three */
+    CU_ASSERT_TRUE(p.f.pass);
+    p.run_sustained[2] = 0, p.run[2].lost = 1, p.run[2].delivered = 999, p.run[2].pass = 0; /* now two of three lost */
+    bench_scale_merge(&p);
+    CU_ASSERT_FALSE(p.sustained);
+    CU_ASSERT_FALSE(p.f.pass);
+    CU_ASSERT_EQUAL(p.runs_lost, 2);
+    CU_ASSERT_EQUAL(p.f.lost, 1); /* the run with the median loss: 0, 1, 7 */
+    CU_ASSERT_EQUAL(p.f.delivered + p.f.lost, p.f.produced);
+    p.runs = 2; /* an even count: half is not more than half; the median is the middle mean */
+    p.run_sustained[1] = 0;
+    bench_scale_merge(&p);
+    CU_ASSERT_FALSE(p.sustained);
+    CU_ASSERT_EQUAL(p.f.cpu_us_pp[BRUN_DEVICE], 20);
+    CU_ASSERT_EQUAL(p.f.lost, 0); /* the lower of the two middle losses: the counts add up */
+    CU_ASSERT_EQUAL(p.f.delivered, 1000);
+    p.runs = 1;
+    bench_scale_merge(&p);
+    CU_ASSERT_TRUE(p.sustained);
+    CU_ASSERT_EQUAL(p.lo.cpu_us_pp[BRUN_DEVICE], 30);
+    CU_ASSERT_EQUAL(p.hi.cpu_us_pp[BRUN_DEVICE], 30);
+}
+
+/* The floor's reader counts every wake-up even when several arrive in one read (it was late by
+ * more than a period): it ends, with one latency per wake-up. */
+static void test_floor_coalesced(void)
+{
+    struct bfloor_wake *w = bfloor_wake_start(4);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    for (int i = 0; i < 4; i++) /* back to back: the reader finds several in one read */
+        CU_ASSERT_EQUAL(bfloor_wake_ring(w), 0);
+    CU_ASSERT_EQUAL(bfloor_wake_ring(w), -1); /* more than n */
+    struct bstat_pct fl;
+    CU_ASSERT_EQUAL(bfloor_wake_finish(w, &fl), 0);
+    CU_ASSERT(fl.max >= fl.p50);
 }
 
 /* Runs n packets through ops; every packet arrives, in order, intact. */
@@ -182,7 +247,7 @@ static void test_bench_scale_json(void)
     CU_ASSERT_FATAL(fd >= 0);
     close(fd);
     char *argv[] = {"usbsim", "bench", "scale", "--json", "--seconds", "1", "--max-rate", "15152",
-                    "--html", html, NULL};
+                    "--runs", "2", "--html", html, NULL};
     int rc = cli_json(&o, argv);
     CU_ASSERT(rc == 0 || rc == 1); /* 1: a fixed point lost packets (a busy machine) */
     CU_ASSERT_PTR_NOT_NULL_FATAL(o);
@@ -198,7 +263,14 @@ static void test_bench_scale_json(void)
         CU_ASSERT(num(json_object_get(p, "cpu_us_per_packet"), "device") > 0);
         CU_ASSERT(num(json_object_get(p, "latency_us"), "p50") > 0);
         CU_ASSERT(json_is_object(json_object_get(p, "period_error_us")));
+        CU_ASSERT_EQUAL(num(p, "runs"), 2);
+        CU_ASSERT(num(p, "runs_sustained") <= 2);
+        json_t *sp = json_object_get(json_object_get(p, "spread"), "cpu_us_per_packet.device");
+        CU_ASSERT(num(sp, "min") <= num(sp, "median") && num(sp, "median") <= num(sp, "max"));
     }
+    CU_ASSERT_EQUAL(num(o, "runs_per_point"), 2);
+    CU_ASSERT(json_is_object(json_object_get(json_object_get(o, "spread"),
+                                             "ratio_cpu_per_packet_10000_vs_100")));
     CU_ASSERT(json_array_size(json_object_get(o, "ramp")) <= 1); /* 15152/s at most */
     CU_ASSERT(json_is_object(json_object_get(o, "max_rate_no_loss")));
     CU_ASSERT(num(o, "ratio_cpu_per_packet_10000_vs_100") > 0);
@@ -226,6 +298,8 @@ static void test_compare_script(void)
 
 static CU_TestInfo tests[] = {
     {"statistics: median, spread, quantiles", test_stats},
+    {"bench scale: a point's runs merged into medians and min..max", test_scale_merge},
+    {"the floor's reader counts wake-ups that arrive together", test_floor_coalesced},
     {"every transport moves every packet", test_transports},
     {"paced transfers record each latency", test_paced},
     {"the eventfd and timer floors run", test_floors},

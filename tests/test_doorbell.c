@@ -82,6 +82,22 @@ static void t_crossing(void)
             usbsim_ring_fill(x.p, k, "abc", 3, 0, 0);
         usbsim_doorbell_commit(&x.d, x.p, got);
         CU_ASSERT_EQUAL(doorbells(x.p), 2);
+        /* the fused commit answers as usbsim_ring_commit + usbsim_ring_need_wake would */
+        drain_all(x.c);
+        CU_ASSERT_EQUAL(usbsim_ring_arm_wake(x.c), 0);
+        int wake = -1;
+        uint32_t before = usbsim_ring_prod_index(x.p);
+        CU_ASSERT_EQUAL(usbsim_ring_commit_wake(x.p, 0, &wake), before); /* nothing reserved */
+        CU_ASSERT_EQUAL(wake, 0);
+        CU_ASSERT_EQUAL(usbsim_ring_reserve(x.p, 2, &got), USBSIM_OK);
+        CU_ASSERT_EQUAL(got, 2);
+        CU_ASSERT_EQUAL(usbsim_ring_commit_wake(x.p, 1, &wake), before); /* crosses the index */
+        CU_ASSERT_EQUAL(wake, 1);
+        CU_ASSERT_EQUAL(usbsim_ring_reserve(x.p, 1, &got), USBSIM_OK);
+        CU_ASSERT_EQUAL(usbsim_ring_commit_wake(x.p, 1, &wake), before + 1); /* already past */
+        CU_ASSERT_EQUAL(wake, 0);
+        CU_ASSERT_EQUAL(usbsim_ring_prod_index(x.p), before + 2);
+        CU_ASSERT_EQUAL(usbsim_ring_pending(x.c), 2);
         pair_close(&x);
     }
 }

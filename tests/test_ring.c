@@ -403,7 +403,15 @@ static void t_hostile_indices(void)
     put32(m, 2 * 4096 + 6 * 128 + 4, 7); /* slot of position 102: wrong position */
     CU_ASSERT_EQUAL(usbsim_ring_get(c, 2, &k), USBSIM_ESLOT);
     CU_ASSERT_PTR_NOT_NULL(strstr(usbsim_ring_error(c), "position"));
+    put32(m, 64, 101); /* prod moved back into the claimed batch 100..103 */
+    CU_ASSERT_EQUAL(usbsim_ring_pending(c), USBSIM_EINDEX);
+    CU_ASSERT_PTR_NOT_NULL(strstr(usbsim_ring_error(c), "claimed"));
+    put32(m, 64, 103);
+    CU_ASSERT_EQUAL(usbsim_ring_pending(c), 0);
     CU_ASSERT_EQUAL(usbsim_ring_release(c, 3), USBSIM_OK);
+    uint64_t own;
+    memcpy(&own, m + 4096, 8); /* the release published cons = head = 103 */
+    CU_ASSERT_EQUAL(own, (uint64_t)103 | (uint64_t)103 << 32);
     /* a consumer word out of range is caught by the producer */
     uint64_t w = 5000;
     memcpy(m + 4096, &w, 8);
