@@ -121,7 +121,7 @@ bench-run: $(BUILD)/usbsim
 	@mkdir -p $(BENCH_OUT)
 	@echo "bench: ring (about 20 s)" && ./$(BUILD)/usbsim bench ring --json >$(BENCH_OUT)/ring.json || true
 	@echo "bench: e2e (about 50 s)" && ./$(BUILD)/usbsim bench e2e --json >$(BENCH_OUT)/e2e.json || true
-	@echo "bench: scale (about a minute)" && ./$(BUILD)/usbsim bench scale --json \
+	@echo "bench: scale (about three minutes)" && ./$(BUILD)/usbsim bench scale --json \
 	  --html $(BENCH_OUT)/scale.html >$(BENCH_OUT)/scale.json || true
 bench: bench-run
 	@python3 bench/compare.py --self-test
