@@ -598,6 +598,19 @@ uint32_t usbsim_ring_prod_index(const struct usbsim_ring *r)
 }
 
 /* ---- consumer ---- */
+/* A producer index read from shared memory against the consumer's c: never behind it, never
+ * more than the ring's slots ahead. */
+static int prod_in_range(struct usbsim_ring *r, uint32_t p, uint32_t c)
+{
+    if ((int32_t)(p - c) < 0)
+        return fail(r, USBSIM_EINDEX, "ring: producer index %u is behind the consumer index %u", p, c);
+    if (p - c > r->nslots)
+        return fail(r, USBSIM_EINDEX,
+                    "ring: producer index %u is %u ahead of the consumer index %u (ring has %u slots)",
+                    p, p - c, c, r->nslots);
+    return USBSIM_OK;
+}
+
 /* Reads prod and the own word; checks cons <= head <= prod <= cons + slots. */
 static int load_indices(struct usbsim_ring *r, uint64_t *word)
 {
@@ -612,12 +625,9 @@ static int load_indices(struct usbsim_ring *r, uint64_t *word)
         w2 = atomic_load_explicit(&r->cp->word, memory_order_acquire);
     } while (w2 != w && ++tries < 1000);
     uint32_t c = (uint32_t)w, h = (uint32_t)(w >> 32);
-    if ((int32_t)(p - c) < 0)
-        return fail(r, USBSIM_EINDEX, "ring: producer index %u is behind the consumer index %u", p, c);
-    if (p - c > r->nslots)
-        return fail(r, USBSIM_EINDEX,
-                    "ring: producer index %u is %u ahead of the consumer index %u (ring has %u slots)",
-                    p, p - c, c, r->nslots);
+    int st = prod_in_range(r, p, c);
+    if (st != USBSIM_OK)
+        return st;
     if ((uint32_t)(h - c) > p - c)
         return fail(r, USBSIM_EINDEX, "ring: claimed end %u outside %u..%u", h, c, p);
     if ((uint32_t)(c - r->cons) > (uint32_t)(p - r->cons))
@@ -639,12 +649,9 @@ static int own_word(const struct usbsim_ring *r)
 static int load_prod(struct usbsim_ring *r)
 {
     uint32_t p = atomic_load_explicit(&r->pp->prod, memory_order_acquire), c = r->cons;
-    if ((int32_t)(p - c) < 0)
-        return fail(r, USBSIM_EINDEX, "ring: producer index %u is behind the consumer index %u", p, c);
-    if (p - c > r->nslots)
-        return fail(r, USBSIM_EINDEX,
-                    "ring: producer index %u is %u ahead of the consumer index %u (ring has %u slots)",
-                    p, p - c, c, r->nslots);
+    int st = prod_in_range(r, p, c);
+    if (st != USBSIM_OK)
+        return st;
     if (p - c < r->claimed)
         return fail(r, USBSIM_EINDEX, "ring: producer index %u went back into the claimed %u..%u",
                     p, c, c + r->claimed);
