@@ -60,9 +60,9 @@ logs=$(sed -n "s/^usbsim: the runs' logs are in \(.*\) (one folder per scenario)
 if [ -n "$logs" ] && [ -s "$(echo "$logs"/*/device.csv)" ]; then ok; else bad "program: no logs kept ($logs)"; fi
 [ -n "$logs" ] && rm -rf "$(dirname "$logs")"
 
-run missing 'no-such-receiver-usbsim' scenarios/steady.yaml
+run missing 'no-such-receiver-usbsim' scenarios/steady.yaml --time-scale 5
 rc_is missing 1 && has missing "program 'no-such-receiver-usbsim': exited 127 (the command was not found)" && ok
-run deaf "trap '' TERM; $recv & sleep 1000" scenarios/steady.yaml
+run deaf "trap '' TERM; $recv & sleep 1000" scenarios/steady.yaml --time-scale 5
 rc_is deaf 1 && has deaf "hung: still running 2.0 s after the SIGTERM" && ok
 
 # A short campaign on the pyusb receiver is clean; one on a receiver that stops reading for
