@@ -6,11 +6,15 @@
 # device (its FIFO); a receiver whose trace misses a packet the host stack completed fails with
 # the loss at the program; a command that does not exist and one that ignores SIGTERM get a
 # clear verdict; `usbsim fuzz --exec` runs a short clean campaign on the pyusb receiver and
-# catches the one that stops reading; `--backend attach` (USB/IP into vhci-hcd) inside the VM
-# passes steady and halt and leaves no port attached. One VM boot per `usbsim run` or `fuzz`.
-# Usage: tests/vm/exec.sh BUILD_DIR
+# catches the one that stops reading. With `attach`: `--backend attach` (USB/IP into vhci-hcd)
+# inside the VM passes steady and halt and leaves no port attached. One VM boot per `usbsim run`
+# or `fuzz`.
+# Usage: tests/vm/exec.sh BUILD_DIR [attach]: the --backend attach part alone with `attach` (not
+# in make check: inside the TCG VM its first packets sometimes come late or its usbmon times
+# out of step with the device's, see `make attach-check`); everything else without.
 set -euo pipefail
-build=${1:?usage: tests/vm/exec.sh BUILD_DIR}
+build=${1:?usage: tests/vm/exec.sh BUILD_DIR [attach]}
+part=${2:-all}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 usbsim=./$build/usbsim
@@ -32,6 +36,7 @@ run() {
 has() { grep -q -- "$2" "$out/$1.txt" || { bad "$1: no '$2'"; cat "$out/$1.txt"; return 1; }; }
 rc_is() { [ "$(cat "$out/$1.rc")" = "$2" ] || { bad "$1: exit $(cat "$out/$1.rc"), expected $2"; cat "$out/$1.txt"; return 1; }; }
 
+if [ "$part" = all ]; then
 three=(scenarios/steady.yaml scenarios/halt.yaml scenarios/disconnect.yaml)
 run libusb "$recv" "${three[@]}"
 rc_is libusb 0 && has libusb '^PASS steady ' && has libusb '^PASS halt ' && has libusb '^PASS disconnect ' && ok
@@ -79,7 +84,9 @@ rc_is fuzz-pyusb 0 && has fuzz-pyusb 'at time scale 1: 3 runs, 0 failures' && ok
 fuzz fuzz-broken "$recv --pause-ms 1500" --seed 2 --runs 1 --shrink-runs 0
 rc_is fuzz-broken 1 && has fuzz-broken 'FAIL fz-2-0 (run 1) \[loss\] the program fell behind: [1-9][0-9]* packets dropped at the device.s FIFO' &&
   has fuzz-broken "kept $out/fuzz-broken/fail-2-0.yaml" && ok
+fi
 
+if [ "$part" = attach ]; then
 # --backend attach runs on a Linux host with vhci-hcd: here inside the VM, the host's filesystem
 # shared (ci/vm.sh VM_HOSTFS), with this tree's usbsim; the device is detached at the end.
 mkdir -p "$out/attach"
@@ -95,6 +102,7 @@ echo "exec: attach: in $((SECONDS - t0)) s"
 grep -E '^(PASS|FAIL) |^attach:' "$out/attach.txt" || true
 has attach 'PASS.* steady ' && has attach 'PASS.* halt ' &&
   has attach '^attach: rc=0 vhci ports in use: 0$' && ok
+fi
 
 echo "exec: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
