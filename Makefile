@@ -91,9 +91,10 @@ $(BUILD)/examples/recv_libusb $(BUILD)/examples/recv_vendor_start: examples/recv
 # (their HTML pages brought back) and a short timing-fuzz campaign on the real USB stack
 # (`usbsim fuzz --backend vm`). `make exec-check`: the user's own program with `usbsim run
 # --exec` (the host's filesystem shared with the VM: tests/vm/exec.sh).
-VM_BINS := $(BUILD)/vm-tests/usb_reader $(BUILD)/tests/test_gadget_ffs
+VM_BINS := $(BUILD)/vm-tests/usb_reader $(BUILD)/vm-tests/usbmon_pcap $(BUILD)/tests/test_gadget_ffs
 VM_SCRIPTS := tests/vm/suite.sh tests/vm/common.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh \
-              tests/vm/ffs_usbipd.sh tests/vm/device_own.sh scenarios/hid-keyboard.yaml
+              tests/vm/ffs_usbipd.sh tests/vm/device_own.sh scenarios/hid-keyboard.yaml \
+              tests/vm/replay_capture.sh
 VM_SCENARIOS := scenarios/steady.yaml scenarios/halt.yaml scenarios/disconnect.yaml \
                 scenarios/consumer-stall.yaml scenarios/vendor-start.yaml
 
@@ -103,7 +104,9 @@ $(BUILD)/vm-tests/%: $(call obj,tests/vm/%.c) $(LIBS)
 
 vm-check: $(BUILD)/usbsim $(VM_BINS) $(BUILD)/examples/recv_libusb
 	@bash ci/deps.sh vm
-	@USBSIM_BIN=$(BUILD)/usbsim bash ci/vm.sh run $(VM_SCRIPTS) $(VM_BINS)
+	@rm -rf $(BUILD)/vm-out
+	@VM_OUT=$(BUILD)/vm-out USBSIM_BIN=$(BUILD)/usbsim bash ci/vm.sh run $(VM_SCRIPTS) $(VM_BINS)
+	@bash tests/replay.sh $(BUILD) $(BUILD)/vm-out/replay-src.pcap
 	@rm -rf $(BUILD)/vm-html && mkdir -p $(BUILD)/vm-html
 	@./$(BUILD)/usbsim run --backend vm $(VM_SCENARIOS) --html $(BUILD)/vm-html/vm.html
 	@for s in $(basename $(notdir $(VM_SCENARIOS))); do test -s $(BUILD)/vm-html/vm-$$s.html || \

@@ -4,10 +4,11 @@
 Connects to a USB/IP server (usbsim gadget --backend usbip), imports bus id 1-1, reads the
 device descriptor, the configuration descriptor (9 bytes, then wTotalLength), the language
 list and every string the device descriptor names, sets configuration 1, then keeps 4 IN
-requests queued on endpoint 0x81 until the server ends the connection or COUNT packets came.
-Prints what it read, one line each:
-  device HEX / config HEX / string INDEX HEX / packet HEX
-Usage: import_host.py HOST PORT COUNT
+requests queued on endpoint EP (default 0x81) until the server ends the connection or COUNT
+packets came (a zero-length packet counts). Prints what it read, one line each:
+  device HEX / config HEX / string INDEX HEX / packet HEX T_NS
+(a packet's HEX is "-" when it is empty; T_NS: when it arrived, CLOCK_MONOTONIC ns).
+Usage: import_host.py HOST PORT COUNT [EP]
 """
 import socket
 import struct
@@ -27,6 +28,7 @@ def recv_exact(s, n):
 
 def main():
     host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    ep = int(sys.argv[4], 0) & 0x0f if len(sys.argv) > 4 else 1
     for attempt in range(100):  # the server may still be starting
         try:
             s = socket.create_connection((host, port), timeout=20)
@@ -79,12 +81,12 @@ def main():
     try:
         while got < count:
             while queued < 4:
-                submit(1, 1, 1024)
+                submit(1, ep, 1024)
                 queued += 1
             _, st, data = answer()
             queued -= 1
-            if st == 0 and data:
-                print("packet", data.hex())
+            if st == 0:
+                print("packet", data.hex() or "-", time.monotonic_ns())
                 got += 1
     except (EOFError, ConnectionResetError, socket.timeout):
         pass
