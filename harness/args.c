@@ -149,7 +149,7 @@ static void takes(const struct arg_opt *o, char *buf, size_t len)
         break;
     case ARG_PATH: snprintf(buf, len, "a file name"); break;
     case ARG_OUTPUT: snprintf(buf, len, "a file name or - (standard output)"); break;
-    case ARG_TEXT: snprintf(buf, len, "a value"); break;
+    case ARG_TEXT: snprintf(buf, len, "%s", o->meta ? o->meta : "a value"); break;
     case ARG_VIDPID: snprintf(buf, len, "VID:PID in hexadecimal (e.g. 1209:0001)"); break;
     case ARG_HOSTPORT: snprintf(buf, len, "HOST:PORT with a port from 1 to 65535"); break;
     case ARG_SHARD: snprintf(buf, len, "K/N with 1 <= K <= N <= 1000000"); break;
