@@ -308,7 +308,8 @@ static void reply(int fd, uint32_t cmd, uint32_t seq, int32_t status, const uint
         h.u.ret_submit.actual_length = (int32_t)n;
     }
     size_t k = uip_hdr_encode(b, &h);
-    memcpy(b + k, d, n);
+    if (n)
+        memcpy(b + k, d, n);
     if (send(fd, b, k + n, MSG_NOSIGNAL) < 0)
         return;
 }
