@@ -363,7 +363,8 @@ static int desc_done(struct srcu *c, int32_t status, const uint8_t *d, size_t le
         if (check_desc(c, "the device descriptor", d, len, 18, DT_DEVICE) != 0)
             return -1;
         if (d[17] == 0)
-            return violation(c, "the device descriptor has no configuration (bNumConfigurations 0)");
+            return violation(c,
+                             "the device descriptor has no configuration (bNumConfigurations 0)");
         for (int i = 14; i <= 16; i++) /* iManufacturer, iProduct, iSerialNumber */
             add_string(c, d[i]);
         get_descriptor(c, E_CONFIG_HEAD, DT_CONFIG, 0, 0, 9, "GET_DESCRIPTOR(configuration)", now);
@@ -396,7 +397,8 @@ static int desc_done(struct srcu *c, int32_t status, const uint8_t *d, size_t le
             return violation(c, "the configuration's bConfigurationValue is 0 (unconfigured)");
         c->config_value = d[5];
         if (c->n_strings)
-            get_descriptor(c, E_LANGS, DT_STRING, 0, 0, STRING_ASK, "GET_DESCRIPTOR(string 0)", now);
+            get_descriptor(c, E_LANGS, DT_STRING, 0, 0, STRING_ASK, "GET_DESCRIPTOR(string 0)",
+                           now);
         else
             start_config(c, now);
         return 0;

@@ -8,16 +8,16 @@
  *    named (iManufacturer, iProduct, iSerialNumber; each index once, 255 bytes) in the first
  *    language; then SET_CONFIGURATION with the configuration's bConfigurationValue, and keeps
  *    `inflight` CMD_SUBMITs queued on endpoint 1 IN (a capture of the session thus holds the
- *    device's enumeration); a -EPIPE answer halts reading until every queued request has come back,
- *    then CLEAR_FEATURE(ENDPOINT_HALT) is sent (again after a growing pause, 1..64 ms, while the
- *    device keeps stalling) and reading resumes; a closed connection or a refused import is
+ *    device's enumeration); a -EPIPE answer halts reading until every queued request has come
+ *    back, then CLEAR_FEATURE(ENDPOINT_HALT) is sent (again after a growing pause, 1..64 ms,
+ *    while the device keeps stalling) and reading resumes; a closed connection or a refused import is
  *    retried with backoff (reconnect_min..max, doubling) until give_up_ns has passed without
  *    success; on stop every queued request gets a CMD_UNLINK and the answers are awaited
  *    (cancel_wait_ns at most).
  *  - Every wait is bounded: the import reply, and the answer to each GET_DESCRIPTOR,
- *    SET_CONFIGURATION or CLEAR_FEATURE, must come within 2 s (else an SRC_EV_ERROR event naming what was not
- *    answered, and the connection is dropped and retried as above); the device list at open
- *    within 2 s; IN requests wait for the device as long as it takes.
+ *    SET_CONFIGURATION or CLEAR_FEATURE, must come within 2 s (else an SRC_EV_ERROR event naming
+ *    what was not answered, and the connection is dropped and retried as above); the device list
+ *    at open within 2 s; IN requests wait for the device as long as it takes.
  *  - Every reply is validated (srcu_session_input): header fields, a sequence number that matches
  *    a request in flight, lengths within what was asked; each descriptor's length, bLength and
  *    type, a configuration's wTotalLength (at least its bLength, and the second read exactly that

@@ -450,7 +450,8 @@ static CU_TestInfo tests[] = {
     {"session: no strings, stalled or empty language list", test_session_without_strings},
     {"session: hostile answers refused with their reason", test_session_refuses_hostile_answers},
     {"session: a reply out of turn", test_session_reply_out_of_turn},
-    {"wire: requests in Linux's order, SET_CONFIGURATION's value", test_wire_requests_in_linux_order},
+    {"wire: requests in Linux's order, SET_CONFIGURATION's value",
+     test_wire_requests_in_linux_order},
     CU_TEST_INFO_NULL,
 };
 
