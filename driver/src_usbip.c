@@ -26,14 +26,19 @@
 #define CLEAR_PAUSE_MAX 64000000LL
 #define ANSWER_WAIT_NS 2000000000LL /* the import and control requests are answered within this */
 
-enum state { S_DOWN, S_IMPORT, S_CONFIG, S_RUN };
-enum pkind { P_FREE, P_IN, P_CONFIG, P_CLEAR, P_START, P_UNLINK };
+#define STRING_ASK 255 /* a string descriptor is read with this length, as Linux does */
+
+enum state { S_DOWN, S_IMPORT, S_ENUM, S_CONFIG, S_RUN };
+enum pkind { P_FREE, P_IN, P_DESC, P_CONFIG, P_CLEAR, P_START, P_UNLINK };
+/* The enumeration's steps (S_ENUM), one GET_DESCRIPTOR each, in this order. */
+enum estep { E_DEVICE, E_CONFIG_HEAD, E_CONFIG, E_LANGS, E_STRING };
 
 struct pending {
     enum pkind kind;
     uint32_t seqnum;
     uint32_t target; /* P_UNLINK: the request it cancels */
     int unlinking;   /* P_IN: an unlink was sent */
+    size_t want;     /* P_DESC: the bytes asked for */
 };
 
 struct srcu {
@@ -48,6 +53,11 @@ struct srcu {
     int gone; /* the server refused a connection after a session: it ended */
     int64_t clear_pause, next_clear_at, reconnect_at, reconnect_delay, down_since;
     int64_t answer_by;    /* the awaited answer's deadline (0 = none awaited) */
+    enum estep step;      /* S_ENUM: the descriptor awaited */
+    uint8_t strings[3];   /* S_ENUM: the string indexes the device descriptor names, once each */
+    unsigned n_strings, next_string;
+    uint16_t lang, total; /* the first language; the configuration's wTotalLength */
+    uint8_t config_value; /* the configuration's bConfigurationValue */
     const char *awaited;  /* what it answers */
     size_t in_len, out_len;
     char reason[128];
@@ -145,6 +155,11 @@ static int submit(struct srcu *c, enum pkind kind, const uint8_t setup[8])
         c->n_in++;
     } else {
         memcpy(h.u.submit.setup, setup, 8);
+        if (kind == P_DESC) { /* a control read: its data stage is as long as the setup says */
+            h.direction = UIP_DIR_IN;
+            p->want = (size_t)setup[6] | (size_t)setup[7] << 8;
+            h.u.submit.length = (int32_t)p->want;
+        }
     }
     h.u.submit.n_packets = 0;
     uint8_t b[UIP_HDR_SIZE];
@@ -256,11 +271,166 @@ static void config_done(struct srcu *c, const struct src_sink *sink)
     c->connected_once = 1;
 }
 
-static int ctrl_done(struct srcu *c, struct pending *p, int32_t status, int64_t now,
-                     const struct src_sink *sink)
+/* ---- enumeration: the descriptors Linux reads before it configures a device ---- */
+
+#define DT_DEVICE 1
+#define DT_CONFIG 2
+#define DT_STRING 3
+
+static uint16_t le16(const uint8_t *b) { return (uint16_t)(b[0] | b[1] << 8); }
+
+static void get_descriptor(struct srcu *c, enum estep step, uint8_t type, uint8_t index,
+                           uint16_t lang, uint16_t len, const char *what, int64_t now)
+{
+    const uint8_t setup[8] = {0x80, 0x06, index, type, (uint8_t)lang, (uint8_t)(lang >> 8),
+                              (uint8_t)len, (uint8_t)(len >> 8)};
+    c->step = step;
+    await_answer(c, what, now);
+    submit(c, P_DESC, setup);
+}
+
+static void start_enum(struct srcu *c, int64_t now)
+{
+    c->state = S_ENUM;
+    c->n_strings = c->next_string = 0;
+    c->lang = c->total = 0;
+    c->config_value = 0;
+    get_descriptor(c, E_DEVICE, DT_DEVICE, 0, 0, 18, "GET_DESCRIPTOR(device)", now);
+}
+
+static void start_config(struct srcu *c, int64_t now)
+{
+    const uint8_t set_config[8] = {0x00, 0x09, c->config_value, 0x00, 0x00, 0x00, 0x00, 0x00};
+    await_answer(c, "SET_CONFIGURATION", now);
+    c->state = S_CONFIG;
+    submit(c, P_CONFIG, set_config);
+}
+
+/* The next string the device descriptor names (in the first language), or SET_CONFIGURATION
+ * once none is left. */
+static void next_string(struct srcu *c, int64_t now)
+{
+    if (c->lang && c->next_string < c->n_strings)
+        get_descriptor(c, E_STRING, DT_STRING, c->strings[c->next_string++], c->lang, STRING_ASK,
+                       "GET_DESCRIPTOR(string)", now);
+    else
+        start_config(c, now);
+}
+
+static int refused(struct srcu *c, const char *what, int32_t status)
+{
+    if (status == -EPIPE)
+        snprintf(c->reason, sizeof c->reason, "%s stalled", what);
+    else
+        snprintf(c->reason, sizeof c->reason, "%s failed with status %d", what, (int)status);
+    return -1;
+}
+
+/* A descriptor's answer: at least min bytes, its bLength within them (and at least min), its
+ * type as asked. 0, or -1 with the reason. */
+static int check_desc(struct srcu *c, const char *what, const uint8_t *d, size_t len, size_t min,
+                      uint8_t type)
+{
+    if (len < min)
+        snprintf(c->reason, sizeof c->reason, "%s too short: %zu bytes (at least %zu)", what, len,
+                 min);
+    else if (d[1] != type)
+        snprintf(c->reason, sizeof c->reason, "%s of type %u (expected %u)", what, d[1], type);
+    else if (d[0] < min || d[0] > len)
+        snprintf(c->reason, sizeof c->reason, "%s with bLength %u in %zu bytes", what, d[0], len);
+    else
+        return 0;
+    return -1;
+}
+
+static void add_string(struct srcu *c, uint8_t index)
+{
+    for (unsigned i = 0; i < c->n_strings; i++)
+        if (c->strings[i] == index)
+            return;
+    if (index && c->n_strings < sizeof c->strings)
+        c->strings[c->n_strings++] = index;
+}
+
+/* The answer to the enumeration's current GET_DESCRIPTOR, validated; the next request sent. */
+static int desc_done(struct srcu *c, int32_t status, const uint8_t *d, size_t len, int64_t now)
+{
+    char what[32];
+    switch (c->step) {
+    case E_DEVICE:
+        if (status != 0)
+            return refused(c, "GET_DESCRIPTOR(device)", status);
+        if (check_desc(c, "the device descriptor", d, len, 18, DT_DEVICE) != 0)
+            return -1;
+        if (d[17] == 0)
+            return violation(c,
+                             "the device descriptor has no configuration (bNumConfigurations 0)");
+        for (int i = 14; i <= 16; i++) /* iManufacturer, iProduct, iSerialNumber */
+            add_string(c, d[i]);
+        get_descriptor(c, E_CONFIG_HEAD, DT_CONFIG, 0, 0, 9, "GET_DESCRIPTOR(configuration)", now);
+        return 0;
+    case E_CONFIG_HEAD:
+    case E_CONFIG:
+        if (status != 0)
+            return refused(c, "GET_DESCRIPTOR(configuration)", status);
+        if (check_desc(c, "the configuration descriptor", d, len, 9, DT_CONFIG) != 0)
+            return -1;
+        if (c->step == E_CONFIG_HEAD) {
+            c->total = le16(d + 2);
+            if (c->total < d[0]) {
+                snprintf(c->reason, sizeof c->reason,
+                         "the configuration descriptor's wTotalLength %u is shorter than its "
+                         "bLength %u", c->total, d[0]);
+                return -1;
+            }
+            get_descriptor(c, E_CONFIG, DT_CONFIG, 0, 0, c->total, "GET_DESCRIPTOR(configuration)",
+                           now);
+            return 0;
+        }
+        if (le16(d + 2) != c->total || len != c->total) {
+            snprintf(c->reason, sizeof c->reason,
+                     "the configuration descriptor: %zu bytes with wTotalLength %u, after "
+                     "wTotalLength %u", len, le16(d + 2), c->total);
+            return -1;
+        }
+        if (d[5] == 0)
+            return violation(c, "the configuration's bConfigurationValue is 0 (unconfigured)");
+        c->config_value = d[5];
+        if (c->n_strings)
+            get_descriptor(c, E_LANGS, DT_STRING, 0, 0, STRING_ASK, "GET_DESCRIPTOR(string 0)",
+                           now);
+        else
+            start_config(c, now);
+        return 0;
+    case E_LANGS:
+        if (status == 0) {
+            if (check_desc(c, "string descriptor 0", d, len, 2, DT_STRING) != 0)
+                return -1;
+            c->lang = d[0] >= 4 ? le16(d + 2) : 0; /* none listed: no string is read */
+        }
+        next_string(c, now); /* a stalled language list: no string is read */
+        return 0;
+    case E_STRING:
+        if (status == 0) { /* a stalled string is skipped */
+            snprintf(what, sizeof what, "string descriptor %u", c->strings[c->next_string - 1]);
+            if (check_desc(c, what, d, len, 2, DT_STRING) != 0)
+                return -1;
+            if (d[0] % 2)
+                return violation(c, "a string descriptor of odd length (not UTF-16)");
+        }
+        next_string(c, now);
+        return 0;
+    }
+    return violation(c, "descriptor answered out of turn");
+}
+
+static int ctrl_done(struct srcu *c, struct pending *p, int32_t status, const uint8_t *data,
+                     size_t len, int64_t now, const struct src_sink *sink)
 {
     enum pkind kind = p->kind;
     release(c, p);
+    if (kind == P_DESC)
+        return desc_done(c, status, data, len, now);
     if (kind == P_CONFIG) {
         if (status != 0)
             return violation(c, "SET_CONFIGURATION refused");
@@ -294,7 +464,8 @@ static int ret_submit(struct srcu *c, const struct uip_hdr *h, const uint8_t *da
         return violation(c, "reply to a request that is not in flight");
     if (p->kind == P_IN)
         return in_done(c, p, h, data, now, sink);
-    return ctrl_done(c, p, h->u.ret_submit.status, now, sink);
+    return ctrl_done(c, p, h->u.ret_submit.status, data, (size_t)h->u.ret_submit.actual_length,
+                     now, sink);
 }
 
 static int ret_unlink(struct srcu *c, const struct uip_hdr *h)
@@ -307,14 +478,6 @@ static int ret_unlink(struct srcu *c, const struct uip_hdr *h)
     if (target && target->kind == P_IN && h->u.ret_unlink.status == -ECONNRESET)
         release(c, target);
     return 0;
-}
-
-static void start_config(struct srcu *c, int64_t now)
-{
-    static const uint8_t set_config[8] = {0x00, 0x09, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00};
-    await_answer(c, "SET_CONFIGURATION", now);
-    c->state = S_CONFIG;
-    submit(c, P_CONFIG, set_config);
 }
 
 /* Size of the next complete message at the start of the input, 0 if incomplete, -1 if bad. */
@@ -334,7 +497,7 @@ static int import_reply(struct srcu *c, int64_t now)
     if (strcmp(d.busid, c->busid) != 0)
         return violation(c, "imported a different bus id");
     c->devid = d.busnum << 16 | (d.devnum & 0xFFFF);
-    start_config(c, now);
+    start_enum(c, now);
     return r;
 }
 
@@ -350,13 +513,13 @@ static int urb_reply(struct srcu *c, int64_t now, const struct src_sink *sink)
     if (h.command != UIP_RET_SUBMIT)
         return violation(c, "request command sent by the server");
     struct pending *p = find(c, h.seqnum);
-    int is_in = p && (p->kind == P_IN);
+    int reads = p && (p->kind == P_IN || p->kind == P_DESC);
     size_t len = (size_t)h.u.ret_submit.actual_length;
-    if (p && p->kind != P_IN && len != 0)
+    if (p && !reads && len != 0)
         return violation(c, "data on a control request that reads nothing");
-    if (is_in && len > c->cfg.max_packet)
+    if (reads && len > (p->kind == P_IN ? c->cfg.max_packet : p->want))
         return violation(c, "more data than requested");
-    size_t need = UIP_HDR_SIZE + (is_in ? len : 0);
+    size_t need = UIP_HDR_SIZE + (reads ? len : 0);
     if (c->in_len < need)
         return 0;
     return ret_submit(c, &h, c->in + UIP_HDR_SIZE, now, sink) < 0 ? -1 : (int)need;
@@ -500,7 +663,7 @@ static void *srcu_open(const struct src_config *cfg, char err[SRC_ERR_MAX])
 
 static void go_down(struct srcu *c, int64_t now, const struct src_sink *sink, const char *why)
 {
-    int was_up = c->state == S_RUN || c->state == S_CONFIG;
+    int was_up = c->state == S_RUN || c->state == S_CONFIG || c->state == S_ENUM;
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;

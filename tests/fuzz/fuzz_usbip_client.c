@@ -1,5 +1,6 @@
 /* libFuzzer target: bytes from a USB/IP server into the client source's reply parser (import
- * reply, then RET_SUBMIT / RET_UNLINK for the requests it has in flight). */
+ * reply, then RET_SUBMIT / RET_UNLINK for the requests it has in flight: the enumeration's
+ * descriptors, SET_CONFIGURATION, IN requests). Seeds: tests/fuzz/gen_usbip_client_seeds.py. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /* libFuzzer target: the USB/IP client source's whole path (src_open's device list, then src_run:
- * connect, import, SET_CONFIGURATION, IN requests, halts, reconnects, give-up) against a server on
+ * connect, import, the enumeration's GET_DESCRIPTORs, SET_CONFIGURATION, IN requests, halts,
+ * reconnects, give-up) against a server on
  * loopback that answers with the fuzz input. Whatever the server says, the client must end with
  * an error or packets: never a crash, never a hang (src_run must give up long before the bound
  * given to it), never unbounded memory (libFuzzer's limits).
@@ -9,7 +10,9 @@
  * 0: close the connection after sending, bit 1: first wait (20 ms at most) for the client to send
  * something, bit 2: reset instead of closing. When the script ends (or after 1 s) the server
  * closes everything,
- * its listener too, so the client's reconnects are refused and it must give up. */
+ * its listener too, so the client's reconnects are refused and it must give up. The seeds
+ * (tests/fuzz/gen_usbip_client_seeds.py) answer every request of the client's in turn, the
+ * enumeration's too, so that mutations reach the stream's phase. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
