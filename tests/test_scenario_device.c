@@ -49,22 +49,22 @@ static void test_hid_example(void)
     CU_ASSERT_EQUAL(f->subclass, 1);
     CU_ASSERT_EQUAL(f->protocol, 1);
     CU_ASSERT_STRING_EQUAL(f->name, "Keyboard");
-    static const uint8_t hid[] = {0x09, 0x21, 0x11, 0x01, 0x00, 0x01, 0x22, 0x4f, 0x00};
+    static const uint8_t hid[] = {0x09, 0x21, 0x11, 0x01, 0x00, 0x01, 0x22, 0x3f, 0x00};
     CU_ASSERT_EQUAL_FATAL(f->extra.len, sizeof hid);
     CU_ASSERT(memcmp(scn_bytes_of(&s, &f->extra), hid, sizeof hid) == 0);
     CU_ASSERT_EQUAL_FATAL(f->n_eps, 1);
     CU_ASSERT_EQUAL(f->eps[0].address, 0x81);
-    CU_ASSERT_EQUAL(f->eps[0].max_packet, 32);
+    CU_ASSERT_EQUAL(f->eps[0].max_packet, 8);
     CU_ASSERT_EQUAL(f->eps[0].interval, 7);
     CU_ASSERT(f->eps[0].has_interval);
     CU_ASSERT_EQUAL(s.device.stream_endpoint, 0x81); /* the first IN endpoint */
-    CU_ASSERT_EQUAL_FATAL(s.device.n_control, 3);
+    CU_ASSERT_EQUAL_FATAL(s.device.n_control, 4);
     const struct scn_ctl *c = &s.device.control[0];
     CU_ASSERT_EQUAL(c->request_type, 0x81);
     CU_ASSERT_EQUAL(c->request, 6);
     CU_ASSERT(c->has_value && c->value == 0x2200);
     CU_ASSERT(c->has_index && c->index == 0);
-    CU_ASSERT_EQUAL(c->reply.len, 0x4f); /* the length the HID descriptor announces */
+    CU_ASSERT_EQUAL(c->reply.len, 0x3f); /* the length the HID descriptor announces */
     CU_ASSERT(s.device.control[1].reply.set && s.device.control[1].reply.len == 0);
     CU_ASSERT_FALSE(s.device.control[1].has_value);
 }
