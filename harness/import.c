@@ -462,10 +462,10 @@ static void write_interfaces(FILE *f, const struct imp_desc *d)
             const uint8_t *i = c + o;
             fprintf(f, "    - number: %u\n      alt: %u\n      class: 0x%02x\n      subclass: "
                        "0x%02x\n      protocol: 0x%02x\n", i[2], i[3], i[5], i[6], i[7]);
-            if (i[8] && d->strings[i[8]]) {
+            if (*str_at(d, i[8])) {
                 fprintf(f, "      name: ");
                 yaml_string(f, d->strings[i[8]]);
-                putc('\n', f);
+                fprintf(f, "\n      name_index: %u\n", i[8]);
             }
             size_t e = o + len;
             while (e + 2 <= n && c[e] >= 2 && e + c[e] <= n && c[e + 1] != DT_INTERFACE &&
@@ -544,10 +544,20 @@ int imp_write_yaml(const struct imp_desc *d, const char *name, const char *rec_f
         yaml_string(f, d->has_device ? str_at(d, v[14 + i]) : "");
         fprintf(f, "%s\n", fill);
     }
-    if (d->config)
-        fprintf(f, "  config: {attributes: 0x%02x, max_power_ma: %u}\n", d->config[7],
+    /* The device's own string indexes where they are not the scenario's defaults (1, 2, 3). */
+    for (int i = 0; i < 3; i++)
+        if (d->has_device && *str_at(d, v[14 + i]) && v[14 + i] != i + 1)
+            fprintf(f, "  %s_index: %u\n", labels[i], v[14 + i]);
+    if (d->config) {
+        fprintf(f, "  config: {attributes: 0x%02x, max_power_ma: %u", d->config[7],
                 d->config[8] * 2u);
-    else
+        if (*str_at(d, d->config[6])) {
+            fprintf(f, ", name: ");
+            yaml_string(f, str_at(d, d->config[6]));
+            fprintf(f, ", name_index: %u", d->config[6]);
+        }
+        fprintf(f, "}\n");
+    } else
         fprintf(f, "  config: {attributes: 0x80, max_power_ma: 100}   # fill in\n");
     if (d->config)
         write_interfaces(f, d);

@@ -32,6 +32,8 @@ static void model_string(const struct usbdev *u, uint8_t idx, char *out, size_t 
     uint8_t d[256];
     int n = usbdev_descriptor(u, USB_DT_STRING, idx, d, sizeof d);
     size_t k = 0;
+    if (idx == 0)
+        n = 0; /* no string */
     for (int i = 2; i + 1 < n && k + 1 < cap; i += 2)
         out[k++] = d[i + 1] ? '?' : (char)d[i];
     out[k] = 0;
@@ -67,8 +69,10 @@ int ffsc_create(struct ffsc *g, const char *name, const char *udc, const struct 
     snprintf(ids[0], sizeof ids[0], "0x%04x", usbdev_vid(u));
     snprintf(ids[1], sizeof ids[1], "0x%04x", usbdev_pid(u));
     snprintf(ids[2], sizeof ids[2], "0x%04x", usbdev_bcd_device(u));
-    for (int i = 0; i < 3; i++)
-        model_string(u, (uint8_t)(i + 1), text[i], sizeof text[i]);
+    uint8_t dd[18] = {0};
+    usbdev_descriptor(u, USB_DT_DEVICE, 0, dd, sizeof dd);
+    for (int i = 0; i < 3; i++) /* the device descriptor's iManufacturer, iProduct, iSerial */
+        model_string(u, dd[14 + i], text[i], sizeof text[i]);
     snprintf(cls[0], sizeof cls[0], "0x%02x", sc->device.dev_class);
     snprintf(cls[1], sizeof cls[1], "0x%02x", sc->device.dev_subclass);
     snprintf(cls[2], sizeof cls[2], "0x%02x", sc->device.dev_protocol);

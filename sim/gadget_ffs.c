@@ -582,7 +582,8 @@ static int ffs_open(const struct gadget_opts *o, const struct scn_scenario *sc,
     char name[32];
     snprintf(name, sizeof name, "usbsim-%ld", (long)getpid());
     if (ffsc_create(&r->g, name, o->udc ? o->udc : FFS_DEFAULT_UDC, r->u,
-                    sc->name[0] ? sc->name : "usbsim", err, cap) != 0 ||
+                    sc->device.config_name[0] ? sc->device.config_name
+                    : sc->name[0] ? sc->name : "usbsim", err, cap) != 0 ||
         open_function(r, err, cap) != 0)
         return XC_ENV;
     if (ffsa_open(&r->q, r->ep_in) != 0 || fcntl(r->ep0, F_SETFL, O_NONBLOCK) != 0) {

@@ -133,6 +133,8 @@ struct scn_ep {
 struct scn_iface {
     uint8_t number, alt, cls, subclass, protocol;
     char name[SCN_MAX_TEXT + 1]; /* iInterface; "" = none */
+    uint8_t name_index;          /* its string index when has_name_index (see scn_strings) */
+    bool has_name_index;
     struct scn_bytes extra;
     size_t n_eps;
     struct scn_ep eps[SCN_MAX_EPS];
@@ -192,6 +194,10 @@ struct scn_scenario {
         enum scn_speed speed;
         char manufacturer[SCN_MAX_TEXT + 1], product[SCN_MAX_TEXT + 1], serial[SCN_MAX_TEXT + 1];
         bool has_manufacturer, has_product, has_serial; /* absent: today's strings */
+        /* Explicit string indexes (1..255; has_*: given), see scn_strings(). */
+        uint8_t manufacturer_index, product_index, serial_index, config_name_index;
+        bool has_manufacturer_index, has_product_index, has_serial_index, has_config_name_index;
+        char config_name[SCN_MAX_TEXT + 1]; /* iConfiguration; "" = none */
         uint8_t cfg_attributes;
         uint16_t max_power_ma;
         size_t n_ifaces; /* 0: v1's single vendor interface with one IN endpoint 0x81 */
@@ -289,6 +295,21 @@ int scn_bytes_add(struct scn_scenario *s, struct scn_bytes *b, const uint8_t *da
  * to that type). */
 uint8_t scn_stream_ep(const struct scn_scenario *s);
 uint8_t scn_first_in(const struct scn_scenario *s);
+/* The device's strings and their indexes, as its descriptors carry them: the manufacturer,
+ * product and serial (their texts with today's defaults when absent), the configuration's name,
+ * then each interface entry's name. A string with an explicit index (the *_index keys) has it;
+ * otherwise the manufacturer, product and serial take 1, 2 and 3, and the configuration's name
+ * and the interface names, in that order, the lowest index from 4 up that no other string has.
+ * An empty text has no string (index 0). Two strings may share an index only with the same
+ * text (one descriptor). 0, or -1 and a message naming the clash (the loader's check). */
+enum { SCN_STR_MANUFACTURER, SCN_STR_PRODUCT, SCN_STR_SERIAL, SCN_STR_CONFIG, SCN_STR_IFACE0,
+       SCN_N_STRS = SCN_STR_IFACE0 + SCN_MAX_IFACES };
+struct scn_strings {
+    uint8_t index[SCN_N_STRS];
+    char text[SCN_N_STRS][SCN_MAX_TEXT + 1];
+};
+int scn_strings(const struct scn_scenario *s, struct scn_strings *out, char err[SCN_ERR_MAX]);
+
 /* The interface entry and endpoint of address addr (NULL when no entry lists it). */
 const struct scn_ep *scn_find_ep(const struct scn_scenario *s, uint8_t addr,
                                  const struct scn_iface **iface);

@@ -555,6 +555,11 @@ static const struct scnk_key iface_keys[] = {
      FLD(struct scn_iface, protocol), .example = IFACE_EX},
     {.name = "name", .type = SCNK_T_STR, .hi = SCN_MAX_TEXT, FLD(struct scn_iface, name),
      .doc = "The iInterface string; absent or \"\": none.", .example = IFACE_EX},
+    {.name = "name_index", .type = SCNK_T_UINT, .lo = 1, .hi = 255,
+     FLD(struct scn_iface, name_index), HAS(struct scn_iface, has_name_index),
+     .doc = "The name's string index (iInterface). Absent: the lowest index from 4 up that no "
+     "other string has, in entry order after the configuration's name. Strings with the same "
+     "text may share an index."},
     {.name = "extra", .type = SCNK_T_BYTES, FLD(struct scn_iface, extra),
      HAS(struct scn_iface, extra.set), .doc = "Class-specific descriptor bytes written right after "
      "the interface descriptor (a HID descriptor, CDC functional descriptors...).",
@@ -649,6 +654,13 @@ static const struct scnk_table ctl_t = {.what = "control entry", KEYS(ctl_keys),
 static const struct scnk_key config_keys[] = {
     U8HEX("attributes", SC, device.cfg_attributes),
     {.name = "max_power_ma", .type = SCNK_T_UINT, .hi = 500, FLD(SC, device.max_power_ma)},
+    {.name = "name", .type = SCNK_T_STR, .hi = SCN_MAX_TEXT, FLD(SC, device.config_name),
+     .doc = "The iConfiguration string; absent or \"\": none (the FunctionFS gadget then names "
+     "its configuration after the scenario)."},
+    {.name = "name_index", .type = SCNK_T_UINT, .lo = 1, .hi = 255,
+     FLD(SC, device.config_name_index), HAS(SC, device.has_config_name_index),
+     .doc = "The name's string index. Absent: the lowest index from 4 up that no other string "
+     "has."},
 };
 static const struct scnk_table config_t = {.what = "config", KEYS(config_keys), .flow = true};
 
@@ -868,6 +880,10 @@ static int device_rule(const void *base, const SC *s, struct scnk_fail *f)
     const struct scn_ep *e = NULL;
     if (framing_rule(s, f))
         return -1;
+    struct scn_strings strs;
+    char why[SCN_ERR_MAX];
+    if (scn_strings(s, &strs, why) != 0)
+        return scnk_failf(f, 0, 0, "%s", why);
     uint8_t se = scn_stream_ep(s);
     bool have_start = false;
     for (size_t i = 0; i < s->device.n_control && i < SCN_MAX_CONTROL; i++)
@@ -952,8 +968,19 @@ static const struct scnk_key device_keys[] = {
     {.name = "serial", .type = SCNK_T_STR, .hi = SCN_MAX_TEXT, FLD(SC, device.serial),
      HAS(SC, device.has_serial), .doc = "The iSerialNumber string. Absent: the seed in 16 hex "
      "digits; \"\": no string."},
+    {.name = "manufacturer_index", .type = SCNK_T_UINT, .lo = 1, .hi = 255,
+     FLD(SC, device.manufacturer_index), HAS(SC, device.has_manufacturer_index),
+     .doc = "The manufacturer string's index (iManufacturer). Absent: 1. Over USB/IP the device "
+     "answers at the indexes given (a captured device's own); the FunctionFS gadget's indexes "
+     "are the kernel's."},
+    {.name = "product_index", .type = SCNK_T_UINT, .lo = 1, .hi = 255,
+     FLD(SC, device.product_index), HAS(SC, device.has_product_index),
+     .doc = "The product string's index (iProduct). Absent: 2."},
+    {.name = "serial_index", .type = SCNK_T_UINT, .lo = 1, .hi = 255,
+     FLD(SC, device.serial_index), HAS(SC, device.has_serial_index),
+     .doc = "The serial string's index (iSerialNumber). Absent: 3."},
     {.name = "config", .type = SCNK_T_MAP, .sub = &config_t,
-     .doc = "The configuration's bmAttributes and power (bMaxPower = max_power_ma / 2)."},
+     .doc = "The configuration's bmAttributes, power (bMaxPower = max_power_ma / 2) and name."},
     {.name = "interfaces", .type = SCNK_T_LIST, .hi = SCN_MAX_IFACES, .sub = &iface_t,
      .off = offsetof(SC, device.ifaces), .count_off = offsetof(SC, device.n_ifaces),
      .item_size = sizeof(struct scn_iface), .lc = offsetof(struct scn_iface, line),
@@ -1313,4 +1340,88 @@ const struct scn_ep *scn_find_ep(const SC *s, uint8_t addr, const struct scn_ifa
                 return &s->device.ifaces[i].eps[a];
             }
     return NULL;
+}
+
+static const char *const str_what[SCN_STR_IFACE0] = {"manufacturer", "product", "serial",
+                                                    "config name"};
+
+/* "the product", "interface entry 2's name". */
+static void str_role(size_t i, char *out, size_t cap)
+{
+    if (i < SCN_STR_IFACE0)
+        snprintf(out, cap, "the %s", str_what[i]);
+    else
+        snprintf(out, cap, "interface entry %zu's name", i - SCN_STR_IFACE0 + 1);
+}
+
+int scn_strings(const SC *s, struct scn_strings *out, char err[SCN_ERR_MAX])
+{
+    const char *const *what = str_what;
+    memset(out, 0, sizeof *out);
+    snprintf(out->text[SCN_STR_MANUFACTURER], sizeof out->text[0], "%s",
+             s->device.has_manufacturer ? s->device.manufacturer : "usbsim");
+    if (s->device.has_product)
+        snprintf(out->text[SCN_STR_PRODUCT], sizeof out->text[0], "%s", s->device.product);
+    else
+        snprintf(out->text[SCN_STR_PRODUCT], sizeof out->text[0], "usbsim %.60s",
+                 s->name[0] ? s->name : "device");
+    if (s->device.has_serial)
+        snprintf(out->text[SCN_STR_SERIAL], sizeof out->text[0], "%s", s->device.serial);
+    else
+        snprintf(out->text[SCN_STR_SERIAL], sizeof out->text[0], "%016llX",
+                 (unsigned long long)s->seed);
+    snprintf(out->text[SCN_STR_CONFIG], sizeof out->text[0], "%s", s->device.config_name);
+    size_t n = SCN_STR_IFACE0;
+    for (size_t k = 0; k < s->device.n_ifaces && k < SCN_MAX_IFACES; k++, n++)
+        snprintf(out->text[n], sizeof out->text[0], "%s", s->device.ifaces[k].name);
+    /* Explicit indexes first, then the defaults. */
+    bool given[SCN_N_STRS] = {0};
+    uint8_t want[SCN_N_STRS] = {0};
+    const bool has[SCN_STR_IFACE0] = {s->device.has_manufacturer_index, s->device.has_product_index,
+                                      s->device.has_serial_index, s->device.has_config_name_index};
+    const uint8_t idx[SCN_STR_IFACE0] = {s->device.manufacturer_index, s->device.product_index,
+                                         s->device.serial_index, s->device.config_name_index};
+    for (size_t i = 0; i < n; i++) {
+        given[i] = i < SCN_STR_IFACE0 ? has[i] : s->device.ifaces[i - SCN_STR_IFACE0].has_name_index;
+        want[i] = i < SCN_STR_IFACE0 ? idx[i] : s->device.ifaces[i - SCN_STR_IFACE0].name_index;
+        if (given[i] && !out->text[i][0]) {
+            if (i < SCN_STR_IFACE0)
+                snprintf(err, SCN_ERR_MAX, "%s_index: %u given to an empty %s; allowed: an "
+                         "index only for a string that has a text", i == SCN_STR_CONFIG ?
+                         "config name" : what[i], want[i], what[i]);
+            else
+                snprintf(err, SCN_ERR_MAX, "name_index: %u given to interface entry %zu, which "
+                         "has no name; allowed: an index only with a name", want[i],
+                         i - SCN_STR_IFACE0 + 1);
+            return -1;
+        }
+        if (given[i])
+            out->index[i] = want[i];
+        else if (i < SCN_STR_CONFIG && out->text[i][0])
+            out->index[i] = (uint8_t)(i + 1);
+    }
+    for (size_t i = SCN_STR_CONFIG; i < n; i++) {
+        if (given[i] || !out->text[i][0])
+            continue;
+        for (unsigned c = 4; c <= 255 && !out->index[i]; c++) {
+            bool used = false;
+            for (size_t j = 0; j < n && !used; j++)
+                used = out->index[j] == c;
+            if (!used)
+                out->index[i] = (uint8_t)c;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (out->index[i] && out->index[i] == out->index[j] &&
+                strcmp(out->text[i], out->text[j]) != 0) {
+                char a[48], b[48];
+                str_role(i, a, sizeof a);
+                str_role(j, b, sizeof b);
+                snprintf(err, SCN_ERR_MAX, "string index %u is both %s (\"%.40s\") and %s "
+                         "(\"%.40s\"); allowed: one text per index (strings with the same text "
+                         "may share one)", out->index[i], a, out->text[i], b, out->text[j]);
+                return -1;
+            }
+    return 0;
 }

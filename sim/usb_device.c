@@ -16,10 +16,7 @@
 #define DESC_QUALIFIER 6
 #define DESC_HID_REPORT 0x22
 #define V1_CFG_LEN (9 + 9 + 7)
-/* 0 = language list, 1..3 = manufacturer, product, serial, then the interfaces' names in entry
- * order (only those that have one). */
-#define STR_IFACE0 4
-#define N_STRINGS (STR_IFACE0 + SCN_MAX_IFACES)
+/* The strings at their indexes (scn_strings); index 0 is the language list. */
 #define HS_BULK_MAX 512
 #define FS_MAX_PACKET 64
 
@@ -39,7 +36,9 @@ struct usbdev {
     uint8_t dev_desc[18], qual_desc[10];
     uint8_t *cfg_desc;
     size_t cfg_len;
-    uint8_t str_desc[N_STRINGS][256];
+    struct scn_strings strs;
+    uint8_t lang_desc[4];
+    uint8_t str_desc[SCN_N_STRS][256];
     uint8_t alt[SCN_MAX_IFACES]; /* the current alternate setting of each interface number */
     uint8_t stream_ep;
     int stopped;                 /* a control `action: stop` is in force */
@@ -140,7 +139,6 @@ static size_t build_config(const struct usbdev *u, uint8_t *c)
         n = V1_CFG_LEN;
         numbers = 1;
     }
-    uint8_t next_str = STR_IFACE0;
     for (size_t k = 0; k < sc->device.n_ifaces; k++) {
         const struct scn_iface *f = &sc->device.ifaces[k];
         numbers |= 1u << (f->number & 7);
@@ -148,10 +146,8 @@ static size_t build_config(const struct usbdev *u, uint8_t *c)
             uint8_t *i = c + n;
             i[0] = 9; i[1] = DESC_INTERFACE; i[2] = f->number; i[3] = f->alt;
             i[4] = (uint8_t)f->n_eps; i[5] = f->cls; i[6] = f->subclass; i[7] = f->protocol;
-            i[8] = f->name[0] ? next_str : 0;
+            i[8] = u->strs.index[SCN_STR_IFACE0 + k];
         }
-        if (f->name[0])
-            next_str++;
         n += 9;
         n += put_bytes(c ? c + n : NULL, sc, &f->extra);
         for (size_t j = 0; j < f->n_eps; j++) {
@@ -172,7 +168,7 @@ static size_t build_config(const struct usbdev *u, uint8_t *c)
         for (; numbers; numbers &= numbers - 1)
             count++;
         c[0] = 9; c[1] = DESC_CONFIG; put16(c + 2, (uint16_t)n); c[4] = (uint8_t)count; c[5] = 1;
-        c[6] = 0; c[7] = sc->device.cfg_attributes; c[8] = (uint8_t)(sc->device.max_power_ma / 2);
+        c[6] = u->strs.index[SCN_STR_CONFIG]; c[7] = sc->device.cfg_attributes; c[8] = (uint8_t)(sc->device.max_power_ma / 2);
     }
     return n;
 }
@@ -181,13 +177,16 @@ static int build_descriptors(struct usbdev *u)
 {
     const struct scn_scenario *sc = &u->sc;
     uint8_t *d = u->dev_desc;
-    char text[128];
     d[0] = 18; d[1] = DESC_DEVICE; put16(d + 2, sc->device.bcd_usb);
     d[4] = sc->device.dev_class; d[5] = sc->device.dev_subclass; d[6] = sc->device.dev_protocol;
     d[7] = sc->device.max_packet0;
     put16(d + 8, sc->device.vid); put16(d + 10, sc->device.pid);
     put16(d + 12, sc->device.bcd_device);
-    d[14] = 1; d[15] = 2; d[16] = 3; d[17] = 1;
+    char err[SCN_ERR_MAX];
+    if (scn_strings(sc, &u->strs, err) != 0)
+        return -1;
+    d[14] = u->strs.index[SCN_STR_MANUFACTURER]; d[15] = u->strs.index[SCN_STR_PRODUCT];
+    d[16] = u->strs.index[SCN_STR_SERIAL]; d[17] = 1;
 
     uint8_t *q = u->qual_desc;
     q[0] = 10; q[1] = DESC_QUALIFIER; put16(q + 2, sc->device.bcd_usb);
@@ -198,25 +197,11 @@ static int build_descriptors(struct usbdev *u)
         return -1;
     build_config(u, u->cfg_desc);
 
-    uint8_t *l = u->str_desc[0];
+    uint8_t *l = u->lang_desc;
     l[0] = 4; l[1] = DESC_STRING; put16(l + 2, 0x0409);
-    const char *texts[3];
-    texts[0] = sc->device.has_manufacturer ? sc->device.manufacturer : "usbsim";
-    snprintf(text, sizeof text, "usbsim %.60s", sc->name[0] ? sc->name : "device");
-    texts[1] = sc->device.has_product ? sc->device.product : text;
-    char serial[24];
-    snprintf(serial, sizeof serial, "%016llX", (unsigned long long)sc->seed);
-    texts[2] = sc->device.has_serial ? sc->device.serial : serial;
-    for (int i = 0; i < 3; i++) {
-        if (texts[i][0])
-            build_string(u->str_desc[1 + i], texts[i]);
-        else
-            d[14 + i] = 0; /* "": no string */
-    }
-    uint8_t next_str = STR_IFACE0;
-    for (size_t k = 0; k < sc->device.n_ifaces; k++)
-        if (sc->device.ifaces[k].name[0])
-            build_string(u->str_desc[next_str++], sc->device.ifaces[k].name);
+    for (int i = 0; i < SCN_N_STRS; i++)
+        if (u->strs.index[i])
+            build_string(u->str_desc[i], u->strs.text[i]);
     return 0;
 }
 
@@ -230,8 +215,12 @@ int usbdev_descriptor(const struct usbdev *u, uint8_t type, uint8_t index, uint8
         d = u->cfg_desc, n = u->cfg_len;
     else if (type == DESC_QUALIFIER && index == 0 && !full_speed(u))
         d = u->qual_desc, n = sizeof u->qual_desc;
-    else if (type == DESC_STRING && index < N_STRINGS && u->str_desc[index][0])
-        d = u->str_desc[index], n = u->str_desc[index][0];
+    else if (type == DESC_STRING && index == 0)
+        d = u->lang_desc, n = sizeof u->lang_desc;
+    else if (type == DESC_STRING)
+        for (int i = 0; i < SCN_N_STRS && !d; i++)
+            if (u->strs.index[i] == index)
+                d = u->str_desc[i], n = u->str_desc[i][0];
     if (!d)
         return -1;
     if (buf && cap)
