@@ -35,7 +35,7 @@ const char *rec_status_name(enum rec_status s)
 void rec_counters_init(struct rec_counters *c)
 {
     c->doorbells = c->wakeups = c->ring_high_water = REC_MISSING;
-    c->ring_drops = c->crc_rejects = c->missed_wakeups = REC_MISSING;
+    c->ring_drops = c->crc_rejects = c->missed_wakeups = c->unknown = REC_MISSING;
 }
 
 void rec_init(struct rec_run *run)
@@ -422,7 +422,8 @@ static uint64_t *counter_field(struct rec_counters *c, enum lf_counter k)
     uint64_t *const f[LF_C_COUNT] = {
         [LF_C_DOORBELLS] = &c->doorbells, [LF_C_WAKEUPS] = &c->wakeups,
         [LF_C_RING_HIGH_WATER] = &c->ring_high_water, [LF_C_RING_DROPS] = &c->ring_drops,
-        [LF_C_CRC_REJECTS] = &c->crc_rejects, [LF_C_MISSED_WAKEUPS] = &c->missed_wakeups};
+        [LF_C_CRC_REJECTS] = &c->crc_rejects, [LF_C_MISSED_WAKEUPS] = &c->missed_wakeups,
+        [LF_C_UNKNOWN] = &c->unknown};
     return f[k];
 }
 

@@ -100,6 +100,8 @@ struct rec_counters {
     uint64_t ring_drops;      /* the driver's own count of ring-drop packets */
     uint64_t crc_rejects;     /* the driver's own count of crc packets */
     uint64_t missed_wakeups;  /* the application's lost wake-ups (client.h usbsim_client_missed_wakeups) */
+    uint64_t unknown;         /* raw stream: packets the application took but could not identify
+                                 (content the device never planned: corrupted) */
 };
 
 struct rec_run {
