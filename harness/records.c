@@ -32,6 +32,23 @@ const char *rec_status_name(enum rec_status s)
     return lf_name(lf_status_names, LF_ST_COUNT, s);
 }
 
+void rec_fill_produce(struct rec_run *run)
+{
+    for (size_t i = 0; i < run->n_app; i++) {
+        struct rec_app_row *a = &run->app[i];
+        size_t lo = 0, hi = run->n_device; /* device rows: strictly increasing seqs */
+        while (a->produce_ns == 0 && lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (run->device[mid].seq < a->seq)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (a->produce_ns == 0 && lo < run->n_device && run->device[lo].seq == a->seq)
+            a->produce_ns = run->device[lo].produce_ns;
+    }
+}
+
 void rec_counters_init(struct rec_counters *c)
 {
     c->doorbells = c->wakeups = c->ring_high_water = REC_MISSING;

@@ -90,6 +90,7 @@ void vfy_init(struct vfy_result *out, const struct scn_scenario *sc, const char 
     snprintf(out->backend, sizeof(out->backend), "%s", backend ? backend : "");
     out->seed = sc->seed;
     out->time_scale = sc->time_scale > 0 ? sc->time_scale : 1.0;
+    out->endpoint = scn_stream_ep(sc);
     out->pass = true;
     out->doorbells = out->wakeups = out->missed_wakeups = VFY_MISSING;
 }
@@ -176,6 +177,7 @@ struct ctx {
     struct vfy_result *out;
     struct seq_state *st; /* one per device row */
     uint64_t anon_crc, anon_ring; /* driver rows not tied to a produced seq */
+    uint64_t anon_unknown;        /* raw: packets the application could not identify (of anon_crc) */
     double x;                     /* time scale */
 };
 
@@ -220,6 +222,9 @@ static long find_seq(const struct rec_run *r, int64_t seq)
 
 static void scan_driver(struct ctx *c)
 {
+    uint64_t unknown = c->run->counters.unknown;
+    if (c->run->raw && unknown != REC_MISSING) /* unidentified: rejected, seq unknown */
+        c->anon_crc += c->anon_unknown = unknown;
     for (size_t i = 0; i < c->run->n_driver; i++) {
         const struct rec_driver_row *d = &c->run->driver[i];
         long k = find_seq(c->run, d->seq);
@@ -394,14 +399,22 @@ static void tally_loss(struct ctx *c)
     snprintf(head, sizeof(head), "%llu packets lost unexplained, missing",
              (unsigned long long)missing.n);
     list_fail(o, VFY_KIND_UNEXPLAINED_LOSS, &missing, head, " (not accounted anywhere)");
-    list_fail(o, VFY_KIND_CORRUPTION, &unrejected,
-              "corrupted packet not rejected by the driver (no crc row)", "");
+    list_fail(o, VFY_KIND_CORRUPTION, &unrejected, c->run->raw ?
+              "corrupted packet not detected (the application identified no unknown packet "
+              "for it)" : "corrupted packet not rejected by the driver (no crc row)", "");
     list_fail(o, VFY_KIND_ACCOUNTING, &extra, "delivered but also counted lost by the driver",
               "");
-    if (c->anon_crc || c->anon_ring)
+    /* Unknown packets were counted into anon_crc last: what is left of it is theirs first. */
+    uint64_t unknown = c->anon_crc < c->anon_unknown ? c->anon_crc : c->anon_unknown;
+    uint64_t crc = c->anon_crc - unknown;
+    if (unknown)
+        vfy_add_failure(o, VFY_KIND_ACCOUNTING,
+                        "%llu packets the application could not identify (content the device "
+                        "never planned) match no lost packet", (unsigned long long)unknown);
+    if (crc || c->anon_ring)
         vfy_add_failure(o, VFY_KIND_ACCOUNTING,
                         "driver log: %llu crc and %llu ring-drop rows match no lost packet",
-                        (unsigned long long)c->anon_crc, (unsigned long long)c->anon_ring);
+                        (unsigned long long)crc, (unsigned long long)c->anon_ring);
 }
 
 /* out->lost: every lost seq with its place and due time, in device-log (seq) order. */
@@ -616,16 +629,26 @@ void vfy_summarize(struct vfy_latency *l, int64_t *v, size_t n)
 
 enum stage { DEV_APP, DEV_DRV, DRV_APP };
 
-static int64_t stage_ns(const struct rec_app_row *a, enum stage s)
+/* produce: the row's produce time, or the device log's when the row has none (a raw stream). */
+static int64_t stage_ns(const struct rec_app_row *a, int64_t produce, enum stage s)
 {
     switch (s) {
     case DEV_DRV:
-        return vfy_sub_ns(a->ingress_ns, a->produce_ns);
+        return vfy_sub_ns(a->ingress_ns, produce);
     case DRV_APP:
         return vfy_sub_ns(a->recv_ns, a->ingress_ns);
     default:
-        return vfy_sub_ns(a->recv_ns, a->produce_ns);
+        return vfy_sub_ns(a->recv_ns, produce);
     }
+}
+
+/* The produce time of app row a: carried with the packet, else the device log's (0: unknown). */
+static int64_t produce_of(const struct rec_run *r, const struct rec_app_row *a)
+{
+    if (a->produce_ns != 0)
+        return a->produce_ns;
+    long k = find_seq(r, a->seq);
+    return k >= 0 ? r->device[k].produce_ns : 0;
 }
 
 /* Each stage over the rows whose latency is >= 0; a negative one is an integrity failure. */
@@ -645,7 +668,11 @@ static void latencies(struct ctx *c)
         struct list neg = {0};
         size_t m = 0;
         for (size_t i = 0; i < n; i++) {
-            int64_t lat = stage_ns(&c->run->app[i], (enum stage)s);
+            const struct rec_app_row *a = &c->run->app[i];
+            int64_t produce = s == DRV_APP ? a->produce_ns : produce_of(c->run, a);
+            if (s != DRV_APP && produce == 0)
+                continue; /* no produce time anywhere: no figure */
+            int64_t lat = stage_ns(a, produce, (enum stage)s);
             if (lat < 0)
                 list_add(&neg, "%u", c->run->app[i].seq);
             else
@@ -815,6 +842,7 @@ int vfy_check(const struct scn_scenario *sc, const struct rec_run *run, struct v
     struct ctx c = {.sc = sc, .run = run, .out = out, .x = out->time_scale};
     out->produced = run->n_device;
     out->exec_run = run->exec_run != 0;
+    out->raw = run->raw != 0;
     out->doorbells = run->counters.doorbells;
     out->wakeups = run->counters.wakeups;
     out->missed_wakeups = run->counters.missed_wakeups;

@@ -19,6 +19,14 @@
  *  - duplicates; reordered (a seq lower than the highest one before it); crc_errors (packets the
  *    device corrupted on purpose that reached the application); every corrupted packet must have
  *    been rejected by the driver.
+ *  - A raw stream (rec_run.raw: no usbsim header, each packet identified by the application by
+ *    place and content): the driver checks nothing, so a corrupted packet reaches the
+ *    application, which cannot identify it (content the device never planned) and counts it
+ *    (counters.unknown). Those packets stand for crc rows without a seq: they go first to the
+ *    corrupted packets lost (lost at crc: detected), then to other lost packets; every corrupted
+ *    packet must have been detected (an unknown count for it), none taken as good (delivered);
+ *    unknown packets beyond every lost packet are an accounting failure. An application row
+ *    without a produce time (0) takes the device log's for its seq (latency).
  *  - rate_hz: (rows - 1) / (last recv - first recv); per 1 s window from the device start (only
  *    windows wholly inside duration_ms): min/max of all, checked against expect.rate_hz only where
  *    no device or consumer event is active within the window or ended less than 1 s before it,
@@ -157,6 +165,8 @@ struct vfy_result {
     uint64_t seed;
     double time_scale;
     double wall_s; /* real duration of the run, set by the caller (JUnit time); 0 if unknown */
+    uint8_t endpoint; /* the stream's IN endpoint (scn_stream_ep), e.g. 0x81; 0: not known */
+    bool raw;         /* the stream is raw (rec_run.raw): identified by place and content */
     bool pass;
     bool xfail; /* failed as its scenario said it would (see vfy_apply_expect); pass is false */
 
@@ -197,7 +207,7 @@ struct vfy_result {
 };
 
 /* Empty result for scenario sc: pass, zero figures, identity (name, seed, time_scale, backend
- * ("" when NULL)) filled in. Use it when a run produced no records at all. */
+ * ("" when NULL), endpoint) filled in. Use it when a run produced no records at all. */
 void vfy_init(struct vfy_result *out, const struct scn_scenario *sc, const char *backend);
 /* vfy_init(out, sc, run->backend), then compute and check everything. Returns 0 when the
  * verdict is pass, 1 when fail. Free with vfy_free. */

@@ -381,6 +381,107 @@ static void test_corrupt(void)
     rec_free(&r);
 }
 
+/* A raw stream: the application's rows carry no produce time, the driver checks nothing, and
+ * the corrupted packets are the ones the application could not identify (counters.unknown). */
+static void raw_run(struct rec_run *r, size_t n)
+{
+    perfect_run(r, n, 10 * MS);
+    r->raw = 1;
+    r->counters.unknown = 0;
+    for (size_t i = 0; i < r->n_app; i++)
+        r->app[i].produce_ns = 0;
+}
+
+static void test_raw_stream(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    sc.expect.has_latency_p99_max = true;
+    sc.expect.latency_p99_max_ns = 20 * MS;
+    raw_run(&r, 500);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_TRUE(v.raw);
+    CU_ASSERT_EQUAL(v.endpoint, 0x81);
+    /* latency from the device log's produce times */
+    CU_ASSERT_EQUAL(v.latency.n, 500);
+    CU_ASSERT_EQUAL(v.latency.p99_ns, 3 * MS / 10);
+    CU_ASSERT_EQUAL(v.lat_dev_drv.max_ns, MS / 10);
+    vfy_free(&v);
+
+    /* three corrupted, each one counted unknown by the application: detected, lost at crc */
+    for (uint32_t s = 100; s < 103; s++) {
+        r.device[s].flags = PKT_F_CORRUPT;
+        drop_app(&r, s);
+    }
+    r.counters.unknown = 3;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_EQUAL(v.lost_accounted.crc, 3);
+    CU_ASSERT_EQUAL(v.lost_unexplained + v.crc_errors, 0);
+    vfy_free(&v);
+
+    /* one corrupted packet not counted: not detected */
+    r.counters.unknown = 2;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(HAS(CORRUPTION, "corrupted packet not detected (the application identified "
+                                   "no unknown packet for it): seq 102"));
+    CU_ASSERT_TRUE(only(&v, K(CORRUPTION) | K(UNEXPLAINED_LOSS)));
+    vfy_free(&v);
+
+    /* unknown packets first explain the corrupted ones, then other losses, then are extra */
+    r.counters.unknown = 4;
+    drop_app(&r, 200); /* its bytes changed on the way: unknown too */
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_EQUAL(v.lost_accounted.crc, 4);
+    vfy_free(&v);
+    r.counters.unknown = 6;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(HAS(ACCOUNTING, "2 packets the application could not identify (content the "
+                                   "device never planned) match no lost packet"));
+    CU_ASSERT_TRUE(only(&v, K(ACCOUNTING)));
+    vfy_free(&v);
+
+    /* a corrupted packet taken as good (identified): a failure */
+    r.counters.unknown = 4;
+    r.device[300].flags = PKT_F_CORRUPT;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(HAS(CORRUPTION, "corrupted packet delivered (crc_errors): seq 300"));
+    vfy_free(&v);
+    r.device[300].flags = 0;
+
+    /* unknown not measured: the corrupted packets are not known to be detected */
+    r.counters.unknown = REC_MISSING;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(HAS(CORRUPTION, "corrupted packet not detected"));
+    vfy_free(&v);
+
+    /* a duplicate, a reorder: by seq as for framed streams */
+    r.counters.unknown = 4;
+    r.app[10].seq = 9;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.duplicates, 1);
+    CU_ASSERT_TRUE(HAS(DUPLICATE, "duplicated: seq 9"));
+    vfy_free(&v);
+    rec_free(&r);
+
+    /* a row whose seq the device log lacks and whose produce time is 0: no latency figure */
+    raw_run(&r, 5);
+    r.app[4].seq = 77;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.latency.n, 4);
+    CU_ASSERT_TRUE(HAS(INTEGRITY, "delivered but never produced by the device: seq 77"));
+    vfy_free(&v);
+    /* the records filled in for the figures of a page */
+    rec_fill_produce(&r);
+    CU_ASSERT_EQUAL(r.app[3].produce_ns, r.device[3].produce_ns);
+    CU_ASSERT_EQUAL(r.app[4].produce_ns, 0);
+    rec_free(&r);
+}
+
 static void test_rate_bounds(void)
 {
     struct scn_scenario sc;
@@ -846,6 +947,7 @@ static CU_TestInfo tests[] = {
     {"duplicate", test_duplicate},
     {"reorder", test_reorder},
     {"corrupt packets", test_corrupt},
+    {"a raw stream: unknown packets, latency from the device log", test_raw_stream},
     {"rate bounds, long-run and windows", test_rate_bounds},
     {"latency percentiles exact", test_latency_percentiles},
     {"a window discounts the device's own lateness", test_window_device_late},
