@@ -490,10 +490,9 @@ static void feed(struct run *r, int64_t now)
         size_t len = 0;
         enum usbdev_in in = usbdev_in_request(r->u, now, r->pkt, sizeof r->pkt, &len);
         if (in == USBDEV_IN_READY) {
-            uint32_t seq;
-            memcpy(&seq, r->pkt + 4, 4);
-            if (ffsa_submit(&r->q, r->pkt, len, le32toh(seq)) != 0)
-                write_done(r, le32toh(seq), -errno);
+            uint32_t seq = (uint32_t)usbdev_last_sent(r->u); /* raw packets do not carry it */
+            if (ffsa_submit(&r->q, r->pkt, len, seq) != 0)
+                write_done(r, seq, -errno);
             continue;
         }
         if (in != USBDEV_IN_STALL || !usbdev_configured(r->u) || !usbdev_present(r->u, now) ||

@@ -3,7 +3,8 @@
  * Contract:
  *  - scn_load() parses one file with libyaml and either fills *out completely (every default
  *    filled in, every value range-checked, events sorted and non-overlapping, the plan within
- *    SCN_MAX_SAMPLES: whatever it accepts, sched_build builds) and returns 0, or
+ *    SCN_MAX_SAMPLES: whatever it accepts, sched_build builds, except what only a replayed
+ *    recording can tell: sched_build checks that) and returns 0, or
  *    returns -1 and writes exactly one line to err: "FILE:LINE:COL: what is wrong; what is allowed".
  *    It never crashes, never reads past its input, and never accepts a file over SCN_MAX_FILE_BYTES.
  *    A UTF-8 byte order mark at the start of the file is skipped.
@@ -17,8 +18,15 @@
  *    interfaces with endpoints and class bytes, stream_endpoint (resolved by the loader: the
  *    first IN endpoint listed; device.endpoint is then that endpoint's type), the control table,
  *    start, replay (its file, relative to the scenario's directory, must exist: checked by
- *    scn_load only; playing it is not implemented). Limits: SCN_MAX_IFACES interface entries,
- *    SCN_MAX_EPS endpoints each, SCN_MAX_CONTROL control entries.
+ *    scn_load only; the loader does not read it: sched_build plays it). Limits: SCN_MAX_IFACES
+ *    interface entries, SCN_MAX_EPS endpoints each, SCN_MAX_CONTROL control entries.
+ *  - framing (usbsim | raw) and payload: with raw the stream's bytes are a generator's
+ *    (payload.generator counter | random | pattern) or, with replay, the recording's. replay
+ *    needs raw: with replay and no framing key the loader sets framing raw; replay with framing
+ *    usbsim written is refused. payload needs raw and no replay; pattern goes with generator
+ *    pattern only (and is required by it). packet_size: 32..1024 with usbsim (its header and
+ *    CRC), 1..1024 with raw. For replay the loader does not count the plan's samples (they come
+ *    from the recording): sched_build refuses a plan over SCN_MAX_SAMPLES.
  *  - scn_write_yaml() (scn_write.h, included here) prints a scenario (with every default) as a
  *    loadable file.
  * Prefix: scn_.
@@ -90,6 +98,10 @@ enum scn_speed { SCN_SPEED_HIGH, SCN_SPEED_FULL, SCN_SPEED_COUNT };
  * control table's `action: start`. */
 enum scn_start { SCN_START_IMMEDIATE, SCN_START_ON_REQUEST, SCN_START_COUNT };
 enum scn_action { SCN_ACT_START, SCN_ACT_STOP, SCN_ACT_COUNT };
+/* device.framing: usbsim (packet.h's header, payload and CRC) or raw (the bytes a generator or a
+ * recording gives, nothing added). device.payload.generator, for raw without replay. */
+enum scn_framing { SCN_FRAMING_USBSIM, SCN_FRAMING_RAW, SCN_FRAMING_COUNT };
+enum scn_generator { SCN_GEN_COUNTER, SCN_GEN_RANDOM, SCN_GEN_PATTERN, SCN_GEN_COUNT };
 
 /* The device's own descriptors (all optional, see docs/scenario-format.md). */
 #define SCN_MAX_IFACES 8    /* interface entries (an alternate setting is an entry) */
@@ -166,7 +178,7 @@ struct scn_scenario {
     int64_t duration_ns;
     struct {
         uint16_t vid, pid;
-        uint32_t packet_size; /* 32..1024 */
+        uint32_t packet_size; /* framing usbsim: 32..1024; raw: 1..1024 */
         int64_t period_ns;
         enum scn_endpoint endpoint;
         uint32_t fifo_packets; /* 1..65536 */
@@ -194,7 +206,14 @@ struct scn_scenario {
             uint8_t loop;
             bool has_loop;
             int line, col;
-        } replay; /* accepted and checked; playing a recording is not implemented yet */
+        } replay; /* played with framing raw (schedule.h) */
+        enum scn_framing framing; /* the loader makes it raw when absent and replay is given */
+        bool has_framing;         /* written, or set raw by the loader for replay */
+        struct {
+            enum scn_generator generator; /* default counter */
+            bool has_generator;
+            struct scn_bytes pattern;     /* generator pattern: the bytes repeated */
+        } payload;
         uint32_t n_bytes; /* used bytes of the pool */
         uint8_t bytes[SCN_BYTES_POOL];
     } device;
@@ -223,7 +242,8 @@ int scn_parse(const char *name, const char *buf, size_t len, struct scn_scenario
 int scn_check(const struct scn_scenario *s, char err[SCN_ERR_MAX]);
 /* The samples its plan holds (what sched_build lists): ceil(duration / period) regular ones,
  * stored in *regular unless it is NULL, plus every burst's packets. No regular sample when the
- * period is not positive or the duration is not. */
+ * period is not positive or the duration is not. With replay the regular samples are the
+ * recording's instead: this count does not apply (sched_build counts them). */
 uint64_t scn_samples(const struct scn_scenario *s, uint64_t *regular);
 /* Divide every time by x (x > 0); records x in time_scale. Times never go below 1 ns, and
  * rounding never takes the plan over SCN_MAX_SAMPLES (the period is lengthened by a few ns). */

@@ -17,6 +17,26 @@
  *  - Counts add up: produced == sent + held + sum(dropped[*]).
  *  - The running device (usb_device.h) follows this plan in real time; what really happened is
  *    its own log.
+ *  - Replay (device.replay, framing raw): sched_build loads the recording (rec_load; its path
+ *    relative to the directory of sc->file, an absolute one as is, as given when sc->file is "")
+ *    and plans one regular sample per recorded packet of the stream endpoint (scn_stream_ep;
+ *    packets of other endpoints are not played), nominally due at its recorded time (t_us * 1000
+ *    ns) divided by sc->time_scale, then jitter as above. loop: true plays the recording again
+ *    and again while the nominal time is before the duration, each round starting one mean
+ *    inter-packet interval (of the recorded stream packets) after the previous round's last
+ *    packet (period_ns when the recording has one stream packet or they share one time), all
+ *    divided by the time scale; without loop the plan ends with the recording or at the duration,
+ *    whichever comes first. Events apply to the replayed plan exactly as to a synthetic one.
+ *    A burst's extra packets repeat the recorded packet of the regular sample just before them
+ *    (the first one when there is none). sched_build fails with one line in err when the
+ *    recording cannot be read, is empty, has no packet on the stream endpoint or one over
+ *    PKT_MAX_SIZE bytes there, or the plan would exceed SCHED_MAX_SAMPLES. The plan owns the
+ *    loaded recording (sched_free frees it).
+ *  - Bytes (framing raw): sched_payload() gives sample seq's bytes before any corruption: the
+ *    generator's (scenario.h: counter, random = pkt_payload(seed, seq), pattern), packet_size
+ *    long, for every sample (a burst's too); or the recorded packet's, as long as recorded. A
+ *    pure function of (scenario, seed, seq): another process that builds the same plan gets the
+ *    same bytes. With framing usbsim the bytes are pkt_encode's (sched_payload gives 0).
  * Prefix: sched_.
  */
 #ifndef USBSIM_SIM_SCHEDULE_H
@@ -27,6 +47,7 @@
 #include <stdio.h>
 
 #include "scenario.h"
+#include "sim/recording.h"
 
 #define SCHED_MAX_SAMPLES SCN_MAX_SAMPLES /* scn_check refuses a scenario over it */
 
@@ -41,6 +62,7 @@ struct sched_sample {
     uint8_t fate;    /* enum sched_fate */
     uint8_t drop;    /* enum sched_drop, when DROPPED */
     uint16_t flags;  /* PKT_F_BURST, PKT_F_CORRUPT */
+    uint32_t src;    /* replay: the index (in the recording) of the packet it plays; else 0 */
 };
 
 enum sched_window_kind { SCHED_W_STALL_HOLD, SCHED_W_STALL_DROP, SCHED_W_HALT, SCHED_W_DISCONNECT };
@@ -58,6 +80,16 @@ struct sched {
     uint64_t produced, sent, held, corrupt, burst;
     uint64_t dropped[SCHED_DROP_COUNT];
     int64_t end_ns; /* duration */
+    int raw;          /* 1 with framing raw */
+    uint32_t max_len; /* the longest packet in the plan: packet_size for generators and usbsim
+                         framing, the longest replayed packet for replay */
+    /* What sched_payload needs (owned by the plan; read them through sched_payload). */
+    enum scn_generator gen;
+    uint64_t seed;
+    uint32_t size;          /* packet_size */
+    uint8_t *pattern;       /* generator pattern: its bytes */
+    size_t pattern_len;
+    struct rec_file *rec;   /* replay: the recording */
 };
 
 /* 0 on success; -1 with a message (e.g. too many samples) in err. */
@@ -67,6 +99,10 @@ void sched_free(struct sched *s);
 int sched_window_at(const struct sched *s, int64_t t_ns);
 /* The plan as a table (csv != 0: comma-separated with a header row), then a summary. */
 int sched_print(const struct sched *s, FILE *f, int csv);
+/* The bytes sample seq carries before any corruption, for framing raw: its length
+ * (<= cap is written; the return value is the full length), 0 when seq is not in the plan.
+ * For framing usbsim: 0 (its bytes are pkt_encode's). */
+size_t sched_payload(const struct sched *s, uint32_t seq, uint8_t *out, size_t cap);
 const char *sched_fate_name(enum sched_fate f);
 const char *sched_drop_name(enum sched_drop d);
 

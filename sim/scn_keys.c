@@ -3,6 +3,8 @@
  */
 #include "sim/scn_keys.h"
 
+#include "sim/packet.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +35,8 @@ static const char *const start_names[] = {"immediate", "on_request"};
 static const char *const action_names[] = {"start", "stop"};
 static const char *const true_names[] = {NULL, "true"};
 static const char *const bool_names[] = {"false", "true"};
+static const char *const framing_names[] = {"usbsim", "raw"};
+static const char *const generator_names[] = {"counter", "random", "pattern"};
 
 #define NAMED(a, n) _Static_assert(sizeof a / sizeof a[0] == n, #a " names every value")
 NAMED(dist_names, SCN_DIST_COUNT);
@@ -47,6 +51,8 @@ NAMED(event_names, SCN_EV_COUNT);
 NAMED(speed_names, SCN_SPEED_COUNT);
 NAMED(start_names, SCN_START_COUNT);
 NAMED(action_names, SCN_ACT_COUNT);
+NAMED(framing_names, SCN_FRAMING_COUNT);
+NAMED(generator_names, SCN_GEN_COUNT);
 
 int scnk_failf(struct scnk_fail *f, int line, int col, const char *fmt, ...)
 {
@@ -646,6 +652,8 @@ static const struct scnk_key config_keys[] = {
 };
 static const struct scnk_table config_t = {.what = "config", KEYS(config_keys), .flow = true};
 
+#define REPLAY_EX "device:\n  framing: raw\n  replay: {file: dev.rec, loop: true}\n"
+
 /* The replay mapping's place, for the check that its file exists (scn_load). */
 static int replay_kind(void *base, const struct scnk_seen *seen, struct scnk_mark map,
                        struct scnk_fail *f)
@@ -660,10 +668,19 @@ static int replay_kind(void *base, const struct scnk_seen *seen, struct scnk_mar
 
 static const struct scnk_key replay_keys[] = {
     {.name = "file", .type = SCNK_T_STR, .lo = 1, .hi = SCN_MAX_PATH,
-     FLD(SC, device.replay.file), .doc = "A recording, relative to the scenario's directory; it "
-     "must exist. Playing it is not implemented yet: the stream is the scenario's."},
+     FLD(SC, device.replay.file), .doc = "A recording (docs/recording-format.md), relative to the "
+     "scenario's directory; it must exist. The stream plays its packets of the stream endpoint, "
+     "each at its recorded time (divided by the time scale), with the scenario's jitter and "
+     "events on top; packets of other endpoints are not played. Needs `framing: raw` (the "
+     "default when `replay` is given). The recording is read when the plan is built (`usbsim "
+     "plan`, `run`): there a packet over 1024 bytes, an empty recording or one with no packet on "
+     "the stream endpoint is refused.", .example = REPLAY_EX},
     {.name = "loop", .type = SCNK_T_ENUM, NAMES(bool_names), FLD(SC, device.replay.loop),
-     HAS(SC, device.replay.has_loop)},
+     HAS(SC, device.replay.has_loop), .doc = "`true`: the recording plays again and again until "
+     "`duration_ms`, each time starting one mean inter-packet interval after the previous last "
+     "packet (a recording of one packet, or whose packets share one time: `period_us` after "
+     "it). `false` (default): the stream ends with the recording, or at `duration_ms` if that "
+     "comes first.", .example = REPLAY_EX},
 };
 /* file is required once the mapping says anything. */
 static enum scnk_need replay_need(const void *base, int i)
@@ -676,6 +693,63 @@ static enum scnk_need replay_need(const void *base, int i)
 
 static const struct scnk_table replay_t = {.what = "replay", KEYS(replay_keys), .flow = true,
                                            .kind = replay_kind, .need = replay_need};
+
+/* device.payload: the generator of framing raw's bytes (without replay). */
+enum { PAY_GENERATOR, PAY_PATTERN };
+#define PAYLOAD_EX "device:\n  framing: raw\n  packet_size: 8\n  period_us: 8000\n" \
+                   "  payload: {generator: pattern, pattern: \"00 00 04 00 00 00 00 00\"}\n"
+
+static enum scnk_need payload_need(const void *base, int i)
+{
+    const SC *s = base;
+    if (i == PAY_PATTERN)
+        return s->device.payload.generator == SCN_GEN_PATTERN ? SCNK_NEED_REQ : SCNK_NEED_NO;
+    return SCNK_NEED_OPT;
+}
+
+static const char *payload_ctx(const void *base)
+{
+    static const char *const w[] = {"payload generator counter", "payload generator random",
+                                    "payload generator pattern"};
+    NAMED(w, SCN_GEN_COUNT);
+    return scnk_name(w, SCN_GEN_COUNT, ((const SC *)base)->device.payload.generator);
+}
+
+/* pattern goes with generator pattern, and generator pattern needs it (clearer words than the
+ * generic "does not apply" / "missing"). */
+static int payload_kind(void *base, const struct scnk_seen *seen, struct scnk_mark map,
+                        struct scnk_fail *f)
+{
+    const SC *s = base;
+    enum scn_generator g = s->device.payload.generator;
+    if (seen[PAY_PATTERN].on && g != SCN_GEN_PATTERN)
+        return scnk_failf(f, seen[PAY_PATTERN].key.line, seen[PAY_PATTERN].key.col,
+                          "pattern: given with generator %s; allowed: pattern only with "
+                          "generator: pattern", scnk_name(generator_names, SCN_GEN_COUNT, g));
+    if (!seen[PAY_PATTERN].on && g == SCN_GEN_PATTERN)
+        return scnk_failf(f, map.line, map.col, "generator: pattern without pattern; allowed: "
+                          "generator: pattern with pattern: \"hex bytes\" (repeated to the packet's "
+                          "length)");
+    return 0;
+}
+
+static const struct scnk_key payload_keys[] = {
+    [PAY_GENERATOR] = {.name = "generator", .type = SCNK_T_ENUM, NAMES(generator_names),
+                       FLD(SC, device.payload.generator), HAS(SC, device.payload.has_generator),
+                       .doc = "The bytes of each packet with `framing: raw` (without `replay`), "
+                       "packet_size bytes, a pure function of the scenario and the sample's seq. "
+                       "`counter`: seq as 4 bytes little-endian, repeated (seq 0x01020304: 04 03 "
+                       "02 01 04 03 02 01 ...). `random`: pkt_payload(seed, seq) of sim/packet.h "
+                       "(the bytes a usbsim packet's payload carries). `pattern`: the bytes of "
+                       "`pattern`, repeated and cut to the packet's length.",
+                       .example = PAYLOAD_EX},
+    [PAY_PATTERN] = {.name = "pattern", .type = SCNK_T_BYTES, FLD(SC, device.payload.pattern),
+                     HAS(SC, device.payload.pattern.set), .doc = "With `generator: pattern` (and "
+                     "only then, required): at least one byte.", .example = PAYLOAD_EX},
+};
+static const struct scnk_table payload_t = {.what = "payload", KEYS(payload_keys), .flow = true,
+                                            .need = payload_need, .ctx = payload_ctx,
+                                            .kind = payload_kind};
 
 /* Each interface number has alt 0 and is one of 0..n-1; (number, alt) pairs are unique. */
 static int ifaces_rule(const SC *s, struct scnk_fail *f)
@@ -729,15 +803,27 @@ uint8_t scn_first_in(const SC *s)
     return 0;
 }
 
-/* After the device mapping: the stream endpoint defaults to the first IN endpoint listed, and
- * the stream's transfer type is that endpoint's. */
+static const struct scnk_key device_keys[];
+static int device_key(const char *name);
+
+/* After the device mapping: framing is raw when absent and replay is given; the stream endpoint
+ * defaults to the first IN endpoint listed, and the stream's transfer type is that endpoint's. */
 static int device_kind(void *base, const struct scnk_seen *seen, struct scnk_mark map,
                        struct scnk_fail *f)
 {
-    (void)seen;
     (void)map;
-    (void)f;
     SC *s = base; /* the device table's fields are the scenario's */
+    const struct scnk_seen *fr = &seen[device_key("framing")], *rp = &seen[device_key("replay")];
+    if (fr->on && rp->on && s->device.replay.file[0] && s->device.framing != SCN_FRAMING_RAW) {
+        const struct scnk_seen *second = fr->key.index > rp->key.index ? fr : rp;
+        return scnk_failf(f, second->key.line, second->key.col, "replay and framing: usbsim in one "
+                          "device; allowed: replay with framing: raw (or no framing key): a "
+                          "recording plays its own bytes");
+    }
+    if (!s->device.has_framing && s->device.replay.file[0]) {
+        s->device.framing = SCN_FRAMING_RAW;
+        s->device.has_framing = true;
+    }
     if (!s->device.n_ifaces)
         return 0;
     if (!s->device.has_stream_endpoint) {
@@ -750,10 +836,38 @@ static int device_kind(void *base, const struct scnk_seen *seen, struct scnk_mar
     return 0;
 }
 
+/* framing, payload, replay and packet_size together. */
+static int framing_rule(const SC *s, struct scnk_fail *f)
+{
+    bool raw = s->device.framing == SCN_FRAMING_RAW, replay = s->device.replay.file[0] != 0;
+    bool payload = s->device.payload.has_generator || s->device.payload.pattern.set;
+    if (replay && !raw)
+        return scnk_failf(f, s->device.replay.line, s->device.replay.col, "replay with framing "
+                          "usbsim; allowed: replay with framing raw (a recording plays its own "
+                          "bytes)");
+    if (payload && !raw)
+        return scnk_failf(f, 0, 0, "payload: given with framing usbsim (its packets carry "
+                          "packet.h's payload); allowed: payload only with framing: raw");
+    if (payload && replay)
+        return scnk_failf(f, 0, 0, "payload and replay in one device; allowed: one of them "
+                          "(with replay the bytes are the recording's)");
+    if (s->device.payload.generator == SCN_GEN_PATTERN && s->device.payload.pattern.set &&
+        s->device.payload.pattern.len == 0)
+        return scnk_failf(f, 0, 0, "pattern: \"\" has no byte; allowed: at least 1 byte");
+    if (!raw && s->device.packet_size < PKT_MIN_SIZE)
+        return scnk_failf(f, 0, 0, "packet_size: %u is too small for framing usbsim (a %d-byte "
+                          "header and a 4-byte CRC); allowed: %d..%d with framing usbsim, 1..%d "
+                          "with framing raw", s->device.packet_size, PKT_HEADER_SIZE,
+                          PKT_MIN_SIZE, PKT_MAX_SIZE, PKT_MAX_SIZE);
+    return 0;
+}
+
 static int device_rule(const void *base, const SC *s, struct scnk_fail *f)
 {
     (void)base;
     const struct scn_ep *e = NULL;
+    if (framing_rule(s, f))
+        return -1;
     uint8_t se = scn_stream_ep(s);
     bool have_start = false;
     for (size_t i = 0; i < s->device.n_control && i < SCN_MAX_CONTROL; i++)
@@ -793,7 +907,10 @@ static int device_rule(const void *base, const SC *s, struct scnk_fail *f)
 static const struct scnk_key device_keys[] = {
     {.name = "vid", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff, FLD(SC, device.vid)},
     {.name = "pid", .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xffff, FLD(SC, device.pid)},
-    {.name = "packet_size", .type = SCNK_T_UINT, .lo = 32, .hi = 1024, FLD(SC, device.packet_size)},
+    {.name = "packet_size", .type = SCNK_T_UINT, .lo = 1, .hi = 1024, FLD(SC, device.packet_size),
+     .doc = "The bytes of each packet: 32..1024 with `framing: usbsim` (its header and CRC take "
+     "28), 1..1024 with `framing: raw`. With `replay` each packet is as long as recorded; "
+     "packet_size still sizes the default interface's interrupt endpoint (wMaxPacketSize)."},
     {.name = "period_us", .type = SCNK_T_TIME, .lo = 10, .hi = 10000000, .unit = SCNK_US,
      FLD(SC, device.period_ns),
      .doc = "Down to 10 us (100000 packets/s, what high-speed bulk can carry in small packets); "
@@ -857,11 +974,29 @@ static const struct scnk_key device_keys[] = {
     {.name = "start", .type = SCNK_T_ENUM, NAMES(start_names), FLD(SC, device.start),
      .doc = "`immediate`: the stream starts at the first IN request after SET_CONFIGURATION. "
      "`on_request`: at a control entry's `action: start`."},
+    {.name = "framing", .type = SCNK_T_ENUM, NAMES(framing_names), FLD(SC, device.framing),
+     HAS(SC, device.has_framing),
+     .doc = "What a packet is. `usbsim`: sim/packet.h's packet (a 24-byte header with seq and "
+     "produce time, a payload, a CRC-32), which a receiver checks byte by byte. `raw`: only the "
+     "bytes of `payload` (a generator) or of `replay` (a recording), nothing added: what a real "
+     "device of that kind sends, e.g. 8-byte keyboard reports. A corrupt event changes a raw "
+     "packet's bytes (each XOR 0xa5). Default: `raw` when `replay` is given, else `usbsim`.",
+     .example = PAYLOAD_EX},
+    {.name = "payload", .type = SCNK_T_MAP, .sub = &payload_t,
+     .doc = "With `framing: raw` and no `replay`: how the bytes are made (absent: counter)."},
     {.name = "replay", .type = SCNK_T_MAP, .sub = &replay_t},
 };
 _Static_assert(sizeof device_keys / sizeof device_keys[0] <= SCNK_MAX_KEYS, "SCNK_MAX_KEYS");
 static const struct scnk_table device_t = {.what = "device", KEYS(device_keys),
                                            .kind = device_kind, .rule = device_rule};
+
+static int device_key(const char *name)
+{
+    for (int i = 0; i < device_t.n; i++)
+        if (strcmp(device_keys[i].name, name) == 0)
+            return i;
+    return 0; /* not reached: the names are the table's */
+}
 
 static const struct scnk_key transport_keys[] = {
     {.name = "ring_slots", .type = SCNK_T_UINT, .flags = SCNK_POW2, .lo = 8, .hi = 1048576,
@@ -1009,7 +1144,7 @@ static int top_rule(const void *base, const SC *s, struct scnk_fail *f)
     if (spans_rule(v, n, s->duration_ns, "consumer event", f))
         return -1;
     uint64_t samples = scn_samples(s, NULL);
-    if (samples > SCN_MAX_SAMPLES)
+    if (samples > SCN_MAX_SAMPLES && !s->device.replay.file[0]) /* replay: sched_build counts */
         return scnk_failf(f, 0, 0, "the plan has %llu samples (duration_ms / period_us, plus "
                           "burst packets); allowed: at most %u", (unsigned long long)samples,
                           SCN_MAX_SAMPLES);

@@ -311,6 +311,7 @@ void usbdev_out_data(struct usbdev *u, uint8_t addr, size_t len)
 }
 int usbdev_configured(const struct usbdev *u) { return u->configured; }
 int usbdev_started(const struct usbdev *u) { return u->started; }
+int64_t usbdev_last_sent(const struct usbdev *u) { return u->last_sent_seq; }
 int usbdev_precise(const struct usbdev *u) { return u->sc.device.timing == SCN_TIMING_PRECISE; }
 const struct usbdev_stats *usbdev_stats(const struct usbdev *u) { return &u->st; }
 const struct sched *usbdev_sched(const struct usbdev *u) { return &u->plan; }
@@ -461,7 +462,13 @@ int usbdev_drained(struct usbdev *u, int64_t now)
     return u->started && u->next_seq == u->plan.n && u->fifo_count == 0;
 }
 
-static size_t send_packet(struct usbdev *u, uint8_t *buf)
+/* The bytes of sample seq's packet. */
+static size_t packet_len(const struct usbdev *u, uint32_t seq)
+{
+    return u->plan.raw ? sched_payload(&u->plan, seq, NULL, 0) : u->sc.device.packet_size;
+}
+
+static size_t send_packet(struct usbdev *u, uint8_t *buf, size_t cap)
 {
     uint32_t seq = u->fifo[u->fifo_head];
     u->fifo_head = (u->fifo_head + 1) % u->fifo_cap;
@@ -478,7 +485,13 @@ static size_t send_packet(struct usbdev *u, uint8_t *buf)
         .stream_id = (uint32_t)u->sc.seed,
     };
     size_t n = u->sc.device.packet_size;
-    pkt_encode(buf, n, u->sc.seed, &f, (r->flags & PKT_F_CORRUPT) != 0);
+    if (u->plan.raw) { /* the plan's bytes; a corrupt one changed where a receiver sees it */
+        n = sched_payload(&u->plan, seq, buf, cap);
+        for (size_t i = 0; (r->flags & PKT_F_CORRUPT) && i < n && i < cap; i++)
+            buf[i] ^= USBDEV_RAW_CORRUPT;
+    } else {
+        pkt_encode(buf, n, u->sc.seed, &f, (r->flags & PKT_F_CORRUPT) != 0);
+    }
     r->fate = USBDEV_FATE_SENT;
     u->last_sent_seq = seq;
     u->gap_pending = 0;
@@ -505,9 +518,9 @@ enum usbdev_in usbdev_in_request(struct usbdev *u, int64_t now, uint8_t *buf, si
     }
     if (u->gate || u->fifo_count == 0)
         return USBDEV_IN_NAK;
-    if (cap < u->sc.device.packet_size)
+    if (cap < packet_len(u, u->fifo[u->fifo_head]))
         return USBDEV_IN_OVERFLOW;
-    *len = send_packet(u, buf);
+    *len = send_packet(u, buf, cap);
     return USBDEV_IN_READY;
 }
 

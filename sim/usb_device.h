@@ -50,9 +50,18 @@
  *    nothing). Disconnect windows: the device is absent (usbdev_present() == 0) from start to end;
  *    the FIFO content is lost at the start (dropped/disconnect), samples due inside are lost, and
  *    the device comes back unconfigured.
- *  - Packets go out through pkt_encode(): dropped_before = the seq gap right before this packet,
- *    PKT_F_AFTER_GAP on the first packet after a window, a bad CRC for the plan's corrupt samples
- *    (PKT_F_CORRUPT stays in the device log only).
+ *  - framing usbsim: packets go out through pkt_encode(), packet_size bytes: dropped_before =
+ *    the seq gap right before this packet, PKT_F_AFTER_GAP on the first packet after a window,
+ *    a bad CRC for the plan's corrupt samples (PKT_F_CORRUPT stays in the device log only).
+ *  - framing raw: a packet is sched_payload()'s bytes for its seq, as long as that says (a
+ *    generator's packet_size, or the recorded packet's length: it may be shorter than the
+ *    endpoint's max packet, which ends the transfer, or for bulk longer, still one transfer);
+ *    a corrupt sample goes out with every byte XOR USBDEV_RAW_CORRUPT (a receiver sees it
+ *    differ from the expected bytes; a zero-length packet has no byte to change). Nothing else
+ *    is added: the seq, flags and times are in the device log only (usbdev_last_sent() says
+ *    which seq a READY answer carried). OVERFLOW when the buffer is smaller than that packet.
+ *    The descriptors are the same as with usbsim framing (wMaxPacketSize from packet_size or
+ *    the interfaces).
  *  - The log (usbdev_write_log) is sim/logfmt.h's device log: the header
  *        seq,due_ns,produce_ns,fate,drop,flags
  *    then one row per planned seq that was produced or dropped (a sample never reached because
@@ -77,6 +86,7 @@
 #define USBDEV_EP_IN 0x81
 #define USBDEV_EP0_SIZE 64
 #define USBDEV_NEVER INT64_MAX
+#define USBDEV_RAW_CORRUPT 0xA5 /* framing raw: a corrupt packet's bytes are each XOR this */
 
 struct usbdev;
 
@@ -145,6 +155,9 @@ int usbdev_present(struct usbdev *u, int64_t now);  /* 0 inside a disconnect win
 void usbdev_lost_in_flight(struct usbdev *u, uint32_t seq, int disconnected);
 int usbdev_configured(const struct usbdev *u);
 int usbdev_started(const struct usbdev *u);          /* t0 is set */
+/* The seq of the packet the last READY answer carried (-1 before the first): with framing raw
+ * the packet's bytes do not say it. */
+int64_t usbdev_last_sent(const struct usbdev *u);
 /* device.timing is precise: the transport spins the last stretch before each deadline (sim/deadline.h). */
 int usbdev_precise(const struct usbdev *u);
 /* The host went away (bus reset): back to unconfigured; the FIFO is kept. */

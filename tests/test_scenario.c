@@ -230,7 +230,10 @@ static const struct bad bad_cases[] = {
     {MINI "device:\n  period_us: 10.5\n", 4, 14, "'10.5' is not an integer"},
     {MINI "device:\n  period_us: 9\n", 4, 14, "out of range; allowed: an integer 10..10000000"},
     {MINI "device:\n  packet_size: 0x70\n", 4, 16, "is hex, not allowed for this key"},
-    {MINI "device:\n  packet_size: 1025\n", 4, 16, "32..1024"},
+    {MINI "device:\n  packet_size: 1025\n", 4, 16, "allowed: an integer 1..1024"},
+    {MINI "device:\n  packet_size: 31\n", 4, 3, "packet_size: 31 is too small for framing usbsim "
+     "(a 24-byte header and a 4-byte CRC); allowed: 32..1024 with framing usbsim, 1..1024 with "
+     "framing raw"},
     {MINI "device:\n  packet_size: \"112\"\n", 4, 16, "quoted string, not a number"},
     {MINI "device:\n  packet_size: [112]\n", 4, 16, "a list where a single value is needed"},
     {MINI "device: 5\n", 3, 9, "a single value where a mapping is needed"},
