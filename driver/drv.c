@@ -39,7 +39,7 @@ static void on_packet(void *ctx, const uint8_t *buf, size_t len, uint64_t ingres
     enum pkt_status st = PKT_OK;
     if (!d->o->raw)
         st = pkt_decode(buf, len, d->o->packet_size, 0, 0, &f);
-    else if (len == 0 || len > (d->o->packet_size ? d->o->packet_size : PKT_MAX_SIZE))
+    else if (len > (d->o->packet_size ? d->o->packet_size : PKT_MAX_SIZE))
         st = PKT_ERR_SHORT; /* a raw packet carries no seq: every row of it says -1 */
     int64_t seq = d->o->raw ? -1 : (int64_t)f.seq;
     if (st != PKT_OK) {

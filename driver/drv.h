@@ -8,8 +8,8 @@
  *    the device at 127.0.0.1:3240 bus 1-1", "driver: waiting for an application on PATH").
  *    Every packet that arrives is checked (size, magic, CRC-32) at ingress: a bad one is
  *    counted as a CRC reject and never enters the ring (raw: a stream without usbsim's header,
- *    whose format the driver cannot know: only an empty packet or one longer than packet_size
- *    is rejected; every other one enters the ring, and its rows name no seq: -1); a good one is pushed with its ingress
+ *    whose format the driver cannot know: only a packet longer than packet_size is
+ *    rejected; every other one enters the ring, and its rows name no seq: -1); a good one is pushed with its ingress
  *    time and the doorbell is rung only if the application may sleep.
  *    Every packet is delivered, or counted where it was lost (crc, ring overflow by cause).
  *  - At the end it closes the ring (the application reads what is left, then sees it closed),
@@ -44,7 +44,8 @@ struct drv_opts {
     uint32_t packet_size;        /* expected packet size (0: any, up to 1024); raw: the
                                     longest packet, and the ring's slot size */
     int raw;                     /* a raw stream (no usbsim header): nothing is checked at
-                                    ingress but the length (1..packet_size); rows say seq -1 */
+                                    ingress but the length (at most packet_size, an empty
+                                    packet included); rows say seq -1 */
     enum usbsim_ring_policy policy;
     enum usbsim_doorbell_mode doorbell;
     const char *socket_path;

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "sim/packet.h"
+#include "sim/schedule.h"
 
 struct rm {
     uint32_t n;      /* samples 0..n-1 */
@@ -63,14 +64,15 @@ struct rm *rm_new(uint32_t n, rm_get_fn get, void *ctx, char err[RM_ERR_MAX])
     m->ctx = ctx;
     for (uint32_t seq = 0; seq < n; seq++) {
         size_t len = get(ctx, seq, m->buf, sizeof m->buf);
+        if (len == RM_ABSENT)
+            continue;
         if (len > RM_MAX_LEN) {
             snprintf(err, RM_ERR_MAX, "raw stream: sample %u is %zu bytes, over %u", seq, len,
                      RM_MAX_LEN);
             rm_free(m);
             return NULL;
         }
-        if (len > 0)
-            m->ks[m->m++] = (uint64_t)key_of(m->buf, len) << 32 | seq;
+        m->ks[m->m++] = (uint64_t)key_of(m->buf, len) << 32 | seq;
     }
     if (!(tmp = malloc((m->m ? m->m : 1) * sizeof *tmp)))
         goto oom;
@@ -134,7 +136,7 @@ static size_t lower(const struct rm *m, uint64_t v)
 static int same(struct rm *m, size_t i, const uint8_t *b, size_t len)
 {
     size_t l = m->get(m->ctx, seq_at(m, i), m->buf, sizeof m->buf);
-    return l == len && memcmp(m->buf, b, len) == 0;
+    return l == len && (len == 0 || memcmp(m->buf, b, len) == 0);
 }
 
 static int64_t take(struct rm *m, size_t i, int moves)
@@ -152,7 +154,7 @@ static int64_t take(struct rm *m, size_t i, int moves)
 int64_t rm_match(struct rm *m, const uint8_t *b, size_t len, int *dup)
 {
     *dup = 0;
-    if (len > 0 && len <= RM_MAX_LEN) {
+    if (len <= RM_MAX_LEN && (len == 0 || b)) {
         uint64_t k = (uint64_t)key_of(b, len) << 32;
         size_t g0 = lower(m, k), g1 = lower(m, k | UINT32_MAX), p = lower(m, k | m->cursor);
         /* 1. at or after the cursor, within the look-ahead (all unmatched: the cursor only
@@ -182,4 +184,28 @@ int64_t rm_match(struct rm *m, const uint8_t *b, size_t len, int *dup)
     if (m->cursor < m->n)
         m->cursor++;
     return -1;
+}
+
+/* ---- the plan's bytes (sim/schedule.h) ---- */
+
+static size_t plan_bytes(void *ctx, uint32_t seq, uint8_t *out, size_t cap)
+{
+    const struct sched *s = ctx;
+    if (seq >= s->n || s->samples[seq].fate == SCHED_DROPPED)
+        return RM_ABSENT;
+    return sched_payload(s, seq, out, cap);
+}
+
+struct rm *rm_from_sched(const struct sched *s, char err[RM_ERR_MAX])
+{
+    if (!s->raw) {
+        snprintf(err, RM_ERR_MAX, "the plan's framing is usbsim, not raw: its packets say their "
+                 "seq");
+        return NULL;
+    }
+    if (s->n >= UINT32_MAX) {
+        snprintf(err, RM_ERR_MAX, "raw stream: %zu samples is too many to match", s->n);
+        return NULL;
+    }
+    return rm_new((uint32_t)s->n, plan_bytes, (void *)s, err);
 }

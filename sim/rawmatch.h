@@ -3,8 +3,9 @@
  *
  * Contract:
  *  - rm_new(n, get, ctx, err) learns samples 0..n-1: get(ctx, seq, out, cap) gives the bytes
- *    sample seq carries (it writes at most cap bytes and returns the full length; 0: the sample
- *    is never on the wire, e.g. the plan drops it at the device). Lengths are 1..RM_MAX_LEN.
+ *    sample seq carries (it writes at most cap bytes and returns the full length, 0..RM_MAX_LEN:
+ *    an empty packet is a content too), or RM_ABSENT: the sample is never on the wire (the plan
+ *    drops it at the device).
  *    The key of a content is its CRC-32 (pkt_crc32, zlib's) continued over its length; the
  *    matcher keeps one (key, seq) pair per sample in one array sorted by key then seq, and a
  *    next-unmatched index per pair: 12 bytes per sample (n up to SCN_MAX_SAMPLES = 10^7 is about
@@ -41,10 +42,12 @@
 #define RM_MAX_LEN 1024u
 #define RM_LOOKAHEAD ((1u << 16) + 256u) /* seqs past the cursor a packet is taken in at once */
 #define RM_ERR_MAX 160
+#define RM_ABSENT SIZE_MAX /* get: this sample never goes on the wire */
 
 typedef size_t (*rm_get_fn)(void *ctx, uint32_t seq, uint8_t *out, size_t cap);
 
 struct rm;
+struct sched;
 
 struct rm_stats {
     uint64_t matched, late, duplicates, unknown;
@@ -53,6 +56,10 @@ struct rm_stats {
 /* The matcher of samples 0..n-1, or NULL with one line in err (out of memory; a length over
  * RM_MAX_LEN; n over UINT32_MAX - 1). */
 struct rm *rm_new(uint32_t n, rm_get_fn get, void *ctx, char err[RM_ERR_MAX]);
+/* The matcher of a plan whose framing is raw: each sample's bytes are sched_payload's; a sample
+ * the plan drops at the device is never on the wire. sched must outlive the matcher. NULL with
+ * one line in err when the plan is not raw, or as rm_new. */
+struct rm *rm_from_sched(const struct sched *s, char err[RM_ERR_MAX]);
 /* The seq packet b[0..len) is (see the top), or -1; *dup is set to 1 for a duplicate, else 0. */
 int64_t rm_match(struct rm *m, const uint8_t *b, size_t len, int *dup);
 /* The cursor: the next seq expected. */

@@ -8,14 +8,15 @@
 
 #include "sim/packet.h"
 #include "sim/rawmatch.h"
+#include "sim/schedule.h"
 #include "tests/cu.h"
 
-enum gen { G_COUNTER, G_SAME, G_PERIODIC, G_LENGTHS, G_TABLE };
+enum gen { G_COUNTER, G_SAME, G_PERIODIC, G_LENGTHS, G_TABLE, G_ZLP };
 
 struct plan {
     enum gen gen;
     uint32_t period;         /* G_PERIODIC */
-    const uint32_t *absent;  /* seqs never on the wire, 0-terminated list after the first */
+    const uint32_t *absent;  /* seqs never on the wire */
     size_t n_absent;
     size_t too_long_at;      /* a sample of RM_MAX_LEN + 1 bytes at this seq (+1; 0: none) */
     const uint8_t (*table)[8]; /* G_TABLE: 8 bytes per seq */
@@ -28,7 +29,7 @@ static size_t content(struct plan *p, uint32_t seq, uint8_t *out)
 {
     for (size_t i = 0; i < p->n_absent; i++)
         if (p->absent[i] == seq)
-            return 0;
+            return RM_ABSENT;
     if (p->too_long_at && seq + 1 == p->too_long_at)
         return RM_MAX_LEN + 1;
     switch (p->gen) {
@@ -53,6 +54,9 @@ static size_t content(struct plan *p, uint32_t seq, uint8_t *out)
     case G_TABLE:
         memcpy(out, p->table[seq], 8);
         return 8;
+    case G_ZLP: /* every even sample is empty, every odd one a 4-byte counter */
+        memcpy(out, &seq, 4);
+        return seq % 2 ? 4 : 0;
     }
     return 0;
 }
@@ -63,7 +67,8 @@ static size_t get(void *ctx, uint32_t seq, uint8_t *out, size_t cap)
     uint8_t b[RM_MAX_LEN + 1];
     p->calls++;
     size_t len = content(p, seq, b);
-    memcpy(out, b, len < cap ? len : cap);
+    if (len != RM_ABSENT)
+        memcpy(out, b, len < cap ? len : cap);
     return len;
 }
 
@@ -258,7 +263,8 @@ static void test_varying_lengths(void)
     rm_free(m);
 }
 
-/* Samples never on the wire (length 0) are never matched; a sample over RM_MAX_LEN is refused. */
+/* Samples never on the wire (RM_ABSENT) are never matched; empty packets are a content; a
+ * sample over RM_MAX_LEN is refused. */
 static void test_absent_and_bad_plan(void)
 {
     static const uint32_t absent[] = {1, 2};
@@ -269,6 +275,19 @@ static void test_absent_and_bad_plan(void)
     CU_ASSERT_EQUAL(send(m, &p, 0, &dup), 3);
     CU_ASSERT_EQUAL(send(m, &p, 0, &dup), 4);
     CU_ASSERT_EQUAL(send(m, &p, 0, &dup), 4);
+    CU_ASSERT_EQUAL(dup, 1);
+    rm_free(m);
+
+    struct plan z = {.gen = G_ZLP};
+    m = make(&z, 10);
+    CU_ASSERT_EQUAL(rm_match(m, NULL, 0, &dup), 0);
+    CU_ASSERT_EQUAL(send(m, &z, 3, &dup), 3); /* 1 and 2 lost */
+    CU_ASSERT_EQUAL(rm_match(m, NULL, 0, &dup), 4);
+    CU_ASSERT_EQUAL(send(m, &z, 1, &dup), 1);  /* late */
+    CU_ASSERT_EQUAL(rm_match(m, NULL, 0, &dup), 6);
+    CU_ASSERT_EQUAL(rm_match(m, NULL, 0, &dup), 8);
+    CU_ASSERT_EQUAL(rm_match(m, NULL, 0, &dup), 2); /* the one left behind */
+    CU_ASSERT_EQUAL(rm_match(m, NULL, 0, &dup), 8);
     CU_ASSERT_EQUAL(dup, 1);
     rm_free(m);
 
@@ -339,6 +358,68 @@ static void test_crc_collision(void)
     rm_free(m);
 }
 
+static void plan_of(const char *yaml, struct sched *plan)
+{
+    struct scn_scenario *sc = malloc(sizeof *sc);
+    char err[SCN_ERR_MAX] = "";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    CU_ASSERT_EQUAL_FATAL(scn_parse("t.yaml", yaml, strlen(yaml), sc, err), 0);
+    CU_ASSERT_EQUAL_FATAL(sched_build(sc, plan, err), 0);
+    free(sc);
+}
+
+/* A plan's own bytes (sched_payload), every generator: each sample sent is itself, the samples
+ * the plan drops at the device are never matched; a usbsim-framed plan is refused. */
+static void test_from_sched(void)
+{
+    static const char *const gens[] = {"counter", "random",
+                                       "pattern, pattern: \"01 02 03\""};
+    for (size_t g = 0; g < 3; g++) {
+        char yaml[512];
+        snprintf(yaml, sizeof yaml, "name: r\nduration_ms: 1000\ndevice:\n  framing: raw\n"
+                 "  packet_size: 16\n  payload: {generator: %s}\n  events:\n"
+                 "    - {at_ms: 300, stall_ms: 100, mode: drop}\n"
+                 "    - {at_ms: 600, corrupt: 2}\n", gens[g]);
+        struct sched plan;
+        plan_of(yaml, &plan);
+        CU_ASSERT_TRUE(plan.raw);
+        char err[RM_ERR_MAX] = "";
+        struct rm *m = rm_from_sched(&plan, err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+        size_t dropped = 0, ok = 0;
+        int dup;
+        for (uint32_t s = 0; s < plan.n; s++) {
+            if (plan.samples[s].fate == SCHED_DROPPED) {
+                dropped++;
+                continue;
+            }
+            uint8_t b[RM_MAX_LEN];
+            size_t len = sched_payload(&plan, s, b, sizeof b);
+            CU_ASSERT_EQUAL(len, 16);
+            if (plan.samples[s].flags & PKT_F_CORRUPT) { /* as the device sends it */
+                for (size_t i = 0; i < len; i++)
+                    b[i] ^= 0xA5;
+                ok += rm_match(m, b, len, &dup) == -1;
+                continue;
+            }
+            ok += rm_match(m, b, len, &dup) == s && !dup;
+        }
+        CU_ASSERT_EQUAL(ok + dropped, plan.n);
+        CU_ASSERT_TRUE(dropped >= 9); /* the stall drops 10 samples at 100 Hz */
+        struct rm_stats st;
+        rm_stats(m, &st);
+        CU_ASSERT_EQUAL(st.unknown, 2);
+        rm_free(m);
+        sched_free(&plan);
+    }
+    struct sched plan;
+    plan_of("name: f\nduration_ms: 100\n", &plan);
+    char err[RM_ERR_MAX] = "";
+    CU_ASSERT_PTR_NULL(rm_from_sched(&plan, err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "framing is usbsim, not raw"));
+    sched_free(&plan);
+}
+
 /* The largest plan a scenario may have: built in O(n), each match a few binary searches. */
 static void test_large(void)
 {
@@ -378,6 +459,7 @@ int main(void)
         {"varying lengths", test_varying_lengths},
         {"absent samples, bad plan", test_absent_and_bad_plan},
         {"crc collision", test_crc_collision},
+        {"a plan's own bytes", test_from_sched},
         {"large", test_large},
         CU_TEST_INFO_NULL,
     };
