@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sim/packet.h"
+#include "sim/rawmatch.h"
 #include "sim/schedule.h"
 
 #define NS_PER_S 1000000000LL
@@ -870,4 +871,59 @@ int vfy_check(const struct scn_scenario *sc, const struct rec_run *run, struct v
     backlog(&c);
     drains(&c);
     return out->pass ? 0 : 1;
+}
+
+/* ---- a raw stream placed again ---- */
+
+struct intact {
+    const struct sched *plan;
+    const uint8_t *sent; /* per seq: 1 when the device log says sent intact */
+};
+
+static size_t intact_bytes(void *ctx, uint32_t seq, uint8_t *out, size_t cap)
+{
+    const struct intact *in = ctx;
+    return in->sent[seq] ? sched_payload(in->plan, seq, out, cap) : RM_ABSENT;
+}
+
+int vfy_raw_place(const struct scn_scenario *sc, struct rec_run *run, char *err, size_t len)
+{
+    struct sched plan;
+    char serr[SCN_ERR_MAX];
+    if (sched_build(sc, &plan, serr) != 0) {
+        snprintf(err, len, "%s", serr);
+        return -1;
+    }
+    uint8_t *sent = calloc(plan.n ? plan.n : 1, 1);
+    struct intact in = {.plan = &plan, .sent = sent};
+    char rerr[RM_ERR_MAX] = "out of memory";
+    struct rm *m = NULL;
+    if (sent) {
+        for (size_t k = 0; k < run->n_device; k++) {
+            const struct rec_device_row *d = &run->device[k];
+            if (d->seq < plan.n && d->fate != REC_DROPPED && !(d->flags & PKT_F_CORRUPT))
+                sent[d->seq] = 1;
+        }
+        m = plan.n < UINT32_MAX ? rm_new((uint32_t)plan.n, intact_bytes, &in, rerr) : NULL;
+    }
+    uint8_t *b = malloc(RM_MAX_LEN);
+    int rc = -1;
+    if (m && b) {
+        for (size_t i = 0; i < run->n_app; i++) {
+            uint32_t seq = run->app[i].seq;
+            size_t n = seq < plan.n ? sched_payload(&plan, seq, b, RM_MAX_LEN) : RM_ABSENT;
+            int dup;
+            int64_t again = n <= RM_MAX_LEN ? rm_match(m, b, n, &dup) : -1;
+            if (again >= 0)
+                run->app[i].seq = (uint32_t)again;
+        }
+        rc = 0;
+    } else {
+        snprintf(err, len, "%s", b ? rerr : "out of memory");
+    }
+    free(b);
+    rm_free(m);
+    free(sent);
+    sched_free(&plan);
+    return rc;
 }

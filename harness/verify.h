@@ -221,6 +221,16 @@ void vfy_apply_expect(const struct scn_scenario *sc, struct vfy_result *r);
 /* Passed, or failed as expected: what counts as success for an exit code. */
 bool vfy_ok(const struct vfy_result *r);
 void vfy_free(struct vfy_result *out);
+/* A raw stream (run->raw): the application identified each packet by place and content as it
+ * came, knowing only the plan; packets that look alike (a pattern generator, idle reports) were
+ * placed in order among the samples the plan sends. Once the device log is known, this places
+ * them again, in the same order, among the samples the device really sent intact (not dropped,
+ * not corrupted, produced): each application row's seq becomes the one sim/rawmatch.h picks for
+ * the plan's bytes of its seq with the device's real losses taken out. A row whose content the
+ * device sent under no other seq keeps its seq (the verdict then names it). Rows of a stream
+ * whose contents all differ keep their seqs. 0, or -1 with one line in err (the plan cannot be
+ * built, out of memory): the rows are then left as they were. */
+int vfy_raw_place(const struct scn_scenario *sc, struct rec_run *run, char *err, size_t len);
 /* a - b and a + b for times in ns, saturated to the int64 range: never a signed overflow. Every
  * difference of two record times here and in html_fig is taken with them. */
 int64_t vfy_sub_ns(int64_t a, int64_t b);

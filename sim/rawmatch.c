@@ -191,7 +191,8 @@ int64_t rm_match(struct rm *m, const uint8_t *b, size_t len, int *dup)
 static size_t plan_bytes(void *ctx, uint32_t seq, uint8_t *out, size_t cap)
 {
     const struct sched *s = ctx;
-    if (seq >= s->n || s->samples[seq].fate == SCHED_DROPPED)
+    if (seq >= s->n || s->samples[seq].fate == SCHED_DROPPED ||
+        (s->samples[seq].flags & PKT_F_CORRUPT))
         return RM_ABSENT;
     return sched_payload(s, seq, out, cap);
 }
