@@ -886,6 +886,16 @@ static size_t intact_bytes(void *ctx, uint32_t seq, uint8_t *out, size_t cap)
     return in->sent[seq] ? sched_payload(in->plan, seq, out, cap) : RM_ABSENT;
 }
 
+/* The seq a packet of seq's planned bytes is placed at among the intact ones (seq when none). */
+static int64_t again(struct rm *m, const struct sched *plan, uint8_t *b, int64_t seq)
+{
+    size_t n = (uint64_t)seq < plan->n ? sched_payload(plan, (uint32_t)seq, b, RM_MAX_LEN)
+                                       : RM_ABSENT;
+    int dup;
+    int64_t to = n <= RM_MAX_LEN ? rm_match(m, b, n, &dup) : -1;
+    return to >= 0 ? to : seq;
+}
+
 int vfy_raw_place(const struct scn_scenario *sc, struct rec_run *run, char *err, size_t len)
 {
     struct sched plan;
@@ -906,23 +916,24 @@ int vfy_raw_place(const struct scn_scenario *sc, struct rec_run *run, char *err,
         }
         m = plan.n < UINT32_MAX ? rm_new((uint32_t)plan.n, intact_bytes, &in, rerr) : NULL;
     }
+    struct rm *d = m ? rm_new((uint32_t)plan.n, intact_bytes, &in, rerr) : NULL;
     uint8_t *b = malloc(RM_MAX_LEN);
     int rc = -1;
-    if (m && b) {
-        for (size_t i = 0; i < run->n_app; i++) {
-            uint32_t seq = run->app[i].seq;
-            size_t n = seq < plan.n ? sched_payload(&plan, seq, b, RM_MAX_LEN) : RM_ABSENT;
-            int dup;
-            int64_t again = n <= RM_MAX_LEN ? rm_match(m, b, n, &dup) : -1;
-            if (again >= 0)
-                run->app[i].seq = (uint32_t)again;
-        }
+    if (m && d && b) {
+        /* The driver's rows with a seq (usbmon's, for --exec), then the application's: each in
+         * its own order. */
+        for (size_t i = 0; i < run->n_driver; i++)
+            if (run->driver[i].status == REC_ST_OK && run->driver[i].seq >= 0)
+                run->driver[i].seq = again(d, &plan, b, run->driver[i].seq);
+        for (size_t i = 0; i < run->n_app; i++)
+            run->app[i].seq = (uint32_t)again(m, &plan, b, run->app[i].seq);
         rc = 0;
     } else {
         snprintf(err, len, "%s", b ? rerr : "out of memory");
     }
     free(b);
     rm_free(m);
+    rm_free(d);
     free(sent);
     sched_free(&plan);
     return rc;
