@@ -482,6 +482,51 @@ static void test_raw_stream(void)
     rec_free(&r);
 }
 
+/* Alike packets placed by the application among the plan's samples are placed again among the
+ * ones the device really sent: a drop the plan did not foresee moves the labels after it. */
+static void test_raw_place(void)
+{
+    static const char *const yaml[] = {
+        "name: p\nduration_ms: 1000\ndevice: {framing: raw, packet_size: 4, payload: "
+        "{generator: pattern, pattern: \"01 02\"}}\n",
+        "name: c\nduration_ms: 1000\ndevice: {framing: raw, packet_size: 4}\n"};
+    for (int k = 0; k < 2; k++) {
+        struct scn_scenario sc;
+        char err[SCN_ERR_MAX];
+        CU_ASSERT_EQUAL_FATAL(scn_parse("t.yaml", yaml[k], strlen(yaml[k]), &sc, err), 0);
+        struct rec_run r;
+        raw_run(&r, 100);
+        r.device[5].fate = REC_DROPPED; /* the device's own, not in the plan */
+        r.device[5].drop = REC_DROP_FIFO;
+        r.device[5].produce_ns = 0;
+        /* the application got 99 packets; alike ones it labelled 0..98 by place */
+        memmove(&r.app[5], &r.app[6], 94 * sizeof r.app[0]); /* the times of 6..99 */
+        r.n_app = 99;
+        for (uint32_t i = 0; i < 99; i++)
+            r.app[i].seq = k == 0 ? i : i + (i >= 5);
+        char perr[256];
+        CU_ASSERT_EQUAL_FATAL(vfy_raw_place(&sc, &r, perr, sizeof perr), 0);
+        CU_ASSERT_EQUAL(r.app[4].seq, 4);
+        CU_ASSERT_EQUAL(r.app[5].seq, 6);
+        CU_ASSERT_EQUAL(r.app[98].seq, 99);
+        struct vfy_result v;
+        CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+        dump(&v);
+        CU_ASSERT_EQUAL(v.lost_accounted.device, 1);
+        vfy_free(&v);
+        /* a packet whose content the device sent under no other seq keeps its seq */
+        if (k == 1) {
+            r.app[5].seq = 5;
+            CU_ASSERT_EQUAL(vfy_raw_place(&sc, &r, perr, sizeof perr), 0);
+            CU_ASSERT_EQUAL(r.app[5].seq, 5);
+            CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+            CU_ASSERT_TRUE(HAS(INTEGRITY, "delivered but the device log says dropped: seq 5"));
+            vfy_free(&v);
+        }
+        rec_free(&r);
+    }
+}
+
 static void test_rate_bounds(void)
 {
     struct scn_scenario sc;
@@ -948,6 +993,7 @@ static CU_TestInfo tests[] = {
     {"reorder", test_reorder},
     {"corrupt packets", test_corrupt},
     {"a raw stream: unknown packets, latency from the device log", test_raw_stream},
+    {"a raw stream's alike packets placed again", test_raw_place},
     {"rate bounds, long-run and windows", test_rate_bounds},
     {"latency percentiles exact", test_latency_percentiles},
     {"a window discounts the device's own lateness", test_window_device_late},
