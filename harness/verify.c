@@ -92,6 +92,7 @@ void vfy_init(struct vfy_result *out, const struct scn_scenario *sc, const char 
     out->seed = sc->seed;
     out->time_scale = sc->time_scale > 0 ? sc->time_scale : 1.0;
     out->endpoint = scn_stream_ep(sc);
+    out->raw = sc->device.framing == SCN_FRAMING_RAW;
     out->pass = true;
     out->doorbells = out->wakeups = out->missed_wakeups = VFY_MISSING;
 }
