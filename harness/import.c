@@ -578,9 +578,9 @@ int imp_write_yaml(const struct imp_desc *d, const char *name, const char *rec_f
         }
     }
     fprintf(f, "  start: %s\n", d->start_on_request ? "on_request" : "immediate");
-    fprintf(f, "  replay: {file: ");
+    fprintf(f, "  framing: raw\n  replay: {file: ");
     yaml_string(f, rec_file);
-    fprintf(f, ", loop: false}\n"); /* framing: raw, once the device plays recordings */
+    fprintf(f, ", loop: false}\n");
     return ferror(f) ? -1 : 0;
 }
 

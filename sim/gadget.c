@@ -77,8 +77,14 @@ static void banner(const struct gadget_opts *o, const struct scn_scenario *sc,
     }
     if (o->quiet)
         return;
-    printf("usbsim gadget: '%s' (%04x:%04x, %u-byte packets) %s\n%s", sc->name, sc->device.vid,
-           sc->device.pid, sc->device.packet_size, w->where, w->how);
+    char what[SCN_MAX_PATH + 48];
+    if (sc->device.replay.file[0]) /* framing raw: the recording's packets, as long as recorded */
+        snprintf(what, sizeof what, "the packets of %s", sc->device.replay.file);
+    else
+        snprintf(what, sizeof what, "%u-byte %spackets", sc->device.packet_size,
+                 sc->device.framing == SCN_FRAMING_RAW ? "raw " : "");
+    printf("usbsim gadget: '%s' (%04x:%04x, %s) %s\n%s", sc->name, sc->device.vid,
+           sc->device.pid, what, w->where, w->how);
     fflush(stdout);
 }
 

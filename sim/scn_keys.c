@@ -144,7 +144,7 @@ static void names_list(const struct scnk_key *k, char *o, size_t n)
 /* What a key accepts, in words. */
 void scnk_allowed(const struct scnk_key *k, char *o, size_t n)
 {
-    char l[256];
+    char l[384]; /* the device mapping lists 27 keys */
     switch (k->type) {
     case SCNK_T_UINT:
         snprintf(o, n, "%s %llu..%llu%s", (k->flags & SCNK_POW2) ? "a power of two" : "an integer",

@@ -321,7 +321,7 @@ static int find_key(const struct scnk_table *t, const char *s, size_t n)
 static int map_done(struct ctx *c, const struct scnk_table *t, void *base, const char *what,
                     const struct scnk_seen *seen, yaml_mark_t map)
 {
-    char l[256];
+    char l[384];
     if (t->kind && t->kind(base, seen, mark_of(map), &c->f))
         return -1;
     for (int i = 0; i < t->n; i++) {
@@ -347,7 +347,7 @@ static int parse_map(struct ctx *c, const struct scnk_table *t, void *base, cons
 {
     struct scnk_seen seen[SCNK_MAX_KEYS] = {{0}};
     yaml_mark_t map = c->ev.start_mark;
-    char l[256], sh[SHOW_MAX + 4];
+    char l[384], sh[SHOW_MAX + 4];
     for (;;) {
         if (next(c))
             return -1;

@@ -416,6 +416,7 @@ static const char hid_yaml_body[] =
     "    - {request_type: 0xc0, request: 51, value: 0x0000, index: 0, reply: \"be ef\"}\n"
     "    - {request_type: 0x40, request: 1, value: 0x0001, index: 0, action: start}\n"
     "  start: on_request\n"
+    "  framing: raw\n"
     "  replay: {file: \"hid.rec\", loop: false}\n";
 
 /* The HID capture imported: the scenario's text exactly, and the recording's packets. */
@@ -690,7 +691,7 @@ static void test_no_enumeration(void)
                            "extra: \"\"}\n        - {address: 0x82, type: interrupt, max_packet: 2,"
                            " interval: 1, extra: \"\"}\n") != NULL);
     CU_ASSERT(strstr(text, "  stream_endpoint: 0x81\n  packet_size: 8\n  period_us: 8000\n") != NULL);
-    CU_ASSERT(strstr(text, "  replay: {file: \"late.rec\", loop: false}\n") != NULL);
+    CU_ASSERT(strstr(text, "  framing: raw\n  replay: {file: \"late.rec\", loop: false}\n") != NULL);
     free(text);
     struct rec_file r;
     char err[REC_FILE_ERR_MAX];

@@ -56,6 +56,7 @@ static void normalize(struct scn_scenario *s)
         repack(s, pool, &used, &s->device.control[i].reply);
     }
     s->device.replay.line = s->device.replay.col = 0;
+    repack(s, pool, &used, &s->device.payload.pattern);
     memcpy(s->device.bytes, pool, sizeof pool);
     s->device.n_bytes = used;
 }

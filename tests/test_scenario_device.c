@@ -1,4 +1,5 @@
-/* Tests of the scenario keys for the device's own descriptors (device.bcd_device ... replay):
+/* Tests of the scenario keys for the device's own descriptors (device.bcd_device ... replay,
+ * framing, payload):
  * what they load into, their defaults (a v1 file keeps its meaning), each loader error with its
  * exact line:col and message, and the write/parse round trip of every new key. Run from the repo
  * root. */
@@ -49,22 +50,22 @@ static void test_hid_example(void)
     CU_ASSERT_EQUAL(f->subclass, 1);
     CU_ASSERT_EQUAL(f->protocol, 1);
     CU_ASSERT_STRING_EQUAL(f->name, "Keyboard");
-    static const uint8_t hid[] = {0x09, 0x21, 0x11, 0x01, 0x00, 0x01, 0x22, 0x4f, 0x00};
+    static const uint8_t hid[] = {0x09, 0x21, 0x11, 0x01, 0x00, 0x01, 0x22, 0x3f, 0x00};
     CU_ASSERT_EQUAL_FATAL(f->extra.len, sizeof hid);
     CU_ASSERT(memcmp(scn_bytes_of(&s, &f->extra), hid, sizeof hid) == 0);
     CU_ASSERT_EQUAL_FATAL(f->n_eps, 1);
     CU_ASSERT_EQUAL(f->eps[0].address, 0x81);
-    CU_ASSERT_EQUAL(f->eps[0].max_packet, 32);
+    CU_ASSERT_EQUAL(f->eps[0].max_packet, 8);
     CU_ASSERT_EQUAL(f->eps[0].interval, 7);
     CU_ASSERT(f->eps[0].has_interval);
     CU_ASSERT_EQUAL(s.device.stream_endpoint, 0x81); /* the first IN endpoint */
-    CU_ASSERT_EQUAL_FATAL(s.device.n_control, 3);
+    CU_ASSERT_EQUAL_FATAL(s.device.n_control, 4);
     const struct scn_ctl *c = &s.device.control[0];
     CU_ASSERT_EQUAL(c->request_type, 0x81);
     CU_ASSERT_EQUAL(c->request, 6);
     CU_ASSERT(c->has_value && c->value == 0x2200);
     CU_ASSERT(c->has_index && c->index == 0);
-    CU_ASSERT_EQUAL(c->reply.len, 0x4f); /* the length the HID descriptor announces */
+    CU_ASSERT_EQUAL(c->reply.len, 0x3f); /* the length the HID descriptor announces */
     CU_ASSERT(s.device.control[1].reply.set && s.device.control[1].reply.len == 0);
     CU_ASSERT_FALSE(s.device.control[1].has_value);
 }
@@ -160,7 +161,108 @@ static const struct bad bad[] = {
      "5:47: stall: 'false' is not a known value; allowed: one of true"},
     {HEAD "  replay: {loop: true}\n",
      "4:11: missing required key 'file' in replay; required: file"},
+    /* framing, payload, replay */
+    {HEAD "  replay: {file: d.rec}\n  framing: usbsim\n",
+     "5:3: replay and framing: usbsim in one device; allowed: replay with framing: raw (or no "
+     "framing key): a recording plays its own bytes"},
+    {HEAD "  framing: usbsim\n  replay: {file: d.rec}\n",
+     "5:3: replay and framing: usbsim in one device; allowed: replay with framing: raw (or no "
+     "framing key): a recording plays its own bytes"},
+    {HEAD "  payload: {generator: random}\n",
+     "4:3: payload: given with framing usbsim (its packets carry packet.h's payload); allowed: "
+     "payload only with framing: raw"},
+    {HEAD "  replay: {file: d.rec}\n  payload: {generator: counter}\n",
+     "4:3: payload and replay in one device; allowed: one of them (with replay the bytes are the "
+     "recording's)"},
+    {HEAD "  framing: raw\n  payload: {generator: pattern}\n",
+     "5:12: generator: pattern without pattern; allowed: generator: pattern with pattern: \"hex "
+     "bytes\" (repeated to the packet's length)"},
+    {HEAD "  framing: raw\n  payload: {pattern: \"00 04\"}\n",
+     "5:13: pattern: given with generator counter; allowed: pattern only with generator: pattern"},
+    {HEAD "  framing: raw\n  payload: {generator: random, pattern: \"00\"}\n",
+     "5:32: pattern: given with generator random; allowed: pattern only with generator: pattern"},
+    {HEAD "  framing: raw\n  payload: {generator: pattern, pattern: \"\"}\n",
+     "4:3: pattern: \"\" has no byte; allowed: at least 1 byte"},
+    {HEAD "  packet_size: 8\n",
+     "4:3: packet_size: 8 is too small for framing usbsim (a 24-byte header and a 4-byte CRC); "
+     "allowed: 32..1024 with framing usbsim, 1..1024 with framing raw"},
+    {HEAD "  framing: raw\n  packet_size: 0\n",
+     "5:16: packet_size: 0 is out of range; allowed: an integer 1..1024"},
+    {HEAD "  framing: framed\n",
+     "4:12: framing: 'framed' is not a known value; allowed: one of usbsim, raw"},
+    {HEAD "  framing: raw\n  payload: {generator: noise}\n",
+     "5:24: generator: 'noise' is not a known value; allowed: one of counter, random, pattern"},
 };
+
+/* framing and payload: what they load into; replay without framing is raw. */
+static void test_framing_keys(void)
+{
+    static struct scn_scenario s;
+    char err[SCN_ERR_MAX] = "";
+    CU_ASSERT_EQUAL_FATAL(parse("name: t\nduration_ms: 1000\n", &s, err), 0);
+    CU_ASSERT_EQUAL(s.device.framing, SCN_FRAMING_USBSIM); /* v1: as it was */
+    CU_ASSERT_FALSE(s.device.has_framing || s.device.payload.has_generator);
+    CU_ASSERT_EQUAL(s.device.payload.generator, SCN_GEN_COUNTER);
+    CU_ASSERT_EQUAL_FATAL(parse(HEAD "  replay: {file: d.rec, loop: true}\n", &s, err), 0);
+    CU_ASSERT_EQUAL(s.device.framing, SCN_FRAMING_RAW);
+    CU_ASSERT(s.device.has_framing);
+    CU_ASSERT_EQUAL_FATAL(parse(HEAD "  framing: raw\n  packet_size: 1\n", &s, err), 0);
+    CU_ASSERT_EQUAL(s.device.framing, SCN_FRAMING_RAW);
+    CU_ASSERT_EQUAL(s.device.packet_size, 1);
+    CU_ASSERT_FALSE(s.device.payload.has_generator); /* counter by default */
+    CU_ASSERT_EQUAL_FATAL(parse(HEAD "  framing: raw\n  packet_size: 8\n  payload: {generator: "
+                                "pattern, pattern: \"00 00 04\"}\n", &s, err), 0);
+    CU_ASSERT_EQUAL(s.device.payload.generator, SCN_GEN_PATTERN);
+    const uint8_t *p = scn_bytes_of(&s, &s.device.payload.pattern);
+    CU_ASSERT_FATAL(p != NULL && s.device.payload.pattern.len == 3);
+    CU_ASSERT(p[0] == 0 && p[1] == 0 && p[2] == 4);
+    /* written back: loads the same (framing written as the loader resolved it) */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CU_ASSERT_FATAL(f != NULL);
+    CU_ASSERT_EQUAL(scn_write_yaml(&s, f), 0);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "  framing: raw\n  payload: {generator: pattern, pattern: "
+                                       "\"00 00 04\"}\n"));
+    static struct scn_scenario back;
+    CU_ASSERT_EQUAL(scn_parse("t.yaml", buf, len, &back, err), 0);
+    CU_ASSERT(back.device.framing == SCN_FRAMING_RAW && back.device.payload.pattern.len == 3);
+    free(buf);
+    /* usbsim framing is not written when absent: v1 files write back as they did */
+    CU_ASSERT_EQUAL_FATAL(parse("name: t\nduration_ms: 1000\n", &s, err), 0);
+    buf = NULL;
+    f = open_memstream(&buf, &len);
+    CU_ASSERT_FATAL(f != NULL);
+    scn_write_yaml(&s, f);
+    fclose(f);
+    CU_ASSERT_PTR_NULL(strstr(buf, "framing"));
+    CU_ASSERT_PTR_NULL(strstr(buf, "payload"));
+    free(buf);
+    /* built in code: replay without framing raw is refused by scn_check */
+    scn_defaults(&s);
+    snprintf(s.name, sizeof s.name, "code");
+    s.duration_ns = 1000000000LL;
+    snprintf(s.device.replay.file, sizeof s.device.replay.file, "d.rec");
+    CU_ASSERT_EQUAL(scn_check(&s, err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "(scenario):1:1: replay with framing usbsim; allowed: replay with "
+                                "framing raw (a recording plays its own bytes)");
+    s.device.framing = SCN_FRAMING_RAW;
+    s.device.has_framing = true;
+    CU_ASSERT_EQUAL(scn_check(&s, err), 0);
+}
+
+/* With replay the loader does not count samples from the period (sched_build counts them). */
+static void test_replay_not_counted_by_loader(void)
+{
+    static struct scn_scenario s;
+    char err[SCN_ERR_MAX] = "";
+    const char *t = "name: t\nduration_ms: 3600000\ndevice:\n  period_us: 10\n";
+    CU_ASSERT_EQUAL(parse(t, &s, err), -1); /* 3.6e8 samples */
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "allowed: at most 10000000"));
+    t = "name: t\nduration_ms: 3600000\ndevice:\n  period_us: 10\n  replay: {file: d.rec}\n";
+    CU_ASSERT_EQUAL(parse(t, &s, err), 0);
+}
 
 static void test_errors(void)
 {
@@ -358,6 +460,8 @@ static CU_TestInfo tests[] = {
     {"each loader error: exact line:col and message", test_errors},
     {"hex strings: too long, the pool full", test_too_long_and_pool},
     {"replay: the file must exist beside the scenario", test_replay_file},
+    {"framing and payload load; replay alone means raw", test_framing_keys},
+    {"replay: the loader leaves counting samples to the plan", test_replay_not_counted_by_loader},
     {"every new key survives write then load", test_round_trip},
     {"a struct built in code: the stream on the first IN endpoint", test_built_in_code},
     CU_TEST_INFO_NULL,

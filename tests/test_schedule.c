@@ -1,6 +1,8 @@
 /* Tests for sim/schedule: the steady timeline, determinism, jitter without drift, every gate
  * (hold stall with FIFO overflow, drop stall, halt, disconnect), burst numbering, corruption,
- * the counts adding up on random scenarios, window lookup, refusals and the printed plan. */
+ * the counts adding up on random scenarios, window lookup, refusals and the printed plan; framing
+ * raw: the generators' bytes (sched_payload), and replay (recordings written to a temporary
+ * folder): recorded times and bytes, loop, time scale, events on top, refusals. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,6 +472,333 @@ static void test_print(void)
     CU_ASSERT_STRING_EQUAL(sched_drop_name((enum sched_drop)42), "?");
 }
 
+
+/* ---- framing raw: generators ---- */
+
+static struct scn_scenario raw_gen(enum scn_generator g, uint32_t size, int64_t duration_ms)
+{
+    struct scn_scenario sc = base(duration_ms);
+    sc.device.framing = SCN_FRAMING_RAW;
+    sc.device.has_framing = true;
+    sc.device.payload.generator = g;
+    sc.device.payload.has_generator = true;
+    sc.device.packet_size = size;
+    return sc;
+}
+
+static void test_generator_counter(void)
+{
+    struct scn_scenario sc = raw_gen(SCN_GEN_COUNTER, 10, 700);
+    sc.device.period_ns = 10000; /* 10 us: 70000 samples, seq 0x010203 among them */
+    add_event(&sc, SCN_EV_BURST, 300, 0, 2, 0);
+    struct sched s;
+    build(&sc, &s);
+    CU_ASSERT_EQUAL(s.raw, 1);
+    CU_ASSERT_EQUAL(s.max_len, 10);
+    uint8_t b[16];
+    memset(b, 0xee, sizeof b);
+    CU_ASSERT_EQUAL(sched_payload(&s, 0x010203, b, sizeof b), 10);
+    const uint8_t want[16] = {0x03, 0x02, 0x01, 0x00, 0x03, 0x02, 0x01, 0x00, 0x03, 0x02,
+                              0xee, 0xee, 0xee, 0xee, 0xee, 0xee};
+    CU_ASSERT_EQUAL(memcmp(b, want, sizeof b), 0);
+    CU_ASSERT_EQUAL(sched_payload(&s, 5, b, 3), 10); /* the full length; 3 bytes written */
+    CU_ASSERT(b[0] == 5 && b[1] == 0 && b[2] == 0 && b[3] == 0x00);
+    CU_ASSERT_EQUAL(sched_payload(&s, 7, NULL, 0), 10);
+    /* a burst's packets carry their own seq */
+    size_t burst = 0;
+    while (burst < s.n && !(s.samples[burst].flags & PKT_F_BURST))
+        burst++;
+    CU_ASSERT_FATAL(burst < s.n);
+    CU_ASSERT_EQUAL(sched_payload(&s, (uint32_t)burst, b, sizeof b), 10);
+    CU_ASSERT(b[0] == (uint8_t)burst && b[1] == (uint8_t)(burst >> 8) &&
+              b[2] == (uint8_t)(burst >> 16) && b[4] == (uint8_t)burst);
+    CU_ASSERT_EQUAL(sched_payload(&s, (uint32_t)s.n, b, sizeof b), 0); /* not in the plan */
+    sched_free(&s);
+    /* seq 0x01020304 is past the largest plan (SCHED_MAX_SAMPLES): not in any plan */
+    CU_ASSERT(0x01020304u > SCHED_MAX_SAMPLES);
+}
+
+static void test_generator_random(void)
+{
+    struct scn_scenario sc = raw_gen(SCN_GEN_RANDOM, 100, 100);
+    sc.seed = 42;
+    struct sched a, b, c;
+    build(&sc, &a);
+    build(&sc, &b);
+    sc.seed = 43;
+    build(&sc, &c);
+    uint8_t x[100], y[100], z[100], w[100];
+    CU_ASSERT_EQUAL(sched_payload(&a, 3, x, sizeof x), 100);
+    CU_ASSERT_EQUAL(sched_payload(&b, 3, y, sizeof y), 100);
+    CU_ASSERT_EQUAL(sched_payload(&c, 3, z, sizeof z), 100);
+    CU_ASSERT_EQUAL(memcmp(x, y, sizeof x), 0);   /* deterministic */
+    CU_ASSERT_NOT_EQUAL(memcmp(x, z, sizeof x), 0); /* the seed changes it */
+    pkt_payload(42, 3, w, sizeof w);                 /* packet.h's payload bytes */
+    CU_ASSERT_EQUAL(memcmp(x, w, sizeof x), 0);
+    CU_ASSERT_EQUAL(sched_payload(&a, 4, y, sizeof y), 100);
+    CU_ASSERT_NOT_EQUAL(memcmp(x, y, sizeof x), 0); /* and the seq */
+    CU_ASSERT_EQUAL(sched_payload(&a, 3, y, 5), 100); /* a prefix when cut */
+    CU_ASSERT_EQUAL(memcmp(x, y, 5), 0);
+    sched_free(&a);
+    sched_free(&b);
+    sched_free(&c);
+}
+
+static void test_generator_pattern(void)
+{
+    struct scn_scenario sc = raw_gen(SCN_GEN_PATTERN, 8, 100);
+    const uint8_t pat[3] = {0xaa, 0x00, 0x04};
+    CU_ASSERT_FATAL(scn_bytes_add(&sc, &sc.device.payload.pattern, pat, sizeof pat) == 0);
+    struct sched s;
+    build(&sc, &s);
+    sc.device.payload.pattern.off = 0; /* the plan keeps its own copy */
+    memset(sc.device.bytes, 0, sizeof sc.device.bytes);
+    uint8_t b[8];
+    const uint8_t want[8] = {0xaa, 0x00, 0x04, 0xaa, 0x00, 0x04, 0xaa, 0x00};
+    for (uint32_t seq = 0; seq < s.n; seq++) {
+        CU_ASSERT_EQUAL(sched_payload(&s, seq, b, sizeof b), 8);
+        CU_ASSERT_EQUAL(memcmp(b, want, sizeof b), 0);
+    }
+    sched_free(&s);
+    /* usbsim framing: the bytes are pkt_encode's */
+    sc = base(100);
+    build(&sc, &s);
+    CU_ASSERT_EQUAL(s.raw, 0);
+    CU_ASSERT_EQUAL(s.max_len, 112);
+    CU_ASSERT_EQUAL(sched_payload(&s, 0, b, sizeof b), 0);
+    sched_free(&s);
+}
+
+/* ---- framing raw: replay ---- */
+
+static char rec_dir[64];
+
+/* Writes text to rec_dir/name. */
+static void put_file(const char *name, const char *text)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/%s", rec_dir, name);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A replay of rec_dir/name by a scenario file in rec_dir. */
+static struct scn_scenario replay_of(const char *name, int64_t duration_ms, int loop)
+{
+    struct scn_scenario sc = base(duration_ms);
+    snprintf(sc.file, sizeof sc.file, "%s/s.yaml", rec_dir);
+    snprintf(sc.device.replay.file, sizeof sc.device.replay.file, "%s", name);
+    sc.device.replay.loop = (uint8_t)loop;
+    sc.device.replay.has_loop = true;
+    sc.device.framing = SCN_FRAMING_RAW;
+    sc.device.has_framing = true;
+    return sc;
+}
+
+/* Three stream packets (2, 3 and 0 bytes) and one of another endpoint. */
+static const char *const rec3 = "# usbsim recording 1\n"
+                                "1000 0x81 0102\n"
+                                "2000 0x82 ffff\n"
+                                "4000 0x81 030405\n"
+                                "7000 0x81 -\n";
+
+static int setup_recs(void)
+{
+    snprintf(rec_dir, sizeof rec_dir, "/tmp/usbsim-sched-XXXXXX");
+    return mkdtemp(rec_dir) ? 0 : -1;
+}
+
+static void test_replay_times_and_bytes(void)
+{
+    put_file("three.rec", rec3);
+    struct scn_scenario sc = replay_of("three.rec", 100, 0);
+    struct sched s;
+    build(&sc, &s);
+    CU_ASSERT_EQUAL_FATAL(s.n, 3); /* 0x82's packet is not played */
+    CU_ASSERT_EQUAL(s.raw, 1);
+    CU_ASSERT_EQUAL(s.max_len, 3);
+    const int64_t t[3] = {1000, 4000, 7000};
+    const size_t len[3] = {2, 3, 0};
+    for (size_t k = 0; k < 3; k++) {
+        CU_ASSERT_EQUAL(s.samples[k].due_ns, t[k] * 1000);
+        CU_ASSERT_EQUAL(s.samples[k].fate, SCHED_SENT);
+        CU_ASSERT_EQUAL(sched_payload(&s, (uint32_t)k, NULL, 0), len[k]);
+    }
+    uint8_t b[8] = {0};
+    CU_ASSERT_EQUAL(sched_payload(&s, 1, b, sizeof b), 3);
+    CU_ASSERT(b[0] == 3 && b[1] == 4 && b[2] == 5);
+    CU_ASSERT_EQUAL(sched_payload(&s, 1, b, 1), 3);
+    CU_ASSERT_EQUAL(sched_payload(&s, 3, b, sizeof b), 0);
+    CU_ASSERT_EQUAL(s.end_ns, 100 * MS);
+    CU_ASSERT_EQUAL(check_invariants(&s), 0);
+    int lines;
+    char *csv = print_plan(&s, 1, &lines); /* raw: a len column */
+    CU_ASSERT_EQUAL(strncmp(csv, "seq,due_us,send_us,fate,drop,flags,len\n"
+                                 "0,1000.000,1000.000,sent,none,-,2\n", 73), 0);
+    free(csv);
+    sched_free(&s);
+    /* the duration cuts it: nominal times before it */
+    sc.duration_ns = 7 * MS;
+    build(&sc, &s);
+    CU_ASSERT_EQUAL(s.n, 2);
+    sched_free(&s);
+    /* time scale 2: every recorded time halved */
+    sc = replay_of("three.rec", 100, 0);
+    scn_time_scale(&sc, 2);
+    build(&sc, &s);
+    CU_ASSERT_EQUAL_FATAL(s.n, 3);
+    for (size_t k = 0; k < 3; k++)
+        CU_ASSERT_EQUAL(s.samples[k].due_ns, t[k] * 500);
+    CU_ASSERT_EQUAL(s.end_ns, 50 * MS);
+    sched_free(&s);
+    /* an absolute path as is; a scenario without a file: the path as given */
+    char abs[128];
+    snprintf(abs, sizeof abs, "%s/three.rec", rec_dir);
+    sc = replay_of(abs, 100, 0);
+    sc.file[0] = '\0';
+    build(&sc, &s);
+    CU_ASSERT_EQUAL(s.n, 3);
+    sched_free(&s);
+}
+
+static void test_replay_loop(void)
+{
+    put_file("three.rec", rec3);
+    /* stream packets at 1, 4, 7 ms: span 6 ms, mean interval 3 ms, a round of 9 ms */
+    struct scn_scenario sc = replay_of("three.rec", 30, 1);
+    struct sched s;
+    build(&sc, &s);
+    const int64_t want[] = {1, 4, 7, 10, 13, 16, 19, 22, 25, 28};
+    CU_ASSERT_EQUAL_FATAL(s.n, sizeof want / sizeof want[0]);
+    for (size_t k = 0; k < s.n; k++) {
+        CU_ASSERT_EQUAL(s.samples[k].due_ns, want[k] * MS);
+        CU_ASSERT_EQUAL(sched_payload(&s, (uint32_t)k, NULL, 0), (size_t)(k % 3 == 0   ? 2
+                                                                         : k % 3 == 1 ? 3
+                                                                                      : 0));
+    }
+    sched_free(&s);
+    /* at time scale 2 */
+    scn_time_scale(&sc, 2);
+    build(&sc, &s);
+    CU_ASSERT_EQUAL_FATAL(s.n, sizeof want / sizeof want[0]);
+    for (size_t k = 0; k < s.n; k++)
+        CU_ASSERT_EQUAL(s.samples[k].due_ns, want[k] * MS / 2);
+    sched_free(&s);
+    /* one packet: a round is one period (10 ms by default) */
+    put_file("one.rec", "# usbsim recording 1\n0 0x81 aa\n");
+    sc = replay_of("one.rec", 35, 1);
+    build(&sc, &s);
+    CU_ASSERT_EQUAL_FATAL(s.n, 4);
+    for (size_t k = 0; k < s.n; k++)
+        CU_ASSERT_EQUAL(s.samples[k].due_ns, (int64_t)k * 10 * MS);
+    sched_free(&s);
+    sc.device.replay.loop = 0;
+    build(&sc, &s);
+    CU_ASSERT_EQUAL(s.n, 1); /* without loop: once */
+    sched_free(&s);
+}
+
+static void test_replay_with_events(void)
+{
+    put_file("ten.rec", "# usbsim recording 1\n0 0x81 00\n10000 0x81 0101\n20000 0x81 020202\n"
+                        "30000 0x81 03\n40000 0x81 04\n50000 0x81 05\n60000 0x81 06\n"
+                        "70000 0x81 07\n80000 0x81 08\n90000 0x81 09\n");
+    struct scn_scenario sc = replay_of("ten.rec", 100, 0);
+    sc.seed = 9;
+    sc.device.jitter = (struct scn_dist){.kind = SCN_DIST_UNIFORM, .max_ns = 2 * MS};
+    add_event(&sc, SCN_EV_STALL, 35, 20, 0, SCN_STALL_HOLD); /* 40, 50 held to 55 */
+    add_event(&sc, SCN_EV_BURST, 25, 0, 2, 0);              /* after 20 (its bytes) */
+    add_event(&sc, SCN_EV_CORRUPT, 75, 0, 1, 0);
+    struct sched s;
+    build(&sc, &s);
+    CU_ASSERT_EQUAL_FATAL(s.n, 12);
+    CU_ASSERT_EQUAL(check_invariants(&s), 0);
+    /* the jitter: the same draws as a synthetic plan, on the recorded times */
+    struct rng r;
+    rng_seed(&r, rng_derive(9, RNG_TAG_JITTER));
+    int64_t prev = INT64_MIN;
+    size_t k = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        const struct sched_sample *x = &s.samples[i];
+        if (x->flags & PKT_F_BURST) {
+            CU_ASSERT_EQUAL(x->due_ns, 25 * MS);
+            uint8_t b[4];
+            CU_ASSERT_EQUAL(sched_payload(&s, x->seq, b, sizeof b), 3); /* a copy of 02 02 02 */
+            CU_ASSERT(b[0] == 2 && b[2] == 2);
+            continue;
+        }
+        int64_t due = (int64_t)k * 10 * MS + rng_dist_ns(&r, &sc.device.jitter);
+        due = prev = due < prev ? prev : due;
+        CU_ASSERT_EQUAL(x->due_ns, due);
+        uint8_t b[4];
+        CU_ASSERT_EQUAL(sched_payload(&s, x->seq, b, sizeof b), k == 1 ? 2 : k == 2 ? 3 : 1);
+        CU_ASSERT_EQUAL(b[0], (uint8_t)k);
+        k++;
+    }
+    CU_ASSERT_EQUAL(k, 10);
+    CU_ASSERT_EQUAL(s.burst, 2);
+    CU_ASSERT_EQUAL(s.held, 2);
+    CU_ASSERT_EQUAL(s.samples[6].fate, SCHED_HELD); /* 0, 10, 20, b, b, 30, 40 */
+    CU_ASSERT_EQUAL(s.samples[6].send_ns, 55 * MS);
+    CU_ASSERT_EQUAL(s.corrupt, 1);
+    CU_ASSERT(s.samples[10].flags & PKT_F_CORRUPT); /* the first to leave at or after 75 ms: 80 */
+    sched_free(&s);
+}
+
+static void test_replay_refusals(void)
+{
+    char err[SCN_ERR_MAX], want[SCN_ERR_MAX];
+    struct sched s;
+    put_file("empty.rec", "# usbsim recording 1\n# nothing\n");
+    struct scn_scenario sc = replay_of("empty.rec", 100, 0);
+    CU_ASSERT_EQUAL(sched_build(&sc, &s, err), -1);
+    snprintf(want, sizeof want, "%s/empty.rec: the recording has no packet; allowed: a recording "
+             "with packets on the stream endpoint 0x81", rec_dir);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    CU_ASSERT_PTR_NULL(s.samples);
+    CU_ASSERT_PTR_NULL(s.rec);
+
+    put_file("other.rec", "# usbsim recording 1\n0 0x82 01\n");
+    sc = replay_of("other.rec", 100, 0);
+    CU_ASSERT_EQUAL(sched_build(&sc, &s, err), -1);
+    snprintf(want, sizeof want, "%s/other.rec: no packet on the stream endpoint 0x81; allowed: a "
+             "recording with packets on it (the other endpoints' are not played)", rec_dir);
+    CU_ASSERT_STRING_EQUAL(err, want);
+
+    char big[2 * 1025 + 64];
+    int n = snprintf(big, sizeof big, "# usbsim recording 1\n0 0x81 01\n5 0x81 ");
+    for (int i = 0; i < 1025; i++)
+        n += snprintf(big + n, sizeof big - (size_t)n, "ab");
+    snprintf(big + n, sizeof big - (size_t)n, "\n");
+    put_file("big.rec", big);
+    sc = replay_of("big.rec", 100, 0);
+    CU_ASSERT_EQUAL(sched_build(&sc, &s, err), -1);
+    snprintf(want, sizeof want, "%s/big.rec: packet 2 (at 5 us) on the stream endpoint 0x81 is "
+             "1025 bytes; allowed: at most 1024 bytes a packet", rec_dir);
+    CU_ASSERT_STRING_EQUAL(err, want);
+
+    sc = replay_of("missing.rec", 100, 0);
+    err[0] = '\0';
+    CU_ASSERT_EQUAL(sched_build(&sc, &s, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "missing.rec"));
+
+    put_file("one.rec", "# usbsim recording 1\n0 0x81 aa\n");
+    sc = replay_of("one.rec", 3600000, 1); /* a packet every 100 us for an hour: 3.6e7 */
+    sc.device.period_ns = 100000;
+    CU_ASSERT_EQUAL(sched_build(&sc, &s, err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "the plan has more than 10000000 samples (the recording played in "
+                           "a loop for duration_ms, plus burst packets); allowed: at most "
+                           "10000000: shorten duration_ms or set loop: false");
+    CU_ASSERT_PTR_NULL(s.samples);
+
+    sc = replay_of("one.rec", 100, 0);
+    sc.device.framing = SCN_FRAMING_USBSIM;
+    CU_ASSERT_EQUAL(sched_build(&sc, &s, err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "replay with framing usbsim; allowed: replay with framing raw");
+}
+
 static CU_TestInfo tests[] = {
     {"steady 1 s", test_steady},
     {"deterministic", test_deterministic},
@@ -485,10 +814,24 @@ static CU_TestInfo tests[] = {
     {"window lookup", test_window_at},
     {"refusals", test_refusals},
     {"printed plan", test_print},
+    {"raw: the counter generator's bytes", test_generator_counter},
+    {"raw: the random generator, deterministic and seeded", test_generator_random},
+    {"raw: the pattern generator; usbsim framing has no bytes here", test_generator_pattern},
+    {"replay: recorded times and bytes, duration, time scale, paths", test_replay_times_and_bytes},
+    {"replay: loop, at time scale 2, a one-packet recording", test_replay_loop},
+    {"replay: jitter, stall, burst and corrupt on top", test_replay_with_events},
+    {"replay: refusals with one clear line", test_replay_refusals},
     CU_TEST_INFO_NULL,
 };
 
 int main(void)
 {
-    return cu_main("schedule", tests);
+    if (setup_recs() != 0)
+        return 1;
+    int rc = cu_main("schedule", tests);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", rec_dir);
+    if (system(cmd) != 0)
+        rc = rc ? rc : 1;
+    return rc;
 }

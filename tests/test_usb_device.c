@@ -1,7 +1,9 @@
 /* Tests of sim/usb_device: descriptor bytes, standard requests, and the runtime (FIFO, halt,
- * disconnect, corruption, log) driven by a fake clock. */
+ * disconnect, corruption, log) driven by a fake clock; framing raw: a generator's and a
+ * recording's bytes and lengths, a corrupt packet's bytes changed. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sim/packet.h"
 #include "sim/usb_device.h"
@@ -289,6 +291,94 @@ static void test_stall_hold_gates(void)
     usbdev_free(u);
 }
 
+
+/* Reads one raw IN packet at time t into buf; its length, or -1 (NAK), -2 (STALL), -4 (overflow). */
+static long read_raw(struct usbdev *u, int64_t t, uint8_t *buf, size_t cap)
+{
+    size_t len;
+    enum usbdev_in r = usbdev_in_request(u, t, buf, cap, &len);
+    return r == USBDEV_IN_READY ? (long)len : r == USBDEV_IN_NAK ? -1 : r == USBDEV_IN_STALL ? -2
+                                                                                         : -4;
+}
+
+static void test_raw_generator(void)
+{
+    struct usbdev *u = make("name: t\nduration_ms: 50\ndevice:\n  framing: raw\n  packet_size: 6\n"
+                            "  payload: {generator: counter}\n  events:\n"
+                            "    - {at_ms: 20, corrupt: 1}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+    CU_ASSERT_EQUAL(usbdev_last_sent(u), -1);
+    configure(u);
+    uint8_t b[PKT_MAX_SIZE];
+    for (long k = 0; k < 5; k++) {
+        CU_ASSERT_EQUAL(read_raw(u, T0 + k * 10 * MS, b, sizeof b), 6);
+        CU_ASSERT_EQUAL(usbdev_last_sent(u), k);
+        uint8_t want[6] = {(uint8_t)k, 0, 0, 0, (uint8_t)k, 0};
+        if (k == 2) /* corrupt: every byte XOR 0xa5 */
+            for (int i = 0; i < 6; i++)
+                want[i] ^= USBDEV_RAW_CORRUPT;
+        CU_ASSERT_EQUAL(memcmp(b, want, 6), 0);
+    }
+    uint16_t flags;
+    CU_ASSERT_EQUAL(usbdev_fate_of(u, 2, NULL, &flags), USBDEV_FATE_SENT);
+    CU_ASSERT_TRUE(flags & PKT_F_CORRUPT); /* the log says it, the packet does not */
+    usbdev_free(u);
+    /* a buffer smaller than the packet: OVERFLOW, the packet stays */
+    u = make("name: t\nduration_ms: 50\ndevice:\n  framing: raw\n  packet_size: 6\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+    configure(u);
+    CU_ASSERT_EQUAL(read_raw(u, T0, b, 5), -4);
+    CU_ASSERT_EQUAL(read_raw(u, T0, b, 6), 6);
+    CU_ASSERT_EQUAL(usbdev_last_sent(u), 0);
+    /* the descriptor's wMaxPacketSize is packet_size, as with usbsim framing */
+    CU_ASSERT_EQUAL(usbdev_descriptor(u, 2, 0, b, sizeof b), 25);
+    CU_ASSERT_EQUAL(b[18 + 4], 6);
+    usbdev_free(u);
+}
+
+static void test_raw_replay(void)
+{
+    char dir[] = "/tmp/usbsim-dev-XXXXXX", path[96], yaml[96];
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/dev.rec", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    /* bulk: 700 bytes (over the 512-byte max packet), 1 byte, 0 bytes, 2 bytes */
+    fputs("# usbsim recording 1\n0 0x81 ", f);
+    for (int i = 0; i < 700; i++)
+        fprintf(f, "%02x", i & 0xff);
+    fputs("\n10000 0x81 7f\n20000 0x81 -\n30000 0x81 0102\n", f);
+    fclose(f);
+    snprintf(yaml, sizeof yaml, "%s/s.yaml", dir);
+    const char *text = "name: t\nduration_ms: 40\ndevice:\n  endpoint: bulk\n"
+                       "  replay: {file: dev.rec}\n  events:\n    - {at_ms: 25, corrupt: 1}\n";
+    struct scn_scenario sc;
+    char err[SCN_ERR_MAX];
+    CU_ASSERT_EQUAL_FATAL(scn_parse(yaml, text, strlen(text), &sc, err), 0);
+    CU_ASSERT_EQUAL(sc.device.framing, SCN_FRAMING_RAW);
+    struct usbdev *u = usbdev_new(&sc, err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+    CU_ASSERT_EQUAL(usbdev_sched(u)->max_len, 700);
+    configure(u);
+    uint8_t b[PKT_MAX_SIZE];
+    CU_ASSERT_EQUAL(read_raw(u, T0, b, 699), -4);
+    CU_ASSERT_EQUAL(read_raw(u, T0, b, sizeof b), 700); /* one transfer, over max packet */
+    int same = 0;
+    for (int i = 0; i < 700; i++)
+        same += b[i] == (uint8_t)i;
+    CU_ASSERT_EQUAL(same, 700);
+    CU_ASSERT_EQUAL(read_raw(u, T0 + 10 * MS, b, sizeof b), 1);
+    CU_ASSERT_EQUAL(b[0], 0x7f);
+    CU_ASSERT_EQUAL(read_raw(u, T0 + 20 * MS, b, sizeof b), 0); /* a zero-length packet */
+    CU_ASSERT_EQUAL(usbdev_last_sent(u), 2);
+    CU_ASSERT_EQUAL(read_raw(u, T0 + 30 * MS, b, sizeof b), 2);
+    CU_ASSERT(b[0] == (0x01 ^ USBDEV_RAW_CORRUPT) && b[1] == (0x02 ^ USBDEV_RAW_CORRUPT));
+    CU_ASSERT_EQUAL(usbdev_stats(u)->sent, 4);
+    usbdev_free(u);
+    remove(path);
+    rmdir(dir);
+}
+
 static CU_TestInfo tests[] = {
     {"device and string descriptors", test_device_descriptor},
     {"configuration descriptor, interrupt", test_config_descriptor_interrupt},
@@ -300,6 +390,8 @@ static CU_TestInfo tests[] = {
     {"disconnect loses the FIFO", test_disconnect_loses_fifo},
     {"corrupt sample and the log", test_corrupt_and_log},
     {"hold stall gates the endpoint", test_stall_hold_gates},
+    {"framing raw: a generator's bytes, a corrupt one changed, overflow", test_raw_generator},
+    {"framing raw: a replayed recording's packets, their lengths", test_raw_replay},
     CU_TEST_INFO_NULL,
 };
 

@@ -53,8 +53,8 @@ static const uint8_t hid_dev[18] = {0x12, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x
 static const uint8_t hid_cfg[34] = {
     0x09, 0x02, 0x22, 0x00, 0x01, 0x01, 0x00, 0x80, 0x32,       /* configuration */
     0x09, 0x04, 0x00, 0x00, 0x01, 0x03, 0x01, 0x01, 0x04,       /* interface 0: HID boot keyboard */
-    0x09, 0x21, 0x11, 0x01, 0x00, 0x01, 0x22, 0x4f, 0x00,       /* HID descriptor */
-    0x07, 0x05, 0x81, 0x03, 0x20, 0x00, 0x07};                  /* 0x81 interrupt, 32 B, 8 ms */
+    0x09, 0x21, 0x11, 0x01, 0x00, 0x01, 0x22, 0x3f, 0x00,       /* HID descriptor */
+    0x07, 0x05, 0x81, 0x03, 0x08, 0x00, 0x07};                  /* 0x81 interrupt, 8 B, 8 ms */
 
 static void test_hid_descriptors(void)
 {
@@ -75,7 +75,7 @@ static void test_hid_descriptors(void)
     /* The report descriptor through the control table, whole and cut to wLength. */
     size_t n;
     CU_ASSERT_EQUAL(ctrl(u, 0, 0x81, 6, 0x2200, 0, 0xff, b, &n), USBDEV_CTRL_OK);
-    CU_ASSERT_EQUAL(n, 0x4f);
+    CU_ASSERT_EQUAL(n, 0x3f);
     CU_ASSERT(memcmp(b, scn_bytes_of(&sc, &sc.device.control[0].reply), n) == 0);
     CU_ASSERT_EQUAL(ctrl(u, 0, 0x81, 6, 0x2200, 0, 10, b, &n), USBDEV_CTRL_OK);
     CU_ASSERT_EQUAL(n, 10);
@@ -307,7 +307,7 @@ static void test_usbip_descriptors(void)
     CU_ASSERT(len == sizeof hid_cfg && memcmp(got, hid_cfg, sizeof hid_cfg) == 0);
     uint8_t r[8] = {0x81, 6, 0x00, 0x22, 0, 0, 0xff, 0}; /* the HID report descriptor */
     CU_ASSERT_EQUAL(urb_ctrl_in(&p, r, 0xff, got, &len), 0);
-    CU_ASSERT_EQUAL(len, 0x4f);
+    CU_ASSERT_EQUAL(len, 0x3f);
     CU_ASSERT(memcmp(got, scn_bytes_of(&sc, &sc.device.control[0].reply), len) == 0);
     uint8_t x[8] = {0xc0, 0x33, 0, 0, 0, 0, 4, 0}; /* not in the table: stall */
     CU_ASSERT_EQUAL(urb_ctrl_in(&p, x, 4, got, &len), -32);
