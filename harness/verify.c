@@ -911,8 +911,12 @@ int vfy_raw_place(const struct scn_scenario *sc, struct rec_run *run, char *err,
     struct rm *m = NULL;
     if (sent) {
         for (size_t k = 0; k < run->n_device; k++) {
-            const struct rec_device_row *d = &run->device[k];
-            if (d->seq < plan.n && d->fate != REC_DROPPED && !(d->flags & PKT_F_CORRUPT))
+            struct rec_device_row *d = &run->device[k];
+            if (d->seq >= plan.n || d->fate == REC_DROPPED)
+                continue;
+            if ((d->flags & PKT_F_CORRUPT) && sched_payload(&plan, d->seq, NULL, 0) == 0)
+                d->flags &= (uint16_t)~PKT_F_CORRUPT; /* empty: no byte changed, nothing to detect */
+            if (!(d->flags & PKT_F_CORRUPT))
                 sent[d->seq] = 1;
         }
         m = plan.n < UINT32_MAX ? rm_new((uint32_t)plan.n, intact_bytes, &in, rerr) : NULL;

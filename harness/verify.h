@@ -227,7 +227,9 @@ void vfy_free(struct vfy_result *out);
  * them again, in the same order, among the samples the device really sent intact (not dropped,
  * not corrupted, produced): each application row's seq becomes the one sim/rawmatch.h picks for
  * the plan's bytes of its seq with the device's real losses taken out; so does each driver row
- * with status ok and a seq (usbmon's, for --exec), in the driver log's own order. A row whose content the
+ * with status ok and a seq (usbmon's, for --exec), in the driver log's own order. A corrupted
+ * sample of no bytes went out unchanged (no byte to change): its device row loses the corrupt
+ * flag (there was nothing to detect). A row whose content the
  * device sent under no other seq keeps its seq (the verdict then names it). Rows of a stream
  * whose contents all differ keep their seqs. 0, or -1 with one line in err (the plan cannot be
  * built, out of memory): the rows are then left as they were. */

@@ -191,10 +191,11 @@ int64_t rm_match(struct rm *m, const uint8_t *b, size_t len, int *dup)
 static size_t plan_bytes(void *ctx, uint32_t seq, uint8_t *out, size_t cap)
 {
     const struct sched *s = ctx;
-    if (seq >= s->n || s->samples[seq].fate == SCHED_DROPPED ||
-        (s->samples[seq].flags & PKT_F_CORRUPT))
+    if (seq >= s->n || s->samples[seq].fate == SCHED_DROPPED)
         return RM_ABSENT;
-    return sched_payload(s, seq, out, cap);
+    size_t len = sched_payload(s, seq, out, cap);
+    /* a corrupted sample's bytes are changed on the way (an empty one has none to change) */
+    return (s->samples[seq].flags & PKT_F_CORRUPT) && len > 0 ? RM_ABSENT : len;
 }
 
 struct rm *rm_from_sched(const struct sched *s, char err[RM_ERR_MAX])

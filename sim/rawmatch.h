@@ -58,7 +58,7 @@ struct rm_stats {
 struct rm *rm_new(uint32_t n, rm_get_fn get, void *ctx, char err[RM_ERR_MAX]);
 /* The matcher of a plan whose framing is raw: each sample's bytes are sched_payload's; a sample
  * the plan drops at the device is never on the wire, nor is one it corrupts (its bytes are
- * changed on the way: it can only be unknown). sched must outlive the matcher. NULL with
+ * changed on the way: it can only be unknown), unless it is empty (no byte to change). sched must outlive the matcher. NULL with
  * one line in err when the plan is not raw, or as rm_new. */
 struct rm *rm_from_sched(const struct sched *s, char err[RM_ERR_MAX]);
 /* The seq packet b[0..len) is (see the top), or -1; *dup is set to 1 for a duplicate, else 0. */

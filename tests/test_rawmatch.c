@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sim/packet.h"
 #include "sim/rawmatch.h"
@@ -420,6 +421,43 @@ static void test_from_sched(void)
     sched_free(&plan);
 }
 
+/* A replayed recording with empty packets: a corrupted empty one goes out as it is (no byte to
+ * change) and is itself; a corrupted one with bytes is never matched. */
+static void test_from_replay(void)
+{
+    char dir[] = "/tmp/usbsim-rm-XXXXXX", rec[96], yaml[512];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(rec, sizeof rec, "%s/d.rec", dir);
+    FILE *f = fopen(rec, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("# usbsim recording 1\n0 0x81 -\n10000 0x81 0102\n20000 0x81 -\n30000 0x81 0102\n"
+          "40000 0x81 03\n", f);
+    fclose(f);
+    snprintf(yaml, sizeof yaml, "name: rp\nduration_ms: 50\ndevice:\n  framing: raw\n"
+             "  replay: {file: %s}\n  events:\n    - {at_ms: 0, corrupt: 2}\n", rec);
+    struct sched plan;
+    plan_of(yaml, &plan);
+    CU_ASSERT_EQUAL_FATAL(plan.n, 5);
+    CU_ASSERT(plan.samples[0].flags & PKT_F_CORRUPT);
+    CU_ASSERT(plan.samples[1].flags & PKT_F_CORRUPT);
+    char err[RM_ERR_MAX];
+    struct rm *m = rm_from_sched(&plan, err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    int dup;
+    static const uint8_t x[] = {0x01 ^ 0xA5, 0x02 ^ 0xA5}, ab[] = {1, 2}, c[] = {3};
+    CU_ASSERT_EQUAL(rm_match(m, NULL, 0, &dup), 0); /* corrupted, but empty: unchanged */
+    CU_ASSERT_EQUAL(rm_match(m, x, 2, &dup), -1);   /* corrupted: unknown */
+    CU_ASSERT_EQUAL(rm_match(m, NULL, 0, &dup), 2);
+    CU_ASSERT_EQUAL(rm_match(m, ab, 2, &dup), 3);   /* never 1: its bytes were changed */
+    CU_ASSERT_EQUAL(rm_match(m, c, 1, &dup), 4);
+    CU_ASSERT_EQUAL(rm_match(m, ab, 2, &dup), 3);
+    CU_ASSERT_EQUAL(dup, 1);
+    rm_free(m);
+    sched_free(&plan);
+    unlink(rec);
+    rmdir(dir);
+}
+
 /* The largest plan a scenario may have: built in O(n), each match a few binary searches. */
 static void test_large(void)
 {
@@ -460,6 +498,7 @@ int main(void)
         {"absent samples, bad plan", test_absent_and_bad_plan},
         {"crc collision", test_crc_collision},
         {"a plan's own bytes", test_from_sched},
+        {"a replayed recording, empty packets", test_from_replay},
         {"large", test_large},
         CU_TEST_INFO_NULL,
     };

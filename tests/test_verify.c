@@ -1,6 +1,7 @@
 /* Tests of harness/verify: synthetic runs built in code, each breaking one thing. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/verify.h"
 #include "sim/packet.h"
@@ -527,6 +528,43 @@ static void test_raw_place(void)
     }
 }
 
+/* A corrupted sample of no bytes goes out unchanged: placing the stream clears its flag. */
+static void test_raw_place_empty_corrupt(void)
+{
+    char dir[] = "/tmp/usbsim-vfy-XXXXXX", rec[96], yaml[512];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(rec, sizeof rec, "%s/d.rec", dir);
+    FILE *f = fopen(rec, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("# usbsim recording 1\n0 0x81 -\n10000 0x81 0102\n20000 0x81 -\n30000 0x81 03\n", f);
+    fclose(f);
+    snprintf(yaml, sizeof yaml, "name: rp\nduration_ms: 40\ndevice:\n  framing: raw\n"
+             "  replay: {file: %s}\n  events:\n    - {at_ms: 0, corrupt: 2}\n", rec);
+    struct scn_scenario sc;
+    char err[SCN_ERR_MAX];
+    CU_ASSERT_EQUAL_FATAL(scn_parse("t.yaml", yaml, strlen(yaml), &sc, err), 0);
+    struct rec_run r;
+    raw_run(&r, 4);
+    r.device[0].flags = r.device[1].flags = PKT_F_CORRUPT;
+    drop_app(&r, 1);
+    r.counters.unknown = 1;
+    struct vfy_result v;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(HAS(CORRUPTION, "corrupted packet delivered (crc_errors): seq 0"));
+    vfy_free(&v);
+    char perr[256];
+    CU_ASSERT_EQUAL_FATAL(vfy_raw_place(&sc, &r, perr, sizeof perr), 0);
+    CU_ASSERT_EQUAL(r.device[0].flags, 0);
+    CU_ASSERT_EQUAL(r.device[1].flags, PKT_F_CORRUPT);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_EQUAL(v.lost_accounted.crc, 1);
+    vfy_free(&v);
+    rec_free(&r);
+    unlink(rec);
+    rmdir(dir);
+}
+
 static void test_rate_bounds(void)
 {
     struct scn_scenario sc;
@@ -994,6 +1032,7 @@ static CU_TestInfo tests[] = {
     {"corrupt packets", test_corrupt},
     {"a raw stream: unknown packets, latency from the device log", test_raw_stream},
     {"a raw stream's alike packets placed again", test_raw_place},
+    {"a raw stream's corrupted empty packet: nothing to detect", test_raw_place_empty_corrupt},
     {"rate bounds, long-run and windows", test_rate_bounds},
     {"latency percentiles exact", test_latency_percentiles},
     {"a window discounts the device's own lateness", test_window_device_late},
