@@ -897,6 +897,30 @@ static int64_t again(struct rm *m, const struct sched *plan, uint8_t *b, int64_t
     return to >= 0 ? to : seq;
 }
 
+/* The application's rows in their order, with the packets the ring lost among them: each took a
+ * place in the stream (rm_skip). A packet dropped when it arrived (drop-newest, block's call
+ * off) came before every packet ingressed after it; one evicted (drop-oldest, logged when the
+ * packet that evicted it arrived) before every packet received after that. */
+static void place_app(const struct scn_scenario *sc, struct rec_run *run, struct rm *m,
+                      const struct sched *plan, uint8_t *b)
+{
+    int64_t *drop = malloc((run->n_driver + 1) * sizeof *drop);
+    size_t nd = 0, j = 0;
+    for (size_t i = 0; drop && i < run->n_driver; i++)
+        if (run->driver[i].status == REC_ST_RING_DROP && run->driver[i].seq < 0)
+            drop[nd++] = run->driver[i].ingress_ns;
+    if (drop)
+        qsort(drop, nd, sizeof *drop, cmp_i64);
+    bool oldest = sc->transport.overflow == SCN_OVF_DROP_OLDEST;
+    for (size_t i = 0; i < run->n_app; i++) {
+        int64_t t = oldest ? run->app[i].recv_ns : run->app[i].ingress_ns;
+        for (; j < nd && drop[j] < t; j++)
+            rm_skip(m);
+        run->app[i].seq = (uint32_t)again(m, plan, b, run->app[i].seq);
+    }
+    free(drop);
+}
+
 int vfy_raw_place(const struct scn_scenario *sc, struct rec_run *run, char *err, size_t len)
 {
     struct sched plan;
@@ -930,8 +954,7 @@ int vfy_raw_place(const struct scn_scenario *sc, struct rec_run *run, char *err,
         for (size_t i = 0; i < run->n_driver; i++)
             if (run->driver[i].status == REC_ST_OK && run->driver[i].seq >= 0)
                 run->driver[i].seq = again(d, &plan, b, run->driver[i].seq);
-        for (size_t i = 0; i < run->n_app; i++)
-            run->app[i].seq = (uint32_t)again(m, &plan, b, run->app[i].seq);
+        place_app(sc, run, m, &plan, b);
         rc = 0;
     } else {
         snprintf(err, len, "%s", b ? rerr : "out of memory");

@@ -227,7 +227,11 @@ void vfy_free(struct vfy_result *out);
  * them again, in the same order, among the samples the device really sent intact (not dropped,
  * not corrupted, produced): each application row's seq becomes the one sim/rawmatch.h picks for
  * the plan's bytes of its seq with the device's real losses taken out; so does each driver row
- * with status ok and a seq (usbmon's, for --exec), in the driver log's own order. A corrupted
+ * with status ok and a seq (usbmon's, for --exec), in the driver log's own order. The packets
+ * the ring lost (ring-drop rows without a seq: their contents are gone) take their places among
+ * the application's rows by time: one dropped as it arrived before every row ingressed after it,
+ * one evicted (drop-oldest: logged when the packet that evicted it arrived) before every row
+ * received after that. A corrupted
  * sample of no bytes went out unchanged (no byte to change): its device row loses the corrupt
  * flag (there was nothing to detect). A row whose content the
  * device sent under no other seq keeps its seq (the verdict then names it). Rows of a stream

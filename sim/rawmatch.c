@@ -15,6 +15,7 @@ struct rm {
     uint64_t *ks;    /* key << 32 | seq, sorted */
     uint32_t *next;  /* m + 1: next[i] is a position >= i that may be unmatched (i: unmatched) */
     uint32_t cursor; /* the next seq expected */
+    uint8_t *present; /* bit per seq: on the wire (get gave bytes) */
     rm_get_fn get;
     void *ctx;
     struct rm_stats st;
@@ -57,7 +58,8 @@ struct rm *rm_new(uint32_t n, rm_get_fn get, void *ctx, char err[RM_ERR_MAX])
     }
     struct rm *m = calloc(1, sizeof *m);
     uint64_t *tmp = NULL;
-    if (!m || !(m->ks = malloc((n ? n : 1) * sizeof *m->ks)))
+    if (!m || !(m->ks = malloc((n ? n : 1) * sizeof *m->ks)) ||
+        !(m->present = calloc(n / 8 + 1, 1)))
         goto oom;
     m->n = n;
     m->get = get;
@@ -73,6 +75,7 @@ struct rm *rm_new(uint32_t n, rm_get_fn get, void *ctx, char err[RM_ERR_MAX])
             return NULL;
         }
         m->ks[m->m++] = (uint64_t)key_of(m->buf, len) << 32 | seq;
+        m->present[seq / 8] |= (uint8_t)(1u << seq % 8);
     }
     if (!(tmp = malloc((m->m ? m->m : 1) * sizeof *tmp)))
         goto oom;
@@ -97,10 +100,19 @@ void rm_free(struct rm *m)
         return;
     free(m->ks);
     free(m->next);
+    free(m->present);
     free(m);
 }
 
 uint32_t rm_cursor(const struct rm *m) { return m->cursor; }
+
+void rm_skip(struct rm *m)
+{
+    while (m->cursor < m->n && !(m->present[m->cursor / 8] & (1u << m->cursor % 8)))
+        m->cursor++;
+    if (m->cursor < m->n)
+        m->cursor++;
+}
 
 void rm_stats(const struct rm *m, struct rm_stats *out) { *out = m->st; }
 

@@ -7,9 +7,10 @@
  *    an empty packet is a content too), or RM_ABSENT: the sample is never on the wire (the plan
  *    drops it at the device).
  *    The key of a content is its CRC-32 (pkt_crc32, zlib's) continued over its length; the
- *    matcher keeps one (key, seq) pair per sample in one array sorted by key then seq, and a
- *    next-unmatched index per pair: 12 bytes per sample (n up to SCN_MAX_SAMPLES = 10^7 is about
- *    120 MB), no allocation per sample; building is a radix sort, O(n).
+ *    matcher keeps one (key, seq) pair per sample in one array sorted by key then seq, a
+ *    next-unmatched index per pair and a bit per seq: about 12 bytes per sample (n up to
+ *    SCN_MAX_SAMPLES = 10^7 is about 120 MB), no allocation per sample; building is a radix
+ *    sort, O(n).
  *    get is called again while matching (to compare the bytes of a candidate), so ctx must live
  *    as long as the matcher; get must give the same bytes every time.
  *  - rm_match(m, b, len, &dup) is stateful. A cursor stands at the next expected seq (0 at the
@@ -30,6 +31,10 @@
  *    place, in order; a content seen before and due again within RM_LOOKAHEAD is taken as the
  *    next one rather than as a duplicate. Each call costs a binary search (O(log n)) and one
  *    get per candidate compared (one, unless CRC keys collide).
+ *  - rm_skip(m): a packet whose content is not known (lost after it was sent: a ring overflow)
+ *    took the next place: the cursor moves past the first seq on the wire at or after it.
+ *  - rm_skip(m): a packet whose content is not known (lost after it was sent: a ring overflow)
+ *    took the next place: the cursor moves past the first seq on the wire at or after it.
  *  - rm_stats() counts what rm_match said: matched, late (case 2), duplicates, unknown.
  * Prefix: rm_.
  */
@@ -65,6 +70,8 @@ struct rm *rm_from_sched(const struct sched *s, char err[RM_ERR_MAX]);
 int64_t rm_match(struct rm *m, const uint8_t *b, size_t len, int *dup);
 /* The cursor: the next seq expected. */
 uint32_t rm_cursor(const struct rm *m);
+void rm_skip(struct rm *m);
+void rm_skip(struct rm *m);
 void rm_stats(const struct rm *m, struct rm_stats *out);
 void rm_free(struct rm *m);
 

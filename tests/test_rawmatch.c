@@ -279,6 +279,16 @@ static void test_absent_and_bad_plan(void)
     CU_ASSERT_EQUAL(dup, 1);
     rm_free(m);
 
+    /* a packet of unknown content takes the next place on the wire (1 and 2 are not on it) */
+    m = make(&p, 5);
+    CU_ASSERT_EQUAL(send(m, &p, 0, &dup), 0);
+    rm_skip(m);
+    CU_ASSERT_EQUAL(rm_cursor(m), 4);
+    CU_ASSERT_EQUAL(send(m, &p, 0, &dup), 4);
+    rm_skip(m);
+    CU_ASSERT_EQUAL(rm_cursor(m), 5); /* the end: stays */
+    rm_free(m);
+
     struct plan z = {.gen = G_ZLP};
     m = make(&z, 10);
     CU_ASSERT_EQUAL(rm_match(m, NULL, 0, &dup), 0);

@@ -528,6 +528,46 @@ static void test_raw_place(void)
     }
 }
 
+/* Alike packets the ring lost (ring-drop rows without a seq) take their places by time: the
+ * ones after them are placed after them, as they came. */
+static void test_raw_place_ring(void)
+{
+    static const char yaml[] = "name: p\nduration_ms: 1000\ndevice: {framing: raw, packet_size: "
+                               "4, payload: {generator: pattern, pattern: \"01 02\"}}\n";
+    for (int oldest = 0; oldest < 2; oldest++) {
+        struct scn_scenario sc;
+        char err[SCN_ERR_MAX];
+        CU_ASSERT_EQUAL_FATAL(scn_parse("t.yaml", yaml, strlen(yaml), &sc, err), 0);
+        sc.transport.overflow = oldest ? SCN_OVF_DROP_OLDEST : SCN_OVF_DROP_NEWEST;
+        struct rec_run r;
+        raw_run(&r, 100);
+        /* 10..14 lost in the ring; the application took the rest, late, labelled by place */
+        for (uint32_t s = 10; s < 15; s++) {
+            int64_t t = oldest ? r.app[s + 5].ingress_ns : r.app[s].ingress_ns;
+            r.driver[r.n_driver++] = (struct rec_driver_row){.seq = -1, .ingress_ns = t,
+                                                             .status = REC_ST_RING_DROP};
+        }
+        for (uint32_t s = 15; s < 100; s++)
+            r.app[s].recv_ns += 500 * MS; /* a consumer stall: received after every eviction */
+        memmove(&r.app[10], &r.app[15], 85 * sizeof r.app[0]);
+        r.n_app = 95;
+        for (uint32_t i = 0; i < 95; i++)
+            r.app[i].seq = i;
+        char perr[256];
+        CU_ASSERT_EQUAL_FATAL(vfy_raw_place(&sc, &r, perr, sizeof perr), 0);
+        CU_ASSERT_EQUAL(r.app[9].seq, 9);
+        CU_ASSERT_EQUAL(r.app[10].seq, 15);
+        CU_ASSERT_EQUAL(r.app[94].seq, 99);
+        struct vfy_result v;
+        CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+        dump(&v);
+        CU_ASSERT_EQUAL(v.lost_accounted.ring, 5);
+        CU_ASSERT_EQUAL(v.latency.max_ns, 500 * MS + 3 * MS / 10);
+        vfy_free(&v);
+        rec_free(&r);
+    }
+}
+
 /* A corrupted sample of no bytes goes out unchanged: placing the stream clears its flag. */
 static void test_raw_place_empty_corrupt(void)
 {
@@ -1033,6 +1073,7 @@ static CU_TestInfo tests[] = {
     {"a raw stream: unknown packets, latency from the device log", test_raw_stream},
     {"a raw stream's alike packets placed again", test_raw_place},
     {"a raw stream's corrupted empty packet: nothing to detect", test_raw_place_empty_corrupt},
+    {"a raw stream's alike packets lost in the ring, placed by time", test_raw_place_ring},
     {"rate bounds, long-run and windows", test_rate_bounds},
     {"latency percentiles exact", test_latency_percentiles},
     {"a window discounts the device's own lateness", test_window_device_late},
