@@ -259,6 +259,38 @@ static void test_raw_checks_nothing_at_ingress(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(raw.counters, ",0\n"));
 }
 
+/* `usbsim driver --raw`: the corrupted packets reach the application too. */
+static void test_driver_command_raw(void)
+{
+    uint16_t port = 0;
+    pid_t gadget = start_gadget_of("name: t\nduration_ms: 500\ndevice:\n  events:\n"
+                                   "    - {at_ms: 200, corrupt: 3}\n", &port);
+    CU_ASSERT_TRUE_FATAL(port != 0);
+    char connect[32], waiting[160];
+    snprintf(connect, sizeof connect, "127.0.0.1:%u", port);
+    const char *args[] = {"--connect", connect, "--raw"};
+    struct driver_child d;
+    start_driver(&d, args, 3);
+    snprintf(waiting, sizeof waiting, "waiting for an application on %s", d.sock);
+    CU_ASSERT_TRUE(await_text(d.err, waiting));
+    char err[USBSIM_CLIENT_ERR_MAX];
+    struct usbsim_client *c = usbsim_client_connect(d.sock, 10000, err);
+    CU_ASSERT_PTR_NOT_NULL(c);
+    uint32_t got = 0;
+    int64_t end = mono_ns() + BOUND_NS;
+    while (c && mono_ns() < end && usbsim_client_wait(c, 1000) >= 0) {
+        int n = usbsim_client_peek(c, 64);
+        got += n > 0 ? (uint32_t)n : 0;
+        usbsim_client_release(c, n > 0 ? (uint32_t)n : 0);
+    }
+    if (c)
+        usbsim_client_close(c);
+    CU_ASSERT_EQUAL(wait_child(d.pid), 0);
+    CU_ASSERT_EQUAL(wait_child(gadget), 0);
+    CU_ASSERT_EQUAL(got, 50);
+    remove_dir(&d);
+}
+
 /* A port nobody listens on: bound, then closed. */
 static uint16_t free_port(void)
 {
@@ -309,6 +341,7 @@ static CU_TestInfo tests[] = {
     {"libusb: no such device is said at once, exit 3", test_libusb_without_the_device_says_so},
     {"raw: nothing checked at ingress, every packet into the ring",
      test_raw_checks_nothing_at_ingress},
+    {"usbsim driver --raw", test_driver_command_raw},
     CU_TEST_INFO_NULL,
 };
 
