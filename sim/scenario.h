@@ -208,7 +208,8 @@ struct scn_scenario {
             int line, col;
         } replay; /* played with framing raw (schedule.h) */
         enum scn_framing framing; /* the loader makes it raw when absent and replay is given */
-        bool has_framing;         /* written, or set raw by the loader for replay */
+        bool has_framing;         /* written, or set raw by the loader for replay (code that
+                                     sets framing sets it too: scn_check wants both) */
         struct {
             enum scn_generator generator; /* default counter */
             bool has_generator;
