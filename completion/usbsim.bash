@@ -44,7 +44,7 @@ _usbsim()
         verify) opts="--scenario --trace --seed --time-scale --json --junit --html --quiet --help" ;;
         import) opts="--device --output --quiet --help" ;;
         fuzz) opts="--seed --runs --budget-s --time-scale --shard --out --json --shrink-runs --max-failures --list --app --exec --quiet --backend --precise --help" ;;
-        driver) opts="--socket --source --connect --busid --device --slots --packet-size --overflow --doorbell --help" ;;
+        driver) opts="--socket --source --connect --busid --device --slots --packet-size --overflow --doorbell --raw --help" ;;
         bench)
             if [ "$COMP_CWORD" -eq 2 ]; then
                 COMPREPLY=($(compgen -W "ring e2e scale --help" -- "$cur"))

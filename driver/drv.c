@@ -35,12 +35,17 @@ static void log_row(struct drv *d, int64_t seq, uint64_t ingress_ns, const char 
 static void on_packet(void *ctx, const uint8_t *buf, size_t len, uint64_t ingress_ns)
 {
     struct drv *d = ctx;
-    struct pkt_fields f;
-    enum pkt_status st = pkt_decode(buf, len, d->o->packet_size, 0, 0, &f);
+    struct pkt_fields f = {0};
+    enum pkt_status st = PKT_OK;
+    if (!d->o->raw)
+        st = pkt_decode(buf, len, d->o->packet_size, 0, 0, &f);
+    else if (len > (d->o->packet_size ? d->o->packet_size : PKT_MAX_SIZE))
+        st = PKT_ERR_SHORT; /* a raw packet carries no seq: every row of it says -1 */
+    int64_t seq = d->o->raw ? -1 : (int64_t)f.seq;
     if (st != PKT_OK) {
         d->crc_rejects++;
         /* The seq is worth naming only when the header is sound (a bad CRC, say). */
-        log_row(d, st == PKT_ERR_CRC ? (int64_t)f.seq : -1, ingress_ns, lf_status_names[LF_ST_CRC]);
+        log_row(d, st == PKT_ERR_CRC ? seq : -1, ingress_ns, lf_status_names[LF_ST_CRC]);
         return;
     }
     /* One look at the ring before and after: evictions (drop-oldest) and occupancy. */
@@ -53,12 +58,12 @@ static void on_packet(void *ctx, const uint8_t *buf, size_t len, uint64_t ingres
         log_row(d, -1, ingress_ns, lf_status_names[LF_ST_RING_DROP]);
     if (rc == USBSIM_DROPPED) {
         d->ring_drops++;
-        log_row(d, f.seq, ingress_ns, lf_status_names[LF_ST_RING_DROP]);
+        log_row(d, seq, ingress_ns, lf_status_names[LF_ST_RING_DROP]);
     } else if (rc == USBSIM_OK && d->o->log_delivered) {
-        log_row(d, f.seq, ingress_ns, lf_status_names[LF_ST_OK]);
+        log_row(d, seq, ingress_ns, lf_status_names[LF_ST_OK]);
     } else if (rc == USBSIM_EPEER) { /* a wait for room called off: stop, or the app is gone */
         if (d->o->log_delivered) /* it was the application's to take: placed there */
-            log_row(d, f.seq, ingress_ns, lf_status_names[LF_ST_OK]);
+            log_row(d, seq, ingress_ns, lf_status_names[LF_ST_OK]);
         *d->o->stop = 1;
     } else if (rc < 0) {
         fprintf(stderr, "driver: ring: %s\n", usbsim_ring_error(d->ring));

@@ -7,7 +7,9 @@
  *    source gives up). Unless quiet, it says on stderr what it waits for ("driver: waiting for
  *    the device at 127.0.0.1:3240 bus 1-1", "driver: waiting for an application on PATH").
  *    Every packet that arrives is checked (size, magic, CRC-32) at ingress: a bad one is
- *    counted as a CRC reject and never enters the ring; a good one is pushed with its ingress
+ *    counted as a CRC reject and never enters the ring (raw: a stream without usbsim's header,
+ *    whose format the driver cannot know: only a packet longer than packet_size is
+ *    rejected; every other one enters the ring, and its rows name no seq: -1); a good one is pushed with its ingress
  *    time and the doorbell is rung only if the application may sleep.
  *    Every packet is delivered, or counted where it was lost (crc, ring overflow by cause).
  *  - At the end it closes the ring (the application reads what is left, then sees it closed),
@@ -39,7 +41,11 @@ struct drv_opts {
     const char *source;          /* "usbip" | "libusb" */
     struct src_config src;       /* its stop flag is set by drv_run to `stop` */
     uint32_t slots;              /* ring size, power of two */
-    uint32_t packet_size;        /* expected packet size (0: any, up to 1024) */
+    uint32_t packet_size;        /* expected packet size (0: any, up to 1024); raw: the
+                                    longest packet, and the ring's slot size */
+    int raw;                     /* a raw stream (no usbsim header): nothing is checked at
+                                    ingress but the length (at most packet_size, an empty
+                                    packet included); rows say seq -1 */
     enum usbsim_ring_policy policy;
     enum usbsim_doorbell_mode doorbell;
     const char *socket_path;

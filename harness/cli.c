@@ -44,7 +44,7 @@ enum { PLAN_CSV, PLAN_COUNT };
 enum { GADGET_LISTEN, GADGET_LOG, GADGET_COUNT };
 enum run_opt { RUN_APP, RUN_EXEC, RUN_PRECISE, RUN_COUNT }; /* run_cmd.opts */
 enum { DRV_SOCKET, DRV_SOURCE, DRV_CONNECT, DRV_BUSID, DRV_DEVICE, DRV_SLOTS, DRV_PACKET_SIZE,
-       DRV_OVERFLOW, DRV_DOORBELL, DRV_COUNT };
+       DRV_OVERFLOW, DRV_DOORBELL, DRV_RAW, DRV_COUNT };
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg)
 {
@@ -327,6 +327,7 @@ static int cmd_driver(struct cli_opts *o)
         d.slots = (uint32_t)v[DRV_SLOTS].u;
     if (v[DRV_PACKET_SIZE].set)
         d.packet_size = (uint32_t)v[DRV_PACKET_SIZE].u;
+    d.raw = v[DRV_RAW].set;
     if (v[DRV_OVERFLOW].set && usbsim_ring_policy_parse(v[DRV_OVERFLOW].s, &d.policy) != 0)
         return usage_error("driver", "--overflow: the ring does not know '%s'", v[DRV_OVERFLOW].s);
     if (v[DRV_DOORBELL].set && usbsim_doorbell_mode_parse(v[DRV_DOORBELL].s, &d.doorbell) != 0)
@@ -480,6 +481,9 @@ static const struct arg_opt driver_opts[DRV_COUNT] = {
     [DRV_DOORBELL] = {.name = "doorbell", .kind = ARG_ENUM, .values = drv_doorbells,
                       .help = "ring only when the application may sleep, or every packet\n"
                               "(default suppressed)"},
+    [DRV_RAW] = {.name = "raw", .kind = ARG_FLAG,
+                 .help = "the device's packets are raw (no usbsim header): nothing is\n"
+                         "checked at ingress but the length, every packet goes into the ring"},
 };
 static const struct cli_cmd driver_cmd = {
     .name = "driver",

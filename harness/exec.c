@@ -23,6 +23,8 @@
 #include "sim/exitcode.h"
 #include "sim/gadget.h"
 #include "sim/packet.h"
+#include "sim/rawmatch.h"
+#include "sim/schedule.h"
 
 #define READY_NS 10000000000LL          /* the device enumerates, the capture goes live */
 #define WATCHDOG_MARGIN_NS 20000000000LL
@@ -80,7 +82,26 @@ static int monitor_main(void *arg)
     close(x->ready[0]);
     char log[4200];
     path_in(x, REC_DRIVER_CSV, log, sizeof log);
-    return umon_capture(x->busnum, x->sc->device.packet_size, log, x->ready[1], &child_stop);
+    if (x->sc->device.framing != SCN_FRAMING_RAW)
+        return umon_capture(x->busnum, x->sc->device.packet_size, log, x->ready[1], &child_stop);
+    /* A raw stream: each completed transfer identified by place and content against the plan. */
+    struct sched plan;
+    char err[SCN_ERR_MAX > RM_ERR_MAX ? SCN_ERR_MAX : RM_ERR_MAX];
+    struct rm *m = NULL;
+    if (sched_build(x->sc, &plan, err) != 0) {
+        fprintf(stderr, "usbmon: %s\n", err);
+        return 1;
+    }
+    if (!(m = rm_from_sched(&plan, err))) {
+        fprintf(stderr, "usbmon: %s\n", err);
+        sched_free(&plan);
+        return 1;
+    }
+    int rc = umon_capture_stream(x->busnum, x->sc->device.packet_size, scn_stream_ep(x->sc), m,
+                                 log, x->ready[1], &child_stop);
+    rm_free(m);
+    sched_free(&plan);
+    return rc;
 }
 
 static int program_main(void *arg)
@@ -371,6 +392,11 @@ static void judge(struct ex *x, struct proc ps[P_COUNT], const char *backend, do
     if (ok) {
         run.backend = backend;
         run.exec_run = 1;
+        run.raw = x->sc->device.framing == SCN_FRAMING_RAW;
+        char perr[REC_ERR_MAX];
+        if (run.raw && vfy_raw_place(x->sc, &run, perr, sizeof perr) != 0)
+            fprintf(stderr, "usbsim: the raw stream's packets are judged as usbmon placed them: "
+                    "%s\n", perr);
         run.start_ns = run_device_start(x->sc, &run);
         vfy_check(x->sc, &run, out);
     } else {

@@ -19,6 +19,11 @@
  *    never completed to the program) or program (completed, missing from its trace); latency is
  *    device -> host stack -> program. How COMMAND ended (exit status, crash, hang, an end before
  *    the run was over) is part of the verdict (userapp.h, uapp_judge).
+ *  - A raw stream (framing raw: no header in the packets): usbmon identifies each completed
+ *    transfer by place and content (usbmon.h, umon_capture_stream), and the verdict places
+ *    alike packets again against the device log (vfy_raw_place). The program's trace names seqs,
+ *    which a raw packet does not carry: for a raw stream it is refused when written (the
+ *    program is judged by what the host stack completed to it).
  *  - Every path stops every process (watchdog: the duration plus 20 s); the run's directory is
  *    removed unless o->keep_dir. Returns 0 when judged (verdict in *out), 3 when the capture
  *    cannot be had (usbmon: said on stderr).

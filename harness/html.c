@@ -424,7 +424,10 @@ static void head(const struct page *p)
     fprintf(p->f, "<header class=\"verdict %s\"><b>%s</b><span>", r->pass ? "pass" : "fail",
             r->pass ? "PASS" : "FAIL");
     xml_text(p->f, r->name);
-    fputs("</span><span>backend ", p->f);
+    fputs("</span><span>", p->f);
+    if (r->endpoint)
+        fprintf(p->f, "%sstream 0x%02x · ", r->raw ? "raw " : "", r->endpoint);
+    fputs("backend ", p->f);
     xml_text(p->f, r->backend[0] ? r->backend : "?");
     fprintf(p->f, " · seed %" PRIu64 " · time scale %g · %.1f s</span></header>\n", r->seed,
             r->time_scale, (double)p->sc->duration_ns * p->fr.x / 1e9);

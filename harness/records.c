@@ -32,10 +32,27 @@ const char *rec_status_name(enum rec_status s)
     return lf_name(lf_status_names, LF_ST_COUNT, s);
 }
 
+void rec_fill_produce(struct rec_run *run)
+{
+    for (size_t i = 0; i < run->n_app; i++) {
+        struct rec_app_row *a = &run->app[i];
+        size_t lo = 0, hi = run->n_device; /* device rows: strictly increasing seqs */
+        while (a->produce_ns == 0 && lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (run->device[mid].seq < a->seq)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (a->produce_ns == 0 && lo < run->n_device && run->device[lo].seq == a->seq)
+            a->produce_ns = run->device[lo].produce_ns;
+    }
+}
+
 void rec_counters_init(struct rec_counters *c)
 {
     c->doorbells = c->wakeups = c->ring_high_water = REC_MISSING;
-    c->ring_drops = c->crc_rejects = c->missed_wakeups = REC_MISSING;
+    c->ring_drops = c->crc_rejects = c->missed_wakeups = c->unknown = REC_MISSING;
 }
 
 void rec_init(struct rec_run *run)
@@ -422,7 +439,8 @@ static uint64_t *counter_field(struct rec_counters *c, enum lf_counter k)
     uint64_t *const f[LF_C_COUNT] = {
         [LF_C_DOORBELLS] = &c->doorbells, [LF_C_WAKEUPS] = &c->wakeups,
         [LF_C_RING_HIGH_WATER] = &c->ring_high_water, [LF_C_RING_DROPS] = &c->ring_drops,
-        [LF_C_CRC_REJECTS] = &c->crc_rejects, [LF_C_MISSED_WAKEUPS] = &c->missed_wakeups};
+        [LF_C_CRC_REJECTS] = &c->crc_rejects, [LF_C_MISSED_WAKEUPS] = &c->missed_wakeups,
+        [LF_C_UNKNOWN] = &c->unknown};
     return f[k];
 }
 

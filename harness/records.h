@@ -100,6 +100,8 @@ struct rec_counters {
     uint64_t ring_drops;      /* the driver's own count of ring-drop packets */
     uint64_t crc_rejects;     /* the driver's own count of crc packets */
     uint64_t missed_wakeups;  /* the application's lost wake-ups (client.h usbsim_client_missed_wakeups) */
+    uint64_t unknown;         /* raw stream: packets the application took but could not identify
+                                 (content the device never planned: corrupted) */
 };
 
 struct rec_run {
@@ -112,6 +114,11 @@ struct rec_run {
     const char *backend; /* not owned */
     int exec_run;        /* a user's program on a real USB stack (`run --exec`): driver rows are
                             what the host stack completed (usbmon), ok or crc; left 0 by loaders */
+    int raw;             /* a raw stream (framing raw: no usbsim header): the application
+                            identified each packet by place and content (sim/rawmatch.h), its
+                            rows carry no produce time (0), driver rows no seq (-1), and the
+                            packets it could not identify are counters.unknown; left 0 by
+                            loaders */
 };
 
 /* A bounded line reader over one regular file. */
@@ -145,6 +152,9 @@ int rec_load_app(const char *path, struct rec_run *run, char err[REC_ERR_MAX]);
 int rec_load_counters(const char *path, struct rec_counters *c, char err[REC_ERR_MAX]);
 int rec_load_dir(const char *dir, struct rec_run *run, char err[REC_ERR_MAX]);
 void rec_free(struct rec_run *run);
+/* Every application row without a produce time (0: a raw stream's packets carry none) takes the
+ * device log's produce time of its seq (left 0 when the device log has no such seq). */
+void rec_fill_produce(struct rec_run *run);
 
 const char *rec_fate_name(enum rec_fate f);
 const char *rec_drop_name(enum rec_drop d);

@@ -65,6 +65,8 @@ void rpt_line(FILE *f, const struct vfy_result *r, int color)
         fputs("-", f);
     }
     fprintf(f, ", backlog %" PRIu64, r->backlog_max);
+    if (r->endpoint)
+        fprintf(f, ", %sstream 0x%02x", r->raw ? "raw " : "", r->endpoint);
     fputc('\n', f);
     for (size_t i = 0; i < r->n_failures; i++)
         fprintf(f, "    - %s\n", r->failures[i]);
@@ -167,8 +169,13 @@ static json_t *jresult(const struct vfy_result *r)
         "windows", jwindows(r),
         "backlog_source", r->backlog_from_records ? "records" : "counter",
         "drains", jdrains(r), "wall_s", r->wall_s);
-    if (o)
+    if (o) {
         json_object_set_new(o, "lost_behind", ju64(r->lost_behind));
+        char ep[8];
+        snprintf(ep, sizeof ep, "0x%02x", r->endpoint);
+        json_object_set_new(o, "endpoint", r->endpoint ? json_string(ep) : json_null());
+        json_object_set_new(o, "framing", json_string(r->raw ? "raw" : "usbsim"));
+    }
     return o;
 }
 
@@ -380,6 +387,23 @@ static void rd_drains(struct rd *rd, json_t *o, const char *where, struct vfy_re
     }
 }
 
+/* endpoint ("0x81", or null) and framing ("usbsim" | "raw"): both absent from older reports. */
+static void rd_stream(struct rd *rd, json_t *o, const char *w, struct vfy_result *r)
+{
+    json_t *ep = json_object_get(o, "endpoint"), *fr = json_object_get(o, "framing");
+    unsigned v = 0;
+    int used = 0;
+    if (ep && !json_is_null(ep) &&
+        (!json_is_string(ep) || sscanf(json_string_value(ep), "0x%2x%n", &v, &used) != 1 ||
+         (size_t)used != strlen(json_string_value(ep)) || v == 0))
+        rd_fail(rd, "%s.endpoint: expected an endpoint such as \"0x81\", or null", w);
+    r->endpoint = (uint8_t)v;
+    if (fr && (!json_is_string(fr) || (strcmp(json_string_value(fr), "raw") != 0 &&
+                                       strcmp(json_string_value(fr), "usbsim") != 0)))
+        rd_fail(rd, "%s.framing: expected \"usbsim\" or \"raw\"", w);
+    r->raw = fr && json_is_string(fr) && strcmp(json_string_value(fr), "raw") == 0;
+}
+
 static void rd_result(struct rd *rd, json_t *o, const char *w, struct vfy_result *r)
 {
     char verdict[8], source[16], path[128];
@@ -411,6 +435,7 @@ static void rd_result(struct rd *rd, json_t *o, const char *w, struct vfy_result
     r->lost_unexplained = rd_u64(rd, o, w, "lost_unexplained");
     if (json_object_get(o, "lost_behind")) /* absent from older reports */
         r->lost_behind = rd_u64(rd, o, w, "lost_behind");
+    rd_stream(rd, o, w, r);
     r->duplicates = rd_u64(rd, o, w, "duplicates");
     r->reordered = rd_u64(rd, o, w, "reordered");
     r->crc_errors = rd_u64(rd, o, w, "crc_errors");
@@ -522,8 +547,12 @@ static void junit_case(FILE *f, const struct vfy_result *r)
     fputs("    <testcase classname=\"usbsim\" name=\"", f);
     xml_attr(f, r->name);
     fprintf(f, "\" time=\"%.3f\"", r->wall_s);
+    if (r->endpoint) /* the stream judged, as properties of the case (read by most CI tools) */
+        fprintf(f, ">\n      <properties><property name=\"endpoint\" value=\"0x%02x\"/>"
+                "<property name=\"framing\" value=\"%s\"/></properties", r->endpoint,
+                r->raw ? "raw" : "usbsim");
     if (r->pass) {
-        fputs("/>\n", f);
+        fputs(r->endpoint ? ">\n    </testcase>\n" : "/>\n", f);
         return;
     }
     if (r->xfail) { /* an expected failure is a skipped test (pytest's xfail convention) */

@@ -3,7 +3,9 @@
  * Contract:
  *  - rpt_line(): one line per scenario, e.g.
  *      "PASS steady  500/500 delivered, lost 0, 100.0 Hz, latency p50 300 us p99 1.2 ms max 4.0 ms,
- *       backlog 3" (a loss is broken down: "lost 20 (device 11, ring 5, crc 3, unexplained 1)")
+ *       backlog 3, stream 0x81" (a loss is broken down: "lost 20 (device 11, ring 5, crc 3,
+ *       unexplained 1)"; the stream judged ends it: "stream 0x81", "raw stream 0x81" for a raw
+ *       one, nothing when the endpoint is not known)
  *    then, when it failed, one line per reason indented by four spaces ("    - reason").
  *    An expected failure (xfail) starts with "XFAIL" instead of "FAIL" (yellow, not red).
  *    ANSI colour only when color != 0 (the caller decides, e.g. isatty()).
@@ -19,7 +21,9 @@
  *    doorbells, wakeups (null when not measured), backend, seed, time_scale; and also:
  *    latency_stage_us {device_driver {p50,p99,max}, driver_app {p50,p99,max}},
  *    rate_window_hz {min, max, windows: [{start_s, hz, checked}]}, backlog_source
- *    ("counter"|"records"), drains: [{stall_end_ms, drain_ms}], wall_s.
+ *    ("counter"|"records"), drains: [{stall_end_ms, drain_ms}], wall_s, endpoint ("0x81", null
+ *    when not known) and framing ("usbsim"|"raw"): these two optional when read (absent in
+ *    older reports: not known, usbsim).
  *    Every time is in scenario time (see verify.h); latencies in microseconds, as numbers that
  *    read back to the same nanosecond. A seed above 2^63-1 is written as a decimal string.
  *  - rpt_json_read(): reads such a file back (a regular file of at most 256 MiB) (a bare array of scenario objects is accepted too)
@@ -30,7 +34,8 @@
  *    parse, or the key path, e.g. "scenarios[1].latency_us.p99: expected a number").
  *  - rpt_junit_write(): JUnit XML: <testsuites> with one <testsuite name="usbsim"> holding
  *    tests/failures/errors/skipped/time counts, one <testcase classname="usbsim"
- *    name=SCENARIO time=S> per scenario, and for a failure <failure message="reasons joined by
+ *    name=SCENARIO time=S> per scenario, holding (when the endpoint is known) <properties> with
+ *    the properties endpoint ("0x81") and framing ("usbsim"|"raw"), and for a failure <failure message="reasons joined by
  *    '; '" type=KIND-OF-THE-FIRST-REASON> with one reason per line as text, each prefixed by
  *    its kind in brackets ("[loss] lost 180 packets ..."). An expected failure is skipped
  *    (pytest's xfail convention): <skipped message="expected failure: reasons joined by '; '"/>,

@@ -47,6 +47,7 @@ struct run {
     const char *backend;
     bool app_termed, app_hung;     /* a user's application: sent SIGTERM at the end; SIGKILL */
     bool app_early;                /* a user's application ended before the device's timeline */
+    uint32_t max_len;              /* framing raw: the plan's longest packet (the ring's slots) */
 };
 
 /* The stop flag of whichever child this process is. */
@@ -103,11 +104,14 @@ static int driver_main(void *arg)
         .source = r->setup->source,
         .src = {.usbip = {.port = r->port},
                 .libusb = {.vid = sc->device.vid, .pid = sc->device.pid},
-                .max_packet = sc->device.packet_size,
+                .max_packet = r->max_len > sc->device.packet_size ? r->max_len
+                                                                  : sc->device.packet_size,
                 .in_ep = scn_stream_ep(sc)},
         .open_timeout_ms = READY_TIMEOUT_MS,
         .slots = sc->transport.ring_slots,
-        .packet_size = sc->device.packet_size,
+        /* raw: no format to check; the longest packet of the plan sizes the ring's slots */
+        .packet_size = sc->device.framing == SCN_FRAMING_RAW ? r->max_len : sc->device.packet_size,
+        .raw = sc->device.framing == SCN_FRAMING_RAW,
         .policy = sc->transport.overflow == SCN_OVF_BLOCK         ? USBSIM_RING_BLOCK
                   : sc->transport.overflow == SCN_OVF_DROP_NEWEST ? USBSIM_RING_DROP_NEWEST
                                                                   : USBSIM_RING_DROP_OLDEST,
@@ -292,6 +296,13 @@ static void judge(struct run *r, struct proc ps[3], double watchdog_s, struct vf
     int loaded = rec_load_dir(r->dir, &run, err) == 0;
     if (loaded) {
         run.backend = r->backend;
+        run.raw = r->sc->device.framing == SCN_FRAMING_RAW;
+        char perr[REC_ERR_MAX];
+        if (run.raw && vfy_raw_place(r->sc, &run, perr, sizeof perr) != 0)
+            fprintf(stderr, "usbsim: the raw stream's packets are judged as the application "
+                    "placed them: %s\n", perr);
+        if (run.raw) /* the packets carry no produce time: the device log's, for the page too */
+            rec_fill_produce(&run);
         run.start_ns = run_device_start(r->sc, &run);
         char cerr[REC_ERR_MAX];
         if (read_counters(r, &run.counters, cerr) != 0) {
@@ -374,6 +385,14 @@ int run_one(const struct scn_scenario *sc, const struct run_opts *o, struct vfy_
         return XC_USAGE;
     }
     struct run r = {.sc = sc, .o = o, .backend = b->name, .setup = &b->setup};
+    if (sc->device.framing == SCN_FRAMING_RAW) { /* the longest packet the plan sends */
+        struct sched plan;
+        char err[SCN_ERR_MAX];
+        if (sched_build(sc, &plan, err) == 0) { /* else the device says why, and fails */
+            r.max_len = plan.max_len;
+            sched_free(&plan);
+        }
+    }
     /* TMPDIR as given, or refused when the driver's socket could not be made in it (a UNIX
      * socket path holds at most sizeof sun_path - 1 bytes): never silently replaced. */
     const char *tmp = getenv("TMPDIR");

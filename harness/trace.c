@@ -319,6 +319,12 @@ int trace_load(const char *path, const struct scn_scenario *sc, struct rec_run *
 {
     memset(info, 0, sizeof *info);
     rec_init(run);
+    if (sc->device.framing == SCN_FRAMING_RAW) {
+        snprintf(err, TRACE_ERR_MAX, "%s: a trace names each packet's seq (bytes 4..7 of a "
+                 "usbsim-framed packet); scenario '%s' has framing raw, whose packets carry none "
+                 "(judge it with usbsim run and the built-in application)", path, sc->name);
+        return -1;
+    }
     struct parse p = {.path = path, .sc = sc, .err = err, .info = info};
     struct rec_reader rd;
     char rerr[REC_ERR_MAX];

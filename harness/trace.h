@@ -34,6 +34,9 @@
  *    and not yet received, and drain is measured from the device to the receiver.
  *  - driver rows: one crc row per rejected packet. Counters: not measured.
  *
+ * A scenario whose framing is raw (packets without usbsim's header: no seq in them) is refused:
+ * a trace keyed by seq cannot be written for it.
+ *
  * Contract: trace_load() never crashes on any input and fails with exactly one line in err,
  * "FILE:LINE: what is wrong" (or "FILE: ..."). trace_main() is `usbsim verify`: same verdict
  * line, --json/--junit reports and exit codes as `usbsim run` (0 pass or expected failure,

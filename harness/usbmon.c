@@ -14,6 +14,7 @@
 #include "sim/clock.h"
 #include "sim/logfmt.h"
 #include "sim/packet.h"
+#include "sim/rawmatch.h"
 
 #define UMON_EP_IN 0x81
 #define UMON_TIMEOUT_MS 50
@@ -21,32 +22,56 @@
 struct umon {
     FILE *log;
     int busnum;
+    uint8_t ep;           /* the stream's IN endpoint */
+    struct rm *match;     /* a raw stream's matcher, or NULL */
     int64_t real_to_mono; /* add to a capture time (CLOCK_REALTIME) */
     int bad;
 };
+
+int umon_row(FILE *log, struct rm *match, const uint8_t *d, size_t len, uint64_t t)
+{
+    int64_t seq;
+    const char *status = lf_status_names[LF_ST_OK];
+    if (match) {
+        int dup;
+        seq = rm_match(match, d, len, &dup);
+        if (seq < 0)
+            status = lf_status_names[LF_ST_CRC];
+    } else {
+        if (len < PKT_HEADER_SIZE ||
+            ((uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
+             (uint32_t)d[3] << 24) != PKT_MAGIC)
+            return 0;
+        seq = (uint32_t)d[4] | (uint32_t)d[5] << 8 | (uint32_t)d[6] << 16 |
+              (uint32_t)d[7] << 24;
+    }
+    return fprintf(log, LF_DRIVER_ROW, seq, t, status) < 0 ? -1 : 0;
+}
 
 static void on_urb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     struct umon *m = (struct umon *)user;
     const pcap_usb_header_mmapped *u = (const void *)bytes;
     if (h->caplen < sizeof *u || u->event_type != 'C' || u->bus_id != m->busnum ||
-        u->endpoint_number != UMON_EP_IN || u->data_len < PKT_HEADER_SIZE ||
-        h->caplen < sizeof *u + 8)
+        u->endpoint_number != m->ep || u->data_len == 0)
         return;
-    const uint8_t *d = bytes + sizeof *u;
-    uint32_t magic = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
-                     (uint32_t)d[3] << 24;
-    if (magic != PKT_MAGIC)
+    size_t got = h->caplen - sizeof *u; /* raw: the whole packet is its identity */
+    if (m->match ? got < u->data_len : got < 8)
         return;
-    uint32_t seq = (uint32_t)d[4] | (uint32_t)d[5] << 8 | (uint32_t)d[6] << 16 |
-                   (uint32_t)d[7] << 24;
     int64_t t = (int64_t)u->ts_sec * 1000000000LL + (int64_t)u->ts_usec * 1000 + m->real_to_mono;
-    if (fprintf(m->log, LF_DRIVER_ROW, (int64_t)seq, (uint64_t)t, lf_status_names[LF_ST_OK]) < 0)
+    if (umon_row(m->log, m->match, bytes + sizeof *u, m->match ? u->data_len : got,
+                 (uint64_t)t) != 0)
         m->bad = 1;
 }
 
 int umon_capture(int busnum, size_t packet_size, const char *log_path, int ready_fd,
                  volatile sig_atomic_t *stop)
+{
+    return umon_capture_stream(busnum, packet_size, UMON_EP_IN, NULL, log_path, ready_fd, stop);
+}
+
+int umon_capture_stream(int busnum, size_t packet_size, uint8_t ep, struct rm *match,
+                        const char *log_path, int ready_fd, volatile sig_atomic_t *stop)
 {
     char dev[32], err[PCAP_ERRBUF_SIZE];
     snprintf(dev, sizeof dev, "usbmon%d", busnum);
@@ -61,7 +86,7 @@ int umon_capture(int busnum, size_t packet_size, const char *log_path, int ready
         return 3;
     }
     (void)packet_size;
-    struct umon m = {.busnum = busnum,
+    struct umon m = {.busnum = busnum, .ep = ep, .match = match,
                      .real_to_mono = clk_mono_ns() - clk_ns(CLOCK_REALTIME)};
     m.log = fopen(log_path, "w");
     if (!m.log) {

@@ -13,6 +13,14 @@
  *    which nothing is missed by the caller that waits for it.
  *  - Returns 0 on a clean stop, 3 when the capture cannot be opened (one line on stderr saying
  *    what is missing), 1 when the log cannot be written.
+ *  - umon_capture_stream() is the same for the stream's endpoint ep and, with match (a raw
+ *    stream: no header), every completed transfer of ep with data, captured whole, is identified
+ *    by place and content (sim/rawmatch.h): a row with its seq, status ok; one it cannot identify
+ *    (content the device never planned: corrupted) a row with seq -1, status crc (the program
+ *    got it; it cannot be placed). umon_capture() is umon_capture_stream(0x81, no matcher).
+ *  - umon_row() writes the row of one completed transfer's bytes d[0..len) at time t (the
+ *    capture's logic, for tests): 0 (also when a framed transfer carries no device packet: no
+ *    row), -1 when the log cannot be written.
  * Prefix: umon_.
  */
 #ifndef USBSIM_HARNESS_USBMON_H
@@ -20,8 +28,15 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct rm;
 
 int umon_capture(int busnum, size_t packet_size, const char *log_path, int ready_fd,
                  volatile sig_atomic_t *stop);
+int umon_capture_stream(int busnum, size_t packet_size, uint8_t ep, struct rm *match,
+                        const char *log_path, int ready_fd, volatile sig_atomic_t *stop);
+int umon_row(FILE *log, struct rm *match, const uint8_t *d, size_t len, uint64_t t);
 
 #endif

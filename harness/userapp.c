@@ -15,6 +15,11 @@
 
 int uapp_refuses(const struct scn_scenario *sc, char *why, size_t len)
 {
+    if (sc->device.framing == SCN_FRAMING_RAW) { /* libusbsim-ring records bytes 4..7 as the seq */
+        snprintf(why, len, "--app judges usbsim-framed streams; scenario '%s' has framing raw "
+                 "(use the built-in application or --exec)", sc->name);
+        return -1;
+    }
     const char *what = sc->consumer.work.kind != SCN_DIST_NONE
                            ? (sc->consumer.n_events ? "consumer.work_us and consumer.events"
                                                     : "consumer.work_us")

@@ -1,9 +1,11 @@
 /* userapp — the user's own application in place of the built-in one (`usbsim run --app CMD`).
  *
  * Contract:
- *  - uapp_refuses() says why scenario sc cannot run with a user's application: its consumer
- *    block asks for per-packet work or stalls, which only the built-in application plays (the
- *    user's program does its own work). 0 when it can run; -1 with one line in why.
+ *  - uapp_refuses() says why scenario sc cannot run with a user's application: its framing is
+ *    raw (libusbsim-ring records a packet's seq from its bytes 4..7, which a raw packet does not
+ *    carry), or its consumer block asks for per-packet work or stalls, which only the built-in
+ *    application plays (the user's program does its own work). 0 when it can run; -1 with one
+ *    line in why.
  *  - uapp_exec() runs COMMAND through /bin/sh -c in the calling (child) process, with the
  *    environment the product contract names: USBSIM_RING_SOCKET (the driver's socket),
  *    USBSIM_RECORD (the run's directory: libusbsim-ring records there what the application

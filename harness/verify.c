@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sim/packet.h"
+#include "sim/rawmatch.h"
 #include "sim/schedule.h"
 
 #define NS_PER_S 1000000000LL
@@ -90,6 +91,8 @@ void vfy_init(struct vfy_result *out, const struct scn_scenario *sc, const char 
     snprintf(out->backend, sizeof(out->backend), "%s", backend ? backend : "");
     out->seed = sc->seed;
     out->time_scale = sc->time_scale > 0 ? sc->time_scale : 1.0;
+    out->endpoint = scn_stream_ep(sc);
+    out->raw = sc->device.framing == SCN_FRAMING_RAW;
     out->pass = true;
     out->doorbells = out->wakeups = out->missed_wakeups = VFY_MISSING;
 }
@@ -176,6 +179,7 @@ struct ctx {
     struct vfy_result *out;
     struct seq_state *st; /* one per device row */
     uint64_t anon_crc, anon_ring; /* driver rows not tied to a produced seq */
+    uint64_t anon_unknown;        /* raw: packets the application could not identify (of anon_crc) */
     double x;                     /* time scale */
 };
 
@@ -220,6 +224,9 @@ static long find_seq(const struct rec_run *r, int64_t seq)
 
 static void scan_driver(struct ctx *c)
 {
+    uint64_t unknown = c->run->counters.unknown;
+    if (c->run->raw && unknown != REC_MISSING) /* unidentified: rejected, seq unknown */
+        c->anon_crc += c->anon_unknown = unknown;
     for (size_t i = 0; i < c->run->n_driver; i++) {
         const struct rec_driver_row *d = &c->run->driver[i];
         long k = find_seq(c->run, d->seq);
@@ -394,14 +401,22 @@ static void tally_loss(struct ctx *c)
     snprintf(head, sizeof(head), "%llu packets lost unexplained, missing",
              (unsigned long long)missing.n);
     list_fail(o, VFY_KIND_UNEXPLAINED_LOSS, &missing, head, " (not accounted anywhere)");
-    list_fail(o, VFY_KIND_CORRUPTION, &unrejected,
-              "corrupted packet not rejected by the driver (no crc row)", "");
+    list_fail(o, VFY_KIND_CORRUPTION, &unrejected, c->run->raw ?
+              "corrupted packet not detected (the application identified no unknown packet "
+              "for it)" : "corrupted packet not rejected by the driver (no crc row)", "");
     list_fail(o, VFY_KIND_ACCOUNTING, &extra, "delivered but also counted lost by the driver",
               "");
-    if (c->anon_crc || c->anon_ring)
+    /* Unknown packets were counted into anon_crc last: what is left of it is theirs first. */
+    uint64_t unknown = c->anon_crc < c->anon_unknown ? c->anon_crc : c->anon_unknown;
+    uint64_t crc = c->anon_crc - unknown;
+    if (unknown)
+        vfy_add_failure(o, VFY_KIND_ACCOUNTING,
+                        "%llu packets the application could not identify (content the device "
+                        "never planned) match no lost packet", (unsigned long long)unknown);
+    if (crc || c->anon_ring)
         vfy_add_failure(o, VFY_KIND_ACCOUNTING,
                         "driver log: %llu crc and %llu ring-drop rows match no lost packet",
-                        (unsigned long long)c->anon_crc, (unsigned long long)c->anon_ring);
+                        (unsigned long long)crc, (unsigned long long)c->anon_ring);
 }
 
 /* out->lost: every lost seq with its place and due time, in device-log (seq) order. */
@@ -616,16 +631,26 @@ void vfy_summarize(struct vfy_latency *l, int64_t *v, size_t n)
 
 enum stage { DEV_APP, DEV_DRV, DRV_APP };
 
-static int64_t stage_ns(const struct rec_app_row *a, enum stage s)
+/* produce: the row's produce time, or the device log's when the row has none (a raw stream). */
+static int64_t stage_ns(const struct rec_app_row *a, int64_t produce, enum stage s)
 {
     switch (s) {
     case DEV_DRV:
-        return vfy_sub_ns(a->ingress_ns, a->produce_ns);
+        return vfy_sub_ns(a->ingress_ns, produce);
     case DRV_APP:
         return vfy_sub_ns(a->recv_ns, a->ingress_ns);
     default:
-        return vfy_sub_ns(a->recv_ns, a->produce_ns);
+        return vfy_sub_ns(a->recv_ns, produce);
     }
+}
+
+/* The produce time of app row a: carried with the packet, else the device log's (0: unknown). */
+static int64_t produce_of(const struct rec_run *r, const struct rec_app_row *a)
+{
+    if (a->produce_ns != 0)
+        return a->produce_ns;
+    long k = find_seq(r, a->seq);
+    return k >= 0 ? r->device[k].produce_ns : 0;
 }
 
 /* Each stage over the rows whose latency is >= 0; a negative one is an integrity failure. */
@@ -645,7 +670,11 @@ static void latencies(struct ctx *c)
         struct list neg = {0};
         size_t m = 0;
         for (size_t i = 0; i < n; i++) {
-            int64_t lat = stage_ns(&c->run->app[i], (enum stage)s);
+            const struct rec_app_row *a = &c->run->app[i];
+            int64_t produce = s == DRV_APP ? a->produce_ns : produce_of(c->run, a);
+            if (s != DRV_APP && produce == 0)
+                continue; /* no produce time anywhere: no figure */
+            int64_t lat = stage_ns(a, produce, (enum stage)s);
             if (lat < 0)
                 list_add(&neg, "%u", c->run->app[i].seq);
             else
@@ -815,6 +844,7 @@ int vfy_check(const struct scn_scenario *sc, const struct rec_run *run, struct v
     struct ctx c = {.sc = sc, .run = run, .out = out, .x = out->time_scale};
     out->produced = run->n_device;
     out->exec_run = run->exec_run != 0;
+    out->raw = run->raw != 0;
     out->doorbells = run->counters.doorbells;
     out->wakeups = run->counters.wakeups;
     out->missed_wakeups = run->counters.missed_wakeups;
@@ -842,4 +872,97 @@ int vfy_check(const struct scn_scenario *sc, const struct rec_run *run, struct v
     backlog(&c);
     drains(&c);
     return out->pass ? 0 : 1;
+}
+
+/* ---- a raw stream placed again ---- */
+
+struct intact {
+    const struct sched *plan;
+    const uint8_t *sent; /* per seq: 1 when the device log says sent intact */
+};
+
+static size_t intact_bytes(void *ctx, uint32_t seq, uint8_t *out, size_t cap)
+{
+    const struct intact *in = ctx;
+    return in->sent[seq] ? sched_payload(in->plan, seq, out, cap) : RM_ABSENT;
+}
+
+/* The seq a packet of seq's planned bytes is placed at among the intact ones (seq when none). */
+static int64_t again(struct rm *m, const struct sched *plan, uint8_t *b, int64_t seq)
+{
+    size_t n = (uint64_t)seq < plan->n ? sched_payload(plan, (uint32_t)seq, b, RM_MAX_LEN)
+                                       : RM_ABSENT;
+    int dup;
+    int64_t to = n <= RM_MAX_LEN ? rm_match(m, b, n, &dup) : -1;
+    return to >= 0 ? to : seq;
+}
+
+/* The application's rows in their order, with the packets the ring lost among them: each took a
+ * place in the stream (rm_skip). A packet dropped when it arrived (drop-newest, block's call
+ * off) came before every packet ingressed after it; one evicted (drop-oldest, logged when the
+ * packet that evicted it arrived) before every packet received after that. */
+static void place_app(const struct scn_scenario *sc, struct rec_run *run, struct rm *m,
+                      const struct sched *plan, uint8_t *b)
+{
+    int64_t *drop = malloc((run->n_driver + 1) * sizeof *drop);
+    size_t nd = 0, j = 0;
+    for (size_t i = 0; drop && i < run->n_driver; i++)
+        if (run->driver[i].status == REC_ST_RING_DROP && run->driver[i].seq < 0)
+            drop[nd++] = run->driver[i].ingress_ns;
+    if (drop)
+        qsort(drop, nd, sizeof *drop, cmp_i64);
+    bool oldest = sc->transport.overflow == SCN_OVF_DROP_OLDEST;
+    for (size_t i = 0; i < run->n_app; i++) {
+        int64_t t = oldest ? run->app[i].recv_ns : run->app[i].ingress_ns;
+        for (; j < nd && drop[j] < t; j++)
+            rm_skip(m);
+        run->app[i].seq = (uint32_t)again(m, plan, b, run->app[i].seq);
+    }
+    free(drop);
+}
+
+int vfy_raw_place(const struct scn_scenario *sc, struct rec_run *run, char *err, size_t len)
+{
+    struct sched plan;
+    char serr[SCN_ERR_MAX];
+    if (sched_build(sc, &plan, serr) != 0) {
+        snprintf(err, len, "%s", serr);
+        return -1;
+    }
+    uint8_t *sent = calloc(plan.n ? plan.n : 1, 1);
+    struct intact in = {.plan = &plan, .sent = sent};
+    char rerr[RM_ERR_MAX] = "out of memory";
+    struct rm *m = NULL;
+    if (sent) {
+        for (size_t k = 0; k < run->n_device; k++) {
+            struct rec_device_row *d = &run->device[k];
+            if (d->seq >= plan.n || d->fate == REC_DROPPED)
+                continue;
+            if ((d->flags & PKT_F_CORRUPT) && sched_payload(&plan, d->seq, NULL, 0) == 0)
+                d->flags &= (uint16_t)~PKT_F_CORRUPT; /* empty: no byte changed, nothing to detect */
+            if (!(d->flags & PKT_F_CORRUPT))
+                sent[d->seq] = 1;
+        }
+        m = plan.n < UINT32_MAX ? rm_new((uint32_t)plan.n, intact_bytes, &in, rerr) : NULL;
+    }
+    struct rm *d = m ? rm_new((uint32_t)plan.n, intact_bytes, &in, rerr) : NULL;
+    uint8_t *b = malloc(RM_MAX_LEN);
+    int rc = -1;
+    if (m && d && b) {
+        /* The driver's rows with a seq (usbmon's, for --exec), then the application's: each in
+         * its own order. */
+        for (size_t i = 0; i < run->n_driver; i++)
+            if (run->driver[i].status == REC_ST_OK && run->driver[i].seq >= 0)
+                run->driver[i].seq = again(d, &plan, b, run->driver[i].seq);
+        place_app(sc, run, m, &plan, b);
+        rc = 0;
+    } else {
+        snprintf(err, len, "%s", b ? rerr : "out of memory");
+    }
+    free(b);
+    rm_free(m);
+    rm_free(d);
+    free(sent);
+    sched_free(&plan);
+    return rc;
 }

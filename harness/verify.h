@@ -19,6 +19,14 @@
  *  - duplicates; reordered (a seq lower than the highest one before it); crc_errors (packets the
  *    device corrupted on purpose that reached the application); every corrupted packet must have
  *    been rejected by the driver.
+ *  - A raw stream (rec_run.raw: no usbsim header, each packet identified by the application by
+ *    place and content): the driver checks nothing, so a corrupted packet reaches the
+ *    application, which cannot identify it (content the device never planned) and counts it
+ *    (counters.unknown). Those packets stand for crc rows without a seq: they go first to the
+ *    corrupted packets lost (lost at crc: detected), then to other lost packets; every corrupted
+ *    packet must have been detected (an unknown count for it), none taken as good (delivered);
+ *    unknown packets beyond every lost packet are an accounting failure. An application row
+ *    without a produce time (0) takes the device log's for its seq (latency).
  *  - rate_hz: (rows - 1) / (last recv - first recv); per 1 s window from the device start (only
  *    windows wholly inside duration_ms): min/max of all, checked against expect.rate_hz only where
  *    no device or consumer event is active within the window or ended less than 1 s before it,
@@ -157,6 +165,8 @@ struct vfy_result {
     uint64_t seed;
     double time_scale;
     double wall_s; /* real duration of the run, set by the caller (JUnit time); 0 if unknown */
+    uint8_t endpoint; /* the stream's IN endpoint (scn_stream_ep), e.g. 0x81; 0: not known */
+    bool raw;         /* the stream is raw (rec_run.raw): identified by place and content */
     bool pass;
     bool xfail; /* failed as its scenario said it would (see vfy_apply_expect); pass is false */
 
@@ -197,7 +207,7 @@ struct vfy_result {
 };
 
 /* Empty result for scenario sc: pass, zero figures, identity (name, seed, time_scale, backend
- * ("" when NULL)) filled in. Use it when a run produced no records at all. */
+ * ("" when NULL), endpoint) filled in. Use it when a run produced no records at all. */
 void vfy_init(struct vfy_result *out, const struct scn_scenario *sc, const char *backend);
 /* vfy_init(out, sc, run->backend), then compute and check everything. Returns 0 when the
  * verdict is pass, 1 when fail. Free with vfy_free. */
@@ -211,6 +221,23 @@ void vfy_apply_expect(const struct scn_scenario *sc, struct vfy_result *r);
 /* Passed, or failed as expected: what counts as success for an exit code. */
 bool vfy_ok(const struct vfy_result *r);
 void vfy_free(struct vfy_result *out);
+/* A raw stream (run->raw): the application identified each packet by place and content as it
+ * came, knowing only the plan; packets that look alike (a pattern generator, idle reports) were
+ * placed in order among the samples the plan sends. Once the device log is known, this places
+ * them again, in the same order, among the samples the device really sent intact (not dropped,
+ * not corrupted, produced): each application row's seq becomes the one sim/rawmatch.h picks for
+ * the plan's bytes of its seq with the device's real losses taken out; so does each driver row
+ * with status ok and a seq (usbmon's, for --exec), in the driver log's own order. The packets
+ * the ring lost (ring-drop rows without a seq: their contents are gone) take their places among
+ * the application's rows by time: one dropped as it arrived before every row ingressed after it,
+ * one evicted (drop-oldest: logged when the packet that evicted it arrived) before every row
+ * received after that. A corrupted
+ * sample of no bytes went out unchanged (no byte to change): its device row loses the corrupt
+ * flag (there was nothing to detect). A row whose content the
+ * device sent under no other seq keeps its seq (the verdict then names it). Rows of a stream
+ * whose contents all differ keep their seqs. 0, or -1 with one line in err (the plan cannot be
+ * built, out of memory): the rows are then left as they were. */
+int vfy_raw_place(const struct scn_scenario *sc, struct rec_run *run, char *err, size_t len);
 /* a - b and a + b for times in ns, saturated to the int64 range: never a signed overflow. Every
  * difference of two record times here and in html_fig is taken with them. */
 int64_t vfy_sub_ns(int64_t a, int64_t b);

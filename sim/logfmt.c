@@ -8,7 +8,7 @@ const char *const lf_drop_names[] = {"none", "stall", "fifo", "disconnect", "end
 const char *const lf_status_names[] = {"ok", "crc", "ring-drop"};
 const char *const lf_counter_names[] = {"doorbells", "wakeups",
                                         "ring_high_water", "ring_drops", "crc_rejects",
-                                        "missed_wakeups"};
+                                        "missed_wakeups", "unknown"};
 
 _Static_assert(sizeof lf_fate_names / sizeof lf_fate_names[0] == LF_FATE_COUNT, "fate names");
 _Static_assert(sizeof lf_drop_names / sizeof lf_drop_names[0] == LF_DROP_COUNT, "drop names");

@@ -51,6 +51,7 @@ enum lf_counter {
     LF_C_RING_DROPS,
     LF_C_CRC_REJECTS,
     LF_C_MISSED_WAKEUPS,
+    LF_C_UNKNOWN,
     LF_C_COUNT
 };
 /* The driver's counters file: the header, then the values in its order. */
@@ -60,6 +61,10 @@ enum lf_counter {
 /* The application's counters file. */
 #define LF_APP_COUNTERS_HEADER "missed_wakeups"
 #define LF_APP_COUNTERS_ROW "%" PRIu64 "\n"
+/* ... of an application that identifies the packets of a raw stream by content (harness/app.c):
+ * also the packets it could not identify (content the device never planned: corrupted). */
+#define LF_APP_COUNTERS_RAW_HEADER "missed_wakeups,unknown"
+#define LF_APP_COUNTERS_RAW_ROW "%" PRIu64 ",%" PRIu64 "\n"
 
 /* Column words: a row's fate, the cause of a drop, the driver's status of a packet. */
 enum lf_fate { LF_FATE_SENT, LF_FATE_HELD, LF_FATE_DROPPED, LF_FATE_COUNT };

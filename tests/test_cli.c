@@ -179,6 +179,24 @@ static void test_usage_errors(void)
                                    "not '0' (try 'usbsim bench ring --help')\n");
 }
 
+/* A raw stream with --app: refused before anything runs, one line, exit 2. */
+static void test_app_refuses_raw(void)
+{
+    char path[] = "/tmp/test_cli_raw.XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    static const char yaml[] = "name: rawapp\nduration_ms: 100\ndevice:\n  framing: raw\n"
+                               "  packet_size: 8\n";
+    CU_ASSERT_FATAL(write(fd, yaml, sizeof yaml - 1) == (ssize_t)(sizeof yaml - 1));
+    close(fd);
+    CU_ASSERT(cli("run", path, "--app", "true", NULL) == 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(errbuf, "--app judges usbsim-framed streams; scenario "
+                                          "'rawapp' has framing raw (use the built-in "
+                                          "application or --exec)\n"));
+    CU_ASSERT_PTR_NULL(strchr(strchr(errbuf, '\n') + 1, '\n')); /* one line */
+    unlink(path);
+}
+
 static void test_validate_runs_through_the_table(void)
 {
     CU_ASSERT(cli("validate", "--quiet", "scenarios/steady.yaml", NULL, NULL) == 0);
@@ -194,6 +212,7 @@ static CU_TestInfo tests[] = {
     {"help, help CMD, CMD --help, -V", test_help_and_version},
     {"usage errors: exit 2, one line naming the option", test_usage_errors},
     {"validate and plan run through the table", test_validate_runs_through_the_table},
+    {"--app refuses a raw stream", test_app_refuses_raw},
     CU_TEST_INFO_NULL,
 };
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "driver/client.h"
+#include "driver/drv.h"
 #include "harness/cli.h"
 #include "sim/gadget.h"
 #include "tests/cu.h"
@@ -98,9 +99,8 @@ static void remove_dir(struct driver_child *d)
 }
 
 /* usbsim gadget's USB/IP server for a short scenario, in a child; its port. */
-static pid_t start_gadget(uint16_t *port)
+static pid_t start_gadget_of(const char *yaml, uint16_t *port)
 {
-    static const char yaml[] = "name: t\nduration_ms: 500\n";
     struct scn_scenario sc;
     char err[SCN_ERR_MAX];
     int pfd[2];
@@ -122,6 +122,11 @@ static pid_t start_gadget(uint16_t *port)
     CU_ASSERT_TRUE(got > 0 && sscanf(line, "port=%u", &p) == 1);
     *port = (uint16_t)p;
     return pid;
+}
+
+static pid_t start_gadget(uint16_t *port)
+{
+    return start_gadget_of("name: t\nduration_ms: 500\n", port);
 }
 
 static void test_ends_with_the_usbip_timeline(void)
@@ -166,6 +171,123 @@ static void test_ends_with_the_usbip_timeline(void)
     snprintf(waiting, sizeof waiting, "waiting for the device at 127.0.0.1:%u bus 1-1", port);
     CU_ASSERT_TRUE(file_has(d.err, waiting));
     CU_ASSERT_TRUE(file_has(d.err, "the device is gone for good"));
+    remove_dir(&d);
+}
+
+/* drv_run in a child, raw or not, against a gadget that corrupts 3 of its 50 packets: this
+ * process is the application. Packets taken and the driver's log rows by status. */
+struct drv_seen {
+    uint32_t got, crc_rows, other_rows, rows_without_seq;
+    char counters[160];
+};
+
+static void run_driver_raw(int raw, struct drv_seen *seen)
+{
+    uint16_t port = 0;
+    pid_t gadget = start_gadget_of("name: t\nduration_ms: 500\ndevice:\n  events:\n"
+                                   "    - {at_ms: 200, corrupt: 3}\n", &port);
+    CU_ASSERT_TRUE_FATAL(port != 0);
+    char dir[] = "/tmp/usbsim-drvraw-XXXXXX", sock[96], log[96], counters[96];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(sock, sizeof sock, "%s/ring.sock", dir);
+    snprintf(log, sizeof log, "%s/driver.csv", dir);
+    snprintf(counters, sizeof counters, "%s/counters.csv", dir);
+    fflush(NULL);
+    pid_t pid = fork();
+    CU_ASSERT_TRUE_FATAL(pid >= 0);
+    if (pid == 0) {
+        static volatile sig_atomic_t stop;
+        struct drv_opts o = {.source = "usbip", .src = {.usbip = {.port = port}}, .slots = 256,
+                             .policy = USBSIM_RING_BLOCK, .raw = raw,
+                             .doorbell = USBSIM_DOORBELL_SUPPRESSED, .socket_path = sock,
+                             .accept_timeout_ms = 10000, .open_timeout_ms = 10000,
+                             .source_first = 1, .end_with_source = 1, .linger_timeout_ms = 1000,
+                             .log_path = log, .counters_path = counters, .stop = &stop,
+                             .quiet = 1};
+        o.src.refused_is_gone = 1;
+        _exit(drv_run(&o));
+    }
+    char err[USBSIM_CLIENT_ERR_MAX];
+    struct usbsim_client *c = usbsim_client_connect(sock, 10000, err);
+    CU_ASSERT_PTR_NOT_NULL(c);
+    int64_t end = mono_ns() + BOUND_NS;
+    while (c && mono_ns() < end && usbsim_client_wait(c, 1000) >= 0) {
+        int n = usbsim_client_peek(c, 64);
+        seen->got += n > 0 ? (uint32_t)n : 0;
+        usbsim_client_release(c, n > 0 ? (uint32_t)n : 0);
+    }
+    if (c)
+        usbsim_client_close(c);
+    CU_ASSERT_EQUAL(wait_child(pid), 0);
+    CU_ASSERT_EQUAL(wait_child(gadget), 0);
+    FILE *f = fopen(log, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[128];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "seq,", 4) == 0)
+            continue;
+        seen->rows_without_seq += strncmp(line, "-1,", 3) == 0;
+        if (strstr(line, ",crc\n"))
+            seen->crc_rows++;
+        else
+            seen->other_rows++;
+    }
+    fclose(f);
+    f = fopen(counters, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    size_t k = fread(seen->counters, 1, sizeof seen->counters - 1, f);
+    seen->counters[k] = '\0';
+    fclose(f);
+    unlink(sock);
+    unlink(log);
+    unlink(counters);
+    rmdir(dir);
+}
+
+/* A raw stream: nothing is checked at ingress, so the corrupted packets reach the application
+ * (the framed stream has them rejected as crc rows). */
+static void test_raw_checks_nothing_at_ingress(void)
+{
+    struct drv_seen framed = {0}, raw = {0};
+    run_driver_raw(0, &framed);
+    CU_ASSERT_EQUAL(framed.got, 47);
+    CU_ASSERT_EQUAL(framed.crc_rows, 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(framed.counters, ",3\n")); /* crc_rejects, the last column */
+    run_driver_raw(1, &raw);
+    CU_ASSERT_EQUAL(raw.got, 50);
+    CU_ASSERT_EQUAL(raw.crc_rows + raw.other_rows, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(raw.counters, ",0\n"));
+}
+
+/* `usbsim driver --raw`: the corrupted packets reach the application too. */
+static void test_driver_command_raw(void)
+{
+    uint16_t port = 0;
+    pid_t gadget = start_gadget_of("name: t\nduration_ms: 500\ndevice:\n  events:\n"
+                                   "    - {at_ms: 200, corrupt: 3}\n", &port);
+    CU_ASSERT_TRUE_FATAL(port != 0);
+    char connect[32], waiting[160];
+    snprintf(connect, sizeof connect, "127.0.0.1:%u", port);
+    const char *args[] = {"--connect", connect, "--raw"};
+    struct driver_child d;
+    start_driver(&d, args, 3);
+    snprintf(waiting, sizeof waiting, "waiting for an application on %s", d.sock);
+    CU_ASSERT_TRUE(await_text(d.err, waiting));
+    char err[USBSIM_CLIENT_ERR_MAX];
+    struct usbsim_client *c = usbsim_client_connect(d.sock, 10000, err);
+    CU_ASSERT_PTR_NOT_NULL(c);
+    uint32_t got = 0;
+    int64_t end = mono_ns() + BOUND_NS;
+    while (c && mono_ns() < end && usbsim_client_wait(c, 1000) >= 0) {
+        int n = usbsim_client_peek(c, 64);
+        got += n > 0 ? (uint32_t)n : 0;
+        usbsim_client_release(c, n > 0 ? (uint32_t)n : 0);
+    }
+    if (c)
+        usbsim_client_close(c);
+    CU_ASSERT_EQUAL(wait_child(d.pid), 0);
+    CU_ASSERT_EQUAL(wait_child(gadget), 0);
+    CU_ASSERT_EQUAL(got, 50);
     remove_dir(&d);
 }
 
@@ -217,6 +339,9 @@ static CU_TestInfo tests[] = {
     {"says it waits for the device; SIGTERM then is a clean end",
      test_says_it_waits_for_the_device_and_stops_cleanly},
     {"libusb: no such device is said at once, exit 3", test_libusb_without_the_device_says_so},
+    {"raw: nothing checked at ingress, every packet into the ring",
+     test_raw_checks_nothing_at_ingress},
+    {"usbsim driver --raw", test_driver_command_raw},
     CU_TEST_INFO_NULL,
 };
 

@@ -142,6 +142,7 @@ static void test_failing_page(void)
     CU_ASSERT(strstr(page, ">FAIL<") != NULL);
     CU_ASSERT(strstr(page, "class=\"failures\"") != NULL);
     CU_ASSERT(strstr(page, "missing: seq 150") != NULL); /* the failure, quoted */
+    CU_ASSERT(strstr(page, "<span>stream 0x81 · backend usbip") != NULL); /* the stream judged */
     CU_ASSERT(count(page, "<svg") == count(page, "</svg>"));
     CU_ASSERT(count(page, "<svg") >= 5);
     CU_ASSERT(count(page, "<figure") == count(page, "</figure>"));

@@ -237,6 +237,11 @@ static void test_counters(void)
     CU_ASSERT_EQUAL_FATAL(rec_load_counters(p, &c, err), 0);
     CU_ASSERT_EQUAL(c.missed_wakeups, 0);
     CU_ASSERT_EQUAL(c.doorbells, 3);
+    CU_ASSERT_EQUAL(c.unknown, REC_MISSING); /* measured only for a raw stream */
+    put("counters.csv", LF_APP_COUNTERS_RAW_HEADER "\n1,4\n");
+    CU_ASSERT_EQUAL_FATAL(rec_load_counters(p, &c, err), 0);
+    CU_ASSERT_EQUAL(c.missed_wakeups, 1);
+    CU_ASSERT_EQUAL(c.unknown, 4);
     unlink(p);
     counters_bad("doorbells,wakeups\n1,x2\n",
                  "2: wakeups 'x2' is not an integer in 0..9223372036854775807");
@@ -248,8 +253,8 @@ static void test_counters(void)
     counters_bad("", "1: missing (truncated file?)");
     counters_bad("doorbells\n1\n2\n", "3: more than two lines (names, then values)");
     counters_bad("doorbells,wakeups,ring_high_water,ring_drops,crc_rejects,missed_wakeups,"
-                 "x\n1\n",
-                 "1: more than 6 counters");
+                 "unknown,x\n1\n",
+                 "1: more than 7 counters");
     counters_bad("doorbells\n1,2\n", "2: 2 values for 1 counters");
     counters_bad("doorbells\n-1\n", "2: doorbells '-1' is not an integer in 0..9223372036854775807");
 }

@@ -21,6 +21,7 @@ static void sample(struct vfy_result *r, int pass)
     sc.seed = pass ? 7 : UINT64_MAX;
     sc.time_scale = pass ? 1.0 : 2.5;
     vfy_init(r, &sc, "usbip");
+    r->raw = !pass; /* the failing one is a raw stream */
     r->wall_s = pass ? 5.25 : 1.5;
     r->produced = 500;
     r->delivered = pass ? 500 : 480;
@@ -116,6 +117,8 @@ static void same(const struct vfy_result *a, const struct vfy_result *b)
     CU_ASSERT_EQUAL(a->drain_max_ns, b->drain_max_ns);
     CU_ASSERT_EQUAL(a->doorbells, b->doorbells);
     CU_ASSERT_EQUAL(a->wakeups, b->wakeups);
+    CU_ASSERT_EQUAL(a->endpoint, b->endpoint);
+    CU_ASSERT_EQUAL(a->raw, b->raw);
     CU_ASSERT_EQUAL_FATAL(a->n_failures, b->n_failures);
     for (size_t k = 0; k < a->n_failures; k++) {
         CU_ASSERT_STRING_EQUAL(a->failures[k], b->failures[k]);
@@ -208,6 +211,45 @@ static void bogus_kind(json_t *s)
 static void short_kinds(json_t *s) { json_array_remove(json_object_get(s, "failure_kinds"), 0); }
 
 static void xfail_pass(json_t *s) { json_object_set_new(s, "verdict", json_string("pass")); }
+
+static char *slurp(const char *path);
+
+static void drop_stream(json_t *s)
+{
+    json_object_del(s, "endpoint");
+    json_object_del(s, "framing");
+}
+
+static void bad_endpoint(json_t *s) { json_object_set_new(s, "endpoint", json_string("0x1234")); }
+
+static void bad_framing(json_t *s) { json_object_set_new(s, "framing", json_string("crc")); }
+
+/* endpoint and framing: absent in older reports (not known, usbsim), checked when there. */
+static void test_json_stream(void)
+{
+    struct vfy_result r, *back = NULL;
+    size_t n = 0;
+    char err[RPT_ERR_MAX] = "";
+    sample(&r, 0);
+    r.endpoint = 0x83;
+    CU_ASSERT_EQUAL_FATAL(rpt_json_write(json_path, &r, 1, err), 0);
+    const char *x = slurp(json_path);
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "\"endpoint\": \"0x83\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(x, "\"framing\": \"raw\""));
+    CU_ASSERT_EQUAL_FATAL(reread(&r, drop_stream, &back, &n, err), 0);
+    CU_ASSERT_EQUAL(back[0].endpoint, 0);
+    CU_ASSERT_FALSE(back[0].raw);
+    rpt_results_free(back, n);
+    CU_ASSERT_EQUAL(reread(&r, bad_endpoint, &back, &n, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "scenarios[0].endpoint: expected an endpoint"));
+    CU_ASSERT_EQUAL(reread(&r, bad_framing, &back, &n, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "scenarios[0].framing: expected \"usbsim\" or \"raw\""));
+    r.endpoint = 0;
+    CU_ASSERT_EQUAL_FATAL(rpt_json_write(json_path, &r, 1, err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(slurp(json_path), "\"endpoint\": null"));
+    vfy_free(&r);
+    unlink(json_path);
+}
 
 static void test_json_kinds_compat(void)
 {
@@ -337,10 +379,23 @@ static void test_junit(void)
                                      "errors=\"0\" skipped=\"1\" time=\"8.250\">"));
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "<failure type=\"rate\" message=\"rate 97.2 Hz"));
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "<testcase classname=\"usbsim\" name=\"meant-to-fail\" "
-                                     "time=\"1.500\">\n      <skipped message=\"expected "
+                                     "time=\"1.500\">\n      <properties><property "
+                                     "name=\"endpoint\" value=\"0x81\"/><property "
+                                     "name=\"framing\" value=\"raw\"/></properties>\n"
+                                     "      <skipped message=\"expected "
                                      "failure: rate 97.2 Hz below min 99; odd"));
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "<testcase classname=\"usbsim\" name=\"steady\" "
-                                     "time=\"5.250\"/>"));
+                                     "time=\"5.250\">\n      <properties><property "
+                                     "name=\"endpoint\" value=\"0x81\"/><property "
+                                     "name=\"framing\" value=\"usbsim\"/></properties>\n"
+                                     "    </testcase>"));
+    /* a result without an endpoint (read from an older report): no properties */
+    r[0].endpoint = 0;
+    CU_ASSERT_EQUAL_FATAL(rpt_junit_write(xml_path, r, 1, err), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(slurp(xml_path), "<testcase classname=\"usbsim\" "
+                                  "name=\"steady\" time=\"5.250\"/>"));
+    CU_ASSERT_EQUAL_FATAL(rpt_junit_write(xml_path, r, 3, err), 0);
+    x = slurp(xml_path);
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "name=\"stall &lt;&quot;x&quot;&gt; &amp; &apos;y&apos;\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(x, "message=\"rate 97.2 Hz below min 99; odd &lt;tag&gt; "
                                      "&amp; &quot;quote&quot; &apos;apos&apos;&#10;second "
@@ -381,7 +436,7 @@ static void test_line(void)
     rpt_line(f, &r[0], 0);
     fclose(f);
     CU_ASSERT_STRING_EQUAL(buf, "PASS steady  500/500 delivered, lost 0, 100.0 Hz, latency "
-                                "p50 300 us p99 1.2 ms max 4.0 ms, backlog 3\n");
+                                "p50 300 us p99 1.2 ms max 4.0 ms, backlog 3, stream 0x81\n");
     free(buf);
     f = open_memstream(&buf, &len);
     CU_ASSERT_FATAL(f != NULL);
@@ -390,7 +445,7 @@ static void test_line(void)
     CU_ASSERT_EQUAL(strncmp(buf, "\033[1;31mFAIL\033[0m stall", 20), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "480/500 delivered, lost 20 (device 11, ring 5, crc 3, "
                                        "unexplained 1), 97.2 Hz, latency p50 300 us p99 1.2 ms "
-                                       "max 4.0 ms, backlog 3\n"
+                                       "max 4.0 ms, backlog 3, raw stream 0x81\n"
                                        "    - rate 97.2 Hz below min 99\n    - odd"));
     free(buf);
     vfy_free(&r[1]);
@@ -403,7 +458,7 @@ static void test_line(void)
     const char *head = "\033[1;33mXFAIL\033[0m meant-to-fail  480/500";
     CU_ASSERT_EQUAL(strncmp(buf, head, strlen(head)), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nXFAIL meant-to-fail  480/500 delivered"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "backlog 3\n    - rate 97.2 Hz below min 99\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "backlog 3, raw stream 0x81\n    - rate 97.2 Hz below min 99\n"));
     free(buf);
     vfy_free(&r[0]);
     vfy_free(&r[1]);
@@ -432,6 +487,7 @@ static CU_TestInfo tests[] = {
     {"JSON round trip of every field", test_json_round_trip},
     {"JSON bad input", test_json_bad_input},
     {"JSON without kinds reads as other; bad kinds named", test_json_kinds_compat},
+    {"JSON endpoint and framing: optional, checked", test_json_stream},
     {"\"-\" writes to standard output and leaves it open", test_dash_is_stdout},
     {"JUnit escaped and counted", test_junit},
     {"one line per scenario", test_line},

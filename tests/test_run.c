@@ -76,6 +76,44 @@ static void test_ring_loss_is_the_arithmetic(void)
     vfy_free(&r);
 }
 
+/* A raw stream end to end: no header, the driver checks nothing, the application identifies each
+ * packet by content; corrupted packets are the ones it cannot identify (lost at crc), the
+ * plan's drops are lost at the device, latency comes from the device log. Every generator,
+ * alike packets (pattern) included. */
+static void test_raw_stream(void)
+{
+    static const char *const gens[] = {"counter", "random", "pattern, pattern: \"55 aa\""};
+    for (size_t g = 0; g < 3; g++) {
+        char yaml[512];
+        snprintf(yaml, sizeof yaml, "name: raw\nduration_ms: 1500\ndevice:\n  framing: raw\n"
+                 "  packet_size: 40\n  payload: {generator: %s}\n  events:\n"
+                 "    - {at_ms: 300, corrupt: 3}\n"
+                 "    - {at_ms: 700, stall_ms: 100, mode: drop}\n"
+                 "expect: {order: strict, latency_ms: {p99_max: 500}}\n", gens[g]);
+        struct scn_scenario sc;
+        load(yaml, &sc);
+        struct sched plan;
+        char err[SCN_ERR_MAX];
+        CU_ASSERT_EQUAL_FATAL(sched_build(&sc, &plan, err), 0);
+        uint64_t planned_drops = plan.dropped[SCHED_DROP_STALL];
+        sched_free(&plan);
+        struct run_opts o = {.backend = "usbip"};
+        struct vfy_result r;
+        CU_ASSERT_EQUAL_FATAL(run_one(&sc, &o, &r), 0);
+        for (size_t i = 0; i < r.n_failures; i++)
+            fprintf(stderr, "\n  %s: %s", gens[g], r.failures[i]);
+        CU_ASSERT_TRUE(r.pass);
+        CU_ASSERT_TRUE(r.raw);
+        CU_ASSERT_EQUAL(r.endpoint, 0x81);
+        CU_ASSERT_EQUAL(r.lost_accounted.crc, 3);
+        CU_ASSERT_EQUAL(r.lost_accounted.device, planned_drops);
+        CU_ASSERT_EQUAL(r.lost_unexplained + r.duplicates + r.reordered + r.crc_errors, 0);
+        CU_ASSERT_EQUAL(r.delivered + 3 + planned_drops, r.produced);
+        CU_ASSERT_EQUAL(r.latency.n, r.delivered);
+        vfy_free(&r);
+    }
+}
+
 static void test_expect_that_cannot_hold_names_the_figure(void)
 {
     struct scn_scenario sc;
@@ -137,6 +175,7 @@ static void test_crashed_child_is_reported(void)
 static CU_TestInfo tests[] = {
     {"steady passes, every packet delivered", test_steady_passes},
     {"ring loss matches the arithmetic", test_ring_loss_is_the_arithmetic},
+    {"a raw stream: identified by content, corruption detected", test_raw_stream},
     {"an expectation that cannot hold names the figure",
      test_expect_that_cannot_hold_names_the_figure},
     {"a crashed child is reported, not hung on", test_crashed_child_is_reported},

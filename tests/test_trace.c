@@ -312,6 +312,18 @@ static void test_verify_command(void)
     CU_ASSERT(verify("--scenario", yaml, "--trace", file, "--seed", "x") == 2);
     CU_ASSERT(verify("--scenario", file, "--trace", file, NULL, NULL) == 2); /* not YAML */
     CU_ASSERT(verify("--scenario", yaml, "--trace", yaml, NULL, NULL) == 2); /* not a trace */
+    /* a raw stream's packets carry no seq: a trace cannot name them */
+    f = fopen(yaml, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs("name: r\nduration_ms: 1000\ndevice: {framing: raw, packet_size: 8}\n", f);
+    fclose(f);
+    CU_ASSERT(verify("--scenario", yaml, "--trace", file, NULL, NULL) == 2);
+    struct rec_run run;
+    struct trace_info info;
+    char err[TRACE_ERR_MAX];
+    scenario("name: r\nduration_ms: 1000\ndevice: {framing: raw, packet_size: 8}\n", &sc);
+    CU_ASSERT_EQUAL(trace_load(file, &sc, &run, &info, err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "scenario 'r' has framing raw, whose packets carry none"));
     unlink(yaml);
     cleanup_dir();
 }

@@ -242,6 +242,11 @@ static void t_refusals_and_words(void)
     strcpy(sc.name, "x");
     char why[256];
     CU_ASSERT_EQUAL(uapp_refuses(&sc, why, sizeof why), 0);
+    sc.device.framing = SCN_FRAMING_RAW; /* libusbsim-ring reads the seq from the packet */
+    CU_ASSERT_EQUAL(uapp_refuses(&sc, why, sizeof why), -1);
+    CU_ASSERT_STRING_EQUAL(why, "--app judges usbsim-framed streams; scenario 'x' has framing raw "
+                                "(use the built-in application or --exec)");
+    sc.device.framing = SCN_FRAMING_USBSIM;
     sc.consumer.n_events = 1;
     CU_ASSERT_EQUAL(uapp_refuses(&sc, why, sizeof why), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(why, "consumer.events"));

@@ -1,6 +1,7 @@
 /* Tests of harness/verify: synthetic runs built in code, each breaking one thing. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/verify.h"
 #include "sim/packet.h"
@@ -379,6 +380,229 @@ static void test_corrupt(void)
     CU_ASSERT_TRUE(HAS(UNEXPLAINED_LOSS, "missing: seq 80"));
     vfy_free(&v);
     rec_free(&r);
+}
+
+/* A raw stream: the application's rows carry no produce time, the driver checks nothing, and
+ * the corrupted packets are the ones the application could not identify (counters.unknown). */
+static void raw_run(struct rec_run *r, size_t n)
+{
+    perfect_run(r, n, 10 * MS);
+    r->raw = 1;
+    r->counters.unknown = 0;
+    for (size_t i = 0; i < r->n_app; i++)
+        r->app[i].produce_ns = 0;
+}
+
+static void test_raw_stream(void)
+{
+    struct scn_scenario sc;
+    struct rec_run r;
+    struct vfy_result v;
+    scenario(&sc);
+    sc.expect.has_latency_p99_max = true;
+    sc.expect.latency_p99_max_ns = 20 * MS;
+    raw_run(&r, 500);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_TRUE(v.raw);
+    CU_ASSERT_EQUAL(v.endpoint, 0x81);
+    /* latency from the device log's produce times */
+    CU_ASSERT_EQUAL(v.latency.n, 500);
+    CU_ASSERT_EQUAL(v.latency.p99_ns, 3 * MS / 10);
+    CU_ASSERT_EQUAL(v.lat_dev_drv.max_ns, MS / 10);
+    vfy_free(&v);
+
+    /* three corrupted, each one counted unknown by the application: detected, lost at crc */
+    for (uint32_t s = 100; s < 103; s++) {
+        r.device[s].flags = PKT_F_CORRUPT;
+        drop_app(&r, s);
+    }
+    r.counters.unknown = 3;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_EQUAL(v.lost_accounted.crc, 3);
+    CU_ASSERT_EQUAL(v.lost_unexplained + v.crc_errors, 0);
+    vfy_free(&v);
+
+    /* one corrupted packet not counted: not detected */
+    r.counters.unknown = 2;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(HAS(CORRUPTION, "corrupted packet not detected (the application identified "
+                                   "no unknown packet for it): seq 102"));
+    CU_ASSERT_TRUE(only(&v, K(CORRUPTION) | K(UNEXPLAINED_LOSS)));
+    vfy_free(&v);
+
+    /* unknown packets first explain the corrupted ones, then other losses, then are extra */
+    r.counters.unknown = 4;
+    drop_app(&r, 200); /* its bytes changed on the way: unknown too */
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_EQUAL(v.lost_accounted.crc, 4);
+    vfy_free(&v);
+    r.counters.unknown = 6;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(HAS(ACCOUNTING, "2 packets the application could not identify (content the "
+                                   "device never planned) match no lost packet"));
+    CU_ASSERT_TRUE(only(&v, K(ACCOUNTING)));
+    vfy_free(&v);
+
+    /* a corrupted packet taken as good (identified): a failure */
+    r.counters.unknown = 4;
+    r.device[300].flags = PKT_F_CORRUPT;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(HAS(CORRUPTION, "corrupted packet delivered (crc_errors): seq 300"));
+    vfy_free(&v);
+    r.device[300].flags = 0;
+
+    /* unknown not measured: the corrupted packets are not known to be detected */
+    r.counters.unknown = REC_MISSING;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(HAS(CORRUPTION, "corrupted packet not detected"));
+    vfy_free(&v);
+
+    /* a duplicate, a reorder: by seq as for framed streams */
+    r.counters.unknown = 4;
+    r.app[10].seq = 9;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.duplicates, 1);
+    CU_ASSERT_TRUE(HAS(DUPLICATE, "duplicated: seq 9"));
+    vfy_free(&v);
+    rec_free(&r);
+
+    /* a row whose seq the device log lacks and whose produce time is 0: no latency figure */
+    raw_run(&r, 5);
+    r.app[4].seq = 77;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_EQUAL(v.latency.n, 4);
+    CU_ASSERT_TRUE(HAS(INTEGRITY, "delivered but never produced by the device: seq 77"));
+    vfy_free(&v);
+    /* the records filled in for the figures of a page */
+    rec_fill_produce(&r);
+    CU_ASSERT_EQUAL(r.app[3].produce_ns, r.device[3].produce_ns);
+    CU_ASSERT_EQUAL(r.app[4].produce_ns, 0);
+    rec_free(&r);
+}
+
+/* Alike packets placed by the application among the plan's samples are placed again among the
+ * ones the device really sent: a drop the plan did not foresee moves the labels after it. */
+static void test_raw_place(void)
+{
+    static const char *const yaml[] = {
+        "name: p\nduration_ms: 1000\ndevice: {framing: raw, packet_size: 4, payload: "
+        "{generator: pattern, pattern: \"01 02\"}}\n",
+        "name: c\nduration_ms: 1000\ndevice: {framing: raw, packet_size: 4}\n"};
+    for (int k = 0; k < 2; k++) {
+        struct scn_scenario sc;
+        char err[SCN_ERR_MAX];
+        CU_ASSERT_EQUAL_FATAL(scn_parse("t.yaml", yaml[k], strlen(yaml[k]), &sc, err), 0);
+        struct rec_run r;
+        raw_run(&r, 100);
+        r.device[5].fate = REC_DROPPED; /* the device's own, not in the plan */
+        r.device[5].drop = REC_DROP_FIFO;
+        r.device[5].produce_ns = 0;
+        /* the application got 99 packets; alike ones it labelled 0..98 by place */
+        memmove(&r.app[5], &r.app[6], 94 * sizeof r.app[0]); /* the times of 6..99 */
+        r.n_app = 99;
+        for (uint32_t i = 0; i < 99; i++)
+            r.app[i].seq = k == 0 ? i : i + (i >= 5);
+        char perr[256];
+        CU_ASSERT_EQUAL_FATAL(vfy_raw_place(&sc, &r, perr, sizeof perr), 0);
+        CU_ASSERT_EQUAL(r.app[4].seq, 4);
+        CU_ASSERT_EQUAL(r.app[5].seq, 6);
+        CU_ASSERT_EQUAL(r.app[98].seq, 99);
+        struct vfy_result v;
+        CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+        dump(&v);
+        CU_ASSERT_EQUAL(v.lost_accounted.device, 1);
+        vfy_free(&v);
+        /* a packet whose content the device sent under no other seq keeps its seq */
+        if (k == 1) {
+            r.app[5].seq = 5;
+            CU_ASSERT_EQUAL(vfy_raw_place(&sc, &r, perr, sizeof perr), 0);
+            CU_ASSERT_EQUAL(r.app[5].seq, 5);
+            CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+            CU_ASSERT_TRUE(HAS(INTEGRITY, "delivered but the device log says dropped: seq 5"));
+            vfy_free(&v);
+        }
+        rec_free(&r);
+    }
+}
+
+/* Alike packets the ring lost (ring-drop rows without a seq) take their places by time: the
+ * ones after them are placed after them, as they came. */
+static void test_raw_place_ring(void)
+{
+    static const char yaml[] = "name: p\nduration_ms: 1000\ndevice: {framing: raw, packet_size: "
+                               "4, payload: {generator: pattern, pattern: \"01 02\"}}\n";
+    for (int oldest = 0; oldest < 2; oldest++) {
+        struct scn_scenario sc;
+        char err[SCN_ERR_MAX];
+        CU_ASSERT_EQUAL_FATAL(scn_parse("t.yaml", yaml, strlen(yaml), &sc, err), 0);
+        sc.transport.overflow = oldest ? SCN_OVF_DROP_OLDEST : SCN_OVF_DROP_NEWEST;
+        struct rec_run r;
+        raw_run(&r, 100);
+        /* 10..14 lost in the ring; the application took the rest, late, labelled by place */
+        for (uint32_t s = 10; s < 15; s++) {
+            int64_t t = oldest ? r.app[s + 5].ingress_ns : r.app[s].ingress_ns;
+            r.driver[r.n_driver++] = (struct rec_driver_row){.seq = -1, .ingress_ns = t,
+                                                             .status = REC_ST_RING_DROP};
+        }
+        for (uint32_t s = 15; s < 100; s++)
+            r.app[s].recv_ns += 500 * MS; /* a consumer stall: received after every eviction */
+        memmove(&r.app[10], &r.app[15], 85 * sizeof r.app[0]);
+        r.n_app = 95;
+        for (uint32_t i = 0; i < 95; i++)
+            r.app[i].seq = i;
+        char perr[256];
+        CU_ASSERT_EQUAL_FATAL(vfy_raw_place(&sc, &r, perr, sizeof perr), 0);
+        CU_ASSERT_EQUAL(r.app[9].seq, 9);
+        CU_ASSERT_EQUAL(r.app[10].seq, 15);
+        CU_ASSERT_EQUAL(r.app[94].seq, 99);
+        struct vfy_result v;
+        CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+        dump(&v);
+        CU_ASSERT_EQUAL(v.lost_accounted.ring, 5);
+        CU_ASSERT_EQUAL(v.latency.max_ns, 500 * MS + 3 * MS / 10);
+        vfy_free(&v);
+        rec_free(&r);
+    }
+}
+
+/* A corrupted sample of no bytes goes out unchanged: placing the stream clears its flag. */
+static void test_raw_place_empty_corrupt(void)
+{
+    char dir[] = "/tmp/usbsim-vfy-XXXXXX", rec[96], yaml[512];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(rec, sizeof rec, "%s/d.rec", dir);
+    FILE *f = fopen(rec, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("# usbsim recording 1\n0 0x81 -\n10000 0x81 0102\n20000 0x81 -\n30000 0x81 03\n", f);
+    fclose(f);
+    snprintf(yaml, sizeof yaml, "name: rp\nduration_ms: 40\ndevice:\n  framing: raw\n"
+             "  replay: {file: %s}\n  events:\n    - {at_ms: 0, corrupt: 2}\n", rec);
+    struct scn_scenario sc;
+    char err[SCN_ERR_MAX];
+    CU_ASSERT_EQUAL_FATAL(scn_parse("t.yaml", yaml, strlen(yaml), &sc, err), 0);
+    struct rec_run r;
+    raw_run(&r, 4);
+    r.device[0].flags = r.device[1].flags = PKT_F_CORRUPT;
+    drop_app(&r, 1);
+    r.counters.unknown = 1;
+    struct vfy_result v;
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 1);
+    CU_ASSERT_TRUE(HAS(CORRUPTION, "corrupted packet delivered (crc_errors): seq 0"));
+    vfy_free(&v);
+    char perr[256];
+    CU_ASSERT_EQUAL_FATAL(vfy_raw_place(&sc, &r, perr, sizeof perr), 0);
+    CU_ASSERT_EQUAL(r.device[0].flags, 0);
+    CU_ASSERT_EQUAL(r.device[1].flags, PKT_F_CORRUPT);
+    CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
+    dump(&v);
+    CU_ASSERT_EQUAL(v.lost_accounted.crc, 1);
+    vfy_free(&v);
+    rec_free(&r);
+    unlink(rec);
+    rmdir(dir);
 }
 
 static void test_rate_bounds(void)
@@ -846,6 +1070,10 @@ static CU_TestInfo tests[] = {
     {"duplicate", test_duplicate},
     {"reorder", test_reorder},
     {"corrupt packets", test_corrupt},
+    {"a raw stream: unknown packets, latency from the device log", test_raw_stream},
+    {"a raw stream's alike packets placed again", test_raw_place},
+    {"a raw stream's corrupted empty packet: nothing to detect", test_raw_place_empty_corrupt},
+    {"a raw stream's alike packets lost in the ring, placed by time", test_raw_place_ring},
     {"rate bounds, long-run and windows", test_rate_bounds},
     {"latency percentiles exact", test_latency_percentiles},
     {"a window discounts the device's own lateness", test_window_device_late},
