@@ -3,7 +3,7 @@
 
 Connects to a USB/IP server (usbsim gadget --backend usbip), imports bus id 1-1, reads the
 device descriptor, the configuration descriptor (9 bytes, then wTotalLength), the language
-list and every string the device descriptor names, sets configuration 1, then keeps 4 IN
+list and every string the device and configuration descriptors name, sets configuration 1, then keeps 4 IN
 requests queued on endpoint EP (default 0x81) until the server ends the connection or COUNT
 packets came (a zero-length packet counts). Prints what it read, one line each:
   device HEX / config HEX / string INDEX HEX / packet HEX T_NS
@@ -72,7 +72,13 @@ def main():
     _, cfg = control(0x80, 6, 0x0200, 0, total)
     print("config", cfg.hex())
     st, langs = control(0x80, 6, 0x0300, 0, 255)
-    for i in sorted({d[14], d[15], d[16]} - {0}):
+    names = {d[14], d[15], d[16], cfg[6]}  # and every interface's iInterface
+    o = 0
+    while o + 2 <= len(cfg) and cfg[o] >= 2:
+        if cfg[o + 1] == 4 and cfg[o] >= 9:
+            names.add(cfg[o + 8])
+        o += cfg[o]
+    for i in sorted(names - {0}):
         st, sd = control(0x80, 6, 0x0300 | i, 0x0409, 255)
         if st == 0:
             print("string", i, sd.hex())

@@ -116,7 +116,7 @@ if med > 0.5:
 sys.exit(0 if ok else 1)
 PY
 
-"$usbsim" run "$tmp/dev.yaml" --quiet >"$tmp/run.txt" 2>&1 || {
+"$usbsim" run "$tmp/dev.yaml" >"$tmp/run.txt" 2>&1 || {
   cat "$tmp/run.txt" >&2; fail "usbsim run on the imported scenario: exit $?"; }
 echo "replay-check: usbsim run: $(grep -m1 -E '^(PASS|FAIL)' "$tmp/run.txt" || tail -n 1 "$tmp/run.txt")"
 echo "replay-check: PASS"
