@@ -453,7 +453,7 @@ _Static_assert(offsetof(struct scn_con_event, col) ==
 #define IFACE_EX                                                                                \
     "device:\n  packet_size: 64\n  interfaces:\n    - number: 0\n      alt: 0\n"              \
     "      class: 0x03\n      subclass: 0x00\n      protocol: 0x00\n      name: \"Sensor\"\n" \
-    "      extra: \"09 21 11 01 00 01 22 20 00\"\n      endpoints:\n"                          \
+    "      name_index: 4\n      extra: \"09 21 11 01 00 01 22 20 00\"\n      endpoints:\n"                          \
     "        - {address: 0x81, type: interrupt, max_packet: 64, interval: 4, extra: \"\"}\n"
 #define CTL_EX                                                                                  \
     "device:\n  control:\n    - {request_type: 0xc0, request: 0x01, value: 0, index: 0, "      \
@@ -559,7 +559,7 @@ static const struct scnk_key iface_keys[] = {
      FLD(struct scn_iface, name_index), HAS(struct scn_iface, has_name_index),
      .doc = "The name's string index (iInterface). Absent: the lowest index from 4 up that no "
      "other string has, in entry order after the configuration's name. Strings with the same "
-     "text may share an index."},
+     "text may share an index.", .example = IFACE_EX},
     {.name = "extra", .type = SCNK_T_BYTES, FLD(struct scn_iface, extra),
      HAS(struct scn_iface, extra.set), .doc = "Class-specific descriptor bytes written right after "
      "the interface descriptor (a HID descriptor, CDC functional descriptors...).",
@@ -660,7 +660,8 @@ static const struct scnk_key config_keys[] = {
     {.name = "name_index", .type = SCNK_T_UINT, .lo = 1, .hi = 255,
      FLD(SC, device.config_name_index), HAS(SC, device.has_config_name_index),
      .doc = "The name's string index. Absent: the lowest index from 4 up that no other string "
-     "has."},
+     "has.", .example = "device:\n  config: {attributes: 0x80, max_power_ma: 100, name: \"Default\", "
+     "name_index: 4}\n"},
 };
 static const struct scnk_table config_t = {.what = "config", KEYS(config_keys), .flow = true};
 
@@ -972,13 +973,16 @@ static const struct scnk_key device_keys[] = {
      FLD(SC, device.manufacturer_index), HAS(SC, device.has_manufacturer_index),
      .doc = "The manufacturer string's index (iManufacturer). Absent: 1. Over USB/IP the device "
      "answers at the indexes given (a captured device's own); the FunctionFS gadget's indexes "
-     "are the kernel's."},
+     "are the kernel's.", .example = "device:\n  manufacturer: \"Acme\"\n  manufacturer_index: 1\n"
+     "  product: \"Sensor\"\n  product_index: 2\n  serial: \"A1\"\n  serial_index: 3\n"},
     {.name = "product_index", .type = SCNK_T_UINT, .lo = 1, .hi = 255,
      FLD(SC, device.product_index), HAS(SC, device.has_product_index),
-     .doc = "The product string's index (iProduct). Absent: 2."},
+     .doc = "The product string's index (iProduct). Absent: 2.", .example = "device:\n  product: "
+     "\"Sensor\"\n  product_index: 2\n"},
     {.name = "serial_index", .type = SCNK_T_UINT, .lo = 1, .hi = 255,
      FLD(SC, device.serial_index), HAS(SC, device.has_serial_index),
-     .doc = "The serial string's index (iSerialNumber). Absent: 3."},
+     .doc = "The serial string's index (iSerialNumber). Absent: 3.", .example = "device:\n  "
+     "serial: \"A1\"\n  serial_index: 3\n"},
     {.name = "config", .type = SCNK_T_MAP, .sub = &config_t,
      .doc = "The configuration's bmAttributes, power (bMaxPower = max_power_ma / 2) and name."},
     {.name = "interfaces", .type = SCNK_T_LIST, .hi = SCN_MAX_IFACES, .sub = &iface_t,

@@ -403,6 +403,7 @@ static const char hid_yaml_body[] =
     "      subclass: 0x01\n"
     "      protocol: 0x02\n"
     "      name: \"Boot\"\n"
+    "      name_index: 4\n"
     "      extra: \"09 21 11 01 00 01 22 04 00\"\n"
     "      endpoints:\n"
     "        - {address: 0x81, type: interrupt, max_packet: 8, interval: 8, extra: \"\"}\n"

@@ -92,6 +92,16 @@ struct bad {
                     "most 4096 bytes (\"\" = none)"
 
 static const struct bad bad[] = {
+    {HEAD "  product: \"A\"\n  config: {name: \"B\", name_index: 2}\n",
+     "4:3: string index 2 is both the product (\"A\") and the config name (\"B\"); allowed: one "
+     "text per index (strings with the same text may share one)"},
+    {HEAD "  interfaces:\n    - {number: 0, name_index: 5}\n",
+     "4:3: name_index: 5 given to interface entry 1, which has no name; allowed: an index only "
+     "with a name"},
+    {HEAD "  manufacturer: \"\"\n  manufacturer_index: 7\n",
+     "4:3: manufacturer_index: 7 given to an empty manufacturer; allowed: an index only for a "
+     "string that has a text"},
+    {HEAD "  product_index: 0\n", "4:18: product_index: 0 is out of range; allowed: an integer 1..255"},
     {HEAD "  interfaces:\n    - {number: 0, extra: \"09 2\"}\n",
      "5:26: extra: an odd number of hex digits (3); " HEX_ALLOWED},
     {HEAD "  interfaces:\n    - {number: 0, extra: \"09 zz\"}\n",

@@ -382,7 +382,39 @@ static void test_usbip_other_endpoints(void)
     usbdev_free(u);
 }
 
+/* A captured device's string indexes: explicit ones kept, the rest from 4 up, one shared. */
+static void test_string_indexes(void)
+{
+    struct usbdev *u = make("name: s\nduration_ms: 100\ndevice:\n  manufacturer: \"M\"\n"
+                            "  product: \"P\"\n  product_index: 9\n  serial: \"\"\n"
+                            "  config: {name: \"C\"}\n  interfaces:\n"
+                            "    - {number: 0, name: \"I\", endpoints: [{address: 0x81, type: "
+                            "bulk, max_packet: 512}]}\n"
+                            "    - {number: 1, name: \"P\", name_index: 9}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+    uint8_t b[512];
+    CU_ASSERT_EQUAL(usbdev_descriptor(u, 1, 0, b, sizeof b), 18);
+    CU_ASSERT_EQUAL(b[14], 1); /* iManufacturer */
+    CU_ASSERT_EQUAL(b[15], 9); /* iProduct, as given */
+    CU_ASSERT_EQUAL(b[16], 0); /* no serial */
+    int n = usbdev_descriptor(u, 2, 0, b, sizeof b);
+    CU_ASSERT_EQUAL(n, 9 + 9 + 7 + 9);
+    CU_ASSERT_EQUAL(b[6], 4);      /* iConfiguration: the first free from 4 */
+    CU_ASSERT_EQUAL(b[9 + 8], 5);  /* interface 0's name next */
+    CU_ASSERT_EQUAL(b[25 + 8], 9); /* interface 1 shares the product's string */
+    const struct { uint8_t index; char text; } want[] = {{1, 'M'}, {9, 'P'}, {4, 'C'}, {5, 'I'}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        CU_ASSERT_EQUAL(usbdev_descriptor(u, 3, want[i].index, b, sizeof b), 4);
+        CU_ASSERT_EQUAL(b[2], want[i].text);
+    }
+    CU_ASSERT_EQUAL(usbdev_descriptor(u, 3, 2, b, sizeof b), -1);
+    CU_ASSERT_EQUAL(usbdev_descriptor(u, 3, 3, b, sizeof b), -1);
+    CU_ASSERT_EQUAL(usbdev_descriptor(u, 3, 0, b, sizeof b), 4); /* the language list */
+    usbdev_free(u);
+}
+
 static CU_TestInfo tests[] = {
+    {"string indexes: given, assigned from 4, shared by equal texts", test_string_indexes},
     {"the HID example: descriptor bytes, strings, report descriptor", test_hid_descriptors},
     {"control table: order, matching, truncation, stall, OUT data; alt settings",
      test_table_order_and_kinds},
