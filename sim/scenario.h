@@ -120,6 +120,33 @@ struct scn_bytes {
     bool set;
 };
 
+/* How framing raw's bytes are made (device.payload, and an endpoint's own stream). */
+struct scn_payload {
+    enum scn_generator generator; /* default counter */
+    bool has_generator;
+    struct scn_bytes pattern;     /* generator pattern: the bytes repeated */
+};
+
+/* An IN endpoint's own stream (not the stream endpoint): raw packets of packet_size bytes, one
+ * every period_ns from the stream's t0 for the scenario's duration (usb_device.h). */
+struct scn_ep_stream {
+    int64_t period_ns;
+    uint32_t packet_size;
+    struct scn_payload payload; /* generator and pattern, as device.payload */
+    bool set;                   /* the endpoint has `stream:` */
+};
+
+/* What an OUT endpoint does with each transfer it receives: queue reply on IN endpoint
+ * `endpoint`, or do a control action (start | stop). Exactly one of reply, action. */
+struct scn_on_data {
+    struct scn_bytes reply;
+    uint8_t endpoint;
+    bool has_endpoint;
+    enum scn_action action;
+    bool has_action;
+    bool set;                   /* the endpoint has `on_data:` */
+};
+
 struct scn_ep {
     uint8_t address;          /* bit 7: IN */
     enum scn_endpoint type;   /* interrupt | bulk */
@@ -127,6 +154,8 @@ struct scn_ep {
     uint8_t interval;         /* bInterval as written; has_interval false: derived (see usb_device.h) */
     bool has_interval;
     struct scn_bytes extra;
+    struct scn_ep_stream stream; /* an IN endpoint other than the stream endpoint */
+    struct scn_on_data on_data;  /* an OUT endpoint */
     int line, col;
 };
 
@@ -216,11 +245,7 @@ struct scn_scenario {
         enum scn_framing framing; /* the loader makes it raw when absent and replay is given */
         bool has_framing;         /* written, or set raw by the loader for replay (code that
                                      sets framing sets it too: scn_check wants both) */
-        struct {
-            enum scn_generator generator; /* default counter */
-            bool has_generator;
-            struct scn_bytes pattern;     /* generator pattern: the bytes repeated */
-        } payload;
+        struct scn_payload payload;
         uint32_t n_bytes; /* used bytes of the pool */
         uint8_t bytes[SCN_BYTES_POOL];
     } device;

@@ -463,6 +463,217 @@ _Static_assert(offsetof(struct scn_con_event, col) ==
 #define U8HEX(nm, T, fld) \
     {.name = nm, .type = SCNK_T_UINT, .flags = SCNK_HEX, .hi = 0xff, FLD(T, fld)}
 
+/* device.payload: the generator of framing raw's bytes (without replay). The table's base is a
+ * struct scn_payload (an endpoint's own stream has one too: ep_stream_t). */
+enum { PAY_GENERATOR, PAY_PATTERN };
+#define PAYLOAD_EX "device:\n  framing: raw\n  packet_size: 8\n  period_us: 8000\n" \
+                   "  payload: {generator: pattern, pattern: \"00 00 04 00 00 00 00 00\"}\n"
+
+static enum scnk_need pattern_need(const struct scn_payload *p)
+{
+    return p->generator == SCN_GEN_PATTERN ? SCNK_NEED_REQ : SCNK_NEED_NO;
+}
+
+static enum scnk_need payload_need(const void *base, int i)
+{
+    return i == PAY_PATTERN ? pattern_need(base) : SCNK_NEED_OPT;
+}
+
+static const char *generator_ctx(const char *const w[SCN_GEN_COUNT], const struct scn_payload *p)
+{
+    return scnk_name(w, SCN_GEN_COUNT, p->generator);
+}
+
+static const char *payload_ctx(const void *base)
+{
+    static const char *const w[] = {"payload generator counter", "payload generator random",
+                                    "payload generator pattern"};
+    NAMED(w, SCN_GEN_COUNT);
+    return generator_ctx(w, base);
+}
+
+/* pattern goes with generator pattern, and generator pattern needs it (clearer words than the
+ * generic "does not apply" / "missing"). pat: where pattern was seen. */
+static int pattern_kind(const struct scn_payload *p, const struct scnk_seen *pat,
+                        struct scnk_mark map, struct scnk_fail *f)
+{
+    enum scn_generator g = p->generator;
+    if (pat->on && g != SCN_GEN_PATTERN)
+        return scnk_failf(f, pat->key.line, pat->key.col,
+                          "pattern: given with generator %s; allowed: pattern only with "
+                          "generator: pattern", scnk_name(generator_names, SCN_GEN_COUNT, g));
+    if (!pat->on && g == SCN_GEN_PATTERN)
+        return scnk_failf(f, map.line, map.col, "generator: pattern without pattern; allowed: "
+                          "generator: pattern with pattern: \"hex bytes\" (repeated to the packet's "
+                          "length)");
+    return 0;
+}
+
+static int payload_kind(void *base, const struct scnk_seen *seen, struct scnk_mark map,
+                        struct scnk_fail *f)
+{
+    return pattern_kind(base, &seen[PAY_PATTERN], map, f);
+}
+
+#define GENERATOR_DOC                                                                          \
+    "The bytes of each packet with `framing: raw` (without `replay`), "                        \
+    "packet_size bytes, a pure function of the scenario and the sample's seq. "                \
+    "`counter`: seq as 4 bytes little-endian, repeated (seq 0x01020304: 04 03 "                \
+    "02 01 04 03 02 01 ...). `random`: pkt_payload(seed, seq) of sim/packet.h "                \
+    "(the bytes a usbsim packet's payload carries). `pattern`: the bytes of "                  \
+    "`pattern`, repeated and cut to the packet's length."
+
+static const struct scnk_key payload_keys[] = {
+    [PAY_GENERATOR] = {.name = "generator", .type = SCNK_T_ENUM, NAMES(generator_names),
+                       FLD(struct scn_payload, generator), HAS(struct scn_payload, has_generator),
+                       .doc = GENERATOR_DOC, .example = PAYLOAD_EX},
+    [PAY_PATTERN] = {.name = "pattern", .type = SCNK_T_BYTES, FLD(struct scn_payload, pattern),
+                     HAS(struct scn_payload, pattern.set), .doc = "With `generator: pattern` (and "
+                     "only then, required): at least one byte.", .example = PAYLOAD_EX},
+};
+static const struct scnk_table payload_t = {.what = "payload", KEYS(payload_keys), .flow = true,
+                                            .need = payload_need, .ctx = payload_ctx,
+                                            .kind = payload_kind};
+
+/* An endpoint's own stream (an IN endpoint other than the stream endpoint). The table's base is
+ * a struct scn_ep_stream; `set` says the mapping was written (its keys apply only then). */
+enum { EPS_PERIOD, EPS_SIZE, EPS_GENERATOR, EPS_PATTERN };
+#define EP_STREAM_EX                                                                            \
+    "device:\n  interfaces:\n    - number: 0\n      endpoints:\n"                              \
+    "        - {address: 0x81, type: interrupt, max_packet: 64}\n"                             \
+    "        - address: 0x83\n          type: interrupt\n          max_packet: 8\n"            \
+    "          stream: {period_us: 100000, packet_size: 4, generator: counter}\n"              \
+    "        - address: 0x02\n          type: bulk\n          max_packet: 512\n"              \
+    "          on_data: {reply: \"06\", endpoint: 0x83}\n"
+
+static enum scnk_need ep_stream_need(const void *base, int i)
+{
+    const struct scn_ep_stream *st = base;
+    if (!st->set)
+        return SCNK_NEED_NO;
+    if (i == EPS_PATTERN)
+        return pattern_need(&st->payload);
+    return i == EPS_GENERATOR ? SCNK_NEED_OPT : SCNK_NEED_REQ;
+}
+
+static const char *ep_stream_ctx(const void *base)
+{
+    static const char *const w[] = {"stream generator counter", "stream generator random",
+                                    "stream generator pattern"};
+    NAMED(w, SCN_GEN_COUNT);
+    return generator_ctx(w, &((const struct scn_ep_stream *)base)->payload);
+}
+
+static int ep_stream_kind(void *base, const struct scnk_seen *seen, struct scnk_mark map,
+                          struct scnk_fail *f)
+{
+    struct scn_ep_stream *st = base;
+    st->set = true;
+    return pattern_kind(&st->payload, &seen[EPS_PATTERN], map, f);
+}
+
+static int ep_stream_rule(const void *base, const SC *s, struct scnk_fail *f)
+{
+    (void)s;
+    const struct scn_ep_stream *st = base;
+    if (st->set && st->payload.generator == SCN_GEN_PATTERN && st->payload.pattern.set &&
+        st->payload.pattern.len == 0)
+        return scnk_failf(f, 0, 0, "pattern: \"\" has no byte; allowed: at least 1 byte");
+    return 0;
+}
+
+static const struct scnk_key ep_stream_keys[] = {
+    [EPS_PERIOD] = {.name = "period_us", .type = SCNK_T_TIME, .flags = SCNK_REQ, .lo = 10,
+                    .hi = 10000000, .unit = SCNK_US, FLD(struct scn_ep_stream, period_ns),
+                    .doc = "A packet every period_us from the stream's t0 (the one the stream "
+                    "endpoint starts at), for duration_ms; no jitter, no events but disconnect.",
+                    .example = EP_STREAM_EX},
+    [EPS_SIZE] = {.name = "packet_size", .type = SCNK_T_UINT, .flags = SCNK_REQ, .lo = 1,
+                  .hi = 1024, FLD(struct scn_ep_stream, packet_size), .doc = "The bytes of each "
+                  "packet: 1..max_packet for an interrupt endpoint, 1..1024 for bulk (one "
+                  "transfer).", .example = EP_STREAM_EX},
+    [EPS_GENERATOR] = {.name = "generator", .type = SCNK_T_ENUM, NAMES(generator_names),
+                       FLD(struct scn_ep_stream, payload.generator),
+                       HAS(struct scn_ep_stream, payload.has_generator),
+                       .doc = "As device.payload's generator (default counter); `random` is "
+                       "derived from the seed and the endpoint's address, so two endpoints "
+                       "differ.", .example = EP_STREAM_EX},
+    [EPS_PATTERN] = {.name = "pattern", .type = SCNK_T_BYTES,
+                     FLD(struct scn_ep_stream, payload.pattern),
+                     HAS(struct scn_ep_stream, payload.pattern.set), .doc = "With `generator: "
+                     "pattern` (and only then, required): at least one byte.",
+                     .example = EP_STREAM_EX},
+};
+static const struct scnk_table ep_stream_t = {.what = "stream", KEYS(ep_stream_keys),
+                                              .flow = true, .need = ep_stream_need,
+                                              .ctx = ep_stream_ctx, .kind = ep_stream_kind,
+                                              .rule = ep_stream_rule};
+
+/* What an OUT endpoint does with each transfer: its base is a struct scn_on_data. */
+enum { OND_REPLY, OND_ENDPOINT, OND_ACTION };
+
+static enum scnk_need on_data_need(const void *base, int i)
+{
+    const struct scn_on_data *o = base;
+    if (!o->set)
+        return SCNK_NEED_NO;
+    if (i == OND_ENDPOINT)
+        return o->reply.set ? SCNK_NEED_REQ : SCNK_NEED_NO;
+    return SCNK_NEED_OPT;
+}
+
+static int on_data_kind(void *base, const struct scnk_seen *seen, struct scnk_mark map,
+                        struct scnk_fail *f)
+{
+    struct scn_on_data *o = base;
+    o->set = true;
+    if (seen[OND_REPLY].on && seen[OND_ACTION].on) {
+        const struct scnk_seen *second = seen[OND_REPLY].key.index > seen[OND_ACTION].key.index
+                                             ? &seen[OND_REPLY] : &seen[OND_ACTION];
+        return scnk_failf(f, second->key.line, second->key.col, "reply and action in one on_data; "
+                          "allowed: exactly one of reply (with endpoint), action");
+    }
+    if (!seen[OND_REPLY].on && !seen[OND_ACTION].on)
+        return scnk_failf(f, map.line, map.col, "on_data has none of reply, action; allowed: "
+                          "exactly one of reply (with endpoint), action");
+    return 0;
+}
+
+static int on_data_rule(const void *base, const SC *s, struct scnk_fail *f)
+{
+    (void)s;
+    const struct scn_on_data *o = base;
+    if (o->set && o->reply.set + o->has_action != 1)
+        return scnk_failf(f, 0, 0, "on_data has %d of reply, action; allowed: exactly one of "
+                          "reply (with endpoint), action", o->reply.set + o->has_action);
+    return 0;
+}
+
+static const struct scnk_key on_data_keys[] = {
+    [OND_REPLY] = {.name = "reply", .type = SCNK_T_BYTES, FLD(struct scn_on_data, reply),
+                   HAS(struct scn_on_data, reply.set), .doc = "Each OUT transfer received queues "
+                   "these bytes on the IN endpoint `endpoint`, which answers its next IN request "
+                   "with them (at most its max_packet for an interrupt endpoint, 1024 for bulk).",
+                   .example = EP_STREAM_EX},
+    [OND_ENDPOINT] = {.name = "endpoint", .type = SCNK_T_UINT, .flags = SCNK_HEX,
+                      .lo = 0x81, .hi = 0x8f, FLD(struct scn_on_data, endpoint),
+                      HAS(struct scn_on_data, has_endpoint), .doc = "With reply (required): a "
+                      "listed IN endpoint other than the stream endpoint.",
+                      .example = EP_STREAM_EX},
+    [OND_ACTION] = {.name = "action", .type = SCNK_T_ENUM, NAMES(action_names),
+                    FLD(struct scn_on_data, action), HAS(struct scn_on_data, has_action),
+                    .doc = "Each OUT transfer received does the control table's action: start "
+                    "sets t0 if the stream has not started; stop pauses the stream endpoint.",
+                    .example = "device:\n  start: on_request\n  control:\n    - {request_type: "
+                    "0x40, request: 0x02, action: start}\n  interfaces:\n    - number: 0\n"
+                    "      endpoints:\n        - {address: 0x81, type: interrupt, max_packet: "
+                    "64}\n        - address: 0x01\n          type: bulk\n          max_packet: "
+                    "512\n          on_data: {action: start}\n"},
+};
+static const struct scnk_table on_data_t = {.what = "on_data", KEYS(on_data_keys), .flow = true,
+                                            .need = on_data_need, .kind = on_data_kind,
+                                            .rule = on_data_rule};
+
 static bool ep_addr_ok(unsigned a) { return (a & 0x70) == 0 && (a & 0x0f) != 0; }
 
 /* The largest wMaxPacketSize the speed allows for the type; bulk at high speed: exactly 512. */
@@ -536,6 +747,17 @@ static const struct scnk_key ep_keys[] = {
     {.name = "extra", .type = SCNK_T_BYTES, FLD(struct scn_ep, extra),
      HAS(struct scn_ep, extra.set), .doc = "Class-specific descriptor bytes written right after the "
      "endpoint descriptor.", .example = IFACE_EX},
+    {.name = "stream", .type = SCNK_T_MAP, .sub = &ep_stream_t, .off = offsetof(struct scn_ep, stream),
+     .doc = "An IN endpoint other than the stream endpoint plays its own raw packets "
+     "(usb_device.h): otherwise it answers NAK (or, with `replay`, plays the recording's packets "
+     "of its address; `stream` wins over them). Its FIFO holds fifo_packets (the newest dropped "
+     "when full); a disconnect clears it; stall, halt, burst and corrupt events apply to the "
+     "stream endpoint only. The harness's verdicts look at the stream endpoint only.",
+     .example = EP_STREAM_EX},
+    {.name = "on_data", .type = SCNK_T_MAP, .sub = &on_data_t, .off = offsetof(struct scn_ep, on_data),
+     .doc = "An OUT endpoint answers each transfer it receives: `reply` on an IN endpoint, or a "
+     "start/stop `action`. Every OUT transfer is logged (device-out.csv next to the device log) "
+     "with or without on_data.", .example = EP_STREAM_EX},
 };
 static const struct scnk_table ep_t = {.what = "endpoint", KEYS(ep_keys), .rule = ep_rule};
 
@@ -707,62 +929,6 @@ static enum scnk_need replay_need(const void *base, int i)
 static const struct scnk_table replay_t = {.what = "replay", KEYS(replay_keys), .flow = true,
                                            .kind = replay_kind, .need = replay_need};
 
-/* device.payload: the generator of framing raw's bytes (without replay). */
-enum { PAY_GENERATOR, PAY_PATTERN };
-#define PAYLOAD_EX "device:\n  framing: raw\n  packet_size: 8\n  period_us: 8000\n" \
-                   "  payload: {generator: pattern, pattern: \"00 00 04 00 00 00 00 00\"}\n"
-
-static enum scnk_need payload_need(const void *base, int i)
-{
-    const SC *s = base;
-    if (i == PAY_PATTERN)
-        return s->device.payload.generator == SCN_GEN_PATTERN ? SCNK_NEED_REQ : SCNK_NEED_NO;
-    return SCNK_NEED_OPT;
-}
-
-static const char *payload_ctx(const void *base)
-{
-    static const char *const w[] = {"payload generator counter", "payload generator random",
-                                    "payload generator pattern"};
-    NAMED(w, SCN_GEN_COUNT);
-    return scnk_name(w, SCN_GEN_COUNT, ((const SC *)base)->device.payload.generator);
-}
-
-/* pattern goes with generator pattern, and generator pattern needs it (clearer words than the
- * generic "does not apply" / "missing"). */
-static int payload_kind(void *base, const struct scnk_seen *seen, struct scnk_mark map,
-                        struct scnk_fail *f)
-{
-    const SC *s = base;
-    enum scn_generator g = s->device.payload.generator;
-    if (seen[PAY_PATTERN].on && g != SCN_GEN_PATTERN)
-        return scnk_failf(f, seen[PAY_PATTERN].key.line, seen[PAY_PATTERN].key.col,
-                          "pattern: given with generator %s; allowed: pattern only with "
-                          "generator: pattern", scnk_name(generator_names, SCN_GEN_COUNT, g));
-    if (!seen[PAY_PATTERN].on && g == SCN_GEN_PATTERN)
-        return scnk_failf(f, map.line, map.col, "generator: pattern without pattern; allowed: "
-                          "generator: pattern with pattern: \"hex bytes\" (repeated to the packet's "
-                          "length)");
-    return 0;
-}
-
-static const struct scnk_key payload_keys[] = {
-    [PAY_GENERATOR] = {.name = "generator", .type = SCNK_T_ENUM, NAMES(generator_names),
-                       FLD(SC, device.payload.generator), HAS(SC, device.payload.has_generator),
-                       .doc = "The bytes of each packet with `framing: raw` (without `replay`), "
-                       "packet_size bytes, a pure function of the scenario and the sample's seq. "
-                       "`counter`: seq as 4 bytes little-endian, repeated (seq 0x01020304: 04 03 "
-                       "02 01 04 03 02 01 ...). `random`: pkt_payload(seed, seq) of sim/packet.h "
-                       "(the bytes a usbsim packet's payload carries). `pattern`: the bytes of "
-                       "`pattern`, repeated and cut to the packet's length.",
-                       .example = PAYLOAD_EX},
-    [PAY_PATTERN] = {.name = "pattern", .type = SCNK_T_BYTES, FLD(SC, device.payload.pattern),
-                     HAS(SC, device.payload.pattern.set), .doc = "With `generator: pattern` (and "
-                     "only then, required): at least one byte.", .example = PAYLOAD_EX},
-};
-static const struct scnk_table payload_t = {.what = "payload", KEYS(payload_keys), .flow = true,
-                                            .need = payload_need, .ctx = payload_ctx,
-                                            .kind = payload_kind};
 
 /* Each interface number has alt 0 and is one of 0..n-1; (number, alt) pairs are unique. */
 static int ifaces_rule(const SC *s, struct scnk_fail *f)
@@ -875,6 +1041,54 @@ static int framing_rule(const SC *s, struct scnk_fail *f)
     return 0;
 }
 
+/* stream: on an IN endpoint other than the stream endpoint, its packets within max_packet for
+ * interrupt; on_data: on an OUT endpoint, its reply for a listed IN endpoint that is not the
+ * stream endpoint, within that endpoint's packet. se: the stream endpoint. */
+static int ep_roles_rule(const SC *s, uint8_t se, struct scnk_fail *f)
+{
+    for (size_t i = 0; i < s->device.n_ifaces && i < SCN_MAX_IFACES; i++)
+        for (size_t a = 0; a < s->device.ifaces[i].n_eps && a < SCN_MAX_EPS; a++) {
+            const struct scn_ep *e = &s->device.ifaces[i].eps[a];
+            const struct scn_on_data *o = &e->on_data;
+            if (e->stream.set && !(e->address & 0x80))
+                return scnk_failf(f, e->line, e->col, "endpoint 0x%02x: stream on an OUT "
+                                  "endpoint; allowed: stream on an IN endpoint other than the "
+                                  "stream endpoint 0x%02x", e->address, se);
+            if (e->stream.set && e->address == se)
+                return scnk_failf(f, e->line, e->col, "endpoint 0x%02x: stream on the stream "
+                                  "endpoint (it plays the device's period_us, packet_size, "
+                                  "payload); allowed: stream on another IN endpoint", e->address);
+            if (e->stream.set && e->type == SCN_EP_INTERRUPT &&
+                e->stream.packet_size > e->max_packet)
+                return scnk_failf(f, e->line, e->col, "endpoint 0x%02x: stream packet_size %u is "
+                                  "larger than its max_packet %u; allowed: 1..max_packet for an "
+                                  "interrupt endpoint", e->address, e->stream.packet_size,
+                                  e->max_packet);
+            if (!o->set)
+                continue;
+            if (e->address & 0x80)
+                return scnk_failf(f, e->line, e->col, "endpoint 0x%02x: on_data on an IN endpoint; "
+                                  "allowed: on_data on an OUT endpoint (0x01..0x0f)", e->address);
+            if (!o->reply.set)
+                continue;
+            const struct scn_ep *t = scn_find_ep(s, o->endpoint, NULL);
+            if (!t || !(o->endpoint & 0x80) || o->endpoint == se)
+                return scnk_failf(f, e->line, e->col, "endpoint 0x%02x: on_data endpoint 0x%02x "
+                                  "is %s; allowed: a listed IN endpoint other than the stream "
+                                  "endpoint 0x%02x", e->address, o->endpoint,
+                                  o->endpoint == se ? "the stream endpoint" : "not a listed IN "
+                                  "endpoint", se);
+            unsigned max = t->type == SCN_EP_INTERRUPT ? t->max_packet : PKT_MAX_SIZE;
+            if (o->reply.len > max)
+                return scnk_failf(f, e->line, e->col, "endpoint 0x%02x: on_data reply of %u bytes "
+                                  "is longer than endpoint 0x%02x can send in one packet; "
+                                  "allowed: at most %u bytes (%s)", e->address, o->reply.len,
+                                  o->endpoint, max, t->type == SCN_EP_INTERRUPT
+                                  ? "its max_packet" : "one bulk transfer");
+        }
+    return 0;
+}
+
 static int device_rule(const void *base, const SC *s, struct scnk_fail *f)
 {
     (void)base;
@@ -918,7 +1132,7 @@ static int device_rule(const void *base, const SC *s, struct scnk_fail *f)
         return scnk_failf(f, 0, 0, "packet_size: %u is larger than the stream endpoint 0x%02x's "
                           "max_packet %u; allowed: packet_size <= max_packet for an interrupt "
                           "stream endpoint", s->device.packet_size, se, e->max_packet);
-    return 0;
+    return ep_roles_rule(s, se, f);
 }
 
 static const struct scnk_key device_keys[] = {
@@ -1013,7 +1227,7 @@ static const struct scnk_key device_keys[] = {
      "device of that kind sends, e.g. 8-byte keyboard reports. A corrupt event changes a raw "
      "packet's bytes (each XOR 0xa5). Default: `raw` when `replay` is given, else `usbsim`.",
      .example = PAYLOAD_EX},
-    {.name = "payload", .type = SCNK_T_MAP, .sub = &payload_t,
+    {.name = "payload", .type = SCNK_T_MAP, .sub = &payload_t, .off = offsetof(SC, device.payload),
      .doc = "With `framing: raw` and no `replay`: how the bytes are made (absent: counter)."},
     {.name = "replay", .type = SCNK_T_MAP, .sub = &replay_t},
 };

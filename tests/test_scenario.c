@@ -49,6 +49,8 @@ static void normalize(struct scn_scenario *s)
         for (size_t j = 0; j < SCN_MAX_EPS; j++) {
             f->eps[j].line = f->eps[j].col = 0;
             repack(s, pool, &used, &f->eps[j].extra);
+            repack(s, pool, &used, &f->eps[j].stream.payload.pattern);
+            repack(s, pool, &used, &f->eps[j].on_data.reply);
         }
     }
     for (size_t i = 0; i < SCN_MAX_CONTROL; i++) {
