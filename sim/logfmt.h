@@ -27,6 +27,10 @@
 /* seq (size_t), due_ns, produce_ns (long long), fate, drop (lf_fate_names, lf_drop_names),
  * flags (unsigned: PKT_F_* bits) */
 #define LF_DEVICE_ROW "%zu,%lld,%lld,%s,%s,%u\n"
+/* The OUT transfers the device received (usb_device.h): written next to the device log, its name
+ * the log's with "-out" before ".csv" (device.csv -> device-out.csv). */
+#define LF_DEVICE_OUT_HEADER "t_ns,endpoint,len,bytes_hex"
+#define LF_DEVICE_OUT_SUFFIX "-out.csv"
 
 /* The driver log (driver/drv.c writes it). */
 #define LF_DRIVER_HEADER "seq,ingress_ns,status"

@@ -22,6 +22,7 @@ struct rng {
 #define RNG_TAG_PAYLOAD 2u /* packet payloads: derived again with the seq (packet.c) */
 #define RNG_TAG_WORK 3u    /* consumer per-packet work */
 #define RNG_TAG_FUZZ 4u    /* the timing fuzzer */
+#define RNG_TAG_EP 5u      /* another IN endpoint's own stream: derived again with its address */
 
 uint64_t rng_derive(uint64_t seed, uint64_t tag);
 void rng_seed(struct rng *r, uint64_t seed);

@@ -315,7 +315,7 @@ static int load_replay(const struct scn_scenario *sc, struct sched *s, struct re
     }
     if (rp->n == 0) {
         snprintf(err, SCN_ERR_MAX, "%.200s: no packet on the stream endpoint 0x%02x; allowed: a "
-                 "recording with packets on it (the other endpoints' are not played)", path, ep);
+                 "recording with packets on it (the other endpoints' packets play on those endpoints)", path, ep);
         return -1;
     }
     rp->idx = malloc(rp->n * sizeof rp->idx[0]);
@@ -338,6 +338,9 @@ static int load_replay(const struct scn_scenario *sc, struct sched *s, struct re
                                          : sc->device.period_ns;
     if (rp->round_ns < 1)
         rp->round_ns = 1;
+    s->rec_loop = rp->loop;
+    s->rec_round_ns = rp->round_ns;
+    s->time_scale = sc->time_scale;
     return 0;
 }
 
@@ -469,20 +472,33 @@ size_t sched_payload(const struct sched *s, uint32_t seq, uint8_t *out, size_t c
     size_t len = s->size, n = len < cap ? len : cap;
     if (!out)
         return len;
-    switch (s->gen) {
+    sched_gen_bytes(s->gen, s->seed, seq, s->pattern, s->pattern_len, out, n);
+    return len;
+}
+
+void sched_gen_bytes(enum scn_generator g, uint64_t seed, uint32_t seq, const uint8_t *pattern,
+                     size_t pattern_len, uint8_t *out, size_t n)
+{
+    switch (g) {
     case SCN_GEN_RANDOM:
-        pkt_payload(s->seed, seq, out, n);
+        pkt_payload(seed, seq, out, n);
         break;
     case SCN_GEN_PATTERN:
         for (size_t i = 0; i < n; i++)
-            out[i] = s->pattern_len ? s->pattern[i % s->pattern_len] : 0;
+            out[i] = pattern_len ? pattern[i % pattern_len] : 0;
         break;
     default: /* counter */
         for (size_t i = 0; i < n; i++)
             out[i] = (uint8_t)(seq >> (8 * (i % 4)));
         break;
     }
-    return len;
+}
+
+int64_t sched_rec_time_ns(const struct sched *s, size_t i)
+{
+    if (!s->rec || i >= s->rec->n)
+        return 0;
+    return scale_ns(s->rec->p[i].t_us * 1000, s->time_scale);
 }
 
 int sched_window_at(const struct sched *s, int64_t t_ns)

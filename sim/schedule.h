@@ -20,7 +20,8 @@
  *  - Replay (device.replay, framing raw): sched_build loads the recording (rec_load; its path
  *    relative to the directory of sc->file, an absolute one as is, as given when sc->file is "")
  *    and plans one regular sample per recorded packet of the stream endpoint (scn_stream_ep;
- *    packets of other endpoints are not played), nominally due at its recorded time (t_us * 1000
+ *    the plan holds no other endpoint's packet: usb_device.h plays them on their endpoints,
+ *    with sched_rec_time_ns and the same loop round, rec_round_ns), nominally due at its recorded time (t_us * 1000
  *    ns) divided by sc->time_scale, then jitter as above. loop: true plays the recording again
  *    and again while the nominal time is before the duration, each round starting one mean
  *    inter-packet interval (of the recorded stream packets) after the previous round's last
@@ -90,6 +91,9 @@ struct sched {
     uint8_t *pattern;       /* generator pattern: its bytes */
     size_t pattern_len;
     struct rec_file *rec;   /* replay: the recording */
+    int rec_loop;           /* replay: loop: true */
+    int64_t rec_round_ns;   /* replay: one round of the loop (scaled) */
+    double time_scale;      /* replay: the scenario's time scale */
 };
 
 /* 0 on success; -1 with a message (e.g. too many samples) in err. */
@@ -103,6 +107,13 @@ int sched_print(const struct sched *s, FILE *f, int csv);
  * (<= cap is written; the return value is the full length), 0 when seq is not in the plan.
  * For framing usbsim: 0 (its bytes are pkt_encode's). */
 size_t sched_payload(const struct sched *s, uint32_t seq, uint8_t *out, size_t cap);
+/* A generator's bytes for packet seq (counter, random = pkt_payload(seed, seq), pattern
+ * repeated): n bytes into out. sched_payload uses it; so does another endpoint's own stream. */
+void sched_gen_bytes(enum scn_generator g, uint64_t seed, uint32_t seq, const uint8_t *pattern,
+                     size_t pattern_len, uint8_t *out, size_t n);
+/* Replay: packet i of the recording at its time in the plan: t_us * 1000 ns divided by the
+ * time scale (nearest ns), as the stream's samples are; 0 without a recording. */
+int64_t sched_rec_time_ns(const struct sched *s, size_t i);
 const char *sched_fate_name(enum sched_fate f);
 const char *sched_drop_name(enum sched_drop d);
 

@@ -1104,9 +1104,14 @@ static int device_rule(const void *base, const SC *s, struct scnk_fail *f)
     for (size_t i = 0; i < s->device.n_control && i < SCN_MAX_CONTROL; i++)
         have_start |= s->device.control[i].has_action &&
                       s->device.control[i].action == SCN_ACT_START;
+    for (size_t i = 0; i < s->device.n_ifaces && i < SCN_MAX_IFACES; i++)
+        for (size_t a = 0; a < s->device.ifaces[i].n_eps && a < SCN_MAX_EPS; a++)
+            have_start |= s->device.ifaces[i].eps[a].on_data.has_action &&
+                          s->device.ifaces[i].eps[a].on_data.action == SCN_ACT_START;
     if (s->device.start == SCN_START_ON_REQUEST && !have_start)
         return scnk_failf(f, 0, 0, "start: on_request but no control entry has action: start; "
-                          "allowed: start: on_request with a control entry {..., action: start}");
+                          "allowed: start: on_request with a control entry {..., action: start} "
+                          "or an OUT endpoint's on_data: {action: start}");
     if (!s->device.n_ifaces) {
         if (s->device.has_stream_endpoint && se != SCN_V1_STREAM_EP)
             return scnk_failf(f, 0, 0, "stream_endpoint: 0x%02x without interfaces; allowed: "

@@ -7,6 +7,7 @@
 
 #include "sim/logfmt.h"
 #include "sim/packet.h"
+#include "sim/rng.h"
 
 #define DESC_DEVICE 1
 #define DESC_CONFIG 2
@@ -30,6 +31,38 @@ struct log_row {
     uint16_t flags;
 };
 
+/* A packet waiting on another IN endpoint: a generator's (v = its seq), a recorded one (v = its
+ * index in the recording) or an OUT endpoint's reply (v = its offset in the byte pool). */
+enum { SEC_GEN, SEC_REC, SEC_REPLY };
+struct sec_pkt {
+    uint8_t kind;
+    uint16_t len; /* SEC_REPLY */
+    uint32_t v;
+};
+
+/* An IN endpoint other than the stream endpoint. */
+struct sec_ep {
+    uint8_t addr;
+    const struct scn_ep *e;  /* its entry in u->sc */
+    uint64_t seed;           /* its generator's (random) */
+    uint64_t n_gen;          /* its own stream: the samples due before the duration */
+    uint32_t *ridx;          /* replay: its packets' indexes in the recording */
+    int64_t *rt;             /* and their times (scaled) */
+    size_t rn;
+    uint64_t next;           /* the next sample (generator seq, or replay k) */
+    struct sec_pkt *fifo;
+    uint32_t head, count;
+    struct usbdev_ep_stats st;
+};
+
+/* One OUT transfer, as device-out.csv writes it. */
+struct out_row {
+    int64_t t_ns;
+    uint32_t len;
+    uint8_t ep, n;
+    uint8_t b[USBDEV_OUT_LOG_BYTES];
+};
+
 struct usbdev {
     struct scn_scenario sc;
     struct sched plan;
@@ -51,6 +84,10 @@ struct usbdev {
     int64_t last_sent_seq;
     uint8_t win_state[SCN_MAX_EVENTS];
     struct usbdev_stats st;
+    struct sec_ep sec[15];
+    size_t n_sec;
+    struct out_row *out_log;
+    size_t out_n, out_cap;
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -230,6 +267,59 @@ int usbdev_descriptor(const struct usbdev *u, uint8_t type, uint8_t index, uint8
 
 /* ---- life cycle ---- */
 
+/* Replay: the recording's packets of x's endpoint, unless it has its own stream. */
+static int sec_replay(struct usbdev *u, struct sec_ep *x, char *err)
+{
+    const struct rec_file *r = u->plan.rec;
+    if (!r || x->e->stream.set)
+        return 0;
+    for (size_t i = 0; i < r->n; i++)
+        x->rn += r->p[i].ep == x->addr;
+    if (!x->rn)
+        return 0;
+    x->ridx = malloc(x->rn * sizeof x->ridx[0]);
+    x->rt = malloc(x->rn * sizeof x->rt[0]);
+    if (!x->ridx || !x->rt) {
+        snprintf(err, SCN_ERR_MAX, "out of memory for the %zu recorded packets of endpoint 0x%02x",
+                 x->rn, x->addr);
+        return -1;
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->p[i].ep == x->addr) {
+            x->ridx[j] = (uint32_t)i;
+            x->rt[j++] = sched_rec_time_ns(&u->plan, i);
+        }
+    return 0;
+}
+
+/* Every IN endpoint listed other than the stream endpoint (the first entry of an address). */
+static int build_secondaries(struct usbdev *u, char *err)
+{
+    const struct scn_scenario *sc = &u->sc;
+    for (size_t i = 0; i < sc->device.n_ifaces; i++)
+        for (size_t j = 0; j < sc->device.ifaces[i].n_eps; j++) {
+            const struct scn_ep *e = &sc->device.ifaces[i].eps[j];
+            if (!(e->address & 0x80) || e->address == u->stream_ep ||
+                scn_find_ep(sc, e->address, NULL) != e || u->n_sec == 15)
+                continue;
+            struct sec_ep *x = &u->sec[u->n_sec++];
+            x->addr = e->address;
+            x->e = e;
+            x->st.address = e->address;
+            x->seed = rng_derive(rng_derive(sc->seed, RNG_TAG_EP), e->address);
+            if (e->stream.set && e->stream.period_ns > 0 && sc->duration_ns > 0)
+                x->n_gen = (uint64_t)((sc->duration_ns - 1) / e->stream.period_ns) + 1;
+            if (!(x->fifo = calloc(u->fifo_cap, sizeof x->fifo[0]))) {
+                snprintf(err, SCN_ERR_MAX, "out of memory for endpoint 0x%02x", e->address);
+                return -1;
+            }
+            if (sec_replay(u, x, err) != 0)
+                return -1;
+        }
+    return 0;
+}
+
 struct usbdev *usbdev_new(const struct scn_scenario *sc, char err[SCN_ERR_MAX])
 {
     struct usbdev *u = calloc(1, sizeof *u);
@@ -255,6 +345,10 @@ struct usbdev *usbdev_new(const struct scn_scenario *sc, char err[SCN_ERR_MAX])
     u->present = 1;
     u->last_sent_seq = -1;
     u->stream_ep = scn_stream_ep(sc);
+    if (build_secondaries(u, err) != 0) {
+        usbdev_free(u);
+        return NULL;
+    }
     if (build_descriptors(u) != 0) {
         snprintf(err, SCN_ERR_MAX, "the configuration descriptor (%zu bytes) does not fit: at most "
                  "65535 bytes", u->cfg_len);
@@ -269,6 +363,12 @@ void usbdev_free(struct usbdev *u)
     if (!u)
         return;
     sched_free(&u->plan);
+    for (size_t i = 0; i < u->n_sec; i++) {
+        free(u->sec[i].ridx);
+        free(u->sec[i].rt);
+        free(u->sec[i].fifo);
+    }
+    free(u->out_log);
     free(u->cfg_desc);
     free(u->log);
     free(u->fifo);
@@ -298,6 +398,7 @@ void usbdev_out_data(struct usbdev *u, uint8_t addr, size_t len)
     u->st.out_transfers++;
     u->st.out_bytes += len;
 }
+
 int usbdev_configured(const struct usbdev *u) { return u->configured; }
 int usbdev_started(const struct usbdev *u) { return u->started; }
 int64_t usbdev_last_sent(const struct usbdev *u) { return u->last_sent_seq; }
@@ -341,6 +442,52 @@ static void lose_fifo(struct usbdev *u)
         u->fifo_head = (u->fifo_head + 1) % u->fifo_cap;
     }
     u->st.in_fifo = 0;
+    for (size_t i = 0; i < u->n_sec; i++) { /* a disconnect is the whole device's */
+        u->sec[i].st.dropped_disconnect += u->sec[i].count;
+        u->sec[i].head = u->sec[i].count = 0;
+        u->sec[i].st.in_fifo = 0;
+    }
+}
+
+/* Another IN endpoint's FIFO takes p, or drops it (the newest) when full. */
+static void sec_push(struct usbdev *u, struct sec_ep *x, struct sec_pkt p)
+{
+    if (!u->present) {
+        x->st.dropped_disconnect++;
+        return;
+    }
+    if (x->count == u->fifo_cap) {
+        x->st.dropped_fifo++;
+        return;
+    }
+    x->fifo[(x->head + x->count++) % u->fifo_cap] = p;
+    x->st.in_fifo = x->count;
+}
+
+/* Sample x->next of another IN endpoint: its time from t0, or USBDEV_NEVER when there is none
+ * before the duration. */
+static int64_t sec_due(const struct usbdev *u, const struct sec_ep *x)
+{
+    if (x->n_gen)
+        return x->next < x->n_gen ? (int64_t)x->next * x->e->stream.period_ns : USBDEV_NEVER;
+    if (!x->rn || (!u->plan.rec_loop && x->next >= x->rn))
+        return USBDEV_NEVER;
+    uint64_t round = x->next / x->rn;
+    int64_t r = u->plan.rec_round_ns;
+    if (round > 0 && (uint64_t)r > (uint64_t)(INT64_MAX - x->rt[x->rn - 1]) / round)
+        return USBDEV_NEVER;
+    int64_t t = (int64_t)round * r + x->rt[x->next % x->rn];
+    return t < u->plan.end_ns ? t : USBDEV_NEVER;
+}
+
+static void sec_produce(struct usbdev *u, struct sec_ep *x)
+{
+    uint64_t k = x->next++;
+    x->st.produced++;
+    if (x->n_gen)
+        sec_push(u, x, (struct sec_pkt){SEC_GEN, 0, (uint32_t)k});
+    else
+        sec_push(u, x, (struct sec_pkt){SEC_REC, 0, x->ridx[k % x->rn]});
 }
 
 static void produce(struct usbdev *u, int64_t now)
@@ -395,7 +542,8 @@ static void window_edge(struct usbdev *u, size_t w, int opening)
     }
 }
 
-/* The next pending thing on the timeline (relative time); *w = window index or -1 for a sample. */
+/* The next pending thing on the timeline (relative time); *w = window index, -1 for a sample,
+ * -2 - i for a sample of another IN endpoint u->sec[i]. */
 static int64_t next_edge(const struct usbdev *u, int *w)
 {
     int64_t best = USBDEV_NEVER;
@@ -409,6 +557,11 @@ static int64_t next_edge(const struct usbdev *u, int *w)
     }
     if (u->next_seq < u->plan.n && u->plan.samples[u->next_seq].due_ns < best)
         best = u->plan.samples[u->next_seq].due_ns, *w = -1;
+    for (size_t i = 0; i < u->n_sec; i++) {
+        int64_t t = sec_due(u, &u->sec[i]);
+        if (t < best)
+            best = t, *w = -2 - (int)i;
+    }
     return best;
 }
 
@@ -424,8 +577,10 @@ void usbdev_advance(struct usbdev *u, int64_t now)
             return;
         if (w >= 0)
             window_edge(u, (size_t)w, u->win_state[w] == WIN_PENDING);
-        else
+        else if (w == -1)
             produce(u, now);
+        else
+            sec_produce(u, &u->sec[-2 - w]);
     }
 }
 
@@ -511,6 +666,119 @@ enum usbdev_in usbdev_in_request(struct usbdev *u, int64_t now, uint8_t *buf, si
         return USBDEV_IN_OVERFLOW;
     *len = send_packet(u, buf, cap);
     return USBDEV_IN_READY;
+}
+
+static struct sec_ep *find_sec(struct usbdev *u, uint8_t addr)
+{
+    for (size_t i = 0; i < u->n_sec; i++)
+        if (u->sec[i].addr == addr)
+            return &u->sec[i];
+    return NULL;
+}
+
+/* The bytes of p (at most cap into buf, buf NULL: none); its length. */
+static size_t sec_bytes(const struct usbdev *u, const struct sec_ep *x, struct sec_pkt p,
+                        uint8_t *buf, size_t cap)
+{
+    const struct scn_ep_stream *st = &x->e->stream;
+    size_t n;
+    switch (p.kind) {
+    case SEC_GEN:
+        n = st->packet_size;
+        if (buf)
+            sched_gen_bytes(st->payload.generator, x->seed, p.v,
+                            scn_bytes_of(&u->sc, &st->payload.pattern), st->payload.pattern.len,
+                            buf, n < cap ? n : cap);
+        return n;
+    case SEC_REC:
+        n = u->plan.rec->p[p.v].len;
+        if (buf)
+            memcpy(buf, rec_bytes(u->plan.rec, p.v), n < cap ? n : cap);
+        return n;
+    default:
+        n = p.len;
+        if (buf)
+            memcpy(buf, u->sc.device.bytes + p.v, n < cap ? n : cap);
+        return n;
+    }
+}
+
+enum usbdev_in usbdev_in_request_ep(struct usbdev *u, uint8_t addr, int64_t now, uint8_t *buf,
+                                    size_t cap, size_t *len)
+{
+    if (addr == u->stream_ep)
+        return usbdev_in_request(u, now, buf, cap, len);
+    *len = 0;
+    usbdev_advance(u, now);
+    struct sec_ep *x = find_sec(u, addr);
+    if (!x || !u->configured || !u->present)
+        return USBDEV_IN_STALL;
+    if (!x->count)
+        return USBDEV_IN_NAK;
+    struct sec_pkt p = x->fifo[x->head];
+    if (cap < sec_bytes(u, x, p, NULL, 0))
+        return USBDEV_IN_OVERFLOW;
+    *len = sec_bytes(u, x, p, buf, cap);
+    x->head = (x->head + 1) % u->fifo_cap;
+    x->st.in_fifo = --x->count;
+    x->st.sent++;
+    return USBDEV_IN_READY;
+}
+
+static void out_log_add(struct usbdev *u, int64_t now, uint8_t addr, const uint8_t *data,
+                        size_t len)
+{
+    if (u->out_n == USBDEV_OUT_LOG_MAX) {
+        u->st.out_log_dropped++;
+        return;
+    }
+    if (u->out_n == u->out_cap) {
+        size_t cap = u->out_cap ? u->out_cap * 2 : 64;
+        struct out_row *p = realloc(u->out_log, cap * sizeof *p);
+        if (!p) {
+            u->st.out_log_dropped++;
+            return;
+        }
+        u->out_log = p;
+        u->out_cap = cap;
+    }
+    struct out_row *r = &u->out_log[u->out_n++];
+    r->t_ns = now;
+    r->ep = addr;
+    r->len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    r->n = (uint8_t)(data ? (len < USBDEV_OUT_LOG_BYTES ? len : USBDEV_OUT_LOG_BYTES) : 0);
+    if (r->n)
+        memcpy(r->b, data, r->n);
+}
+
+static void do_action(struct usbdev *u, enum scn_action a, int64_t now);
+
+void usbdev_out_transfer(struct usbdev *u, int64_t now, uint8_t addr, const uint8_t *data,
+                         size_t len)
+{
+    usbdev_advance(u, now);
+    usbdev_out_data(u, addr, len);
+    out_log_add(u, now, addr, data, len);
+    const struct scn_ep *e = (addr & 0x80) ? NULL : scn_find_ep(&u->sc, addr, NULL);
+    if (!e || !e->on_data.set)
+        return;
+    if (e->on_data.has_action) {
+        do_action(u, e->on_data.action, now);
+        return;
+    }
+    struct sec_ep *x = find_sec(u, e->on_data.endpoint);
+    if (!x)
+        return; /* the loader allows only a listed IN endpoint other than the stream's */
+    x->st.replies++;
+    sec_push(u, x, (struct sec_pkt){SEC_REPLY, e->on_data.reply.len, e->on_data.reply.off});
+}
+
+const struct usbdev_ep_stats *usbdev_ep_stats(const struct usbdev *u, uint8_t addr)
+{
+    for (size_t i = 0; i < u->n_sec; i++)
+        if (u->sec[i].addr == addr)
+            return &u->sec[i].st;
+    return NULL;
 }
 
 /* ---- control ---- */
@@ -768,15 +1036,52 @@ int usbdev_write_log(const struct usbdev *u, FILE *f)
     return fflush(f) == 0 ? 0 : -1;
 }
 
-int usbdev_save_log(const struct usbdev *u, const char *path)
+int usbdev_write_out_log(const struct usbdev *u, FILE *f)
+{
+    if (fprintf(f, "%s\n", LF_DEVICE_OUT_HEADER) < 0)
+        return -1;
+    for (size_t i = 0; i < u->out_n; i++) {
+        const struct out_row *r = &u->out_log[i];
+        char hex[2 * USBDEV_OUT_LOG_BYTES + 1];
+        for (size_t k = 0; k < r->n; k++)
+            snprintf(hex + 2 * k, 3, "%02x", r->b[k]);
+        hex[2 * r->n] = '\0';
+        if (fprintf(f, "%lld,0x%02x,%u,%s\n", (long long)r->t_ns, r->ep, r->len, hex) < 0)
+            return -1;
+    }
+    return fflush(f) == 0 ? 0 : -1;
+}
+
+void usbdev_out_log_path(const char *log_path, char *out, size_t cap)
+{
+    size_t n = strlen(log_path);
+    if (n >= 4 && strcmp(log_path + n - 4, ".csv") == 0)
+        n -= 4;
+    snprintf(out, cap, "%.*s%s", (int)n, log_path, LF_DEVICE_OUT_SUFFIX);
+}
+
+static int save_with(const struct usbdev *u, const char *path,
+                     int (*write)(const struct usbdev *, FILE *))
 {
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    int rc = usbdev_write_log(u, f);
+    int rc = write(u, f);
     int e = errno;
     if (fclose(f) != 0 && rc == 0)
         return -1;
     errno = e;
     return rc;
+}
+
+int usbdev_save_out_log(const struct usbdev *u, const char *log_path)
+{
+    char path[4096];
+    usbdev_out_log_path(log_path, path, sizeof path);
+    return save_with(u, path, usbdev_write_out_log);
+}
+
+int usbdev_save_log(const struct usbdev *u, const char *path)
+{
+    return save_with(u, path, usbdev_write_log);
 }

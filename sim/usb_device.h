@@ -19,9 +19,25 @@
  *    speed: the period in 1 ms frames), another interrupt endpoint 1. speed: full has no device
  *    qualifier (GET_DESCRIPTOR of it stalls); the default interface at full speed uses 64-byte
  *    bulk packets. Configuration descriptors up to 65535 bytes.
- *  - Endpoints: the stream plays on device.stream_endpoint (0x81 by default); another IN endpoint
- *    answers NAK forever (the transports hold its requests); an OUT endpoint accepts its data,
- *    counted in usbdev_stats (out_transfers, out_bytes); nothing else is done with it.
+ *  - Endpoints: the stream plays on device.stream_endpoint (0x81 by default). Another IN
+ *    endpoint (usbdev_in_request_ep) answers from its own FIFO (fifo_packets deep; a packet that
+ *    finds it full is dropped, the newest: usbdev_ep_stats dropped_fifo) and NAK while it is
+ *    empty. Its FIFO is fed by:
+ *      - its own stream (the endpoint's `stream:`): sample k (seq k, from 0) due at t0 +
+ *        k * period (no jitter) while that is before the duration, packet_size raw bytes of
+ *        sched_gen_bytes (counter, random with the seed rng_derive(rng_derive(seed,
+ *        RNG_TAG_EP), address): two endpoints differ, pattern);
+ *      - with device.replay and no `stream:` on it: the recording's packets of its address, at
+ *        their recorded times (sched_rec_time_ns) from t0, looping as the stream does (loop:
+ *        true; the same round, rec_round_ns) while before the duration, bytes as recorded;
+ *      - the replies an OUT endpoint's on_data queues on it (at once, started or not).
+ *    t0 is the stream's (the first IN request on the stream endpoint after SET_CONFIGURATION,
+ *    or the start action); a request on another endpoint never sets it. A disconnect is the
+ *    whole device's: every FIFO's content is lost at its start (dropped_disconnect) and samples
+ *    due inside are lost; stall, halt, burst, corrupt and the stop action are the stream
+ *    endpoint's only. An OUT endpoint (usbdev_out_transfer) accepts its data, counted in
+ *    usbdev_stats (out_transfers, out_bytes) and logged (the OUT log below); its on_data, if
+ *    any, queues its reply on its IN endpoint or does its action (as the control table's).
  *  - Control: the scenario's control table first, matched in order on bmRequestType, bRequest
  *    and, when the entry gives them, wValue and wIndex: reply (IN: the bytes, cut to wLength as
  *    USB does; OUT: accepted, a data stage counted), stall, or action start/stop (accepted, no
@@ -101,7 +117,19 @@ struct usbdev_stats {
     uint64_t stalls_answered, halts_cleared, ctrl_stalls, disconnects;
     uint64_t ctrl_table, actions;       /* control-table matches, start/stop actions done */
     uint64_t out_transfers, out_bytes;  /* data the host sent (OUT endpoints, control OUT stages) */
+    uint64_t out_log_dropped;           /* OUT transfers past USBDEV_OUT_LOG_MAX: not logged */
 };
+
+/* An IN endpoint other than the stream endpoint. produced: its own stream's or the recording's
+ * samples that came due; replies: on_data replies queued for it; every produced sample and
+ * reply is sent, in_fifo, or dropped (fifo: its FIFO was full; disconnect). */
+struct usbdev_ep_stats {
+    uint8_t address;
+    uint64_t produced, replies, sent, in_fifo, dropped_fifo, dropped_disconnect;
+};
+
+#define USBDEV_OUT_LOG_MAX 65536u /* OUT transfers logged (the rest counted: out_log_dropped) */
+#define USBDEV_OUT_LOG_BYTES 64   /* bytes of each logged */
 
 enum usbdev_ep_kind { USBDEV_EPK_NONE, USBDEV_EPK_STREAM, USBDEV_EPK_IDLE_IN, USBDEV_EPK_OUT };
 
@@ -119,10 +147,16 @@ const struct scn_scenario *usbdev_scenario(const struct usbdev *u);
 /* The IN endpoint that plays the stream (0x81 for the default interface). */
 uint8_t usbdev_stream_ep(const struct usbdev *u);
 int usbdev_full_speed(const struct usbdev *u);
-/* What endpoint addr is: the stream's, another IN endpoint (NAKs forever), an OUT endpoint (data
- * accepted and counted: usbdev_out_data), or none. */
+/* What endpoint addr is: the stream's, another IN endpoint (usbdev_in_request_ep: its own
+ * stream, recorded packets, replies, or NAK), an OUT endpoint (usbdev_out_transfer), or none. */
 enum usbdev_ep_kind usbdev_ep_kind(const struct usbdev *u, uint8_t addr);
+/* Counts len bytes the host sent to addr (out_transfers, out_bytes) and nothing else. */
 void usbdev_out_data(struct usbdev *u, uint8_t addr, size_t len);
+/* An OUT transfer on endpoint addr carrying len bytes (data: NULL when the transport does not
+ * have them): counted as usbdev_out_data, logged (device-out.csv), then the endpoint's on_data
+ * done: its reply queued on its IN endpoint, or its action (start | stop) done at now. */
+void usbdev_out_transfer(struct usbdev *u, int64_t now, uint8_t addr, const uint8_t *data,
+                         size_t len);
 
 /* Copies descriptor (type, index) into buf (at most cap bytes); returns its full length, or -1
  * when the device has no such descriptor. */
@@ -144,6 +178,14 @@ enum usbdev_ctrl usbdev_control_data(struct usbdev *u, int64_t now, const uint8_
 void usbdev_advance(struct usbdev *u, int64_t now);
 /* An IN request on the stream endpoint with a buffer of cap bytes. READY: *len bytes in buf (one packet). */
 enum usbdev_in usbdev_in_request(struct usbdev *u, int64_t now, uint8_t *buf, size_t cap, size_t *len);
+/* An IN request on endpoint addr: the stream endpoint's is usbdev_in_request; another IN
+ * endpoint answers READY with the oldest packet of its FIFO, NAK when it is empty, OVERFLOW when
+ * cap is smaller than that packet (it stays), STALL while the device is unconfigured or absent
+ * (and for an address that is no IN endpoint of the device). It never sets t0. */
+enum usbdev_in usbdev_in_request_ep(struct usbdev *u, uint8_t addr, int64_t now, uint8_t *buf,
+                                    size_t cap, size_t *len);
+/* The counters of IN endpoint addr other than the stream endpoint (NULL for any other). */
+const struct usbdev_ep_stats *usbdev_ep_stats(const struct usbdev *u, uint8_t addr);
 /* The earliest time after `now` at which the model's state changes (a sample becomes due, a
  * window opens or closes), or USBDEV_NEVER. */
 int64_t usbdev_next_deadline(struct usbdev *u, int64_t now);
@@ -173,6 +215,14 @@ enum usbdev_fate usbdev_fate_of(const struct usbdev *u, uint32_t seq, uint8_t *d
 int usbdev_write_log(const struct usbdev *u, FILE *f);
 /* Writes the log to path (created or truncated); 0 or -1 with errno set. */
 int usbdev_save_log(const struct usbdev *u, const char *path);
+/* The OUT log: the header t_ns,endpoint,len,bytes_hex then one row per OUT transfer in the
+ * order received (t_ns: the `now` it came at; endpoint 0x0N; len: its bytes; bytes_hex: its
+ * first USBDEV_OUT_LOG_BYTES bytes as lowercase hex pairs, empty when the transport did not
+ * have them). usbdev_save_out_log writes it next to the device log at log_path, named by
+ * usbdev_out_log_path (".csv" replaced by "-out.csv": device.csv -> device-out.csv). */
+int usbdev_write_out_log(const struct usbdev *u, FILE *f);
+void usbdev_out_log_path(const char *log_path, char *out, size_t cap);
+int usbdev_save_out_log(const struct usbdev *u, const char *log_path);
 const char *usbdev_fate_name(enum usbdev_fate f);
 
 #endif

@@ -25,7 +25,7 @@
 #define BUSNUM 1
 #define DEVNUM 2
 #define WAIT_MAX_NS 100000000LL /* re-check the stop flag at least this often */
-#define MAX_PARKED 64 /* IN requests held on endpoints that have no stream (they NAK forever) */
+#define MAX_PARKED 64 /* IN requests held on IN endpoints other than the stream's */
 
 enum cstate { C_OP, C_URB, C_DONE };
 
@@ -44,7 +44,7 @@ struct usrv_conn {
     uint8_t *out;
     struct urb *urbs;
     size_t n_urbs;
-    struct { uint32_t seqnum; uint8_t ep; } parked[MAX_PARKED];
+    struct { uint32_t seqnum, length; uint8_t ep; } parked[MAX_PARKED]; /* in arrival order */
     size_t n_parked;
     uint8_t in[IN_CAP];
 };
@@ -277,9 +277,54 @@ static void pop_urb(struct usrv_conn *c, size_t i)
     c->n_urbs--;
 }
 
+static void pop_parked(struct usrv_conn *c, size_t i)
+{
+    memmove(&c->parked[i], &c->parked[i + 1], (c->n_parked - i - 1) * sizeof c->parked[0]);
+    c->n_parked--;
+}
+
+/* The requests held on the other IN endpoints: each endpoint's oldest first, completed when the
+ * device has a packet for it (or stalls it). */
+static void tick_parked(struct usrv *s, struct usrv_conn *c, int64_t now)
+{
+    uint8_t small[PKT_MAX_SIZE];
+    uint16_t waiting = 0; /* endpoints whose oldest request got NAK: the later ones wait too */
+    for (size_t i = 0; c->state == C_URB && i < c->n_parked;) {
+        uint8_t ep = c->parked[i].ep;
+        if (waiting & 1u << (ep & 0x0F)) {
+            i++;
+            continue;
+        }
+        size_t len, cap = c->parked[i].length;
+        if (cap > UIP_MAX_TRANSFER)
+            cap = UIP_MAX_TRANSFER;
+        uint8_t *buf = cap <= sizeof small ? small : malloc(cap);
+        if (!buf) {
+            bad_peer(s, c, "out of memory");
+            return;
+        }
+        enum usbdev_in r = usbdev_in_request_ep(s->dev, ep, now, buf, cap, &len);
+        int32_t status = r == USBDEV_IN_READY ? 0 : r == USBDEV_IN_STALL ? -EPIPE : -EOVERFLOW;
+        int rc = r == USBDEV_IN_NAK ? 0 : ret_submit(s, c, c->parked[i].seqnum, ep, status, buf,
+                                                      r == USBDEV_IN_READY ? len : 0, now);
+        if (buf != small)
+            free(buf);
+        if (rc != 0)
+            return;
+        if (r == USBDEV_IN_NAK) {
+            waiting |= (uint16_t)(1u << (ep & 0x0F));
+            i++;
+            continue;
+        }
+        s->st.stalls += r == USBDEV_IN_STALL;
+        pop_parked(c, i);
+    }
+}
+
 void usrv_conn_tick(struct usrv *s, struct usrv_conn *c, int64_t now)
 {
     uint8_t buf[PKT_MAX_SIZE];
+    tick_parked(s, c, now);
     while (c->state == C_URB && c->n_urbs > 0) {
         size_t len, cap = c->urbs[0].length < sizeof buf ? c->urbs[0].length : sizeof buf;
         enum usbdev_in r = usbdev_in_request(s->dev, now, buf, cap, &len);
@@ -387,23 +432,29 @@ static int control(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h,
     return rc;
 }
 
-/* An IN request on an endpoint with no stream: held (NAK) until the host unlinks it. */
-static int park_in(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h)
+/* An IN request on another IN endpoint: held until the device has a packet for it (its own
+ * stream, recorded packets, a reply) or the host unlinks it. */
+static int park_in(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h, int64_t now)
 {
-    (void)s;
     if (c->n_parked == MAX_PARKED)
-        return bad_peer(s, c, "too many requests queued on idle endpoints");
+        return bad_peer(s, c, "too many requests queued on the other IN endpoints");
     c->parked[c->n_parked].seqnum = h->seqnum;
+    c->parked[c->n_parked].length = (uint32_t)h->u.submit.length;
     c->parked[c->n_parked++].ep = (uint8_t)(0x80 | h->ep);
+    tick_parked(s, c, now);
     return 0;
 }
 
-/* Data on an OUT endpoint: accepted and counted. */
+/* Data on an OUT endpoint: accepted, counted and logged; its on_data may queue a reply, which
+ * a held request then carries at once. */
 static int take_out(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h, int64_t now)
 {
     size_t n = (size_t)h->u.submit.length;
-    usbdev_out_data(s->dev, (uint8_t)h->ep, n);
-    return ret_out(s, c, h->seqnum, (uint8_t)h->ep, 0, n, now);
+    usbdev_out_transfer(s->dev, now, (uint8_t)h->ep, c->in + UIP_HDR_SIZE, n);
+    if (ret_out(s, c, h->seqnum, (uint8_t)h->ep, 0, n, now) != 0)
+        return -1;
+    usrv_conn_tick(s, c, now);
+    return 0;
 }
 
 static int queue_in(struct usrv *s, struct usrv_conn *c, const struct uip_hdr *h, int64_t now)
@@ -437,7 +488,7 @@ static int unlink_urb(struct usrv *s, struct usrv_conn *c, const struct uip_hdr 
         if (c->parked[i].seqnum == h->u.unlink.seqnum) {
             capture(s, 'C', c->parked[i].seqnum, c->parked[i].ep, NULL, -ECONNRESET, 0, NULL, 0,
                     now);
-            c->parked[i] = c->parked[--c->n_parked];
+            pop_parked(c, i);
             status = -ECONNRESET;
             break;
         }
@@ -478,7 +529,7 @@ static int urb_message(struct usrv *s, struct usrv_conn *c, int64_t now)
     else if (kind == USBDEV_EPK_STREAM || (stream_num && kind == USBDEV_EPK_NONE))
         rc = queue_in(s, c, &h, now);
     else if (kind == USBDEV_EPK_IDLE_IN)
-        rc = park_in(s, c, &h);
+        rc = park_in(s, c, &h, now);
     else if (kind == USBDEV_EPK_OUT)
         rc = take_out(s, c, &h, now);
     else

@@ -91,7 +91,71 @@ struct bad {
 #define HEX_ALLOWED "allowed: hex bytes: pairs of hex digits, spaces between pairs optional, at " \
                     "most 4096 bytes (\"\" = none)"
 
+/* An endpoint's own stream and an OUT endpoint's on_data. */
+#define EPS HEAD "  packet_size: 8\n  framing: raw\n  interfaces:\n    - number: 0\n      endpoints:\n" \
+            "        - {address: 0x81, type: interrupt, max_packet: 8}\n"
+#define EP83 "        - {address: 0x83, type: interrupt, max_packet: 8}\n"
+
 static const struct bad bad[] = {
+    {EPS "        - {address: 0x02, type: bulk, max_packet: 512, stream: {period_us: 1000,"
+          " packet_size: 4}}\n",
+     "10:11: endpoint 0x02: stream on an OUT endpoint; allowed: stream on an IN endpoint"
+     " other than the stream endpoint 0x81"},
+    {EPS "        - {address: 0x83, type: interrupt, max_packet: 8, stream: {period_us: 1000,"
+          " packet_size: 9}}\n",
+     "10:11: endpoint 0x83: stream packet_size 9 is larger than its max_packet 8; allowed:"
+     " 1..max_packet for an interrupt endpoint"},
+    {EPS "        - {address: 0x83, type: interrupt, max_packet: 8, stream: {period_us: 1000}}\n",
+     "10:67: missing required key 'packet_size' in stream; required: period_us, packet_size"},
+    {EPS "        - {address: 0x83, type: interrupt, max_packet: 8, stream: {period_us: 1000,"
+          " packet_size: 4, generator: pattern}}\n",
+     "10:67: generator: pattern without pattern; allowed: generator: pattern with pattern:"
+     " \"hex bytes\" (repeated to the packet's length)"},
+    {EPS "        - {address: 0x83, type: interrupt, max_packet: 8, stream: {period_us: 1000,"
+          " packet_size: 4, pattern: \"01\"}}\n",
+     "10:101: pattern: given with generator counter; allowed: pattern only with generator:"
+     " pattern"},
+    {EPS "        - {address: 0x83, type: interrupt, max_packet: 8, stream: {period_us: 1000,"
+          " packet_size: 4, generator: pattern, pattern: \"\"}}\n",
+     "10:67: pattern: \"\" has no byte; allowed: at least 1 byte"},
+    {EPS "        - {address: 0x83, type: interrupt, max_packet: 8, on_data: {action: start}}\n",
+     "10:11: endpoint 0x83: on_data on an IN endpoint; allowed: on_data on an OUT endpoint"
+     " (0x01..0x0f)"},
+    {EPS "        - {address: 0x02, type: bulk, max_packet: 512, on_data: {reply: \"01\"}}\n",
+     "10:65: missing required key 'endpoint' in on_data; required: endpoint"},
+    {EPS EP83 "        - {address: 0x02, type: bulk, max_packet: 512, on_data: {reply: \"01\","
+          " endpoint: 0x83, action: stop}}\n",
+     "11:95: reply and action in one on_data; allowed: exactly one of reply (with"
+     " endpoint), action"},
+    {EPS "        - {address: 0x02, type: bulk, max_packet: 512, on_data: {}}\n",
+     "10:65: on_data has none of reply, action; allowed: exactly one of reply (with"
+     " endpoint), action"},
+    {EPS "        - {address: 0x02, type: bulk, max_packet: 512, on_data: {reply: \"01\","
+          " endpoint: 0x81}}\n",
+     "10:11: endpoint 0x02: on_data endpoint 0x81 is the stream endpoint; allowed: a listed"
+     " IN endpoint other than the stream endpoint 0x81"},
+    {EPS "        - {address: 0x02, type: bulk, max_packet: 512, on_data: {reply: \"01\","
+          " endpoint: 0x84}}\n",
+     "10:11: endpoint 0x02: on_data endpoint 0x84 is not a listed IN endpoint; allowed: a"
+     " listed IN endpoint other than the stream endpoint 0x81"},
+    {EPS "        - {address: 0x02, type: bulk, max_packet: 512, on_data: {reply: \"01\","
+          " endpoint: 0x03}}\n",
+     "10:89: endpoint: 3 is out of range; allowed: an integer 129..143 (decimal or 0x hex)"},
+    {EPS "        - {address: 0x02, type: bulk, max_packet: 512, on_data: {action: start,"
+          " endpoint: 0x83}}\n",
+     "10:81: endpoint does not apply to on_data; allowed: reply, action"},
+    {EPS EP83 "        - {address: 0x02, type: bulk, max_packet: 512, on_data: {reply: \"01 02 03 04"
+          " 05 06 07 08 09\", endpoint: 0x83}}\n",
+     "11:11: endpoint 0x02: on_data reply of 9 bytes is longer than endpoint 0x83 can send"
+     " in one packet; allowed: at most 8 bytes (its max_packet)"},
+    {EPS "        - {address: 0x83, type: interrupt, max_packet: 8, stream: {period_us: 5,"
+          " packet_size: 4}}\n",
+     "10:79: period_us: 5 is out of range; allowed: an integer 10..10000000 (us)"},
+    {HEAD "  packet_size: 8\n  framing: raw\n  interfaces:\n    - number: 0\n      endpoints:\n"
+          "        - {address: 0x81, type: interrupt, max_packet: 8, stream: {period_us: 1000, "
+          "packet_size: 4}}\n",
+     "9:11: endpoint 0x81: stream on the stream endpoint (it plays the device's period_us, "
+     "packet_size, payload); allowed: stream on another IN endpoint"},
     {HEAD "  product: \"A\"\n  config: {name: \"B\", name_index: 2}\n",
      "4:3: string index 2 is both the product (\"A\") and the config name (\"B\"); allowed: one "
      "text per index (strings with the same text may share one)"},
@@ -137,7 +201,7 @@ static const struct bad bad[] = {
      "\"\" (an OUT request gets no data back)"},
     {HEAD "  start: on_request\n",
      "4:3: start: on_request but no control entry has action: start; allowed: start: on_request "
-     "with a control entry {..., action: start}"},
+     "with a control entry {..., action: start} or an OUT endpoint's on_data: {action: start}"},
     {HEAD "  stream_endpoint: 0x82\n  interfaces:\n    - number: 0\n      endpoints:\n"
           "        - {address: 0x81, type: interrupt, max_packet: 512}\n",
      "4:3: stream_endpoint: 0x82 is not an IN endpoint of the interfaces; allowed: the address of "
@@ -463,6 +527,50 @@ static void test_built_in_code(void)
                                 "least one IN endpoint (bit 7 of address set) to play the stream");
 }
 
+/* stream and on_data load as written, and survive write then load. */
+static void test_ep_roles_round_trip(void)
+{
+    static const char text[] =
+        HEAD "  framing: raw\n  packet_size: 8\n  start: on_request\n  interfaces:\n"
+        "    - number: 0\n      endpoints:\n"
+        "        - {address: 0x81, type: interrupt, max_packet: 8}\n"
+        "        - address: 0x83\n          type: interrupt\n          max_packet: 8\n"
+        "          stream: {period_us: 2500, packet_size: 3, generator: pattern, pattern: \"0a 0b\"}\n"
+        "        - {address: 0x84, type: bulk, max_packet: 512}\n"
+        "        - address: 0x02\n          type: bulk\n          max_packet: 512\n"
+        "          on_data: {reply: \"06 07\", endpoint: 0x84}\n"
+        "        - {address: 0x03, type: bulk, max_packet: 512, on_data: {action: start}}\n";
+    static struct scn_scenario a, b;
+    char err[SCN_ERR_MAX] = "";
+    int rc = parse(text, &a, err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    const struct scn_ep *e = scn_find_ep(&a, 0x83, NULL), *o = scn_find_ep(&a, 0x02, NULL);
+    CU_ASSERT_FATAL(e && o);
+    CU_ASSERT(e->stream.set && e->stream.period_ns == 2500000 && e->stream.packet_size == 3);
+    CU_ASSERT_EQUAL(e->stream.payload.generator, SCN_GEN_PATTERN);
+    CU_ASSERT(memcmp(scn_bytes_of(&a, &e->stream.payload.pattern), "\x0a\x0b", 2) == 0);
+    CU_ASSERT(o->on_data.set && o->on_data.reply.len == 2 && o->on_data.endpoint == 0x84);
+    CU_ASSERT_FALSE(o->on_data.has_action || o->stream.set);
+    CU_ASSERT(scn_find_ep(&a, 0x03, NULL)->on_data.has_action);
+    CU_ASSERT_FALSE(scn_find_ep(&a, 0x84, NULL)->stream.set);
+    CU_ASSERT_EQUAL(scn_check(&a, err), 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CU_ASSERT_FATAL(f != NULL);
+    CU_ASSERT_EQUAL(scn_write_yaml(&a, f), 0);
+    fclose(f);
+    rc = scn_parse("again.yaml", buf, len, &b, err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    const struct scn_ep *e2 = scn_find_ep(&b, 0x83, NULL), *o2 = scn_find_ep(&b, 0x02, NULL);
+    CU_ASSERT(e2->stream.set && e2->stream.period_ns == 2500000 && e2->stream.packet_size == 3);
+    CU_ASSERT(e2->stream.payload.generator == SCN_GEN_PATTERN && e2->stream.payload.pattern.len == 2);
+    CU_ASSERT(o2->on_data.set && o2->on_data.endpoint == 0x84 && o2->on_data.reply.len == 2);
+    CU_ASSERT(memcmp(scn_bytes_of(&b, &o2->on_data.reply), "\x06\x07", 2) == 0);
+    CU_ASSERT(scn_find_ep(&b, 0x03, NULL)->on_data.action == SCN_ACT_START);
+    free(buf);
+}
+
 static CU_TestInfo tests[] = {
     {"a v1 file keeps its meaning (the defaults)", test_defaults_keep_v1},
     {"the HID example loads as written", test_hid_example},
@@ -473,6 +581,7 @@ static CU_TestInfo tests[] = {
     {"framing and payload load; replay alone means raw", test_framing_keys},
     {"replay: the loader leaves counting samples to the plan", test_replay_not_counted_by_loader},
     {"every new key survives write then load", test_round_trip},
+    {"stream and on_data: loaded, written, loaded again", test_ep_roles_round_trip},
     {"a struct built in code: the stream on the first IN endpoint", test_built_in_code},
     CU_TEST_INFO_NULL,
 };
