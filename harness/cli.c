@@ -439,7 +439,8 @@ static const struct arg_opt gadget_opts[GADGET_COUNT] = {
     [GADGET_LISTEN] = {.name = "listen", .kind = ARG_TEXT, .meta = "ADDR:PORT",
                        .help = "usbip: address and port to listen on (default 127.0.0.1:3240)"},
     [GADGET_LOG] = {.name = "log", .kind = ARG_PATH, .writes = true,
-                    .help = "write the device log (seq, due, produce time, fate) as CSV"},
+                    .help = "write the device log (seq, due, produce time, fate) as CSV; OUT "
+                            "data to FILE-out.csv"},
 };
 static const struct cli_cmd gadget_cmd = {
     .name = "gadget", .args = "FILE.yaml", .min_args = 1, .max_args = 1,

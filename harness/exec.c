@@ -431,7 +431,8 @@ static void clean_dir(const struct ex *x)
         fprintf(stderr, "usbsim: the run's logs are in %s\n", x->dir);
         return;
     }
-    static const char *const files[] = {REC_DEVICE_CSV, REC_DRIVER_CSV, TRACE_FILE};
+    static const char *const files[] = {REC_DEVICE_CSV, REC_DEVICE_OUT_CSV, REC_DRIVER_CSV,
+                                        TRACE_FILE};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[4200];
         path_in(x, files[i], path, sizeof path);

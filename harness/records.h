@@ -58,6 +58,9 @@
 #define REC_DEVICE_CSV "device.csv"
 #define REC_DRIVER_CSV "driver.csv"
 #define REC_APP_CSV "app.csv"
+/* Also in a run directory, not read here: the OUT transfers the device received,
+ * t_ns,endpoint,len,bytes_hex (sim/usb_device.h's OUT log, written beside device.csv). */
+#define REC_DEVICE_OUT_CSV "device-out.csv"
 #define REC_CSV_HEADER_DEVICE LF_DEVICE_HEADER
 #define REC_CSV_HEADER_DRIVER LF_DRIVER_HEADER
 #define REC_CSV_HEADER_APP LF_APP_HEADER

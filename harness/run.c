@@ -33,8 +33,8 @@
 #define APP_COUNTERS_FILE LF_APP_COUNTERS_FILE
 #define SOCKET_FILE "ring.sock"
 
-static const char *const run_files[] = {REC_DEVICE_CSV, REC_DRIVER_CSV, REC_APP_CSV,
-                                        COUNTERS_FILE, APP_COUNTERS_FILE,
+static const char *const run_files[] = {REC_DEVICE_CSV, REC_DEVICE_OUT_CSV, REC_DRIVER_CSV,
+                                        REC_APP_CSV, COUNTERS_FILE, APP_COUNTERS_FILE,
                                         APP_COUNTERS_FILE ".tmp", SOCKET_FILE};
 
 struct run {

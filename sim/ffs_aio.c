@@ -71,6 +71,7 @@ void ffsa_reap(struct ffsa_queue *q, int64_t timeout_ns, ffsa_done_fn done, void
             continue;
         q->used[i] = 0;
         q->n--;
+        q->done_slot = i;
         done(ctx, q->seq[i], ev[k].res);
     }
 }

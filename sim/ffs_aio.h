@@ -10,7 +10,8 @@
  *    A request completes when the host has read the packet. Never blocks.
  *  - ffsa_submit_read() queues one read of at most len bytes (at most PKT_MAX_SIZE) tagged seq on
  *    an OUT endpoint file: it completes when the host has sent data (res = the bytes read, into
- *    the queue's buffer: only the count is reported). Same errors as ffsa_submit().
+ *    the queue's buffer: inside done(), q->buf[q->done_slot] holds them). Same errors as
+ *    ffsa_submit().
  *  - ffsa_reap() waits up to timeout_ns (0: does not wait) for completions and calls done()
  *    for each with its seq and result (bytes written, or -errno: -ESHUTDOWN when the host went
  *    away or the UDC was unbound).
@@ -37,6 +38,7 @@ struct ffsa_queue {
     struct iocb cb[FFSA_DEPTH];
     int used[FFSA_DEPTH];
     uint32_t seq[FFSA_DEPTH];
+    int done_slot;                 /* inside done(): the slot reported (a read's bytes: buf[it]) */
     uint8_t buf[FFSA_DEPTH][PKT_MAX_SIZE];
 };
 

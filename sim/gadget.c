@@ -123,6 +123,12 @@ static int serve_on(const struct gadget_backend *b, const struct gadget_opts *o,
                 strerror(errno));
         rc = XC_ENV;
     }
+    if (rc == XC_OK && o->log_path && usbdev_save_out_log(dev, o->log_path) != 0) {
+        char out[4096];
+        usbdev_out_log_path(o->log_path, out, sizeof out);
+        fprintf(stderr, "usbsim gadget: cannot write the OUT log %s: %s\n", out, strerror(errno));
+        rc = XC_ENV;
+    }
     return rc;
 }
 

@@ -7,7 +7,8 @@
  *    (opts->sc if given, else opts->scenario_path), asks the backend whether it can run here
  *    (check_env), builds the device model, opens the capture, opens the backend, prints the
  *    banner (how to attach), serves the timeline, closes the backend, ends the capture and
- *    writes the device log (usb_device.h's CSV) to opts->log_path if set.
+ *    writes the device log (usb_device.h's CSV) to opts->log_path if set, and beside it the OUT
+ *    log (usb_device.h: the log's name with "-out.csv" for ".csv", e.g. device-out.csv).
  *  - Returns 0 when it ran to the end or was stopped (SIGINT/SIGTERM, *opts->stop), 2 for bad
  *    usage (unknown backend, an option the backend does not take, bad scenario or listen
  *    address, a capture file that cannot be created), 3 when the environment cannot run the

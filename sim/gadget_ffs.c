@@ -420,13 +420,14 @@ static void ep0_events(struct run *r)
     }
 }
 
-/* A read on an OUT endpoint completed: its bytes are counted, the data dropped. */
+/* A read on an OUT endpoint completed: the model counts and logs its bytes and does its
+ * on_data action (a reply on an IN endpoint is refused at open). */
 static void out_done(void *ctx, uint32_t seq, int64_t res)
 {
     struct out_ep *o = ctx;
     (void)seq;
-    if (res > 0)
-        usbdev_out_data(o->u, o->addr, (size_t)res);
+    if (res >= 0)
+        usbdev_out_transfer(o->u, clk_mono_ns(), o->addr, o->q.buf[o->q.done_slot], (size_t)res);
 }
 
 /* Keeps OUT_DEPTH reads in flight on each OUT endpoint while the host has the device configured. */
@@ -559,10 +560,37 @@ static int ffs_env(const struct gadget_opts *o, char *why, size_t cap)
     return ffs_check_env(o->udc, why, cap) == 0 ? XC_OK : XC_ENV;
 }
 
+/* What this gadget does not serve: IN endpoints other than the stream's (their own stream, an
+ * OUT endpoint's reply) refused; a recording's packets of them told (not played). */
+static int other_in_eps(const struct scn_scenario *sc, struct usbdev *u, int quiet, char *err,
+                        size_t cap)
+{
+    for (size_t i = 0; i < sc->device.n_ifaces; i++)
+        for (size_t j = 0; j < sc->device.ifaces[i].n_eps; j++) {
+            const struct scn_ep *e = &sc->device.ifaces[i].eps[j];
+            if (e->stream.set || e->on_data.reply.set) {
+                set_err(err, cap, "endpoint 0x%02x: %s is not served by the FunctionFS gadget (it "
+                        "plays the stream endpoint 0x%02x only); use the USB/IP device "
+                        "(--backend usbip)", e->address, e->stream.set ? "stream" :
+                        "on_data: {reply: ...}", usbdev_stream_ep(u));
+                return -1;
+            }
+            size_t n = usbdev_ep_recorded(u, e->address);
+            if (n && !quiet && scn_find_ep(sc, e->address, NULL) == e)
+                fprintf(stderr, "usbsim gadget: the recording's %zu packets of endpoint 0x%02x are "
+                        "not played by the FunctionFS gadget (the USB/IP device plays them)\n", n,
+                        e->address);
+        }
+    return 0;
+}
+
 static int ffs_open(const struct gadget_opts *o, const struct scn_scenario *sc,
                     const struct gadget_link *l, void **state, struct gadget_where *w, char *err,
                     size_t cap)
 {
+    *state = NULL;
+    if (other_in_eps(sc, l->dev, o->quiet, err, cap) != 0)
+        return XC_USAGE;
     struct run *r = calloc(1, sizeof *r);
     *state = r;
     if (!r) {
@@ -627,8 +655,8 @@ static void ffs_close(void *state)
     }
     const struct usbdev_stats *st = r->u ? usbdev_stats(r->u) : NULL;
     if (st && st->out_transfers && !r->o->quiet)
-        fprintf(stderr, "usbsim gadget: the host sent %llu bytes in %llu OUT transfers (counted, "
-                "not kept)\n", (unsigned long long)st->out_bytes,
+        fprintf(stderr, "usbsim gadget: the host sent %llu bytes in %llu OUT transfers (with "
+                "--log, their rows are in the log's -out.csv)\n", (unsigned long long)st->out_bytes,
                 (unsigned long long)st->out_transfers);
     if (r->ep_in >= 0)
         close(r->ep_in);

@@ -773,6 +773,14 @@ void usbdev_out_transfer(struct usbdev *u, int64_t now, uint8_t addr, const uint
     sec_push(u, x, (struct sec_pkt){SEC_REPLY, e->on_data.reply.len, e->on_data.reply.off});
 }
 
+size_t usbdev_ep_recorded(const struct usbdev *u, uint8_t addr)
+{
+    for (size_t i = 0; i < u->n_sec; i++)
+        if (u->sec[i].addr == addr)
+            return u->sec[i].rn;
+    return 0;
+}
+
 const struct usbdev_ep_stats *usbdev_ep_stats(const struct usbdev *u, uint8_t addr)
 {
     for (size_t i = 0; i < u->n_sec; i++)

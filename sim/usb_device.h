@@ -186,6 +186,9 @@ enum usbdev_in usbdev_in_request_ep(struct usbdev *u, uint8_t addr, int64_t now,
                                     size_t cap, size_t *len);
 /* The counters of IN endpoint addr other than the stream endpoint (NULL for any other). */
 const struct usbdev_ep_stats *usbdev_ep_stats(const struct usbdev *u, uint8_t addr);
+/* With replay: the recorded packets IN endpoint addr (not the stream endpoint) plays per round;
+ * 0 for any other endpoint or without replay. */
+size_t usbdev_ep_recorded(const struct usbdev *u, uint8_t addr);
 /* The earliest time after `now` at which the model's state changes (a sample becomes due, a
  * window opens or closes), or USBDEV_NEVER. */
 int64_t usbdev_next_deadline(struct usbdev *u, int64_t now);
