@@ -539,7 +539,7 @@ static const struct scnk_table payload_t = {.what = "payload", KEYS(payload_keys
  * a struct scn_ep_stream; `set` says the mapping was written (its keys apply only then). */
 enum { EPS_PERIOD, EPS_SIZE, EPS_GENERATOR, EPS_PATTERN };
 #define EP_STREAM_EX                                                                            \
-    "device:\n  interfaces:\n    - number: 0\n      endpoints:\n"                              \
+    "device:\n  packet_size: 64\n  interfaces:\n    - number: 0\n      endpoints:\n"          \
     "        - {address: 0x81, type: interrupt, max_packet: 64}\n"                             \
     "        - address: 0x83\n          type: interrupt\n          max_packet: 8\n"            \
     "          stream: {period_us: 100000, packet_size: 4, generator: counter}\n"              \
@@ -664,7 +664,7 @@ static const struct scnk_key on_data_keys[] = {
                     FLD(struct scn_on_data, action), HAS(struct scn_on_data, has_action),
                     .doc = "Each OUT transfer received does the control table's action: start "
                     "sets t0 if the stream has not started; stop pauses the stream endpoint.",
-                    .example = "device:\n  start: on_request\n  control:\n    - {request_type: "
+                    .example = "device:\n  packet_size: 64\n  start: on_request\n  control:\n    - {request_type: "
                     "0x40, request: 0x02, action: start}\n  interfaces:\n    - number: 0\n"
                     "      endpoints:\n        - {address: 0x81, type: interrupt, max_packet: "
                     "64}\n        - address: 0x01\n          type: bulk\n          max_packet: "
@@ -906,7 +906,8 @@ static const struct scnk_key replay_keys[] = {
      FLD(SC, device.replay.file), .doc = "A recording (docs/recording-format.md), relative to the "
      "scenario's directory; it must exist. The stream plays its packets of the stream endpoint, "
      "each at its recorded time (divided by the time scale), with the scenario's jitter and "
-     "events on top; packets of other endpoints are not played. Needs `framing: raw` (the "
+     "events on top; every other IN endpoint listed plays its own packets at their times "
+     "(docs/recording-format.md). Needs `framing: raw` (the "
      "default when `replay` is given). The recording is read when the plan is built (`usbsim "
      "plan`, `run`): there a packet over 1024 bytes, an empty recording or one with no packet on "
      "the stream endpoint is refused.", .example = REPLAY_EX},
@@ -1214,7 +1215,8 @@ static const struct scnk_key device_keys[] = {
      FLD(SC, device.stream_endpoint), HAS(SC, device.has_stream_endpoint),
      .doc = "The IN endpoint that plays the stream (packet_size, period_us, jitter, events, "
      "fifo_packets); its type sets `endpoint`. Default: the first IN endpoint listed. Other IN "
-     "endpoints answer NAK forever; OUT endpoints accept and count their data."},
+     "endpoints answer NAK unless they have a `stream`, replayed packets or `on_data` replies; "
+     "OUT endpoints accept, count and log their data (`on_data`)."},
     {.name = "control", .type = SCNK_T_LIST, .hi = SCN_MAX_CONTROL, .sub = &ctl_t,
      .off = offsetof(SC, device.control), .count_off = offsetof(SC, device.n_control),
      .item_size = sizeof(struct scn_ctl), .lc = offsetof(struct scn_ctl, line),
