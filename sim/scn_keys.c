@@ -1065,6 +1065,12 @@ static int ep_roles_rule(const SC *s, uint8_t se, struct scnk_fail *f)
                                   "larger than its max_packet %u; allowed: 1..max_packet for an "
                                   "interrupt endpoint", e->address, e->stream.packet_size,
                                   e->max_packet);
+            if (e->stream.set && e->stream.period_ns > 0 && s->duration_ns > 0 &&
+                (uint64_t)((s->duration_ns - 1) / e->stream.period_ns) + 1 > SCN_MAX_SAMPLES)
+                return scnk_failf(f, e->line, e->col, "endpoint 0x%02x: its stream has more than "
+                                  "%u packets; allowed: at most %u: shorten duration_ms or "
+                                  "lengthen its period_us", e->address, SCN_MAX_SAMPLES,
+                                  SCN_MAX_SAMPLES);
             if (!o->set)
                 continue;
             if (e->address & 0x80)

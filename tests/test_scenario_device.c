@@ -151,6 +151,13 @@ static const struct bad bad[] = {
     {EPS "        - {address: 0x83, type: interrupt, max_packet: 8, stream: {period_us: 5,"
           " packet_size: 4}}\n",
      "10:79: period_us: 5 is out of range; allowed: an integer 10..10000000 (us)"},
+    {"name: t\nduration_ms: 3600000\ndevice:\n  packet_size: 8\n  framing: raw\n"
+     "  interfaces:\n    - number: 0\n      endpoints:\n"
+     "        - {address: 0x81, type: interrupt, max_packet: 8}\n"
+     "        - {address: 0x83, type: interrupt, max_packet: 8, stream: {period_us: 100, "
+     "packet_size: 4}}\n",
+     "10:11: endpoint 0x83: its stream has more than 10000000 packets; allowed: at most 10000000: "
+     "shorten duration_ms or lengthen its period_us"},
     {HEAD "  packet_size: 8\n  framing: raw\n  interfaces:\n    - number: 0\n      endpoints:\n"
           "        - {address: 0x81, type: interrupt, max_packet: 8, stream: {period_us: 1000, "
           "packet_size: 4}}\n",
