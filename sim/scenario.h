@@ -20,6 +20,12 @@
  *    start, replay (its file, relative to the scenario's directory, must exist: checked by
  *    scn_load only; the loader does not read it: sched_build plays it). Limits: SCN_MAX_IFACES
  *    interface entries, SCN_MAX_EPS endpoints each, SCN_MAX_CONTROL control entries.
+ *  - An endpoint entry may say what it does beyond its descriptor: `stream:` (an IN endpoint other
+ *    than the stream endpoint: period_us, packet_size 1..max_packet for interrupt, generator and
+ *    pattern as payload's; at most SCN_MAX_SAMPLES packets in the duration) or `on_data:` (an OUT
+ *    endpoint: exactly one of reply, with endpoint = a listed IN endpoint other than the stream
+ *    endpoint and the reply within its max_packet (interrupt) or 1024 bytes, or action). The
+ *    loader refuses anything else with one line; usb_device.h says what the device does.
  *  - framing (usbsim | raw) and payload: with raw the stream's bytes are a generator's
  *    (payload.generator counter | random | pattern) or, with replay, the recording's. replay
  *    needs raw: with replay and no framing key the loader sets framing raw; replay with framing
