@@ -28,6 +28,12 @@
  *    zero-length packets: their completion is the host's first IN requests, which starts the
  *    timeline (t0), as on the USB/IP backend (two, because dummy_hcd completes a short IN request
  *    at once when its queue is empty). A host driver must ignore zero-length packets.
+ *  - Endpoints: the stream endpoint's packets are written as above; an OUT endpoint's transfers
+ *    are read (AIO) and go to usbdev_out_transfer with their bytes (counted, logged, its on_data
+ *    action done). IN endpoints other than the stream's are not served: open refuses (exit 2,
+ *    one line naming the endpoint) a scenario where one has its own `stream:` or is an on_data
+ *    reply's endpoint, and says on stderr (unless quiet) how many recorded packets of each such
+ *    endpoint a replay does not play.
  *  - Halt windows: the IN endpoint is halted (a read() on the IN file) at the window's start; the
  *    host sees STALL and must clear it. The host's clear is invisible to a FunctionFS gadget, so the
  *    model is told "cleared" when the window ends; the next packet then waits in the kernel until
