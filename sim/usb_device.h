@@ -209,7 +209,8 @@ int usbdev_precise(const struct usbdev *u);
 void usbdev_host_reset(struct usbdev *u);
 /* Absolute end of the planned timeline (t0 + duration), USBDEV_NEVER before t0. */
 int64_t usbdev_end_time(const struct usbdev *u);
-/* 1 when every sample has been built and the FIFO is empty. */
+/* 1 when every sample of the stream has been built and its FIFO is empty (the other IN
+ * endpoints do not count). */
 int usbdev_drained(struct usbdev *u, int64_t now);
 
 const struct usbdev_stats *usbdev_stats(const struct usbdev *u);
