@@ -197,6 +197,19 @@ static int run_scenario(const char *yaml, int with_garbage, struct run *r)
     if (r->gadget_rc == 0 && read_log(path, &r->log) == 0)
         rc = 0;
     unlink(path);
+    /* the OUT log beside it: its header, no row (the reader sends no OUT data) */
+    snprintf(path, sizeof path, "%s/device-out.csv", dir);
+    FILE *f = fopen(path, "r");
+    char text[128] = "";
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+    if (rc == 0 && strcmp(text, "t_ns,endpoint,len,bytes_hex\n") != 0) {
+        fprintf(stderr, "device-out.csv: '%s'\n", text);
+        rc = -1;
+    }
+    unlink(path);
     rmdir(dir);
     return rc;
 }
