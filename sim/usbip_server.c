@@ -812,7 +812,10 @@ static int finished(struct usrv *s, int64_t now, int64_t *wake)
 }
 
 /* The listener is always watched: a full table makes room for a newcomer (accept_some). */
-static int build_pollset(struct usrv *s, struct pollfd *p, int *idx)
+/* How soon the next packet must be due for queued requests to leave their input unread. */
+#define LAZY_MAX_NS 1000000LL
+
+static int build_pollset(struct usrv *s, struct pollfd *p, int *idx, int lazy_ok)
 {
     int n = 0;
     for (int i = 0; i < MAX_CONNS; i++) {
@@ -820,9 +823,11 @@ static int build_pollset(struct usrv *s, struct pollfd *p, int *idx)
         if (!c)
             continue;
         /* An importer with requests queued needs none of its input before the next packet is
-         * due: it is read when the loop wakes anyway (a deadline, output, at least every
-         * WAIT_MAX_NS), which saves a wake-up per packet. A hang-up still wakes the loop. */
-        int lazy = c == s->importer && c->state == C_URB && c->n_urbs > 0;
+         * due, when that is soon (lazy_ok: within LAZY_MAX_NS): it is read when the loop wakes
+         * for it, which saves a wake-up per packet at high rates. A control request or OUT data
+         * is then answered at most LAZY_MAX_NS late; with the next packet further away, input
+         * wakes the loop at once. A hang-up always does. */
+        int lazy = lazy_ok && c == s->importer && c->state == C_URB && c->n_urbs > 0;
         short ev = (short)((usrv_conn_room(c) && !lazy ? POLLIN : 0) | (c->out_len ? POLLOUT : 0));
         p[n] = (struct pollfd){c->fd, ev, 0};
         idx[n++] = i;
@@ -879,8 +884,8 @@ int usrv_run(struct usrv *s)
         if (finished(s, now, &wake))
             break;
         sweep(s, now, &wake);
-        int n = build_pollset(s, p, idx);
         int64_t due = usbdev_next_deadline(s->dev, now);
+        int n = build_pollset(s, p, idx, due - now <= LAZY_MAX_NS);
         wake = min64(min64(wake, due), now + WAIT_MAX_NS);
         /* device.timing: precise spins the last stretch before a deadline of the device's */
         int r = dl_ppoll(&dl, p, (nfds_t)n, now, wake, wake == due && usbdev_precise(s->dev),
