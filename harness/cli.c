@@ -53,6 +53,22 @@ static int usage_error(const char *cmd, const char *fmt, const char *arg)
 
 
 
+/* A replayed recording is read when the plan is built: build it once, so a recording that does
+ * not play is one line here, not a device that fails to start. 0, or -1 and err. */
+static int check_replay(const char *path, const struct scn_scenario *sc, char err[SCN_ERR_MAX])
+{
+    if (!sc->device.replay.file[0])
+        return 0;
+    struct sched plan;
+    char why[SCN_ERR_MAX];
+    if (sched_build(sc, &plan, why) != 0) {
+        snprintf(err, SCN_ERR_MAX, "%.200s: replay: %.300s", path, why);
+        return -1;
+    }
+    sched_free(&plan);
+    return 0;
+}
+
 /* Loads a scenario and applies --seed and --time-scale. Prints the error line; returns 0/-1. */
 static int load_scenario(const struct cli_opts *o, const char *path, struct scn_scenario *sc)
 {
@@ -65,6 +81,10 @@ static int load_scenario(const struct cli_opts *o, const char *path, struct scn_
         sc->seed = o->seed;
     if (o->time_scale != 1.0)
         scn_time_scale(sc, o->time_scale);
+    if (check_replay(path, sc, err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
     return 0;
 }
 
@@ -180,7 +200,7 @@ static void first_bad_scenario(const struct cli_opts *o, char *why, size_t len)
     for (int i = 0; i < o->nfiles; i++) {
         struct scn_scenario sc;
         char err[SCN_ERR_MAX];
-        if (scn_load(o->files[i], &sc, err) != 0) {
+        if (scn_load(o->files[i], &sc, err) != 0 || check_replay(o->files[i], &sc, err) != 0) {
             snprintf(why, len, "%s", err);
             return;
         }

@@ -197,6 +197,33 @@ static void test_app_refuses_raw(void)
     unlink(path);
 }
 
+/* A recording that does not play: one line from validate and run (exit 2), no device started. */
+static void test_bad_recording(void)
+{
+    char dir[] = "/tmp/test_cli_rec.XXXXXX", rec[96], yaml[96], want[256];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(rec, sizeof rec, "%s/d.rec", dir);
+    snprintf(yaml, sizeof yaml, "%s/d.yaml", dir);
+    FILE *f = fopen(rec, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("# usbsim recording 1\n0 0x81 0102\n10 0x81 zz\n", f);
+    fclose(f);
+    f = fopen(yaml, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("name: d\nduration_ms: 100\ndevice:\n  replay: {file: d.rec}\n", f);
+    fclose(f);
+    snprintf(want, sizeof want, "%s: replay: %s:3: 'z' in the packet's bytes: hexadecimal "
+             "pairs only\n", yaml, rec);
+    const char *cmds[] = {"validate", "run", "plan"};
+    for (size_t i = 0; i < 3; i++) {
+        CU_ASSERT(cli(cmds[i], yaml, NULL, NULL, NULL) == 2);
+        CU_ASSERT_STRING_EQUAL(errbuf, want);
+    }
+    unlink(rec);
+    unlink(yaml);
+    rmdir(dir);
+}
+
 static void test_validate_runs_through_the_table(void)
 {
     CU_ASSERT(cli("validate", "--quiet", "scenarios/steady.yaml", NULL, NULL) == 0);
@@ -213,6 +240,7 @@ static CU_TestInfo tests[] = {
     {"usage errors: exit 2, one line naming the option", test_usage_errors},
     {"validate and plan run through the table", test_validate_runs_through_the_table},
     {"--app refuses a raw stream", test_app_refuses_raw},
+    {"a recording that does not play: one line from validate, run and plan", test_bad_recording},
     CU_TEST_INFO_NULL,
 };
 
