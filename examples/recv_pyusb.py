@@ -7,7 +7,9 @@ log usbsim judges (docs/trace-format.md: seq,recv_ns) when USBSIM_TRACE names a 
 SIGTERM.
     usbsim run scenarios/steady.yaml --exec 'python3 examples/recv_pyusb.py'
 --size N: the device's packet size, what one transfer asks for (default 112; a receiver knows
-its device's).
+its device's). --raw: the device's packets are raw bytes (framing: raw, a replayed recording):
+nothing is checked and no receive log is written (usbsim judges them from what the host's USB
+stack completed, by place and content).
 """
 import errno
 import os
@@ -39,7 +41,8 @@ def main():
     vid, pid = (int(x, 16) for x in os.environ["USBSIM_DEVICE"].split(":"))
     # one packet, no more (more would babble or merge packets)
     size = int(sys.argv[sys.argv.index("--size") + 1]) if "--size" in sys.argv else 112
-    path = os.environ.get("USBSIM_TRACE")
+    raw = "--raw" in sys.argv
+    path = None if raw else os.environ.get("USBSIM_TRACE")
     trace = open(path, "w", buffering=1 << 16) if path else None
     if trace:
         trace.write("seq,recv_ns\n")
@@ -71,10 +74,15 @@ def main():
                 usb.util.dispose_resources(dev)
                 dev, reopens = None, reopens + 1
             continue
-        if len(data) < 8:
+        if len(data) == 0:
             continue  # a zero-length packet
-        raw = bytes(data)
-        if zlib.crc32(raw[:-4]) != int.from_bytes(raw[-4:], "little"):
+        if raw:
+            got += 1
+            continue
+        if len(data) < 8:
+            continue  # too short for usbsim's header
+        pkt = bytes(data)
+        if zlib.crc32(pkt[:-4]) != int.from_bytes(pkt[-4:], "little"):
             continue  # corrupted: rejected
         seq = int.from_bytes(bytes(data[4:8]), "little")
         if trace:

@@ -18,6 +18,7 @@
 
 #define UMON_EP_IN 0x81
 #define UMON_TIMEOUT_MS 50
+#define UMON_ROOT_HUB 1 /* Linux gives every bus's root hub address 1 */
 
 struct umon {
     FILE *log;
@@ -53,8 +54,10 @@ static void on_urb(u_char *user, const struct pcap_pkthdr *h, const u_char *byte
     struct umon *m = (struct umon *)user;
     const pcap_usb_header_mmapped *u = (const void *)bytes;
     if (h->caplen < sizeof *u || u->event_type != 'C' || u->bus_id != m->busnum ||
-        u->endpoint_number != m->ep || u->data_len == 0)
-        return;
+        u->endpoint_number != m->ep || u->data_len == 0 || u->status != 0 ||
+        u->device_address == UMON_ROOT_HUB)
+        return; /* a transfer that failed delivered nothing; the root hub's status endpoint is
+                   0x81 too (its port-change bitmaps) */
     size_t got = h->caplen - sizeof *u; /* raw: the whole packet is its identity */
     if (m->match ? got < u->data_len : got < 8)
         return;

@@ -9,7 +9,8 @@
  *    capture's clock), status ok (completed to the program: whether the program rejects a
  *    corrupted one is its own business, judged from its trace). packet_size is unused (the
  *    header is read, not the CRC). Any device address on the bus (the device re-enumerates after a
- *    disconnect). It writes "ready\n" to ready_fd (when >= 0) once the capture is live, before
+ *    disconnect) but the root hub's (address 1: its status endpoint is 0x81 too); a transfer that
+ *    completed with an error status delivered nothing and is skipped. It writes "ready\n" to ready_fd (when >= 0) once the capture is live, before
  *    which nothing is missed by the caller that waits for it.
  *  - Returns 0 on a clean stop, 3 when the capture cannot be opened (one line on stderr saying
  *    what is missing), 1 when the log cannot be written.

@@ -2,7 +2,7 @@
 # The user's own program on a real USB stack (`usbsim run --exec COMMAND`, the vm backend: the
 # host's filesystem shared read-only with the VM, so the programs run unchanged), run on this
 # host as users run it: a libusb C receiver and a pyusb receiver against steady, halt and
-# disconnect pass; a receiver that stops reading for 1.5 s once fails with the loss at the
+# disconnect pass, and a raw stream (pyusb --raw); a receiver that stops reading for 1.5 s once fails with the loss at the
 # device (its FIFO); a receiver whose trace misses a packet the host stack completed fails with
 # the loss at the program; a command that does not exist and one that ignores SIGTERM get a
 # clear verdict; `usbsim fuzz --exec` runs a short clean campaign on the pyusb receiver and
@@ -47,6 +47,24 @@ rc_is pyusb 0 && has pyusb '^PASS steady ' && has pyusb '^PASS halt ' && has pyu
 # sends it (examples/recv_vendor_start.c).
 run vendor "./$build/examples/recv_vendor_start" scenarios/vendor-start.yaml
 rc_is vendor 0 && has vendor '^PASS vendor-start  300/300 delivered, lost 0' && ok
+
+# A raw stream (no usbsim header: a counter's bytes, 3 packets corrupted), read by the pyusb
+# receiver with --raw: usbsim knows each completed transfer by its place and content.
+cat >"$out/raw-counter.yaml" <<'YAML'
+name: raw-counter
+duration_ms: 2000
+device:
+  framing: raw
+  packet_size: 64
+  payload: {generator: counter}
+  events:
+    - {at_ms: 500, corrupt: 3}
+expect:
+  lost_max: 3
+  order: strict
+YAML
+run raw 'python3 examples/recv_pyusb.py --raw --size 64' "$out/raw-counter.yaml"
+rc_is raw 0 && has raw '^PASS raw-counter  197/200 delivered, lost 3 (device 0, ring 0, crc 3, unexplained 0).*raw stream 0x81$' && ok
 
 run broken "$recv --pause-ms 1500" scenarios/steady.yaml
 rc_is broken 1 && has broken '^FAIL steady ' && has broken 'lost [0-9]* packets with lost_max 0 (device [1-9][0-9]*, ring 0, crc 0, host 0, program 0' && ok
