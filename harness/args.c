@@ -282,6 +282,8 @@ void arg_synopsis(FILE *f, const char *lead, size_t indent, const struct arg_opt
     size_t col = (size_t)fprintf(f, "%s", lead);
     for (size_t i = 0; i < n; i++) {
         char m[128], word[192];
+        if (opts[i]->hidden)
+            continue;
         meta(opts[i], m, sizeof m);
         int len = snprintf(word, sizeof word, "%s--%s%s%s%s", opts[i]->required ? "" : "[",
                            opts[i]->name, *m ? " " : "", m, opts[i]->required ? "" : "]");
@@ -299,6 +301,8 @@ void arg_help(FILE *f, const struct arg_opt *const *opts, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char m[128], head[192];
+        if (opts[i]->hidden)
+            continue;
         meta(opts[i], m, sizeof m);
         int len = opts[i]->letter
                       ? snprintf(head, sizeof head, "  -%c, --%s%s%s", opts[i]->letter,

@@ -59,6 +59,8 @@ struct arg_opt {
     bool required;
     bool writes;               /* a file the command will write: its folder must exist and be
                                   writable, and it must not be a folder ("-" is not checked) */
+    bool hidden;               /* between usbsim's own processes (the VM's inner command):
+                                  parsed as any other, never in the synopsis or the help */
 };
 
 /* One parsed value. */

@@ -37,6 +37,7 @@ struct fz {
     double budget_s, scale;
     unsigned shard_k, shard_n, shrink_runs, max_failures;
     const char *out, *json, *backend;
+    const char *out_shown; /* --out-shown (hidden): the folder kept files are named under */
     const char *app, *exec; /* the user's program (run.h), or NULL */
     int outfd; /* the --out folder once a failure is kept (outdir.h), else -1 */
     bool quiet, list, tty, has_runs, precise;
@@ -117,8 +118,7 @@ static int write_case(struct fz *z, const char *stem, char *path, size_t cap,
     }
     FILE *out = od_create(z->outfd, stem, ".yaml", name, sizeof name);
     /* Inside the VM, --out is a run directory; the files are shown where they will be. */
-    const char *shown = getenv("USBSIM_OUT_SHOWN");
-    snprintf(path, cap, "%s/%s", shown && *shown ? shown : z->out, out ? name : stem);
+    snprintf(path, cap, "%s/%s", z->out_shown ? z->out_shown : z->out, out ? name : stem);
     if (!out) {
         fprintf(stderr, "usbsim fuzz: cannot write %s: %s\n", path, strerror(errno));
         return -1;
@@ -318,12 +318,13 @@ static int usage(const char *fmt, const char *arg)
  * come back to --out. */
 static int campaign_in_vm(const struct fz *z, const struct cli_opts *o)
 {
-    static const char *const dropped[] = {"backend", "out", "json", NULL};
-    static const char *const extra[] = {"--out", "/out", "--json", "/out/fuzz.json", NULL};
+    static const char *const dropped[] = {"backend", "out", "json", "out-shown", NULL};
+    /* The kept files are written to the VM's /out and shown where they will be: --out. */
+    const char *const extra[] = {"--out", "/out", "--json", "/out/fuzz.json", "--out-shown",
+                                 z->out, NULL};
     struct vmr_cmd c = {.command = "fuzz", .inner_backend = be_find(z->backend)->inner,
                         .words = o->words, .n_words = (size_t)o->nwords,
-                        .dropped = dropped, .extra = extra, .hostfs = z->exec != NULL,
-                        .out_shown = z->out};
+                        .dropped = dropped, .extra = extra, .hostfs = z->exec != NULL};
     char err[512];
     int dirfd = od_open(z->out, err, sizeof err);
     if (dirfd < 0) {
@@ -385,6 +386,7 @@ static int parse_args(struct fz *z, const struct cli_opts *o)
         return usage("%s is not taken by this backend (--exec: kernel or vm; --app: usbip or "
                      "kernel)", refused);
     z->precise = v[FZ_OPT_PRECISE].set;
+    z->out_shown = v[FZ_OPT_OUT_SHOWN].set ? v[FZ_OPT_OUT_SHOWN].s : NULL;
     if (v[FZ_OPT_BUDGET].set && v[FZ_OPT_RUNS].set)
         return usage("%sgive --runs or --budget-s, not both", "");
     if (v[FZ_OPT_BUDGET].set && z->list)
@@ -462,6 +464,8 @@ static const struct arg_opt fz_opts[FZ_OPT_COUNT] = {
                         .help = "device.timing: precise in every scenario: the device spins the\n"
                                 "last stretch before each due time, so the timing it plays is the\n"
                                 "scenario's, not the machine's timer (costs CPU)"},
+    [FZ_OPT_OUT_SHOWN] = {.name = "out-shown", .kind = ARG_TEXT, .meta = "DIR", .hidden = true,
+                          .help = "inside the VM: the host folder --out's files are shown as"},
 };
 
 const struct cli_cmd fz_cmd = {

@@ -28,7 +28,8 @@
 /* `usbsim fuzz`: its own options, by index in fz_cmd.opts (o->own[FZ_OPT_...]). */
 enum fz_opt {
     FZ_OPT_RUNS, FZ_OPT_BUDGET, FZ_OPT_SHARD, FZ_OPT_OUT, FZ_OPT_JSON, FZ_OPT_SHRINK,
-    FZ_OPT_MAXFAIL, FZ_OPT_LIST, FZ_OPT_APP, FZ_OPT_EXEC, FZ_OPT_PRECISE, FZ_OPT_COUNT
+    FZ_OPT_MAXFAIL, FZ_OPT_LIST, FZ_OPT_APP, FZ_OPT_EXEC, FZ_OPT_PRECISE, FZ_OPT_OUT_SHOWN,
+    FZ_OPT_COUNT
 };
 /* The command's declaration, in cli.c's table. */
 extern const struct cli_cmd fz_cmd;

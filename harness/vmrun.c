@@ -216,18 +216,8 @@ static void put_quoted(FILE *f, const char *s)
     fputc('\'', f);
 }
 
-/* One `export NAME=VALUE` line; the value single-quoted through `set --` (put_quoted writes a
- * space first, which an assignment cannot take). */
-static void put_export(FILE *f, const char *name, const char *value)
-{
-    fputs("set --", f);
-    put_quoted(f, value);
-    fprintf(f, "\nexport %s=\"$1\"\n", name);
-}
-
 /* The script's environment besides the VM's own: NULL members are not set. */
 struct script_env {
-    const char *shown;   /* USBSIM_OUT_SHOWN: the folder the command's results are shown as */
     const char *keep_to; /* the command's TMPDIR is the VM's own (sockets cannot live on the
                             shared filesystem); its regular files are copied here after it */
 };
@@ -245,8 +235,6 @@ static int write_script_in(const char *path, const char *cd, const struct script
         return -1;
     /* The console is a terminal, but its lines are read back as text: no colour codes. */
     fprintf(f, "#!/bin/sh\nexport NO_COLOR=1\n");
-    if (env && env->shown)
-        put_export(f, "USBSIM_OUT_SHOWN", env->shown);
     if (env && env->keep_to)
         fprintf(f, "mkdir -p %s && export TMPDIR=%s\n", KEEP_TMPDIR, KEEP_TMPDIR);
     if (cd) {
@@ -440,7 +428,7 @@ static int command_hostfs(struct vmr_cmd *c, char **fwd, size_t nw, const char *
             args[k++] = c->files[i];
         char *const chroot_args[] = {"/host", "/bin/sh", inner};
         /* --keep-logs: the runs' folders copied to the shared directory's logs/, which stays. */
-        struct script_env env = {.shown = c->out_shown, .keep_to = c->keep_logs ? logs : NULL};
+        struct script_env env = {.keep_to = c->keep_logs ? logs : NULL};
         if (write_script_in(inner, cwd, &env, w.exe, args, k) == 0 &&
             write_script_in(outer, NULL, NULL, "chroot", chroot_args, 3) == 0)
             rc = boot(&w, vmout, outer, console, NULL, 0, dir);
@@ -489,8 +477,7 @@ int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console)
             snprintf(data[i], sizeof data[i], "/data/%s", basename(copy));
             args[k++] = data[i];
         }
-        struct script_env env = {.shown = c->out_shown};
-        rc = exec_in_vm(args, k, c->files, c->n_files, out_dir, console, &env);
+        rc = exec_in_vm(args, k, c->files, c->n_files, out_dir, console, NULL);
     }
     free(fwd);
     free(args);

@@ -89,8 +89,6 @@ struct vmr_cmd {
     size_t n_files;
     bool hostfs;              /* the host's filesystem shared (see vmr_run): files as given */
     bool keep_logs;           /* hostfs: TMPDIR in the shared directory, its logs/ kept */
-    const char *out_shown;    /* NULL, or the host folder the command's results (/out) go to:
-                                 USBSIM_OUT_SHOWN in its environment, the paths it prints */
     struct vmr_outputs paths; /* set by vmr_command */
 };
 int vmr_command(struct vmr_cmd *c, const char *out_dir, const char *console);
