@@ -91,6 +91,16 @@ static int run_local(const struct be_backend *b, const struct be_run_args *a,
     return 0;
 }
 
+/* A scenario that replays a recording names it relative to itself: the VM needs the host's
+ * files as they are, not copies of the scenarios alone. */
+static bool any_replay(const struct be_run_args *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->sc[i].device.replay.file[0])
+            return true;
+    return false;
+}
+
 /* vm: the whole set in one boot, with the kernel backend inside. */
 static int run_vm(const struct be_backend *b, const struct be_run_args *a,
                   struct vfy_result **out, size_t *n)
@@ -98,7 +108,8 @@ static int run_vm(const struct be_backend *b, const struct be_run_args *a,
     struct vmr_opts vo = {.command = "run", .inner_backend = b->inner, .words = a->words,
                           .n_words = a->n_words, .files = a->files, .n_files = a->n,
                           .verbose = a->verbose, .output_failures = a->output_failures,
-                          .hostfs = a->exec != NULL, .keep_logs = a->keep_logs};
+                          .hostfs = a->exec != NULL || any_replay(a),
+                          .keep_logs = a->keep_logs};
     int rc = vmr_run(&vo, out, n);
     for (size_t i = 0; rc == 0 && a->on_result && i < *n; i++)
         a->on_result(a->ctx, &(*out)[i]);

@@ -568,7 +568,8 @@ static void test_raw_place_ring(void)
     }
 }
 
-/* A corrupted sample of no bytes goes out unchanged: placing the stream clears its flag. */
+/* Empty samples are not judged (one corrupted goes out unchanged: nothing to detect); placing
+ * the stream leaves their rows out. */
 static void test_raw_place_empty_corrupt(void)
 {
     char dir[] = "/tmp/usbsim-vfy-XXXXXX", rec[96], yaml[512];
@@ -594,8 +595,10 @@ static void test_raw_place_empty_corrupt(void)
     vfy_free(&v);
     char perr[256];
     CU_ASSERT_EQUAL_FATAL(vfy_raw_place(&sc, &r, perr, sizeof perr), 0);
-    CU_ASSERT_EQUAL(r.device[0].flags, 0);
-    CU_ASSERT_EQUAL(r.device[1].flags, PKT_F_CORRUPT);
+    CU_ASSERT_EQUAL(r.n_device, 2); /* the empty packets (seq 0, 2) are not judged */
+    CU_ASSERT_EQUAL(r.device[0].seq, 1);
+    CU_ASSERT_EQUAL(r.device[0].flags, PKT_F_CORRUPT);
+    CU_ASSERT_EQUAL(r.device[1].seq, 3);
     CU_ASSERT_EQUAL(vfy_check(&sc, &r, &v), 0);
     dump(&v);
     CU_ASSERT_EQUAL(v.lost_accounted.crc, 1);
@@ -1072,7 +1075,8 @@ static CU_TestInfo tests[] = {
     {"corrupt packets", test_corrupt},
     {"a raw stream: unknown packets, latency from the device log", test_raw_stream},
     {"a raw stream's alike packets placed again", test_raw_place},
-    {"a raw stream's corrupted empty packet: nothing to detect", test_raw_place_empty_corrupt},
+    {"a raw stream's empty packets are not judged (a corrupted one has nothing to detect)",
+     test_raw_place_empty_corrupt},
     {"a raw stream's alike packets lost in the ring, placed by time", test_raw_place_ring},
     {"rate bounds, long-run and windows", test_rate_bounds},
     {"latency percentiles exact", test_latency_percentiles},
