@@ -91,10 +91,11 @@ $(BUILD)/examples/recv_libusb $(BUILD)/examples/recv_vendor_start: examples/recv
 # (their HTML pages brought back) and a short timing-fuzz campaign on the real USB stack
 # (`usbsim fuzz --backend vm`). `make exec-check`: the user's own program with `usbsim run
 # --exec` (the host's filesystem shared with the VM: tests/vm/exec.sh).
-VM_BINS := $(BUILD)/vm-tests/usb_reader $(BUILD)/vm-tests/usbmon_pcap $(BUILD)/tests/test_gadget_ffs
+VM_BINS := $(BUILD)/vm-tests/usb_reader $(BUILD)/vm-tests/usbmon_pcap $(BUILD)/vm-tests/ep_probe \
+           $(BUILD)/tests/test_gadget_ffs
 VM_SCRIPTS := tests/vm/suite.sh tests/vm/common.sh tests/vm/ffs_libusb.sh tests/vm/usbip_interop.sh \
               tests/vm/ffs_usbipd.sh tests/vm/device_own.sh scenarios/hid-keyboard.yaml \
-              tests/vm/replay_capture.sh
+              tests/vm/replay_capture.sh tests/vm/ffs_endpoints.sh scenarios/status-endpoint.yaml
 VM_SCENARIOS := scenarios/steady.yaml scenarios/halt.yaml scenarios/disconnect.yaml \
                 scenarios/consumer-stall.yaml scenarios/vendor-start.yaml
 

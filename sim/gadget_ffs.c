@@ -236,14 +236,24 @@ static size_t build_strings(const struct scn_scenario *sc, struct ffs_strings *s
 
 enum stream { STREAM_IDLE, STREAM_PROBING, STREAM_ON };
 
-#define MAX_OUT_EPS 4 /* OUT endpoint files read (their data counted) */
-#define OUT_DEPTH 2   /* reads kept in flight on each */
+#define MAX_OUT_EPS 15 /* OUT endpoint files read (their data counted): every OUT address */
+#define OUT_DEPTH 2    /* reads kept in flight on each */
+#define MAX_IN_EPS 15  /* IN endpoint files other than the stream's: every IN address */
 
 /* An OUT endpoint of the scenario: its file, reads in flight, the model that counts the data. */
 struct out_ep {
     int fd;
     uint8_t addr;
     size_t len;
+    struct usbdev *u;
+    struct ffsa_queue q;
+};
+
+/* An IN endpoint other than the stream's: its file, the model's packets queued on it. */
+struct in_ep {
+    int fd;
+    uint8_t addr;
+    uint64_t lost;  /* written, never read by the host (it went away) */
     struct usbdev *u;
     struct ffsa_queue q;
 };
@@ -262,6 +272,8 @@ struct run {
     uint8_t *ctrl;                 /* ep0 data stages, 64 KiB */
     struct out_ep out[MAX_OUT_EPS];
     int n_out;
+    struct in_ep in[MAX_IN_EPS];
+    int n_in;
     struct ffsa_queue q;
     enum stream stream;
     int enabled, halted, probes, probe_failed;
@@ -350,6 +362,19 @@ static int open_function(struct run *r, char *err, size_t cap)
         if (ffsa_open(&o->q, o->fd) != 0)
             return fn_fail(err, cap, "set up AIO on an OUT endpoint", r);
     }
+    for (int k = 1; k <= r->n_eps && r->n_in < MAX_IN_EPS; k++) {
+        if (!(r->ep_addr[k] & USB_DIR_IN) || k == stream_file)
+            continue;
+        struct in_ep *e = &r->in[r->n_in];
+        e->addr = r->ep_addr[k];
+        e->u = r->u;
+        snprintf(file, sizeof file, "ep%d", k);
+        if ((e->fd = open_ep(r, file, O_RDWR | O_NONBLOCK)) < 0)
+            return fn_fail(err, cap, "open an IN endpoint file", r);
+        r->n_in++;
+        if (ffsa_open(&e->q, e->fd) != 0)
+            return fn_fail(err, cap, "set up AIO on an IN endpoint", r);
+    }
     return 0;
 }
 
@@ -421,7 +446,7 @@ static void ep0_events(struct run *r)
 }
 
 /* A read on an OUT endpoint completed: the model counts and logs its bytes and does its
- * on_data action (a reply on an IN endpoint is refused at open). */
+ * on_data (a reply goes to its IN endpoint's FIFO; feed_in writes it). */
 static void out_done(void *ctx, uint32_t seq, int64_t res)
 {
     struct out_ep *o = ctx;
@@ -436,6 +461,35 @@ static void feed_out(struct run *r)
     for (int i = 0; i < r->n_out; i++)
         while (r->out[i].q.n < OUT_DEPTH && ffsa_submit_read(&r->out[i].q, r->out[i].len, 0) == 0)
             ;
+}
+
+/* A write on another IN endpoint completed; one that failed (the host or the device went away
+ * before the host read it) is lost at the device. */
+static void in_done(void *ctx, uint32_t seq, int64_t res)
+{
+    struct in_ep *e = ctx;
+    (void)seq;
+    if (res >= 0)
+        return;
+    usbdev_ep_lost_in_flight(e->u, e->addr, !usbdev_present(e->u, clk_mono_ns()));
+    e->lost++;
+}
+
+/* Hands the kernel what the model has for the other IN endpoints now, up to FFSA_DEPTH each
+ * (their packets wait in the model's FIFO while the host does not read). */
+static void feed_in(struct run *r, int64_t now)
+{
+    for (int i = 0; i < r->n_in; i++) {
+        struct in_ep *e = &r->in[i];
+        while (e->q.n < FFSA_DEPTH) {
+            size_t len = 0;
+            if (usbdev_in_request_ep(r->u, e->addr, now, r->pkt, sizeof r->pkt, &len) !=
+                USBDEV_IN_READY)
+                break;
+            if (ffsa_submit(&e->q, r->pkt, len, 0) != 0)
+                in_done(e, 0, -errno);
+        }
+    }
 }
 
 static void write_done(void *ctx, uint32_t seq, int64_t res)
@@ -527,9 +581,12 @@ static int step(struct run *r)
     }
     if (r->enabled && r->g.bound && r->stream != STREAM_PROBING)
         feed(r, now);
-    if (r->enabled && r->g.bound)
+    if (r->enabled && r->g.bound) {
+        feed_in(r, now);
         feed_out(r);
-    int64_t next = r->stream == STREAM_ON ? usbdev_next_deadline(r->u, now) : USBDEV_NEVER;
+    }
+    /* the stream's and the other IN endpoints' due times (a start action can start them first) */
+    int64_t next = usbdev_next_deadline(r->u, now);
     if (r->halted && r->halt_end < next)
         next = r->halt_end;
     if (r->stream == STREAM_ON && usbdev_end_time(r->u) < next)
@@ -537,11 +594,13 @@ static int step(struct run *r)
     int64_t wait = next == USBDEV_NEVER ? 100000000LL : next - now;
     wait = wait < 0 ? 0 : wait > 100000000LL ? 100000000LL : wait;
     struct timespec ts = {wait / 1000000000LL, wait % 1000000000LL};
-    struct pollfd p[2 + MAX_OUT_EPS] = {{.fd = r->ep0, .events = POLLIN},
-                                        {.fd = r->q.efd, .events = POLLIN}};
+    struct pollfd p[2 + MAX_OUT_EPS + MAX_IN_EPS] = {{.fd = r->ep0, .events = POLLIN},
+                                                     {.fd = r->q.efd, .events = POLLIN}};
     for (int i = 0; i < r->n_out; i++)
         p[2 + i] = (struct pollfd){.fd = r->out[i].q.efd, .events = POLLIN};
-    if (ppoll(p, (nfds_t)(2 + r->n_out), &ts, r->l.wait_mask) < 0 && errno != EINTR)
+    for (int i = 0; i < r->n_in; i++)
+        p[2 + r->n_out + i] = (struct pollfd){.fd = r->in[i].q.efd, .events = POLLIN};
+    if (ppoll(p, (nfds_t)(2 + r->n_out + r->n_in), &ts, r->l.wait_mask) < 0 && errno != EINTR)
         return -1;
     if (p[0].revents & POLLIN)
         ep0_events(r);
@@ -550,6 +609,9 @@ static int step(struct run *r)
     for (int i = 0; i < r->n_out; i++)
         if (p[2 + i].revents & POLLIN)
             ffsa_reap(&r->out[i].q, 0, out_done, &r->out[i]);
+    for (int i = 0; i < r->n_in; i++)
+        if (p[2 + r->n_out + i].revents & POLLIN)
+            ffsa_reap(&r->in[i].q, 0, in_done, &r->in[i]);
     return 0;
 }
 
@@ -560,37 +622,11 @@ static int ffs_env(const struct gadget_opts *o, char *why, size_t cap)
     return ffs_check_env(o->udc, why, cap) == 0 ? XC_OK : XC_ENV;
 }
 
-/* What this gadget does not serve: IN endpoints other than the stream's (their own stream, an
- * OUT endpoint's reply) refused; a recording's packets of them told (not played). */
-static int other_in_eps(const struct scn_scenario *sc, struct usbdev *u, int quiet, char *err,
-                        size_t cap)
-{
-    for (size_t i = 0; i < sc->device.n_ifaces; i++)
-        for (size_t j = 0; j < sc->device.ifaces[i].n_eps; j++) {
-            const struct scn_ep *e = &sc->device.ifaces[i].eps[j];
-            if (e->stream.set || e->on_data.reply.set) {
-                set_err(err, cap, "endpoint 0x%02x: %s is not served by the FunctionFS gadget (it "
-                        "plays the stream endpoint 0x%02x only); use the USB/IP device "
-                        "(--backend usbip)", e->address, e->stream.set ? "stream" :
-                        "on_data: {reply: ...}", usbdev_stream_ep(u));
-                return -1;
-            }
-            size_t n = usbdev_ep_recorded(u, e->address);
-            if (n && !quiet && scn_find_ep(sc, e->address, NULL) == e)
-                fprintf(stderr, "usbsim gadget: the recording's %zu packets of endpoint 0x%02x are "
-                        "not played by the FunctionFS gadget (the USB/IP device plays them)\n", n,
-                        e->address);
-        }
-    return 0;
-}
-
 static int ffs_open(const struct gadget_opts *o, const struct scn_scenario *sc,
                     const struct gadget_link *l, void **state, struct gadget_where *w, char *err,
                     size_t cap)
 {
     *state = NULL;
-    if (other_in_eps(sc, l->dev, o->quiet, err, cap) != 0)
-        return XC_USAGE;
     struct run *r = calloc(1, sizeof *r);
     *state = r;
     if (!r) {
@@ -652,6 +688,14 @@ static void ffs_close(void *state)
     for (int i = 0; i < r->n_out; i++) {
         ffsa_close(&r->out[i].q, out_done, &r->out[i]);
         close(r->out[i].fd);
+    }
+    for (int i = 0; i < r->n_in; i++) {
+        ffsa_close(&r->in[i].q, in_done, &r->in[i]);
+        close(r->in[i].fd);
+        if (r->in[i].lost && !r->o->quiet)
+            fprintf(stderr, "usbsim gadget: %llu packets of endpoint 0x%02x were not read before "
+                    "the host went away; logged as lost at the device\n",
+                    (unsigned long long)r->in[i].lost, r->in[i].addr);
     }
     const struct usbdev_stats *st = r->u ? usbdev_stats(r->u) : NULL;
     if (st && st->out_transfers && !r->o->quiet)

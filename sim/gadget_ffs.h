@@ -4,7 +4,7 @@
  *  - ffs_backend is gadget.h's ops table for this backend; it honours --udc only. open builds the
  *    gadget in configfs (sim/ffs_configfs.h: VID/PID, strings, one configuration, one FunctionFS
  *    function), mounts functionfs on a fresh directory under /tmp, writes full- and high-speed
- *    descriptors (v2 format) and one string to ep0, opens the IN endpoint file, then binds the
+ *    descriptors (v2 format) and one string to ep0, opens the endpoint files, then binds the
  *    UDC (opts->udc, default "dummy_udc.0"). In that order: the kernel refuses a bind before the
  *    descriptors are written. It does not wait for the host.
  *  - A scenario with interfaces of its own (device.interfaces): the model's configuration body
@@ -14,12 +14,12 @@
  *    names. FunctionFS accepts interface, endpoint, HID (0x21, in a HID-class interface) and a
  *    few other class descriptors; a descriptor it refuses fails open with a message. The UDC
  *    picks the bus endpoint addresses (dummy_hcd: the first IN 0x81, the first OUT 0x02, ...);
- *    the stream plays on the file of the stream endpoint; other IN endpoint files are not
- *    opened (their requests wait); the first 4 OUT endpoints are read with AIO (2 reads in
- *    flight each) and their bytes counted by the model (usbdev_out_data), the data dropped. The device-level identity (class, bcdUSB,
- *    strings, config attributes and power) goes to configfs; the composite layer sets
- *    bMaxPacketSize0 and iConfiguration itself. ep0 SETUP events go to usbdev_control_data()
- *    (an endpoint-recipient wIndex mapped back to the scenario's address).
+ *    the stream plays on the file of the stream endpoint; every other IN endpoint file is written
+ *    as below; every OUT endpoint file is read with AIO (2 reads in flight each). The
+ *    device-level identity (class, bcdUSB, strings, config attributes and power) goes to
+ *    configfs; the composite layer sets bMaxPacketSize0 and iConfiguration itself. ep0 SETUP
+ *    events go to usbdev_control_data() (an endpoint-recipient wIndex mapped back to the
+ *    scenario's address).
  *  - The device's behaviour is usb_device.h's model (usbdev_), driven in real time: ENABLE is the
  *    host's SET_CONFIGURATION, DISABLE a bus reset; the model's packets are written to the IN
  *    endpoint with AIO (sim/ffs_aio.h), at most 8 queued in the kernel (a request completes
@@ -30,10 +30,14 @@
  *    at once when its queue is empty). A host driver must ignore zero-length packets.
  *  - Endpoints: the stream endpoint's packets are written as above; an OUT endpoint's transfers
  *    are read (AIO) and go to usbdev_out_transfer with their bytes (counted, logged, its on_data
- *    action done). IN endpoints other than the stream's are not served: open refuses (exit 2,
- *    one line naming the endpoint) a scenario where one has its own `stream:` or is an on_data
- *    reply's endpoint, and says on stderr (unless quiet) how many recorded packets of each such
- *    endpoint a replay does not play.
+ *    done: a reply queued on its IN endpoint, or an action). Every other IN endpoint plays what
+ *    the model has for it (usbdev_in_request_ep: its own `stream:`, a replay's packets of its
+ *    address, on_data replies), written with AIO as soon as the model has it, at most 8 queued
+ *    in the kernel per endpoint (counted as sent; the rest wait in its FIFO); the loop wakes at
+ *    the model's next due time (usbdev_next_deadline covers them). No ZLPs, halt or stall
+ *    there: those are the stream endpoint's. A write the host never read (the host or the
+ *    device went away) is lost at the device (usbdev_ep_lost_in_flight) and counted on stderr
+ *    at close, one line per endpoint (unless quiet).
  *  - Halt windows: the IN endpoint is halted (a read() on the IN file) at the window's start; the
  *    host sees STALL and must clear it. The host's clear is invisible to a FunctionFS gadget, so the
  *    model is told "cleared" when the window ends; the next packet then waits in the kernel until

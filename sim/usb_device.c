@@ -773,6 +773,18 @@ void usbdev_out_transfer(struct usbdev *u, int64_t now, uint8_t addr, const uint
     sec_push(u, x, (struct sec_pkt){SEC_REPLY, e->on_data.reply.len, e->on_data.reply.off});
 }
 
+void usbdev_ep_lost_in_flight(struct usbdev *u, uint8_t addr, int disconnected)
+{
+    struct sec_ep *x = find_sec(u, addr);
+    if (!x || !x->st.sent)
+        return;
+    x->st.sent--;
+    if (disconnected)
+        x->st.dropped_disconnect++;
+    else
+        x->st.dropped_end++;
+}
+
 size_t usbdev_ep_recorded(const struct usbdev *u, uint8_t addr)
 {
     for (size_t i = 0; i < u->n_sec; i++)

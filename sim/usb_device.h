@@ -122,10 +122,11 @@ struct usbdev_stats {
 
 /* An IN endpoint other than the stream endpoint. produced: its own stream's or the recording's
  * samples that came due; replies: on_data replies queued for it; every produced sample and
- * reply is sent, in_fifo, or dropped (fifo: its FIFO was full; disconnect). */
+ * reply is sent, in_fifo, or dropped (fifo: its FIFO was full; disconnect; end: a transport
+ * had taken it and the host never read it, usbdev_ep_lost_in_flight). */
 struct usbdev_ep_stats {
     uint8_t address;
-    uint64_t produced, replies, sent, in_fifo, dropped_fifo, dropped_disconnect;
+    uint64_t produced, replies, sent, in_fifo, dropped_fifo, dropped_disconnect, dropped_end;
 };
 
 #define USBDEV_OUT_LOG_MAX 65536u /* OUT transfers logged (the rest counted: out_log_dropped) */
@@ -198,6 +199,11 @@ int usbdev_present(struct usbdev *u, int64_t now);  /* 0 inside a disconnect win
  * (disconnected: logged dropped/disconnect) or stopped (logged dropped/end) with it still queued,
  * e.g. a FunctionFS write that failed with ESHUTDOWN. Every loss stays accounted. */
 void usbdev_lost_in_flight(struct usbdev *u, uint32_t seq, int disconnected);
+/* The same for a packet of IN endpoint addr other than the stream endpoint (usbdev_in_request_ep
+ * answered READY, the host never read it): one of its usbdev_ep_stats sent becomes
+ * dropped_disconnect (disconnected) or dropped_end. Nothing for any other address or when
+ * nothing was sent. */
+void usbdev_ep_lost_in_flight(struct usbdev *u, uint8_t addr, int disconnected);
 int usbdev_configured(const struct usbdev *u);
 int usbdev_started(const struct usbdev *u);          /* t0 is set */
 /* The seq of the packet the last READY answer carried (-1 before the first): with framing raw

@@ -1,12 +1,10 @@
 /* Tests for sim/gadget: the backend table, and options a backend does not honour refused with
- * exit 2 before anything is loaded or opened (no scenario is read, no capture file made); the
- * FunctionFS gadget refusing the IN endpoints it does not serve. */
+ * exit 2 before anything is loaded or opened (no scenario is read, no capture file made). The
+ * FunctionFS gadget's endpoints are tested in the VM (tests/vm/ffs_endpoints.sh). */
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "sim/gadget.h"
-#include "sim/usb_device.h"
 #include "tests/cu.h"
 
 static char pcap_file[64];
@@ -78,46 +76,6 @@ static void test_usbip_refuses_udc_before_loading(void)
     CU_ASSERT_EQUAL(gadget_run(&o), XC_USAGE);
 }
 
-/* The FunctionFS gadget serves the stream endpoint only: another endpoint's stream, or a reply
- * an OUT endpoint queues on one, is refused at open with one line, before anything is made. */
-static void test_ffs_refuses_other_in_endpoints(void)
-{
-    static const char *const yaml[] = {
-        "name: g\nduration_ms: 100\ndevice:\n  packet_size: 8\n  framing: raw\n  interfaces:\n"
-        "    - number: 0\n      endpoints:\n        - {address: 0x81, type: interrupt, max_packet: 8}\n"
-        "        - {address: 0x83, type: interrupt, max_packet: 8, stream: {period_us: 1000, "
-        "packet_size: 4}}\n",
-        "name: g\nduration_ms: 100\ndevice:\n  packet_size: 8\n  framing: raw\n  interfaces:\n"
-        "    - number: 0\n      endpoints:\n        - {address: 0x81, type: interrupt, max_packet: 8}\n"
-        "        - {address: 0x84, type: interrupt, max_packet: 8}\n"
-        "        - {address: 0x02, type: bulk, max_packet: 512, on_data: {reply: \"06\", endpoint: "
-        "0x84}}\n"};
-    static const char *const want[] = {
-        "endpoint 0x83: stream is not served by the FunctionFS gadget (it plays the stream endpoint "
-        "0x81 only); use the USB/IP device (--backend usbip)",
-        "endpoint 0x02: on_data: {reply: ...} is not served by the FunctionFS gadget (it plays the "
-        "stream endpoint 0x81 only); use the USB/IP device (--backend usbip)"};
-    const struct gadget_backend *f = gadget_backend_find("ffs");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    for (size_t i = 0; i < 2; i++) {
-        static struct scn_scenario sc;
-        char err[SCN_ERR_MAX];
-        CU_ASSERT_EQUAL_FATAL(scn_parse("g.yaml", yaml[i], strlen(yaml[i]), &sc, err), 0);
-        struct usbdev *u = usbdev_new(&sc, err);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(u);
-        struct gadget_opts o = {.sc = &sc, .backend = "ffs", .quiet = 1};
-        struct gadget_link l = {.dev = u};
-        struct gadget_where w = {0};
-        void *state = &w;
-        char why[GADGET_ERR_MAX] = "";
-        CU_ASSERT_EQUAL(f->open(&o, &sc, &l, &state, &w, why, sizeof why), XC_USAGE);
-        CU_ASSERT_PTR_NULL(state);
-        CU_ASSERT_STRING_EQUAL(why, want[i]);
-        f->close(state);
-        usbdev_free(u);
-    }
-}
-
 static CU_TestInfo tests[] = {
     {"backends found by name, with their options", test_backends_found_by_name},
     {"unknown backend: exit 2", test_unknown_backend_is_usage},
@@ -125,8 +83,6 @@ static CU_TestInfo tests[] = {
     {"ffs refuses --pcap before opening the file", test_ffs_refuses_pcap_before_opening_it},
     {"ffs refuses a ready descriptor", test_ffs_refuses_ready_fd},
     {"usbip refuses --udc before loading the scenario", test_usbip_refuses_udc_before_loading},
-    {"ffs: another IN endpoint's stream or reply refused at open, nothing made",
-     test_ffs_refuses_other_in_endpoints},
     CU_TEST_INFO_NULL,
 };
 

@@ -416,6 +416,20 @@ static void test_out_answers(void)
     usbdev_out_transfer(u, T + 3 * MS, 0x02, NULL, 0); /* a zero-length transfer answers too */
     CU_ASSERT_EQUAL(in_ep(u, 0x84, T + 3 * MS, b, 1), -3);
     CU_ASSERT_EQUAL(in_ep(u, 0x84, T + 3 * MS, b, sizeof b), 2);
+    /* a transport's write the host never read: sent becomes dropped (end, or disconnect) */
+    const struct usbdev_ep_stats *st = usbdev_ep_stats(u, 0x84);
+    CU_ASSERT_EQUAL(st->sent, 2);
+    usbdev_ep_lost_in_flight(u, 0x84, 0);
+    usbdev_ep_lost_in_flight(u, 0x84, 1);
+    usbdev_ep_lost_in_flight(u, 0x84, 1); /* nothing sent is left: nothing changes */
+    usbdev_ep_lost_in_flight(u, 0x81, 1); /* the stream's are usbdev_lost_in_flight's */
+    usbdev_ep_lost_in_flight(u, 0x02, 1);
+    CU_ASSERT_EQUAL(st->sent, 0);
+    CU_ASSERT_EQUAL(st->dropped_end, 1);
+    CU_ASSERT_EQUAL(st->dropped_disconnect, 1);
+    CU_ASSERT_EQUAL(st->sent + st->in_fifo + st->dropped_fifo + st->dropped_disconnect +
+                    st->dropped_end, st->replies);
+    CU_ASSERT_EQUAL(usbdev_stats(u)->sent, 1); /* the stream's one packet, untouched */
     /* the OUT log: every transfer, its first 64 bytes */
     char *text = NULL;
     size_t len = 0;

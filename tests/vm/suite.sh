@@ -5,7 +5,7 @@
 #       tests/vm/ffs_usbipd.sh build/vm-tests/usb_reader
 set -u
 pass=0; fail=0; failed=
-for t in ffs_libusb usbip_interop ffs_usbipd device_own replay_capture; do
+for t in ffs_libusb ffs_endpoints usbip_interop ffs_usbipd device_own replay_capture; do
   [ -f /data/$t.sh ] || continue
   echo "=== $t"
   s=$(date +%s)
