@@ -4,12 +4,15 @@
  * verbose basic mode (which prints the summary table), and returns 0 only when every test ran
  * and passed. A test program is: static CU_TestInfo tests[] = {..., CU_TEST_INFO_NULL};
  * int main(void) { return cu_main("name", tests); }
+ * cu_write_file() writes a test's input file DIR/NAME (its path into path); a file that cannot be
+ * written fails the test there.
  */
 #ifndef USBSIM_TESTS_CU_H
 #define USBSIM_TESTS_CU_H
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
+#include <stdio.h>
 
 static inline int cu_main(const char *name, CU_TestInfo *tests)
 {
@@ -26,6 +29,16 @@ static inline int cu_main(const char *name, CU_TestInfo *tests)
     unsigned ran = CU_get_number_of_tests_run();
     CU_cleanup_registry();
     return (failed == 0 && ran > 0) ? 0 : 1;
+}
+
+static inline void cu_write_file(const char *dir, const char *name, const char *text, char *path,
+                                 size_t cap)
+{
+    snprintf(path, cap, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    CU_ASSERT_EQUAL(fclose(f), 0);
 }
 
 #endif

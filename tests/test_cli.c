@@ -202,16 +202,9 @@ static void test_bad_recording(void)
 {
     char dir[] = "/tmp/test_cli_rec.XXXXXX", rec[96], yaml[96], want[256];
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-    snprintf(rec, sizeof rec, "%s/d.rec", dir);
-    snprintf(yaml, sizeof yaml, "%s/d.yaml", dir);
-    FILE *f = fopen(rec, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs("# usbsim recording 1\n0 0x81 0102\n10 0x81 zz\n", f);
-    fclose(f);
-    f = fopen(yaml, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs("name: d\nduration_ms: 100\ndevice:\n  replay: {file: d.rec}\n", f);
-    fclose(f);
+    cu_write_file(dir, "d.rec", "# usbsim recording 1\n0 0x81 0102\n10 0x81 zz\n", rec, sizeof rec);
+    cu_write_file(dir, "d.yaml", "name: d\nduration_ms: 100\ndevice:\n  replay: {file: d.rec}\n",
+                  yaml, sizeof yaml);
     snprintf(want, sizeof want, "%s: replay: %s:3: 'z' in the packet's bytes: hexadecimal "
              "pairs only\n", yaml, rec);
     const char *cmds[] = {"validate", "run", "plan"};

@@ -437,12 +437,8 @@ static void test_from_replay(void)
 {
     char dir[] = "/tmp/usbsim-rm-XXXXXX", rec[96], yaml[512];
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-    snprintf(rec, sizeof rec, "%s/d.rec", dir);
-    FILE *f = fopen(rec, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs("# usbsim recording 1\n0 0x81 -\n10000 0x81 0102\n20000 0x81 -\n30000 0x81 0102\n"
-          "40000 0x81 03\n", f);
-    fclose(f);
+    cu_write_file(dir, "d.rec", "# usbsim recording 1\n0 0x81 -\n10000 0x81 0102\n20000 0x81 -\n"
+                  "30000 0x81 0102\n40000 0x81 03\n", rec, sizeof rec);
     snprintf(yaml, sizeof yaml, "name: rp\nduration_ms: 50\ndevice:\n  framing: raw\n"
              "  replay: {file: %s}\n  events:\n    - {at_ms: 0, corrupt: 2}\n", rec);
     struct sched plan;

@@ -577,11 +577,7 @@ static char rec_dir[64];
 static void put_file(const char *name, const char *text)
 {
     char path[160];
-    snprintf(path, sizeof path, "%s/%s", rec_dir, name);
-    FILE *f = fopen(path, "w");
-    CU_ASSERT_FATAL(f != NULL);
-    fputs(text, f);
-    fclose(f);
+    cu_write_file(rec_dir, name, text, path, sizeof path);
 }
 
 /* A replay of rec_dir/name by a scenario file in rec_dir. */

@@ -331,12 +331,8 @@ static void test_replay_endpoints(void)
 {
     char dir[] = "/tmp/usbsim-test-XXXXXX", rec[64], yaml[1024];
     CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
-    snprintf(rec, sizeof rec, "%s/two.rec", dir);
-    FILE *f = fopen(rec, "w");
-    CU_ASSERT_FATAL(f != NULL);
-    fputs("# usbsim recording 1\n0 0x81 01\n1000 0x82 aa\n2000 0x83 ff\n3000 0x81 02\n"
-          "5000 0x82 bbcc\n", f);
-    fclose(f);
+    cu_write_file(dir, "two.rec", "# usbsim recording 1\n0 0x81 01\n1000 0x82 aa\n2000 0x83 ff\n"
+                  "3000 0x81 02\n5000 0x82 bbcc\n", rec, sizeof rec);
     snprintf(yaml, sizeof yaml, "name: t\nduration_ms: 20\ndevice:\n  packet_size: 8\n"
              "  period_us: 1000\n  replay: {file: %s, loop: true}\n  interfaces:\n"
              "    - number: 0\n      endpoints:\n"
