@@ -112,7 +112,7 @@ vm-check: $(BUILD)/usbsim $(VM_BINS) $(BUILD)/examples/recv_libusb
 	@./$(BUILD)/usbsim run --backend vm $(VM_SCENARIOS) --html $(BUILD)/vm-html/vm.html
 	@for s in $(basename $(notdir $(VM_SCENARIOS))); do test -s $(BUILD)/vm-html/vm-$$s.html || \
 	  { echo "vm-check: the HTML page of $$s did not come back from the VM"; exit 1; }; done
-	@./$(BUILD)/usbsim fuzz --backend vm --runs 6 --time-scale 20 --out $(BUILD)/vm/fuzz --quiet
+	@./$(BUILD)/usbsim fuzz --backend vm --runs 4 --time-scale 20 --out $(BUILD)/vm/fuzz --quiet
 
 $(BUILD)/obj/harness/bench_anchor.o: REQ_CFLAGS += $(DPDK_CFLAGS)
 

@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 mode=${1:-smoke}
 case "$mode" in
-  smoke) secs=${FUZZ_SECONDS:-5} ;;
+  smoke) secs=${FUZZ_SECONDS:-4} ;;
   long)  secs=${FUZZ_SECONDS:-300} ;;
   *) echo "usage: ci/fuzz.sh smoke|long" >&2; exit 2 ;;
 esac

@@ -8,7 +8,7 @@
 #     fuzzer maps the verifier's failure kinds to invariants) and the expected one, a kept
 #     scenario and a shrunk .min.yaml that is smaller (fewer events or a shorter duration).
 #     Prints how many runs it took.
-#  3. A clean campaign on the normal build (--seed 1 --runs 200 --time-scale 20) exits 0.
+#  3. A clean campaign on the normal build (--seed 1 --runs 120 --time-scale 20) exits 0.
 #  4. `--list` twice gives identical output; shards 1/2 and 2/2 partition the list.
 #
 # Environment: USBSIM_BIN / USBSIM_FAULTS_BIN use ready binaries instead of building them;
@@ -95,7 +95,7 @@ done
 # A clean campaign passes on the real transport.
 t0=$(date +%s)
 rc=0
-"$BIN" fuzz --seed 1 --runs 200 --time-scale 20 --out "$work/clean" --quiet >"$work/clean.log" \
+"$BIN" fuzz --seed 1 --runs 120 --time-scale 20 --out "$work/clean" --quiet >"$work/clean.log" \
     2>&1 || rc=$?
 if [ "$rc" -ne 0 ]; then
     fail "clean campaign exited $rc"

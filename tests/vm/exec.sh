@@ -97,8 +97,8 @@ fuzz() {
   echo "exec: $name: exit $rc in $((SECONDS - t0)) s"
   tr '\r' '\n' <"$out/$name.txt" | grep -E '^(FAIL |fuzz seed)' || true
 }
-fuzz fuzz-pyusb 'python3 examples/recv_pyusb.py' --runs 3
-rc_is fuzz-pyusb 0 && has fuzz-pyusb 'at time scale 1: 3 runs, 0 failures' && ok
+fuzz fuzz-pyusb 'python3 examples/recv_pyusb.py' --runs 2
+rc_is fuzz-pyusb 0 && has fuzz-pyusb 'at time scale 1: 2 runs, 0 failures' && ok
 fuzz fuzz-broken "$recv --pause-ms 1500" --seed 2 --runs 1 --shrink-runs 0
 rc_is fuzz-broken 1 && has fuzz-broken 'FAIL fz-2-0 (run 1) \[loss\] the program fell behind: [1-9][0-9]* packets dropped at the device.s FIFO' &&
   has fuzz-broken "kept $out/fuzz-broken/fail-2-0.yaml" && ok
