@@ -15,6 +15,14 @@ want=$(usbsim validate --explain "$SCN" | sed -n 's/.*value: 0x2200.*reply: "\([
 [ -n "$want" ] || { echo "$NAME: no report descriptor in $SCN"; exit 1; }
 hex() { od -An -tx1 -v "$1" | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'; }
 
+# Whether a 1209:0001 device is on a bus now.
+present() {
+  for d in /sys/bus/usb/devices/*; do
+    [ -f "$d/idVendor" ] && [ "$(cat "$d/idVendor")" = 1209 ] && return 0
+  done
+  return 1
+}
+
 # Waits for the 1209:0001 device; prints its sysfs directory.
 find_dev() {
   for i in $(seq 1 100); do
@@ -48,7 +56,7 @@ check() {
   [ -e "$node" ] || mknod "$node" c $(tr ':' ' ' <"$hr/dev")
   head -c 320 "$node" >/tmp/reports.bin &
   rp=$!
-  sleep 2
+  for i in $(seq 1 20); do kill -0 $rp 2>/dev/null || break; sleep 0.1; done  # 40 reports
   kill $rp 2>/dev/null
   wait $rp 2>/dev/null
   n=$(wc -c </tmp/reports.bin)
@@ -62,7 +70,7 @@ usbsim gadget --backend ffs "$SCN" >/tmp/ffs.log 2>&1 &
 gp=$!
 check "FunctionFS" || rc=1
 kill -TERM $gp 2>/dev/null; wait $gp
-for i in $(seq 1 50); do find_dev >/dev/null 2>&1 || break; done
+for i in $(seq 1 50); do present || break; sleep 0.1; done
 
 usbsim gadget "$SCN" --backend usbip --listen 127.0.0.1:3240 >/tmp/usbip.log 2>&1 &
 gp=$!
