@@ -17,7 +17,7 @@ shopt -s nullglob
 targets=(tests/fuzz/fuzz_*.c)
 if [ ${#targets[@]} -eq 0 ]; then echo "fuzz: no target under tests/fuzz/" >&2; exit 1; fi
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-make --no-print-directory -s BUILD=build/fuzz CC=clang OPT=-O1 \
+MAKEFLAGS= make -j2 --no-print-directory -s BUILD=build/fuzz CC=clang OPT=-O1 \
   SAN="-fsanitize=fuzzer-no-link $san" build/fuzz/libharness.a build/fuzz/libdriver.a build/fuzz/libsim.a
 libs=$(pkg-config --libs libusb-1.0 jansson yaml-0.1 libpcap zlib)
 for t in "${targets[@]}"; do

@@ -19,8 +19,8 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-30}
 BIN=${USBSIM_BIN:-build/usbsim}
 FBIN=${USBSIM_FAULTS_BIN:-build/faults/usbsim}
-[ -n "${USBSIM_BIN:-}" ] || make --no-print-directory build/usbsim >/dev/null
-[ -n "${USBSIM_FAULTS_BIN:-}" ] || make --no-print-directory FAULTS=1 BUILD=build/faults \
+[ -n "${USBSIM_BIN:-}" ] || MAKEFLAGS= make -j2 --no-print-directory build/usbsim >/dev/null
+[ -n "${USBSIM_FAULTS_BIN:-}" ] || MAKEFLAGS= make -j2 --no-print-directory FAULTS=1 BUILD=build/faults \
     build/faults/usbsim >/dev/null
 
 work=$(mktemp -d)
