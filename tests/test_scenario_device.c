@@ -18,6 +18,17 @@ static int parse(const char *text, struct scn_scenario *s, char *err)
     return scn_parse("t.yaml", text, strlen(text), s, err);
 }
 
+/* The scenario as scn_write_yaml() writes it (malloc'ed; *len its length). */
+static char *written(const struct scn_scenario *s, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(scn_write_yaml(s, f), 0);
+    CU_ASSERT_EQUAL(fclose(f), 0);
+    return buf;
+}
+
 static void test_defaults_keep_v1(void)
 {
     struct scn_scenario s;
@@ -298,12 +309,8 @@ static void test_framing_keys(void)
     CU_ASSERT_FATAL(p != NULL && s.device.payload.pattern.len == 3);
     CU_ASSERT(p[0] == 0 && p[1] == 0 && p[2] == 4);
     /* written back: loads the same (framing written as the loader resolved it) */
-    char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    CU_ASSERT_FATAL(f != NULL);
-    CU_ASSERT_EQUAL(scn_write_yaml(&s, f), 0);
-    fclose(f);
+    char *buf = written(&s, &len);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "  framing: raw\n  payload: {generator: pattern, pattern: "
                                        "\"00 00 04\"}\n"));
     static struct scn_scenario back;
@@ -312,11 +319,7 @@ static void test_framing_keys(void)
     free(buf);
     /* usbsim framing is not written when absent: v1 files write back as they did */
     CU_ASSERT_EQUAL_FATAL(parse("name: t\nduration_ms: 1000\n", &s, err), 0);
-    buf = NULL;
-    f = open_memstream(&buf, &len);
-    CU_ASSERT_FATAL(f != NULL);
-    scn_write_yaml(&s, f);
-    fclose(f);
+    buf = written(&s, &len);
     CU_ASSERT_PTR_NULL(strstr(buf, "framing"));
     CU_ASSERT_PTR_NULL(strstr(buf, "payload"));
     free(buf);
@@ -446,12 +449,8 @@ static void test_round_trip(void)
     CU_ASSERT_STRING_EQUAL(a.device.manufacturer, "Maker \"q\"");
     CU_ASSERT(a.device.has_product && a.device.product[0] == 0);
     CU_ASSERT_EQUAL(a.device.endpoint, SCN_EP_BULK);
-    char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    CU_ASSERT_FATAL(f != NULL);
-    CU_ASSERT_EQUAL(scn_write_yaml(&a, f), 0);
-    fclose(f);
+    char *buf = written(&a, &len);
     rc = scn_parse("again.yaml", buf, len, &b, err);
     CU_ASSERT_EQUAL(rc, 0);
     if (rc)
@@ -495,12 +494,9 @@ static void test_round_trip(void)
     memcpy(b.file, a.file, sizeof a.file);
     CU_ASSERT(memcmp(&a, &b, sizeof a) == 0);
     /* the writer's text loads to itself again: a fixed point */
-    char *buf2 = NULL;
     size_t len2 = 0;
-    f = open_memstream(&buf2, &len2);
     scn_parse("again.yaml", buf, len, &b, err);
-    scn_write_yaml(&b, f);
-    fclose(f);
+    char *buf2 = written(&b, &len2);
     CU_ASSERT(len == len2 && memcmp(buf, buf2, len) == 0);
     free(buf);
     free(buf2);
@@ -561,12 +557,8 @@ static void test_ep_roles_round_trip(void)
     CU_ASSERT(scn_find_ep(&a, 0x03, NULL)->on_data.has_action);
     CU_ASSERT_FALSE(scn_find_ep(&a, 0x84, NULL)->stream.set);
     CU_ASSERT_EQUAL(scn_check(&a, err), 0);
-    char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    CU_ASSERT_FATAL(f != NULL);
-    CU_ASSERT_EQUAL(scn_write_yaml(&a, f), 0);
-    fclose(f);
+    char *buf = written(&a, &len);
     rc = scn_parse("again.yaml", buf, len, &b, err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     const struct scn_ep *e2 = scn_find_ep(&b, 0x83, NULL), *o2 = scn_find_ep(&b, 0x02, NULL);
